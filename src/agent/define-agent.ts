@@ -1,0 +1,173 @@
+/**
+ * defineAgent: one agent, one job, declared in one file. The definition is data plus a
+ * few pure functions; the runtime turns it into a release (see release.ts) with config
+ * from the environment applied.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { TwelveError } from '../errors.js';
+import { assertPinned, parseModelId } from '../model/model-id.js';
+import type { Tool } from './define-tool.js';
+import type { ContextMessage } from '../thread/render-context.js';
+import type { ThreadEvent } from '../thread/events.js';
+
+export interface AgentLimits {
+  /** Model calls per thread; reaching it fails the thread with a clear reason. Default 20. */
+  maxSteps?: number;
+  /** Input + output tokens per thread. */
+  maxTokens?: number;
+  /** Spend per thread in USD (needs a known price for the model). */
+  maxCostUsd?: number;
+  /** Consecutive errors (bad tool calls, tool failures, invalid answers, failed model calls) before a human is asked. Default 3. */
+  maxConsecutiveErrors?: number;
+}
+
+export interface ModelSettings {
+  temperature?: number;
+  maxOutputTokens?: number;
+  /** Per-call timeout. Default 60 000 ms. */
+  timeoutMs?: number;
+  /** Retries of one model on 429 / 5xx / timeouts before the next fallback. Default 2. */
+  maxRetries?: number;
+}
+
+export interface PrefetchStep<I> {
+  tool: string;
+  /** Deterministic arguments from the thread input. */
+  args: (input: I) => unknown;
+}
+
+export interface RenderContextOptions {
+  agent: Agent;
+  events: readonly ThreadEvent[];
+  /** What the default renderer produces; return it, or a rewritten copy. */
+  defaultMessages: ContextMessage[];
+}
+
+export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends z.ZodType | undefined = undefined> {
+  /** Lower-case, digits and dashes: `refunds`, `email-classifier`. */
+  name: string;
+  /** One sentence: the single job this agent does. */
+  purpose: string;
+  /** Pinned `provider:model-id`, e.g. `openai:gpt-4o-2024-08-06`. */
+  model: string;
+  /** Tried in order when the primary model keeps failing. */
+  fallbackModels?: string[];
+  allowFloatingModel?: boolean;
+  /**
+   * The system prompt template: a file (URL or absolute path) or `{ text }`. Placeholders:
+   * `{{input}}`, `{{input.field}}`, `{{purpose}}`, `{{agent}}`, `{{tools}}`.
+   */
+  prompt: URL | string | { text: string };
+  tools?: Tool[];
+  /** Schema of the thread input. Default: a string. */
+  input?: I;
+  /** Schema of the final answer; the model must answer with JSON that matches it. */
+  output?: O;
+  limits?: AgentLimits;
+  modelSettings?: ModelSettings;
+  prefetch?: PrefetchStep<z.output<I>>[];
+  /** Own your context window: rewrite what the model sees. Must stay deterministic. */
+  renderContext?: (options: RenderContextOptions) => ContextMessage[];
+  /** Directory of recorded model responses for record/replay (URL or absolute path). */
+  recordings?: URL | string;
+}
+
+export interface Agent<I extends z.ZodType = z.ZodType, O extends z.ZodType | undefined = z.ZodType | undefined> {
+  readonly kind: 'twelve.agent';
+  readonly name: string;
+  readonly purpose: string;
+  readonly options: AgentOptions<I, O>;
+  /** The raw prompt template text. */
+  readonly promptTemplate: string;
+  readonly promptSource: string;
+  readonly tools: ReadonlyMap<string, Tool>;
+  readonly inputSchema: z.ZodType;
+  readonly outputSchema: z.ZodType | undefined;
+  readonly recordingsDir: string | undefined;
+}
+
+const agentName = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * @example
+ * export default defineAgent({
+ *   name: 'email-classifier',
+ *   purpose: 'Classify one inbound email into a fixed label set',
+ *   model: 'openai:gpt-4o-mini-2024-07-18',
+ *   prompt: new URL('./prompt.md', import.meta.url),
+ *   output: z.object({ label: z.enum(['billing', 'support']), confidence: z.number() }),
+ * });
+ */
+export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z.ZodType | undefined = undefined>(
+  options: AgentOptions<I, O>,
+): Agent<I, O> {
+  const where = `defineAgent ${options?.name ?? '(unnamed)'}`;
+  const problems: string[] = [];
+  if (!agentName.test(options.name ?? '')) problems.push(`name "${options.name}" must be lower-case letters, digits and dashes`);
+  if (!options.purpose?.trim()) problems.push('purpose is required: one sentence saying the single job of this agent');
+  for (const [index, id] of [options.model, ...(options.fallbackModels ?? [])].entries()) {
+    const label = index === 0 ? 'model' : `fallbackModels[${index - 1}]`;
+    try {
+      const parsed = parseModelId(String(id), label);
+      if (!options.allowFloatingModel) assertPinned(parsed, label);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  const tools = new Map<string, Tool>();
+  for (const tool of options.tools ?? []) {
+    if (tool?.kind !== 'twelve.tool') problems.push('tools must be created with defineTool');
+    else if (tools.has(tool.name)) problems.push(`two tools are named "${tool.name}"`);
+    else tools.set(tool.name, tool);
+  }
+  for (const [index, step] of (options.prefetch ?? []).entries()) {
+    if (!tools.has(step.tool)) problems.push(`prefetch[${index}] names tool "${step.tool}", which is not in tools`);
+  }
+  for (const [key, value] of Object.entries(options.limits ?? {})) {
+    if (value !== undefined && !(typeof value === 'number' && value > 0)) problems.push(`limits.${key} must be a positive number`);
+  }
+  const { text: promptTemplate, source: promptSource } = readPrompt(options.prompt, problems);
+  if (problems.length > 0) {
+    throw new TwelveError('agent_invalid', `${where}: ${problems.join('; ')}`, { details: { problems } });
+  }
+  return {
+    kind: 'twelve.agent',
+    name: options.name,
+    purpose: options.purpose,
+    options,
+    promptTemplate,
+    promptSource,
+    tools,
+    inputSchema: options.input ?? z.string().min(1, 'input must not be empty'),
+    outputSchema: options.output,
+    recordingsDir: options.recordings === undefined ? undefined : toPath(options.recordings),
+  };
+}
+
+function toPath(location: URL | string): string {
+  return location instanceof URL ? fileURLToPath(location) : location;
+}
+
+function readPrompt(prompt: AgentOptions['prompt'], problems: string[]): { text: string; source: string } {
+  if (prompt && typeof prompt === 'object' && !(prompt instanceof URL)) {
+    if (typeof prompt.text !== 'string' || !prompt.text.trim()) problems.push('prompt.text must be a non-empty string');
+    return { text: prompt.text ?? '', source: 'inline' };
+  }
+  if (!prompt) {
+    problems.push('prompt is required: a template file (new URL("./prompt.md", import.meta.url)) or { text }');
+    return { text: '', source: 'missing' };
+  }
+  const path = toPath(prompt);
+  try {
+    return { text: readFileSync(path, 'utf8'), source: path };
+  } catch (error) {
+    problems.push(`cannot read prompt template ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    return { text: '', source: path };
+  }
+}
+
+export function isAgent(value: unknown): value is Agent {
+  return typeof value === 'object' && value !== null && (value as Agent).kind === 'twelve.agent';
+}

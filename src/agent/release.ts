@@ -1,0 +1,112 @@
+/**
+ * A release is the immutable, content-addressed form of an agent as it runs: prompt
+ * template, tool schemas, output schema, model pins, settings and limits, with the
+ * environment's overrides applied. Its id is a hash of exactly that, and every event
+ * records it, so any step traces back to the definition that decided it.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Agent } from './define-agent.js';
+import { stableStringify } from '../util/stable-json.js';
+
+export interface ToolSpec {
+  type: 'function';
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+export interface AgentOverrides {
+  model?: string;
+  fallbackModels?: string[];
+  temperature?: number;
+  maxOutputTokens?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  maxSteps?: number;
+  maxTokens?: number;
+  maxCostUsd?: number;
+  maxConsecutiveErrors?: number;
+}
+
+export interface ResolvedLimits {
+  maxSteps: number;
+  maxTokens: number | undefined;
+  maxCostUsd: number | undefined;
+  maxConsecutiveErrors: number;
+  /** A tool run interrupted this many times (worker died each time) is recorded as failed. */
+  maxToolAttempts: number;
+}
+
+export interface ResolvedModelSettings {
+  temperature: number | undefined;
+  maxOutputTokens: number | undefined;
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+export interface AgentRelease {
+  agent: Agent;
+  releaseId: string;
+  /** Primary model first, then fallbacks. */
+  models: string[];
+  settings: ResolvedModelSettings;
+  limits: ResolvedLimits;
+  toolSpecs: ToolSpec[];
+  outputJsonSchema: Record<string, unknown> | undefined;
+  /** Exactly what the release id hashes; stored with the release for audit and diffing. */
+  manifest: Record<string, unknown>;
+}
+
+export const defaultLimits = { maxSteps: 20, maxConsecutiveErrors: 3, maxToolAttempts: 3 } as const;
+export const defaultModelSettings = { timeoutMs: 60_000, maxRetries: 2 } as const;
+
+export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twelveVersion = '0'): AgentRelease {
+  const options = agent.options;
+  const models = [overrides.model ?? options.model, ...(overrides.fallbackModels ?? options.fallbackModels ?? [])];
+  const settings: ResolvedModelSettings = {
+    temperature: overrides.temperature ?? options.modelSettings?.temperature,
+    maxOutputTokens: overrides.maxOutputTokens ?? options.modelSettings?.maxOutputTokens,
+    timeoutMs: overrides.timeoutMs ?? options.modelSettings?.timeoutMs ?? defaultModelSettings.timeoutMs,
+    maxRetries: overrides.maxRetries ?? options.modelSettings?.maxRetries ?? defaultModelSettings.maxRetries,
+  };
+  const limits: ResolvedLimits = {
+    maxSteps: overrides.maxSteps ?? options.limits?.maxSteps ?? defaultLimits.maxSteps,
+    maxTokens: overrides.maxTokens ?? options.limits?.maxTokens,
+    maxCostUsd: overrides.maxCostUsd ?? options.limits?.maxCostUsd,
+    maxConsecutiveErrors: overrides.maxConsecutiveErrors ?? options.limits?.maxConsecutiveErrors ?? defaultLimits.maxConsecutiveErrors,
+    maxToolAttempts: defaultLimits.maxToolAttempts,
+  };
+  const toolSpecs: ToolSpec[] = [...agent.tools.values()].map((tool) => ({
+    type: 'function',
+    name: tool.name,
+    description: tool.description,
+    inputSchema: tool.inputJsonSchema,
+  }));
+  const outputJsonSchema = agent.outputSchema ? jsonSchemaOf(agent.outputSchema) : undefined;
+  const manifest = {
+    agent: agent.name,
+    purpose: agent.purpose,
+    prompt: agent.promptTemplate,
+    models,
+    settings,
+    limits,
+    tools: toolSpecs,
+    output: outputJsonSchema ?? null,
+    input: jsonSchemaOf(agent.inputSchema),
+    prefetch: (options.prefetch ?? []).map((step) => step.tool),
+    twelve: twelveVersion,
+  };
+  const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
+  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, manifest };
+}
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  try {
+    const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+    delete json.$schema;
+    return json;
+  } catch {
+    return { description: 'not expressible as JSON Schema' };
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Configuration from the environment, validated once at start. Every problem is
+ * collected and reported in one error, naming the variable and what was wrong.
+ */
+import { z } from 'zod';
+import { TwelveError } from '../errors.js';
+import type { AgentOverrides } from '../agent/release.js';
+import type { ModelPrice } from '../model/prices.js';
+import { assertPinned, parseModelId } from '../model/model-id.js';
+import type { Agent } from '../agent/define-agent.js';
+
+export type ModelMode = 'live' | 'record' | 'replay';
+
+export interface TwelveConfig {
+  databaseUrl: string;
+  log: 'json' | 'off';
+  logLevel: string;
+  modelMode: ModelMode;
+  recordingsDir: string | undefined;
+  prices: Record<string, ModelPrice>;
+  leaseMs: number;
+  providers: {
+    openai: { apiKey: string | undefined; baseURL: string | undefined };
+    anthropic: { apiKey: string | undefined; baseURL: string | undefined };
+    openaiCompatible: { apiKey: string | undefined; baseURL: string | undefined };
+  };
+  /** Per-agent overrides, keyed by agent name. */
+  agents: Record<string, AgentOverrides>;
+}
+
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url();
+const price = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict();
+
+const base = z.object({
+  TWELVE_DATABASE_URL: z.string().min(1).default('sqlite:.twelve/twelve.db'),
+  TWELVE_LOG: z.enum(['json', 'off']).default('off'),
+  TWELVE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  TWELVE_MODEL_MODE: z.enum(['live', 'record', 'replay']).default('live'),
+  TWELVE_RECORDINGS_DIR: z.string().min(1).optional(),
+  TWELVE_MODEL_PRICES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return {};
+      try {
+        return z.record(z.string(), price).parse(JSON.parse(text));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `must be JSON like {"openai:gpt-4o-2024-08-06":{"input":2.5,"output":10}} (${firstLine(error)})` });
+        return z.NEVER;
+      }
+    }),
+  TWELVE_LEASE_MS: positiveInt.default(30_000),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: url.optional(),
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: url.optional(),
+  TWELVE_OPENAI_COMPATIBLE_BASE_URL: url.optional(),
+  TWELVE_OPENAI_COMPATIBLE_API_KEY: z.string().optional(),
+  TWELVE_MAX_CONSECUTIVE_ERRORS: positiveInt.optional(),
+});
+
+const number = z.coerce.number().refine(Number.isFinite, 'must be a number');
+const agentKeys: Record<string, [keyof AgentOverrides, z.ZodType]> = {
+  MODEL: ['model', z.string().min(1)],
+  FALLBACK_MODELS: ['fallbackModels', z.string().transform((s) => s.split(',').map((m) => m.trim()).filter(Boolean))],
+  TEMPERATURE: ['temperature', number.pipe(z.number().min(0).max(2))],
+  MAX_OUTPUT_TOKENS: ['maxOutputTokens', positiveInt],
+  TIMEOUT_MS: ['timeoutMs', positiveInt],
+  MAX_RETRIES: ['maxRetries', z.coerce.number().int().min(0).max(10)],
+  MAX_STEPS: ['maxSteps', positiveInt],
+  MAX_TOKENS: ['maxTokens', positiveInt],
+  MAX_COST_USD: ['maxCostUsd', number.pipe(z.number().positive())],
+  MAX_CONSECUTIVE_ERRORS: ['maxConsecutiveErrors', positiveInt],
+};
+
+/** `refunds` -> `TWELVE_AGENT_REFUNDS_`; `email-classifier` -> `TWELVE_AGENT_EMAIL_CLASSIFIER_`. */
+export function agentEnvPrefix(agentName: string): string {
+  return `TWELVE_AGENT_${agentName.toUpperCase().replace(/-/g, '_')}_`;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonly Agent[] = []): TwelveConfig {
+  const problems: string[] = [];
+  const parsed = base.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '?');
+      problems.push(`${name}: ${issue.message}${env[name] !== undefined && !/KEY$/.test(name) ? ` (got "${env[name]}")` : ''}`);
+    }
+  }
+  const overrides: Record<string, AgentOverrides> = {};
+  const byPrefix = new Map(agents.map((agent) => [agentEnvPrefix(agent.name), agent]));
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('TWELVE_AGENT_') || value === undefined) continue;
+    const prefix = [...byPrefix.keys()].find((p) => name.startsWith(p) && Object.hasOwn(agentKeys, name.slice(p.length)));
+    if (!prefix) {
+      if (agents.length > 0) {
+        problems.push(`${name}: no agent or setting of that name (agents: ${agents.map((a) => a.name).join(', ')}; settings: ${Object.keys(agentKeys).join(', ')})`);
+      }
+      continue;
+    }
+    const agent = byPrefix.get(prefix)!;
+    const [key, schema] = agentKeys[name.slice(prefix.length)]!;
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      problems.push(`${name}: ${result.error.issues[0]?.message ?? 'invalid'} (got "${value}")`);
+      continue;
+    }
+    (overrides[agent.name] ??= {})[key] = result.data as never;
+    if (key === 'model' || key === 'fallbackModels') {
+      for (const id of key === 'model' ? [result.data as string] : (result.data as string[])) {
+        try {
+          const model = parseModelId(id, name);
+          if (!agent.options.allowFloatingModel) assertPinned(model, name);
+        } catch (error) {
+          problems.push((error as Error).message);
+        }
+      }
+    }
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new TwelveError('config_invalid', `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`, {
+      details: { problems },
+    });
+  }
+  const e = parsed.data;
+  if (e.TWELVE_MAX_CONSECUTIVE_ERRORS !== undefined) {
+    for (const agent of agents) (overrides[agent.name] ??= {}).maxConsecutiveErrors ??= e.TWELVE_MAX_CONSECUTIVE_ERRORS;
+  }
+  return {
+    databaseUrl: e.TWELVE_DATABASE_URL,
+    log: e.TWELVE_LOG,
+    logLevel: e.TWELVE_LOG_LEVEL,
+    modelMode: e.TWELVE_MODEL_MODE,
+    recordingsDir: e.TWELVE_RECORDINGS_DIR,
+    prices: e.TWELVE_MODEL_PRICES,
+    leaseMs: e.TWELVE_LEASE_MS,
+    providers: {
+      openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
+      anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },
+      openaiCompatible: { apiKey: e.TWELVE_OPENAI_COMPATIBLE_API_KEY, baseURL: e.TWELVE_OPENAI_COMPATIBLE_BASE_URL },
+    },
+    agents: overrides,
+  };
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}

@@ -1,0 +1,77 @@
+/**
+ * The project config file, `twelve.config.ts` (or .mts/.js/.mjs), found from the
+ * working directory upwards. It lists the agents the CLI can run:
+ *
+ *   export default defineConfig({ agents: [refunds, emailClassifier] });
+ *
+ * A path to an agent file works too (`twelve run ./agents/refunds.ts`): its default
+ * export, or every exported agent.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isAgent, type Agent } from '../agent/define-agent.js';
+import { TwelveError } from '../errors.js';
+
+export interface ProjectConfig {
+  agents: Agent[];
+}
+
+/** @example export default defineConfig({ agents: [refunds] }); */
+export function defineConfig(config: ProjectConfig): ProjectConfig {
+  return config;
+}
+
+const configNames = ['twelve.config.ts', 'twelve.config.mts', 'twelve.config.js', 'twelve.config.mjs'];
+
+export function findProjectConfig(from = process.cwd()): string | undefined {
+  let directory = resolve(from);
+  for (;;) {
+    for (const name of configNames) {
+      const candidate = join(directory, name);
+      if (existsSync(candidate)) return candidate;
+    }
+    const parent = dirname(directory);
+    if (parent === directory) return undefined;
+    directory = parent;
+  }
+}
+
+let tsxRegistered = false;
+
+/** Imports a module, registering tsx first when it is TypeScript. */
+export async function importModule(path: string): Promise<Record<string, unknown>> {
+  const absolute = resolve(path);
+  if (!existsSync(absolute)) throw new TwelveError('usage', `cannot read ${path}: no such file`);
+  if (/\.[mc]?ts$/.test(absolute) && !tsxRegistered) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    tsxRegistered = true;
+  }
+  try {
+    return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TwelveError) throw error;
+    throw new TwelveError('usage', `cannot load ${path}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+}
+
+export async function loadProjectConfig(path: string): Promise<ProjectConfig> {
+  const module = await importModule(path);
+  const config = (module.default ?? module.config) as ProjectConfig | undefined;
+  if (!config || !Array.isArray(config.agents)) {
+    throw new TwelveError('usage', `${path} must export default defineConfig({ agents: [...] })`);
+  }
+  for (const [index, agent] of config.agents.entries()) {
+    if (!isAgent(agent)) throw new TwelveError('usage', `${path}: agents[${index}] is not an agent created with defineAgent`);
+  }
+  return config;
+}
+
+export async function loadAgentFile(path: string): Promise<Agent[]> {
+  const module = await importModule(path);
+  if (isAgent(module.default)) return [module.default];
+  const agents = Object.values(module).filter(isAgent);
+  if (agents.length === 0) throw new TwelveError('usage', `${path} exports no agent (export default defineAgent({...}))`);
+  return agents;
+}

@@ -1,0 +1,69 @@
+/**
+ * The `scripted` provider: an in-process LanguageModelV3 whose answers are given up
+ * front (a list) or computed from the request (a function). For tests, demos and
+ * benchmarks; use it as `scripted:<name>` and pass the instance to createRuntime.
+ */
+import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3GenerateResult } from '@ai-sdk/provider';
+
+export type ScriptedReply =
+  | { text: string; usage?: { inputTokens: number; outputTokens: number } }
+  | {
+      toolCalls: Array<{ tool: string; args: unknown; callId?: string }>;
+      text?: string;
+      usage?: { inputTokens: number; outputTokens: number };
+    }
+  | { error: Error };
+
+export type Script = ScriptedReply[] | ((request: LanguageModelV3CallOptions, callIndex: number) => ScriptedReply | Promise<ScriptedReply>);
+
+export interface ScriptedModel extends LanguageModelV3 {
+  /** Requests received, in order. */
+  readonly calls: LanguageModelV3CallOptions[];
+}
+
+export function scriptedModel(script: Script, options: { modelId?: string; recordCalls?: boolean } = {}): ScriptedModel {
+  const calls: LanguageModelV3CallOptions[] = [];
+  let index = 0;
+  let callCounter = 0;
+  const recordCalls = options.recordCalls ?? true;
+  return {
+    specificationVersion: 'v3',
+    provider: 'scripted',
+    modelId: options.modelId ?? 'scripted',
+    supportedUrls: {},
+    calls,
+    async doGenerate(request): Promise<LanguageModelV3GenerateResult> {
+      if (recordCalls) calls.push(request);
+      const callIndex = index++;
+      let reply: ScriptedReply | undefined;
+      if (typeof script === 'function') reply = await script(request, callIndex);
+      else reply = script[callIndex];
+      if (!reply) throw new Error(`scripted model: the script has ${Array.isArray(script) ? script.length : '?'} replies; call ${callIndex + 1} has none`);
+      if ('error' in reply) throw reply.error;
+      const content: LanguageModelV3Content[] = [];
+      if ('text' in reply && reply.text) content.push({ type: 'text', text: reply.text });
+      const toolCalls = 'toolCalls' in reply ? reply.toolCalls : [];
+      for (const call of toolCalls) {
+        content.push({
+          type: 'tool-call',
+          toolCallId: call.callId ?? `call_${++callCounter}`,
+          toolName: call.tool,
+          input: typeof call.args === 'string' ? call.args : JSON.stringify(call.args),
+        });
+      }
+      const usage = reply.usage ?? { inputTokens: 10, outputTokens: 5 };
+      return {
+        content,
+        finishReason: { unified: toolCalls.length > 0 ? 'tool-calls' : 'stop', raw: undefined },
+        usage: {
+          inputTokens: { total: usage.inputTokens, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
+          outputTokens: { total: usage.outputTokens, text: undefined, reasoning: undefined },
+        },
+        warnings: [],
+      };
+    },
+    async doStream() {
+      throw new Error('scripted model: streaming is not used by Twelve');
+    },
+  };
+}

@@ -1,0 +1,339 @@
+/**
+ * createRuntime: agents + a store + config = something that launches threads and runs
+ * them. Every way of running work (the CLI's foreground run, runUntilIdle, the
+ * background worker) goes through the same claim -> session -> release path.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { isAgent, type Agent } from '../agent/define-agent.js';
+import { createRelease, type AgentRelease } from '../agent/release.js';
+import { loadConfig, type ModelMode, type TwelveConfig } from '../config/env.js';
+import { Redactor } from '../config/redact.js';
+import { SeqConflictError, TwelveError, errorMessage } from '../errors.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { ModelCaller } from '../model/call-model.js';
+import { PriceTable } from '../model/prices.js';
+import { ModelResolver, type ModelRegistry } from '../model/providers.js';
+import { RecordingStore } from '../model/recording.js';
+import { openStore } from '../store/open.js';
+import type { ListThreadsOptions, Store, ThreadRecord } from '../store/types.js';
+import { event, type ThreadEvent } from '../thread/events.js';
+import { foldEvents, type ThreadStatus } from '../thread/state.js';
+import { zodIssues } from './compact-error.js';
+import type { RuntimeServices } from './services.js';
+import { ThreadSession } from './thread-session.js';
+import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
+import { version } from '../version.js';
+
+export interface RuntimeOptions {
+  agents: Agent[];
+  /** Default: the store named by TWELVE_DATABASE_URL (SQLite at .twelve/twelve.db). */
+  store?: Store;
+  /** Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Model instances by full id, e.g. { 'scripted:demo': scriptedModel([...]) }. */
+  models?: ModelRegistry;
+  /** Overrides TWELVE_MODEL_MODE. */
+  modelMode?: ModelMode;
+  /** Overrides TWELVE_RECORDINGS_DIR and the agents' own recordings directories. */
+  recordingsDir?: string;
+  logger?: Logger;
+  /** First retry delay for model calls (default 250 ms). */
+  retryBaseMs?: number;
+  /** Lease length (default TWELVE_LEASE_MS, 30 s). */
+  leaseMs?: number;
+}
+
+export interface LaunchOptions {
+  agent: string;
+  input: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+export type RunOutcome = 'completed' | 'failed' | 'escalated' | 'interrupted';
+
+export interface RunThreadOptions {
+  /** Aborting stops between steps (the step in flight finishes and is recorded). */
+  stop?: AbortSignal;
+}
+
+export type EventListener = (event: ThreadEvent) => void;
+
+export class Runtime {
+  readonly config: TwelveConfig;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly owner: string;
+  private readonly releases = new Map<string, AgentRelease>();
+  private readonly savedReleases = new Set<string>();
+  private readonly listeners = new Set<EventListener>();
+  private readonly services: RuntimeServices;
+  private readonly leaseMs: number;
+  private readonly ownsStore: boolean;
+  private readonly workers = new Set<Worker>();
+
+  constructor(options: RuntimeOptions) {
+    const agents = options.agents ?? [];
+    for (const [index, agent] of agents.entries()) {
+      if (!isAgent(agent)) throw new TwelveError('agent_invalid', `agents[${index}] is not an agent created with defineAgent`);
+    }
+    const env = options.env ?? process.env;
+    this.config = loadConfig(env, agents);
+    const redactor = Redactor.fromEnv(env);
+    this.logger = options.logger ?? createLogger({ format: this.config.log, level: this.config.logLevel, redactor });
+    for (const agent of agents) {
+      if (this.releases.has(agent.name)) throw new TwelveError('agent_invalid', `two agents are named "${agent.name}"`);
+      this.releases.set(agent.name, createRelease(agent, this.config.agents[agent.name], version));
+    }
+    this.ownsStore = !options.store;
+    this.store = options.store ?? openStore(this.config.databaseUrl);
+    this.leaseMs = options.leaseMs ?? this.config.leaseMs;
+    this.owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    const recordingsOverride = options.recordingsDir ?? this.config.recordingsDir;
+    const recordingStores = new Map<string, RecordingStore>();
+    const models: ModelCaller = {
+      resolver: new ModelResolver(this.config.providers, options.models),
+      prices: new PriceTable(this.config.prices),
+      mode: options.modelMode ?? this.config.modelMode,
+      retryBaseMs: options.retryBaseMs ?? 250,
+      recordings: (release) => {
+        const directory = recordingsOverride ?? release.agent.recordingsDir ?? '.twelve/recordings';
+        let store = recordingStores.get(directory);
+        if (!store) recordingStores.set(directory, (store = new RecordingStore(directory)));
+        return store;
+      },
+    };
+    const logEvents = this.config.log === 'json';
+    this.services = {
+      store: this.store,
+      models,
+      redactor,
+      logger: this.logger,
+      emit: (events) => {
+        for (const e of events) {
+          if (logEvents) this.logger.info({ threadId: e.threadId, seq: e.seq, type: e.type, releaseId: e.releaseId, data: e.data }, e.type);
+          for (const listener of this.listeners) {
+            try {
+              listener(e);
+            } catch (error) {
+              this.logger.warn({ error: errorMessage(error) }, 'an event listener threw; ignored');
+            }
+          }
+        }
+      },
+    };
+  }
+
+  /** The agents this runtime can run, as releases (model pins, limits, release id). */
+  get agents(): AgentRelease[] {
+    return [...this.releases.values()];
+  }
+
+  release(agentName: string): AgentRelease {
+    const release = this.releases.get(agentName);
+    if (!release) {
+      throw new TwelveError('agent_not_found', `unknown agent "${agentName}" (known: ${[...this.releases.keys()].join(', ') || 'none'})`, {
+        details: { agent: agentName },
+      });
+    }
+    return release;
+  }
+
+  /** Receive every event right after it is appended by this runtime. Returns an unsubscribe function. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Creates a thread; it runs when a worker (or runThread) picks it up. */
+  async launch(options: LaunchOptions): Promise<ThreadRecord> {
+    const release = this.release(options.agent);
+    const parsed = release.agent.inputSchema.safeParse(options.input);
+    if (!parsed.success) {
+      throw new TwelveError('input_invalid', `input for agent ${release.agent.name} is invalid: ${zodIssues(parsed.error)}`, {
+        details: { issues: parsed.error.issues },
+      });
+    }
+    await this.saveRelease(release);
+    const id = newThreadId();
+    const input = this.services.redactor.scrub(parsed.data);
+    const started = event('thread_started', { agent: release.agent.name, input, ...(options.metadata ? { metadata: options.metadata } : {}) });
+    const stored = await this.store.createThread({
+      id,
+      agent: release.agent.name,
+      releaseId: release.releaseId,
+      input,
+      events: [started],
+      summary: { status: 'runnable', modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    });
+    this.services.emit(stored);
+    for (const worker of this.workers) worker.nudge();
+    return (await this.store.getThread(id))!;
+  }
+
+  /**
+   * Claims one thread and runs it until it completes, fails, waits for a human, or
+   * `stop` is aborted. Throws if another live worker holds it.
+   */
+  async runThread(threadId: string, options: RunThreadOptions = {}): Promise<{ thread: ThreadRecord; outcome: RunOutcome }> {
+    const thread = await this.getThreadOrThrow(threadId);
+    if (thread.status !== 'runnable') return { thread, outcome: outcomeOf(thread.status) };
+    const claimed = await this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, threadId, isOwnerDead });
+    if (!claimed) {
+      const current = await this.getThreadOrThrow(threadId);
+      if (current.status !== 'runnable') return { thread: current, outcome: outcomeOf(current.status) };
+      throw new TwelveError('thread_not_runnable', `thread ${threadId} is being run by another worker (${current.leaseOwner}); try again after its lease ends`, {
+        details: { leaseOwner: current.leaseOwner, leaseUntil: current.leaseUntil },
+      });
+    }
+    const outcome = await this.drive(claimed, options.stop);
+    return { thread: await this.getThreadOrThrow(threadId), outcome };
+  }
+
+  /** Runs every runnable thread (including ones launched meanwhile) until none is left. */
+  async runUntilIdle(options: RunThreadOptions = {}): Promise<number> {
+    let count = 0;
+    const agents = [...this.releases.keys()];
+    while (!options.stop?.aborted) {
+      const claimed = await this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, agents, isOwnerDead });
+      if (!claimed) break;
+      await this.drive(claimed, options.stop);
+      count++;
+    }
+    return count;
+  }
+
+  /** One claimed thread: fold once, step until it stops, always release the lease. */
+  async drive(claimed: ThreadRecord, stop?: AbortSignal): Promise<RunOutcome> {
+    const release = this.release(claimed.agent);
+    const session = new ThreadSession(this.services, release, claimed.id);
+    const renew = setInterval(() => {
+      this.store.renewLease(claimed.id, this.owner, this.leaseMs).catch((error) => this.logger.warn({ threadId: claimed.id, error: errorMessage(error) }, 'lease renewal failed'));
+    }, Math.max(1_000, Math.floor(this.leaseMs / 3)));
+    renew.unref();
+    try {
+      await session.load();
+      for (;;) {
+        if (stop?.aborted) return 'interrupted';
+        const decision = await session.step();
+        if (decision.type === 'done' || decision.type === 'wait') return outcomeOf(session.state.status);
+      }
+    } catch (error) {
+      if (error instanceof SeqConflictError) {
+        // Another worker appended first: its step stands, this one is dropped.
+        this.logger.warn({ threadId: claimed.id, error: error.message }, 'lost a race for the next step; dropping this session');
+        return 'interrupted';
+      }
+      throw error;
+    } finally {
+      clearInterval(renew);
+      await this.store.releaseLease(claimed.id, this.owner).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Continues a thread that waits for a human (escalated): records who resumed it and,
+   * optionally, guidance the model will read. A runnable thread needs no resume event.
+   */
+  async resume(threadId: string, options: { by: string; comment?: string }): Promise<ThreadRecord> {
+    const thread = await this.getThreadOrThrow(threadId);
+    if (thread.status === 'completed' || thread.status === 'failed') {
+      throw new TwelveError('thread_not_runnable', `thread ${threadId} is ${thread.status}; there is nothing to resume`);
+    }
+    if (thread.status === 'escalated') {
+      const release = this.release(thread.agent);
+      const state = foldEvents(threadId, await this.store.loadEvents(threadId));
+      const resumed = event('resumed', { by: options.by, ...(options.comment ? { comment: options.comment } : {}) });
+      const stored = await this.store.append(threadId, state.seq, release.releaseId, [resumed], {
+        status: 'runnable',
+        output: state.output,
+        error: null,
+        waitingReason: null,
+        modelSteps: state.modelSteps,
+        inputTokens: state.inputTokens,
+        outputTokens: state.outputTokens,
+        costUsd: state.costUsd,
+      });
+      this.services.emit(stored);
+      for (const worker of this.workers) worker.nudge();
+    }
+    return this.getThreadOrThrow(threadId);
+  }
+
+  /** Starts a background worker loop in this process. */
+  startWorker(options: WorkerOptions = {}): Worker {
+    const worker = startWorker(
+      {
+        claim: () => this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, agents: [...this.releases.keys()], isOwnerDead }),
+        drive: (thread, stop) => this.drive(thread, stop),
+        logger: this.logger,
+      },
+      options,
+    );
+    this.workers.add(worker);
+    void worker.stopped.then(() => this.workers.delete(worker));
+    return worker;
+  }
+
+  getThread(threadId: string): Promise<ThreadRecord | undefined> {
+    return this.store.getThread(threadId);
+  }
+
+  async getThreadOrThrow(threadId: string): Promise<ThreadRecord> {
+    const thread = await this.store.getThread(threadId);
+    if (!thread) throw new TwelveError('thread_not_found', `no thread "${threadId}" in ${this.store.location}`, { details: { threadId } });
+    return thread;
+  }
+
+  listThreads(options?: ListThreadsOptions): Promise<ThreadRecord[]> {
+    return this.store.listThreads(options);
+  }
+
+  loadEvents(threadId: string, afterSeq = 0): Promise<ThreadEvent[]> {
+    return this.store.loadEvents(threadId, afterSeq);
+  }
+
+  private async saveRelease(release: AgentRelease): Promise<void> {
+    if (this.savedReleases.has(release.releaseId)) return;
+    await this.store.saveRelease({ id: release.releaseId, agent: release.agent.name, manifest: release.manifest });
+    this.savedReleases.add(release.releaseId);
+  }
+
+  /** Stops workers (draining the step in flight) and closes the store if this runtime opened it. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((worker) => worker.stop()));
+    if (this.ownsStore) await this.store.close();
+  }
+}
+
+/**
+ * @example
+ * const runtime = createRuntime({ agents: [refunds] });
+ * const thread = await runtime.launch({ agent: 'refunds', input: 'Refund order A-1001' });
+ * const { outcome } = await runtime.runThread(thread.id);
+ */
+export function createRuntime(options: RuntimeOptions): Runtime {
+  return new Runtime(options);
+}
+
+function outcomeOf(status: ThreadStatus): RunOutcome {
+  return status === 'runnable' ? 'interrupted' : status;
+}
+
+function newThreadId(): string {
+  // Time-ordered prefix (sorts by creation), random suffix (unique across processes).
+  return `th_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+/** A lease held by a process on this host that no longer exists can be taken at once. */
+export function isOwnerDead(owner: string): boolean {
+  const [host, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

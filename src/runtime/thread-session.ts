@@ -1,0 +1,281 @@
+/**
+ * A ThreadSession is one worker's hold on one thread, for as long as its lease lasts:
+ * it folds the log once, then repeats decide -> perform one action -> append. It keeps
+ * the folded state between steps only while it holds the lease (so a step costs the
+ * same on a 10-event thread and a 10,000-event one); nothing survives the release.
+ */
+import type { LanguageModelV3ToolCall } from '@ai-sdk/provider';
+import type { AgentRelease } from '../agent/release.js';
+import { TwelveError, errorMessage } from '../errors.js';
+import { decide, type Decision } from '../thread/decide.js';
+import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
+import { ContextBuilder, renderContext } from '../thread/render-context.js';
+import { applyEvent, initialState, type ThreadState } from '../thread/state.js';
+import { buildRequest, callModel, ModelCallError } from '../model/call-model.js';
+import type { ThreadSummary } from '../store/types.js';
+import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
+import type { RuntimeServices } from './services.js';
+
+export class ThreadSession {
+  readonly state: ThreadState;
+  private readonly builder: ContextBuilder;
+  /** Kept only for agents with their own renderContext (it receives the events). */
+  private readonly events: ThreadEvent[] | undefined;
+
+  constructor(
+    private readonly services: RuntimeServices,
+    readonly release: AgentRelease,
+    readonly threadId: string,
+  ) {
+    this.state = initialState(threadId);
+    this.builder = new ContextBuilder(release);
+    this.events = release.agent.options.renderContext ? [] : undefined;
+  }
+
+  async load(): Promise<void> {
+    for (const stored of await this.services.store.loadEvents(this.threadId, this.state.seq)) this.apply(stored);
+  }
+
+  private apply(stored: ThreadEvent): void {
+    applyEvent(this.state, stored);
+    this.builder.apply(stored);
+    this.events?.push(stored);
+  }
+
+  decide(): Decision {
+    return decide(this.release, this.state);
+  }
+
+  /** Performs one decided action. Returns the decision, so callers know when to stop. */
+  async step(signal?: AbortSignal): Promise<Decision> {
+    const decision = this.decide();
+    switch (decision.type) {
+      case 'done':
+      case 'wait':
+        return decision;
+      case 'prefetch':
+        await this.commit(decision.calls.map((call) => event('tool_requested', { ...call, args: toJsonValue(call.args), source: 'prefetch' })));
+        return decision;
+      case 'runTool':
+        await this.runTool(decision.callId, decision.attempt, signal);
+        return decision;
+      case 'abandonTool':
+        await this.commit([event('tool_failed', { callId: decision.callId, error: decision.error })]);
+        return decision;
+      case 'callModel':
+        await this.callModel(signal);
+        return decision;
+      case 'escalate':
+        await this.commit([event('escalated', { reason: decision.reason, consecutiveErrors: this.state.consecutiveErrors })]);
+        return decision;
+      case 'fail':
+        await this.commit([event('thread_failed', { error: decision.error })]);
+        return decision;
+    }
+  }
+
+  /**
+   * Appends events after the seq this session has seen. Applies them to the in-memory
+   * state first (the summary columns come from it); if the append loses a race the
+   * session is stale and must be dropped, which the SeqConflictError tells the caller.
+   */
+  private async commit(events: NewEvent[]): Promise<void> {
+    const { redactor } = this.services;
+    const clean = redactor.empty ? events : events.map((e) => ({ type: e.type, data: redactor.scrub(e.data) }) as NewEvent);
+    const expectedSeq = this.state.seq;
+    const stored = await this.services.store.append(this.threadId, expectedSeq, this.release.releaseId, clean, this.preview(clean));
+    for (const e of stored) this.apply(e);
+    this.services.emit(stored);
+  }
+
+  /** The thread summary as it will be once `events` are applied (computed on a scratch copy of the counters). */
+  private preview(events: NewEvent[]): ThreadSummary {
+    const s = this.state;
+    const summary: ThreadSummary = {
+      status: s.status,
+      output: s.output,
+      error: s.error ?? null,
+      waitingReason: s.waitingReason ?? null,
+      modelSteps: s.modelSteps,
+      inputTokens: s.inputTokens,
+      outputTokens: s.outputTokens,
+      costUsd: s.costUsd,
+    };
+    for (const e of events) {
+      switch (e.type) {
+        case 'model_called':
+          summary.modelSteps += 1;
+          summary.inputTokens += e.data.usage.inputTokens;
+          summary.outputTokens += e.data.usage.outputTokens;
+          summary.costUsd += e.data.costUsd ?? 0;
+          break;
+        case 'escalated':
+          summary.status = 'escalated';
+          summary.waitingReason = e.data.reason;
+          break;
+        case 'resumed':
+          summary.status = 'runnable';
+          summary.waitingReason = null;
+          break;
+        case 'thread_completed':
+          summary.status = 'completed';
+          summary.output = e.data.output;
+          break;
+        case 'thread_failed':
+          summary.status = 'failed';
+          summary.error = e.data.error;
+          break;
+        default:
+          break;
+      }
+    }
+    return summary;
+  }
+
+  private async callModel(signal: AbortSignal | undefined): Promise<void> {
+    const messages = this.events ? renderContext(this.release, this.events) : this.builder.messages();
+    const request = buildRequest(this.release, messages);
+    let success;
+    try {
+      success = await callModel(this.services.models, this.release, request, signal);
+    } catch (error) {
+      if (!(error instanceof ModelCallError)) throw error;
+      await this.commit([event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures })]);
+      return;
+    }
+    const { result } = success;
+    let text = '';
+    const toolCalls: LanguageModelV3ToolCall[] = [];
+    for (const part of result.content) {
+      if (part.type === 'text') text += part.text;
+      else if (part.type === 'tool-call' && !part.providerExecuted) toolCalls.push(part);
+    }
+    // Providers' call ids are unique per response, not per thread (local servers reuse call_0).
+    const callIds = toolCalls.map((call) => (this.state.calls.has(call.toolCallId) ? `${call.toolCallId}~${this.state.modelSteps + 1}` : call.toolCallId));
+    const events: NewEvent[] = [
+      event('model_called', {
+        model: success.model,
+        attempt: success.attempt,
+        fallbackIndex: success.fallbackIndex,
+        latencyMs: success.latencyMs,
+        usage: success.usage,
+        costUsd: success.costUsd,
+        text,
+        toolCalls: toolCalls.map((call, index) => ({ callId: callIds[index]!, tool: call.toolName })),
+        finishReason: result.finishReason.unified,
+        contextMessages: messages.length,
+        ...(success.failures.length > 0 ? { failures: success.failures } : {}),
+      }),
+    ];
+    toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call)));
+    if (toolCalls.length === 0) events.push(this.finalAnswer(text));
+    await this.commit(events);
+  }
+
+  /** tool_requested, plus an immediate compact tool_failed when the call cannot run at all. */
+  private requestTool(callId: string, call: LanguageModelV3ToolCall): NewEvent[] {
+    let args: unknown;
+    try {
+      args = call.input.trim() === '' ? {} : JSON.parse(call.input);
+    } catch (error) {
+      return [
+        event('tool_requested', { callId, tool: call.toolName, args: null, argsText: call.input.slice(0, 2000), source: 'model' }),
+        event('tool_failed', { callId, error: compact('invalid_json', `arguments are not valid JSON (${(error as Error).message}); send one JSON object`) }),
+      ];
+    }
+    const requested = event('tool_requested', { callId, tool: call.toolName, args, source: 'model' });
+    const tool = this.release.agent.tools.get(call.toolName);
+    if (!tool) {
+      const available = [...this.release.agent.tools.keys()].join(', ') || 'none';
+      return [requested, event('tool_failed', { callId, error: compact('unknown_tool', `there is no tool "${call.toolName}"; available: ${available}`) })];
+    }
+    const parsed = tool.input.safeParse(args);
+    if (!parsed.success) {
+      return [requested, event('tool_failed', { callId, error: compact('invalid_arguments', `${call.toolName}: ${zodIssues(parsed.error)}`) })];
+    }
+    return [requested];
+  }
+
+  private finalAnswer(text: string): NewEvent {
+    const schema = this.release.agent.outputSchema;
+    if (!schema) {
+      if (!text.trim()) return event('model_output_invalid', { text, error: compact('empty_answer', 'the answer was empty; reply with the final answer or call a tool') });
+      return event('thread_completed', { output: text });
+    }
+    const json = parseJsonAnswer(text);
+    if (!json.ok) return event('model_output_invalid', { text, error: compact('invalid_json', json.message) });
+    const parsed = schema.safeParse(json.value);
+    if (!parsed.success) return event('model_output_invalid', { text, error: compact('invalid_output', zodIssues(parsed.error)) });
+    return event('thread_completed', { output: toJsonValue(parsed.data) });
+  }
+
+  private async runTool(callId: string, attempt: number, signal: AbortSignal | undefined): Promise<void> {
+    const call = this.state.calls.get(callId)!;
+    const tool = this.release.agent.tools.get(call.tool);
+    // The release may have changed since the call was requested: re-check before running.
+    if (!tool) {
+      await this.commit([event('tool_failed', { callId, error: compact('unknown_tool', `tool "${call.tool}" is not in release ${this.release.releaseId}`) })]);
+      return;
+    }
+    const parsed = tool.input.safeParse(call.args);
+    if (!parsed.success) {
+      await this.commit([event('tool_failed', { callId, error: compact('invalid_arguments', `${call.tool}: ${zodIssues(parsed.error)}`) })]);
+      return;
+    }
+    const idempotencyKey = `${this.threadId}:${callId}`;
+    // The bracket: once tool_started is durable, a crash leads to a re-run with the same key.
+    await this.commit([event('tool_started', { callId, idempotencyKey, attempt })]);
+    const started = performance.now();
+    const timeoutMs = tool.timeoutMs ?? 60_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const toolSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let outcome: NewEvent;
+    try {
+      const ctx = {
+        threadId: this.threadId,
+        callId,
+        idempotencyKey,
+        attempt,
+        agent: this.release.agent.name,
+        signal: toolSignal,
+        logger: this.services.logger.child({ threadId: this.threadId, callId, tool: call.tool }),
+      };
+      const raw = await raceAbort(Promise.resolve(tool.run(parsed.data, ctx)), toolSignal);
+      let result = raw;
+      if (tool.output) {
+        const checked = tool.output.safeParse(raw);
+        if (!checked.success) throw new TwelveError('internal', `${call.tool} returned a result that fails its output schema: ${zodIssues(checked.error)}`);
+        result = checked.data;
+      }
+      outcome = event('tool_succeeded', { callId, result: toJsonValue(result), durationMs: elapsed(started) });
+    } catch (error) {
+      if (signal?.aborted && !timeout.aborted) throw error; // shutting down: leave the call open, it re-runs with the same key
+      const message = timeout.aborted ? `timed out after ${timeoutMs} ms` : errorMessage(error);
+      outcome = event('tool_failed', { callId, error: compact(timeout.aborted ? 'tool_timeout' : 'tool_error', `${call.tool}: ${message}`), durationMs: elapsed(started) });
+    }
+    await this.commit([outcome]);
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}
+
+/** Rejects when the signal aborts, even if the tool ignores its signal. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

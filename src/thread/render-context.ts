@@ -1,0 +1,156 @@
+/**
+ * renderContext: turns a thread's events into the messages a model sees. The result is
+ * always a valid provider transcript: every tool call is followed by a result, with a
+ * placeholder for a call that is still pending, so resuming after any pause or crash
+ * never sends a dangling tool call. The builder is incremental (O(1) per event) so a
+ * worker holding a thread never re-renders the whole log for each step.
+ */
+import type { LanguageModelV3Message, LanguageModelV3ToolResultOutput } from '@ai-sdk/provider';
+import type { AgentRelease } from '../agent/release.js';
+import type { ThreadEvent } from './events.js';
+import { renderTemplate } from './template.js';
+
+export type ContextMessage = LanguageModelV3Message;
+
+type ToolCallPart = { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown };
+
+/** One assistant message with tool calls, and the tool message holding their results. */
+class ToolTurn {
+  readonly assistant: { role: 'assistant'; content: Array<{ type: 'text'; text: string } | ToolCallPart> };
+  readonly calls: ToolCallPart[] = [];
+  readonly results = new Map<string, LanguageModelV3ToolResultOutput>();
+  private cached: ContextMessage | undefined;
+
+  constructor(text: string) {
+    this.assistant = { role: 'assistant', content: text ? [{ type: 'text', text }] : [] };
+  }
+
+  addCall(part: ToolCallPart): void {
+    this.assistant.content.push(part);
+    this.calls.push(part);
+    this.cached = undefined;
+  }
+
+  setResult(callId: string, output: LanguageModelV3ToolResultOutput): void {
+    this.results.set(callId, output);
+    this.cached = undefined;
+  }
+
+  toolMessage(): ContextMessage {
+    this.cached ??= {
+      role: 'tool',
+      content: this.calls.map((call) => ({
+        type: 'tool-result' as const,
+        toolCallId: call.toolCallId,
+        toolName: call.toolName,
+        output: this.results.get(call.toolCallId) ?? pendingResult,
+      })),
+    };
+    return this.cached;
+  }
+}
+
+const pendingResult: LanguageModelV3ToolResultOutput = { type: 'text', value: 'status: pending (no result has been recorded for this call yet)' };
+
+export class ContextBuilder {
+  private readonly entries: Array<ContextMessage | ToolTurn> = [];
+  private readonly turnOfCall = new Map<string, ToolTurn>();
+  private currentTurn: ToolTurn | undefined;
+
+  constructor(private readonly release: AgentRelease) {}
+
+  apply(event: ThreadEvent): void {
+    switch (event.type) {
+      case 'thread_started': {
+        const agent = this.release.agent;
+        const input = event.data.input;
+        const system = renderTemplate(agent.promptTemplate, {
+          input,
+          purpose: agent.purpose,
+          agent: agent.name,
+          tools: this.release.toolSpecs.map((tool) => `- ${tool.name}: ${tool.description}`).join('\n'),
+        });
+        if (system.trim()) this.entries.push({ role: 'system', content: system });
+        this.entries.push(userText(typeof input === 'string' ? input : JSON.stringify(input, null, 2)));
+        break;
+      }
+      case 'model_called': {
+        if (event.data.toolCalls.length > 0) {
+          this.currentTurn = new ToolTurn(event.data.text);
+          this.entries.push(this.currentTurn);
+        } else {
+          this.currentTurn = undefined;
+          this.entries.push({ role: 'assistant', content: [{ type: 'text', text: event.data.text }] });
+        }
+        break;
+      }
+      case 'tool_requested': {
+        if (event.data.source === 'prefetch' && !this.currentTurn) {
+          this.currentTurn = new ToolTurn('');
+          this.entries.push(this.currentTurn);
+        }
+        const turn = this.currentTurn;
+        if (!turn) break;
+        const input = event.data.args === null || event.data.args === undefined ? {} : event.data.args;
+        turn.addCall({ type: 'tool-call', toolCallId: event.data.callId, toolName: event.data.tool, input });
+        this.turnOfCall.set(event.data.callId, turn);
+        break;
+      }
+      case 'tool_succeeded':
+        this.turnOfCall.get(event.data.callId)?.setResult(event.data.callId, resultOutput(event.data.result));
+        break;
+      case 'tool_failed':
+        this.turnOfCall.get(event.data.callId)?.setResult(event.data.callId, {
+          type: 'error-text',
+          value: `${event.data.error.code}: ${event.data.error.message}`,
+        });
+        break;
+      case 'model_output_invalid':
+        this.currentTurn = undefined;
+        this.entries.push({ role: 'assistant', content: [{ type: 'text', text: event.data.text }] });
+        this.entries.push(userText(`Your answer was not accepted (${event.data.error.code}): ${event.data.error.message}. Answer again.`));
+        break;
+      case 'resumed':
+        this.currentTurn = undefined;
+        if (event.data.comment) this.entries.push(userText(`A human operator (${event.data.by}) says: ${event.data.comment}`));
+        break;
+      default:
+        // Other events (tool_started, model_failed, escalated, terminal events) add nothing the model must see.
+        break;
+    }
+  }
+
+  /** A fresh array (the caller may keep it); message objects are shared and must not be mutated. */
+  messages(): ContextMessage[] {
+    const out: ContextMessage[] = [];
+    for (const entry of this.entries) {
+      if (entry instanceof ToolTurn) out.push(entry.assistant as ContextMessage, entry.toolMessage());
+      else out.push(entry);
+    }
+    return out;
+  }
+}
+
+function userText(text: string): ContextMessage {
+  return { role: 'user', content: [{ type: 'text', text }] };
+}
+
+function resultOutput(result: unknown): LanguageModelV3ToolResultOutput {
+  if (result === undefined) return { type: 'text', value: 'done (no result)' };
+  if (typeof result === 'string') return { type: 'text', value: result };
+  return { type: 'json', value: result as never };
+}
+
+/** The default context: every event folded through a fresh builder. */
+export function defaultRenderContext(release: AgentRelease, events: readonly ThreadEvent[]): ContextMessage[] {
+  const builder = new ContextBuilder(release);
+  for (const event of events) builder.apply(event);
+  return builder.messages();
+}
+
+/** The context the model sees: the agent's own renderContext when it has one. */
+export function renderContext(release: AgentRelease, events: readonly ThreadEvent[]): ContextMessage[] {
+  const defaultMessages = defaultRenderContext(release, events);
+  const custom = release.agent.options.renderContext;
+  return custom ? custom({ agent: release.agent, events, defaultMessages }) : defaultMessages;
+}

@@ -1,0 +1,92 @@
+/**
+ * The background worker loop: claim a runnable thread, drive it, release it, repeat.
+ * Idle loops sleep for `pollMs` unless nudged (a launch in this process nudges at once).
+ * stop() drains: no new claims, the step in flight finishes and is recorded, leases are
+ * released. Errors back off exponentially so a broken database is not hammered.
+ */
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { ThreadRecord } from '../store/types.js';
+import type { RunOutcome } from '../runtime/runtime.js';
+
+export interface WorkerOptions {
+  /** Threads driven at once by this worker (default 1). */
+  concurrency?: number;
+  /** Idle poll interval (default 500 ms). */
+  pollMs?: number;
+}
+
+export interface WorkerDeps {
+  claim(): Promise<ThreadRecord | undefined>;
+  drive(thread: ThreadRecord, stop: AbortSignal): Promise<RunOutcome>;
+  logger: Logger;
+}
+
+export interface Worker {
+  /** Wake idle loops now (new work is there). */
+  nudge(): void;
+  /** Drain and stop; resolves when every loop has released its thread. */
+  stop(): Promise<void>;
+  readonly stopped: Promise<void>;
+  /** Threads driven so far. */
+  readonly processed: number;
+}
+
+export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Worker {
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const pollMs = options.pollMs ?? 500;
+  const draining = new AbortController();
+  let wake: (() => void) | undefined;
+  let processed = 0;
+
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        draining.signal.removeEventListener('abort', done);
+        if (wake === done) wake = undefined;
+        resolve();
+      }
+      draining.signal.addEventListener('abort', done, { once: true });
+      const previous = wake;
+      wake = () => {
+        previous?.();
+        done();
+      };
+    });
+
+  async function loop(): Promise<void> {
+    let failures = 0;
+    while (!draining.signal.aborted) {
+      try {
+        const thread = await deps.claim();
+        if (!thread) {
+          await idle(pollMs);
+          continue;
+        }
+        await deps.drive(thread, draining.signal);
+        processed++;
+        failures = 0;
+      } catch (error) {
+        failures++;
+        const backoff = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+        deps.logger.error({ error: errorMessage(error), backoffMs: backoff }, 'worker step failed');
+        await idle(backoff);
+      }
+    }
+  }
+
+  const stopped = Promise.all(Array.from({ length: concurrency }, loop)).then(() => undefined);
+  return {
+    nudge: () => wake?.(),
+    stop: async () => {
+      draining.abort();
+      await stopped;
+    },
+    stopped,
+    get processed() {
+      return processed;
+    },
+  };
+}
