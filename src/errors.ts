@@ -37,8 +37,15 @@ export class TwelveError extends Error {
     this.exitCode = options.exitCode ?? (isUserFacing(code) ? 2 : 1);
   }
 
+  /**
+   * Structural, not instanceof: an agent file may load its own copy of twelve-agents
+   * (source vs built), and its errors must still be recognised.
+   */
   static is(value: unknown, code?: TwelveErrorCode): value is TwelveError {
-    return value instanceof TwelveError && (code === undefined || value.code === code);
+    if (!(value instanceof Error)) return false;
+    const candidate = value as Partial<TwelveError>;
+    if (typeof candidate.code !== 'string' || typeof candidate.exitCode !== 'number') return false;
+    return code === undefined || candidate.code === code;
   }
 }
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The `twelve` command. `--version` answers without loading the runtime (cold start).
+import { readFileSync, existsSync } from 'node:fs';
+
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`twelve ${pkg.version}\n`);
+} else {
+  const main = new URL('../dist/cli/main.js', import.meta.url);
+  if (!existsSync(main)) {
+    process.stderr.write('twelve: the CLI is not built; run `npm install` (or `npm run build`) in the twelve-agents package\n');
+    process.exit(2);
+  }
+  const { main: run } = await import(main.href);
+  process.exitCode = await run(argv);
+}

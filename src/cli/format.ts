@@ -1,0 +1,93 @@
+/** Human-readable rendering of events and threads for the terminal. */
+import type { ThreadEvent } from '../thread/events.js';
+import type { ThreadRecord } from '../store/types.js';
+
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
+export const dim = paint(2);
+export const bold = paint(1);
+export const red = paint(31);
+export const green = paint(32);
+export const yellow = paint(33);
+export const cyan = paint(36);
+
+export function short(value: unknown, max = 160): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value ?? null);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export function usd(value: number | null | undefined): string {
+  if (value === null || value === undefined) return 'price unknown';
+  return `$${value < 0.01 ? value.toFixed(5) : value.toFixed(4)}`;
+}
+
+/** One line (sometimes two) per event. Tool names come from the request events seen so far. */
+export class EventFormatter {
+  private readonly tools = new Map<string, string>();
+
+  format(event: ThreadEvent): string {
+    const seq = dim(String(event.seq).padStart(4));
+    const line = (label: string, text: string) => `${seq}  ${label.padEnd(12)} ${text}`;
+    switch (event.type) {
+      case 'thread_started':
+        return line(cyan('started'), `${event.data.agent}  input ${short(event.data.input, 120)}`);
+      case 'model_called': {
+        const d = event.data;
+        const calls = d.toolCalls.length ? `  → ${d.toolCalls.map((c) => c.tool).join(', ')}` : '';
+        const retry = d.attempt > 1 || d.fallbackIndex > 0 ? yellow(`  attempt ${d.attempt}${d.fallbackIndex ? `, fallback #${d.fallbackIndex}` : ''}`) : '';
+        const text = d.text && d.toolCalls.length ? `\n${' '.repeat(20)}${dim(short(d.text, 140))}` : '';
+        return line(cyan('model'), `${d.model}  ${d.usage.inputTokens}→${d.usage.outputTokens} tok  ${usd(d.costUsd)}  ${Math.round(d.latencyMs)} ms${calls}${retry}${text}`);
+      }
+      case 'model_failed':
+        return line(red('model error'), `${event.data.error.message}`);
+      case 'model_output_invalid':
+        return line(yellow('bad answer'), `${event.data.error.code}: ${event.data.error.message}`);
+      case 'tool_requested':
+        this.tools.set(event.data.callId, event.data.tool);
+        return line(event.data.source === 'prefetch' ? 'prefetch' : 'tool call', `${event.data.tool} ${event.data.argsText ?? short(event.data.args, 140)}`);
+      case 'tool_started':
+        return line(dim('tool run'), dim(`${this.tools.get(event.data.callId) ?? event.data.callId}  attempt ${event.data.attempt}  key ${event.data.idempotencyKey}`));
+      case 'tool_succeeded':
+        return line(green('tool result'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${short(event.data.result, 140)}  ${dim(`${Math.round(event.data.durationMs)} ms`)}`);
+      case 'tool_failed':
+        return line(red('tool error'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${event.data.error.code}: ${event.data.error.message}`);
+      case 'escalated':
+        return line(yellow('escalated'), event.data.reason);
+      case 'resumed':
+        return line(cyan('resumed'), `by ${event.data.by}${event.data.comment ? `: ${short(event.data.comment, 140)}` : ''}`);
+      case 'thread_completed':
+        return line(green(bold('completed')), short(event.data.output, 400));
+      case 'thread_failed':
+        return line(red(bold('failed')), `${event.data.error.code}: ${event.data.error.message}`);
+    }
+  }
+}
+
+export function statusText(status: string): string {
+  if (status === 'completed') return green(status);
+  if (status === 'failed') return red(status);
+  if (status === 'escalated') return yellow(status);
+  return cyan(status);
+}
+
+export function threadHeader(thread: ThreadRecord): string {
+  const lines = [
+    `${bold(thread.id)}  ${statusText(thread.status)}`,
+    `  agent    ${thread.agent}   release ${thread.releaseId}`,
+    `  created  ${thread.createdAt}   updated ${thread.updatedAt}`,
+    `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens, ${usd(thread.costUsd)}`,
+  ];
+  if (thread.waitingReason) lines.push(`  waiting  ${yellow(thread.waitingReason)}`);
+  if (thread.status === 'completed') lines.push(`  output   ${short(thread.output, 400)}`);
+  if (thread.error) lines.push(`  error    ${red(`${thread.error.code}: ${thread.error.message}`)}`);
+  return lines.join('\n');
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => stripAnsi(row[column] ?? '').length)));
+  return rows.map((row) => row.map((cell, column) => cell + ' '.repeat(widths[column]! - stripAnsi(cell).length)).join('  ').trimEnd()).join('\n');
+}
+
+function stripAnsi(text: string): string {
+  return text.replace(/\u001b\[\d+m/g, '');
+}
