@@ -24,7 +24,7 @@ Usage:
 
 Options:
   --json              one JSON object per line (events for run/resume/show)
-  --config <file>     project config (default: twelve.config.ts found from the working directory up)
+  --config <file>     project config, or one agent file (default: twelve.config.ts found from the working directory up)
   -h, --help          this help
   -v, --version       the version
 
@@ -129,7 +129,7 @@ async function runCommand(rest: string[], flags: Flags): Promise<number> {
     const release = runtime.release(agentName);
     const thread = await runtime.launch({ agent: agentName, input: coerceInput(text, release.agent.inputSchema) });
     if (!flags.json) process.stdout.write(`${thread.id}  agent ${agentName}  release ${release.releaseId}\n`);
-    return await follow(runtime, thread.id, flags, { printExisting: true });
+    return await follow(runtime, thread.id, flags, { printAfterSeq: 0 });
   } finally {
     await runtime.close();
   }
@@ -144,20 +144,20 @@ async function resumeCommand(rest: string[], flags: Flags): Promise<number> {
     runtime.release(thread.agent); // a clear error when this project does not define the thread's agent
     await runtime.resume(thread.id, { by: flags.as ?? defaultUser(), ...(flags.comment ? { comment: flags.comment } : {}) });
     if (!flags.json) process.stdout.write(`${thread.id}  agent ${thread.agent}  resuming after seq ${thread.seq}\n`);
-    return await follow(runtime, thread.id, flags, { printExisting: false });
+    return await follow(runtime, thread.id, flags, { printAfterSeq: thread.seq });
   } finally {
     await runtime.close();
   }
 }
 
 /** Runs a thread in the foreground, printing events as they are appended. */
-async function follow(runtime: Runtime, threadId: string, flags: Flags, options: { printExisting: boolean }): Promise<number> {
+async function follow(runtime: Runtime, threadId: string, flags: Flags, options: { printAfterSeq: number }): Promise<number> {
   const { EventFormatter } = await import('./format.js');
   const formatter = new EventFormatter();
   const write = (event: ThreadEvent) => process.stdout.write(`${flags.json ? JSON.stringify(event) : formatter.format(event)}\n`);
   const existing = await runtime.loadEvents(threadId);
   // The formatter learns tool names from earlier events even when it does not print them.
-  for (const event of existing) options.printExisting ? write(event) : formatter.format(event);
+  for (const event of existing) event.seq > options.printAfterSeq ? write(event) : formatter.format(event);
   const unsubscribe = runtime.subscribe((event) => {
     if (event.threadId === threadId) write(event);
   });

@@ -56,8 +56,10 @@ export async function importModule(path: string): Promise<Record<string, unknown
   }
 }
 
+/** A project config, or (as a shortcut) an agent file: `--config agents/refunds.ts`. */
 export async function loadProjectConfig(path: string): Promise<ProjectConfig> {
   const module = await importModule(path);
+  if (isAgent(module.default) || (!module.default && Object.values(module).some(isAgent))) return { agents: await loadAgentFile(path) };
   const config = (module.default ?? module.config) as ProjectConfig | undefined;
   if (!config || !Array.isArray(config.agents)) {
     throw new TwelveError('usage', `${path} must export default defineConfig({ agents: [...] })`);

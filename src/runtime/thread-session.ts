@@ -227,8 +227,9 @@ export class ThreadSession {
     await this.commit([event('tool_started', { callId, idempotencyKey, attempt })]);
     const started = performance.now();
     const timeoutMs = tool.timeoutMs ?? 60_000;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const toolSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // A cleared timer, not AbortSignal.timeout: that one keeps a live timer per run for the whole timeout.
+    const timeout = new ToolTimeout(timeoutMs);
+    const toolSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
     let outcome: NewEvent;
     try {
       const ctx = {
@@ -252,8 +253,33 @@ export class ThreadSession {
       if (signal?.aborted && !timeout.aborted) throw error; // shutting down: leave the call open, it re-runs with the same key
       const message = timeout.aborted ? `timed out after ${timeoutMs} ms` : errorMessage(error);
       outcome = event('tool_failed', { callId, error: compact(timeout.aborted ? 'tool_timeout' : 'tool_error', `${call.tool}: ${message}`), durationMs: elapsed(started) });
+    } finally {
+      timeout.clear();
     }
     await this.commit([outcome]);
+  }
+}
+
+/** Like AbortSignal.timeout (same TimeoutError reason), but the timer is cleared as soon as the run ends. */
+class ToolTimeout {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    this.timer = setTimeout(() => this.controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+    this.timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
   }
 }
 

@@ -106,8 +106,8 @@ export class ContextBuilder {
         });
         break;
       case 'model_output_invalid':
+        // The rejected answer is already in the context: its model_called event rendered it.
         this.currentTurn = undefined;
-        this.entries.push({ role: 'assistant', content: [{ type: 'text', text: event.data.text }] });
         this.entries.push(userText(`Your answer was not accepted (${event.data.error.code}): ${event.data.error.message}. Answer again.`));
         break;
       case 'resumed':

@@ -91,10 +91,11 @@ export class SqliteStore implements Store {
          VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @now, @now)`,
       ),
       // The expected-seq check: zero rows changed means someone else appended first.
+      // Positional parameters: this runs on every append, and binding by name costs ~40% more.
       advanceThread: db.prepare(
-        `UPDATE threads SET seq = @seq, release_id = @releaseId, status = @status, output = @output, error = @error, waiting_reason = @waitingReason,
-           model_steps = @modelSteps, input_tokens = @inputTokens, output_tokens = @outputTokens, cost_usd = @costUsd, updated_at = @now
-         WHERE id = @id AND seq = @expectedSeq`,
+        `UPDATE threads SET seq = ?, release_id = ?, status = ?, output = ?, error = ?, waiting_reason = ?,
+           model_steps = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, updated_at = ?
+         WHERE id = ? AND seq = ?`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data) VALUES (?, ?, ?, ?, ?, ?)`),
       threadSeq: db.prepare(`SELECT seq FROM threads WHERE id = ?`).pluck(),
@@ -118,7 +119,10 @@ export class SqliteStore implements Store {
     this.appendTx = db.transaction((threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary) => {
       const now = new Date().toISOString();
       const seq = expectedSeq + events.length;
-      const changed = this.statements.advanceThread.run({ id: threadId, expectedSeq, seq, releaseId, now, ...summaryColumns(summary) }).changes;
+      const c = summaryColumns(summary);
+      const changed = this.statements.advanceThread.run(
+        seq, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now, threadId, expectedSeq,
+      ).changes;
       if (changed === 0) {
         const actual = this.statements.threadSeq.get(threadId) as number | undefined;
         if (actual === undefined) throw new TwelveError('thread_not_found', `thread ${threadId} does not exist`);

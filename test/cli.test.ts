@@ -1,0 +1,150 @@
+/** The `twelve` command as a user meets it: live output, JSON mode, exit codes, and one-line errors. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
+import { startServer, testApiKey } from './support/runtime.js';
+import { tempDir } from './support/temp-dir.js';
+
+const fixture = 'test/fixtures/strict-answer-agent.ts';
+
+function dbEnv(extra: NodeJS.ProcessEnv = {}) {
+  const dir = tempDir();
+  return { dir, env: { TWELVE_DATABASE_URL: `sqlite:${join(dir, 'twelve.db')}`, REFUNDS_LEDGER_PATH: join(dir, 'ledger.db'), ...extra } };
+}
+
+describe('twelve run', () => {
+  it('runs the refunds example offline from recordings and prints every step', async () => {
+    const { env } = dbEnv({ TWELVE_MODEL_MODE: 'replay' });
+    const result = await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-request.txt'], { env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^th_\w+ {2}agent refunds {2}release rel_[0-9a-f]{16}$/m);
+    expect(result.stdout).toMatch(/model +openai:gpt-4o-2024-08-06 +412→18 tok +\$0\.00121 .*→ lookup_order/);
+    expect(result.stdout).toMatch(/tool call +issue_refund \{"orderId":"A-1001","amountCents":4999/);
+    expect(result.stdout).toMatch(/tool result +issue_refund \{"refundId":"rf_/);
+    expect(result.stdout).toMatch(/completed +\{"decision":"refunded"/);
+  });
+
+  it('prints one JSON event per line with --json, reading the input from stdin', async () => {
+    const { env } = dbEnv({ TWELVE_MODEL_MODE: 'replay' });
+    const input = "Hello, I want to return the desk lamp from order A-1002. I just never got around to opening it. Refund please!\n";
+    const result = await runCli(['run', 'refunds', '--input', '-', '--json'], { env, input });
+    expect(result.code).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(events.map((e) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));
+    expect(events[0]).toMatchObject({ type: 'thread_started', data: { agent: 'refunds' } });
+    expect(events.at(-1)).toMatchObject({ type: 'thread_completed', data: { output: { decision: 'declined', orderId: 'A-1002' } } });
+    expect(new Set(events.map((e) => e.releaseId)).size).toBe(1);
+  });
+
+  it('writes each event as a JSON log line on stderr with TWELVE_LOG=json, without secrets', async () => {
+    const { env } = dbEnv({ TWELVE_MODEL_MODE: 'replay', TWELVE_LOG: 'json', OPENAI_API_KEY: testApiKey });
+    const result = await runCli(['run', 'email-classifier', '--input', '@examples/email-classifier/sample-email.txt'], { env });
+    expect(result.code).toBe(0);
+    const lines = result.stderr.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.type)).toEqual(['thread_started', 'model_called', 'thread_completed']);
+    for (const line of lines) expect(line).toMatchObject({ threadId: expect.stringMatching(/^th_/), seq: expect.any(Number), releaseId: expect.stringMatching(/^rel_/) });
+    expect(result.stderr + result.stdout).not.toContain(testApiKey);
+  });
+
+  it('exits 4 when the thread escalates to a human, and resume continues it with guidance', async () => {
+    const server = await startServer();
+    const { env } = dbEnv({ OPENAI_API_KEY: testApiKey, OPENAI_BASE_URL: server.baseURL });
+    server.enqueue({ text: 'sure! the answer is 42' }, { text: '{"wrong": true}' });
+    const run = await runCli(['run', fixture, '--input', 'what is six times seven?'], { env });
+    expect(run.code).toBe(4);
+    expect(run.stdout).toMatch(/bad answer +invalid_json/);
+    expect(run.stdout).toMatch(/bad answer +invalid_output: answer: /);
+    expect(run.stdout).toMatch(/escalated +2 consecutive errors/);
+    const threadId = run.stdout.split(/\s+/)[0]!;
+    expect(run.stderr).toContain(`twelve resume ${threadId}`);
+
+    server.enqueue({ text: '{"answer": "42"}' });
+    const resumed = await runCli(['resume', threadId, '--config', fixture, '--as', 'ops@example.com', '--comment', 'Reply with {"answer": "..."} only.'], { env });
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/resumed +by ops@example.com: "Reply with/);
+    const lastRequest = server.requests.at(-1)!.body!.messages as Array<{ role: string; content: string }>;
+    expect(lastRequest.at(-1)).toMatchObject({ role: 'user', content: expect.stringContaining('A human operator (ops@example.com) says: Reply with') });
+
+    const show = await runCli(['threads', 'show', threadId], { env });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(new RegExp(`^${threadId} +completed`, 'm'));
+    expect(show.stdout).toMatch(/escalated/);
+    expect(show.stdout).toMatch(/\+\d+\.\d{3}s +\d+ +completed +\{"answer":"42"\}/);
+  });
+
+  it('exits 3 when the thread fails, here on its max-steps limit', async () => {
+    const server = await startServer();
+    const { env } = dbEnv({ OPENAI_API_KEY: testApiKey, OPENAI_BASE_URL: server.baseURL });
+    server.setFallback(() => ({ toolCalls: [{ name: 'ping', arguments: {} }] }));
+    const run = await runCli(['run', fixture, '--input', 'loop forever'], { env });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(/failed +max_steps: reached the limit of 4 model steps/);
+  });
+});
+
+describe('twelve threads and agents', () => {
+  it('lists threads with a status filter and shows agents with their pinned models', async () => {
+    const { env } = dbEnv({ TWELVE_MODEL_MODE: 'replay' });
+    await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-request.txt'], { env });
+    const ls = await runCli(['threads', 'ls', '--status', 'completed'], { env });
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^THREAD +AGENT +STATUS/);
+    expect(ls.stdout).toMatch(/th_\w+ +refunds +completed +3 +1570/);
+    const none = await runCli(['threads', 'ls', '--status', 'escalated'], { env });
+    expect(none.stdout.trim()).toBe('no threads');
+    const agents = await runCli(['agents', 'ls'], { env });
+    expect(agents.stdout).toMatch(/refunds +openai:gpt-4o-2024-08-06 +anthropic:claude-sonnet-4-5-20250929 +lookup_order,issue_refund +rel_/);
+  });
+});
+
+describe('bad input gets one line and exit 2', () => {
+  const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
+    ['an unknown agent', ['run', 'nope', '--input', 'x'], {}, /^twelve: unknown agent "nope" \(known: email-classifier, refunds\)$/],
+    ['an unreadable input file', ['run', 'refunds', '--input', '@does-not-exist.txt'], {}, /^twelve: --input @does-not-exist.txt: cannot read does-not-exist.txt \(no such file\)$/],
+    ['a missing --input', ['run', 'refunds'], {}, /needs --input/],
+    ['an unknown option', ['run', 'refunds', '--input', 'x', '--fast'], {}, /Unknown option '--fast'/],
+    ['an unknown command', ['launch'], {}, /unknown command "launch"/],
+    ['an agent file that does not exist', ['run', './agents/missing.ts', '--input', 'x'], {}, /cannot read \.\/agents\/missing\.ts: no such file/],
+    ['an unknown thread', ['threads', 'show', 'th_nope'], {}, /no thread "th_nope"/],
+    ['a bad --status', ['threads', 'ls', '--status', 'done'], {}, /--status: "done" is not a status/],
+    ['an input that fails the agent schema', ['run', 'refunds', '--input', ''], {}, /input for agent refunds is invalid/],
+  ];
+  for (const [name, args, extra, expected] of cases) {
+    it(`rejects ${name}`, async () => {
+      const { env } = dbEnv(extra);
+      if (args[0] === 'threads') await runCli(['run', 'refunds', '--input', 'x'], { env: { ...env, TWELVE_MODEL_MODE: 'replay' } });
+      const result = await runCli(args, { env });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr.trim()).toMatch(expected);
+    });
+  }
+
+  it('lists every invalid environment value in one error', async () => {
+    const { env } = dbEnv({ TWELVE_LOG: 'yes', TWELVE_MODEL_MODE: 'fast', TWELVE_AGENT_REFUNDS_MODEL: 'openai:gpt-4o', TWELVE_AGENT_REFUNDS_MAX_STEPS: 'many' });
+    const result = await runCli(['run', 'refunds', '--input', 'x'], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/invalid configuration \(4 problems\)/);
+    expect(result.stderr).toMatch(/TWELVE_LOG: .*got "yes"/);
+    expect(result.stderr).toMatch(/TWELVE_MODEL_MODE: .*got "fast"/);
+    expect(result.stderr).toMatch(/TWELVE_AGENT_REFUNDS_MODEL: "openai:gpt-4o" is a floating alias/);
+    expect(result.stderr).toMatch(/TWELVE_AGENT_REFUNDS_MAX_STEPS: .*got "many"/);
+  });
+
+  it('explains a missing, a corrupt and an unusable database', async () => {
+    const { dir, env } = dbEnv();
+    const missing = await runCli(['threads', 'ls'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^twelve: no Twelve database at .*twelve\.db: nothing has run here yet/);
+    writeFileSync(join(dir, 'twelve.db'), 'this is not a database, just some text '.repeat(200));
+    const corrupt = await runCli(['threads', 'ls'], { env });
+    expect(corrupt.code).toBe(2);
+    expect(corrupt.stderr).toMatch(/is not a usable SQLite database/);
+    const badUrl = await runCli(['threads', 'ls'], { env: { TWELVE_DATABASE_URL: 'mysql://localhost/twelve' } });
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toMatch(/TWELVE_DATABASE_URL: "mysql:\/\/localhost\/twelve" is not a database URL/);
+  });
+});
