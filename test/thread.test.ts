@@ -10,6 +10,7 @@ import { createRelease, type AgentRelease } from '../src/agent/release.js';
 import { decide, defineAgent, defineTool, foldEvents, renderContext, type AgentOptions, type ContextMessage, type NewEvent, type ThreadEvent } from '../src/index.js';
 import { event } from '../src/thread/events.js';
 import { applyEvent, initialState } from '../src/thread/state.js';
+import { ContextBuilder } from '../src/thread/render-context.js';
 
 const lookup = defineTool({
   name: 'lookup_order',
@@ -413,41 +414,49 @@ function generateLog(seed: number, rel: AgentRelease): ThreadEvent[] {
   return log.events;
 }
 
-/** The provider contract: each tool-call turn is answered, at once, by one result per call id. */
-function assertValidTranscript(messages: ContextMessage[], events: readonly ThreadEvent[], context: string): void {
+/**
+ * The provider contract: each tool-call turn is answered, at once, by one result per call
+ * id. Returns the violations (plain checks: this runs for thousands of prefixes).
+ */
+function transcriptProblems(messages: ContextMessage[], events: readonly ThreadEvent[]): string[] {
+  const problems: string[] = [];
   const seenCalls = new Set<string>();
   const state = foldEvents(events[0]!.threadId, events);
   for (const [index, message] of messages.entries()) {
-    if (index > 0 && message.role === 'assistant') {
-      expect(messages[index - 1]!.role, `${context}: two assistant turns in a row at ${index}`).not.toBe('assistant');
-    }
-    if (message.role === 'tool') {
-      const previous = messages[index - 1];
-      expect(previous?.role, `${context}: tool message ${index} must follow an assistant turn`).toBe('assistant');
-      continue;
-    }
+    const previous = messages[index - 1];
+    if (message.role === 'assistant' && previous?.role === 'assistant') problems.push(`two assistant turns in a row at ${index}`);
+    if (message.role === 'tool' && previous?.role !== 'assistant') problems.push(`tool message ${index} does not follow an assistant turn`);
     if (message.role !== 'assistant') continue;
     const callIds = message.content.flatMap((part) => (part.type === 'tool-call' ? [part.toolCallId] : []));
     if (callIds.length === 0) continue;
     const next = messages[index + 1];
-    expect(next?.role, `${context}: assistant message ${index} with tool calls must be followed by a tool message`).toBe('tool');
-    const results = (next!.content as Array<{ type: string; toolCallId: string; output: { type: string; value: unknown } }>).filter((part) => part.type === 'tool-result');
-    expect(results.map((r) => r.toolCallId), `${context}: one result per call, in order`).toEqual(callIds);
+    if (next?.role !== 'tool') {
+      problems.push(`assistant message ${index} with tool calls is followed by ${next?.role ?? 'nothing'}`);
+      continue;
+    }
+    const results = (next.content as Array<{ type: string; toolCallId: string; output: { type: string; value: unknown } }>).filter((part) => part.type === 'tool-result');
+    if (JSON.stringify(results.map((r) => r.toolCallId)) !== JSON.stringify(callIds)) problems.push(`message ${index + 1} does not answer ${callIds.join(', ')} in order`);
     for (const result of results) {
-      expect(seenCalls.has(result.toolCallId), `${context}: call ${result.toolCallId} shown twice`).toBe(false);
+      if (seenCalls.has(result.toolCallId)) problems.push(`call ${result.toolCallId} shown twice`);
       seenCalls.add(result.toolCallId);
       const outcome = state.calls.get(result.toolCallId)?.outcome;
-      if (!outcome) expect(result.output).toEqual({ type: 'text', value: expect.stringContaining('pending') });
-      else if (!outcome.ok) expect(result.output).toEqual({ type: 'error-text', value: `${outcome.error.code}: ${outcome.error.message}` });
-      else expect(result.output.type).not.toBe('error-text');
+      const output = result.output;
+      if (!outcome) {
+        if (output.type !== 'text' || !String(output.value).includes('pending')) problems.push(`pending call ${result.toolCallId} rendered as ${JSON.stringify(output)}`);
+      } else if (!outcome.ok) {
+        if (output.type !== 'error-text' || output.value !== `${outcome.error.code}: ${outcome.error.message}`) problems.push(`failed call ${result.toolCallId} rendered as ${JSON.stringify(output)}`);
+      } else if (output.type === 'error-text') {
+        problems.push(`successful call ${result.toolCallId} rendered as an error`);
+      }
     }
   }
-  // Every call ever requested is in the transcript exactly once.
-  expect([...seenCalls].sort(), `${context}: every requested call appears`).toEqual([...state.calls.keys()].sort());
+  const requested = [...state.calls.keys()].sort();
+  if (JSON.stringify([...seenCalls].sort()) !== JSON.stringify(requested)) problems.push(`calls in the transcript differ from the calls requested (${requested.join(', ')})`);
+  return problems;
 }
 
 describe('renderContext over generated logs', () => {
-  it('always renders a valid transcript, after every event of 300 generated threads', () => {
+  it('always renders a valid transcript, fresh or incremental, after every event of 300 generated threads', () => {
     const plain = release();
     const withPrefetch = release({
       input: z.union([z.string(), z.object({ orderId: z.string() })]),
@@ -463,9 +472,18 @@ describe('renderContext over generated logs', () => {
       const events = generateLog(seed, rel);
       const final = foldEvents(events[0]!.threadId, events);
       outcomes.set(final.status, (outcomes.get(final.status) ?? 0) + 1);
+      // The worker's incremental builder (one per lease) must agree with a fresh render at every step.
+      const builder = new ContextBuilder(rel);
       for (let length = 1; length <= events.length; length++) {
         const prefix = events.slice(0, length);
-        assertValidTranscript(renderContext(rel, prefix), prefix, `seed ${seed}, ${length} events`);
+        const rendered = renderContext(rel, prefix);
+        const problems = transcriptProblems(rendered, prefix);
+        if (problems.length > 0) expect(problems, `seed ${seed}, first ${length} events`).toEqual([]);
+        builder.apply(events[length - 1]!);
+        if (seed % 2 === 0 || length === events.length) {
+          const incremental = builder.messages();
+          if (JSON.stringify(incremental) !== JSON.stringify(rendered)) expect(incremental, `seed ${seed}, incremental after ${length} events`).toEqual(rendered);
+        }
         eventsChecked++;
       }
     }

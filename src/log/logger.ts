@@ -19,7 +19,9 @@ export type LogFormat = 'json' | 'off';
 export function createLogger(options: { format: LogFormat; level?: string; redactor?: Redactor; destination?: NodeJS.WritableStream }): Logger {
   if (options.format === 'off') return silentLogger;
   const redactor = options.redactor;
-  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  const output = options.destination ?? pino.destination({ fd: 2, sync: true });
+  // Scrub each serialised line too: messages, child bindings and Error objects bypass formatters.log.
+  const destination = redactor && !redactor.empty ? { write: (line: string) => output.write(redactor.scrubText(line)) } : output;
   return pino(
     {
       level: options.level ?? 'info',

@@ -157,7 +157,8 @@ export class Runtime {
     await this.saveRelease(release);
     const id = newThreadId();
     const input = this.services.redactor.scrub(parsed.data);
-    const started = event('thread_started', { agent: release.agent.name, input, ...(options.metadata ? { metadata: options.metadata } : {}) });
+    const metadata = options.metadata && this.services.redactor.scrub(options.metadata);
+    const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}) });
     const stored = await this.store.createThread({
       id,
       agent: release.agent.name,
@@ -212,6 +213,8 @@ export class Runtime {
     }, Math.max(1_000, Math.floor(this.leaseMs / 3)));
     renew.unref();
     try {
+      // This runtime's steps carry its release id, so the release must resolve even if it launched nothing.
+      await this.saveRelease(release);
       await session.load();
       for (;;) {
         if (stop?.aborted) return 'interrupted';
@@ -242,6 +245,7 @@ export class Runtime {
     }
     if (thread.status === 'escalated') {
       const release = this.release(thread.agent);
+      await this.saveRelease(release);
       const state = foldEvents(threadId, await this.store.loadEvents(threadId));
       const resumed = event('resumed', { by: options.by, ...(options.comment ? { comment: options.comment } : {}) });
       const stored = await this.store.append(threadId, state.seq, release.releaseId, [resumed], {

@@ -150,8 +150,17 @@ export class ThreadSession {
       if (part.type === 'text') text += part.text;
       else if (part.type === 'tool-call' && !part.providerExecuted) toolCalls.push(part);
     }
-    // Providers' call ids are unique per response, not per thread (local servers reuse call_0).
-    const callIds = toolCalls.map((call) => (this.state.calls.has(call.toolCallId) ? `${call.toolCallId}~${this.state.modelSteps + 1}` : call.toolCallId));
+    // Providers' call ids are not unique per thread (local servers reuse call_0), and some
+    // servers repeat one id for every parallel call of a response.
+    const used = new Set<string>();
+    const taken = (id: string) => this.state.calls.has(id) || used.has(id);
+    const callIds = toolCalls.map((call, index) => {
+      let id = call.toolCallId;
+      if (taken(id)) id = `${call.toolCallId}~${this.state.modelSteps + 1}`;
+      if (taken(id)) id = `${call.toolCallId}~${this.state.modelSteps + 1}.${index + 1}`;
+      used.add(id);
+      return id;
+    });
     const events: NewEvent[] = [
       event('model_called', {
         model: success.model,

@@ -20,6 +20,9 @@ class ToolTurn {
   readonly calls: ToolCallPart[] = [];
   readonly results = new Map<string, LanguageModelV3ToolResultOutput>();
   private cached: ContextMessage | undefined;
+  /** Set by ContextBuilder.messages() once this turn is in its flat list: where it sits, and the set to join on change. */
+  flatIndex = -1;
+  changed: Set<ToolTurn> | undefined;
 
   constructor(text: string) {
     this.assistant = { role: 'assistant', content: text ? [{ type: 'text', text }] : [] };
@@ -29,11 +32,13 @@ class ToolTurn {
     this.assistant.content.push(part);
     this.calls.push(part);
     this.cached = undefined;
+    this.changed?.add(this);
   }
 
   setResult(callId: string, output: LanguageModelV3ToolResultOutput): void {
     this.results.set(callId, output);
     this.cached = undefined;
+    this.changed?.add(this);
   }
 
   toolMessage(): ContextMessage {
@@ -56,6 +61,11 @@ export class ContextBuilder {
   private readonly entries: Array<ContextMessage | ToolTurn> = [];
   private readonly turnOfCall = new Map<string, ToolTurn>();
   private currentTurn: ToolTurn | undefined;
+  /** `entries` flattened to messages, kept between calls (entries are only ever appended). */
+  private readonly flat: ContextMessage[] = [];
+  private flattened = 0;
+  /** Flattened turns whose tool message changed since the last messages() call. */
+  private readonly changed = new Set<ToolTurn>();
 
   constructor(private readonly release: AgentRelease) {}
 
@@ -122,12 +132,21 @@ export class ContextBuilder {
 
   /** A fresh array (the caller may keep it); message objects are shared and must not be mutated. */
   messages(): ContextMessage[] {
-    const out: ContextMessage[] = [];
-    for (const entry of this.entries) {
-      if (entry instanceof ToolTurn) out.push(entry.assistant as ContextMessage, entry.toolMessage());
-      else out.push(entry);
+    // Incremental, so a model step on a long thread costs O(new events), not O(log): refresh the
+    // tool messages that changed, flatten the entries added since the last call, copy.
+    for (const turn of this.changed) this.flat[turn.flatIndex + 1] = turn.toolMessage();
+    this.changed.clear();
+    for (; this.flattened < this.entries.length; this.flattened++) {
+      const entry = this.entries[this.flattened]!;
+      if (entry instanceof ToolTurn) {
+        entry.flatIndex = this.flat.length;
+        entry.changed = this.changed;
+        this.flat.push(entry.assistant as ContextMessage, entry.toolMessage());
+      } else {
+        this.flat.push(entry);
+      }
     }
-    return out;
+    return this.flat.slice();
   }
 }
 

@@ -64,6 +64,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly appendTx;
+  private readonly busyTimeoutMs: number;
 
   constructor(options: SqliteStoreOptions) {
     const path = options.path === ':memory:' ? ':memory:' : resolve(options.path);
@@ -75,6 +76,7 @@ export class SqliteStore implements Store {
       if (!existsSync(dirname(path))) mkdirSync(dirname(path), { recursive: true });
     }
     const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+    this.busyTimeoutMs = busyTimeoutMs;
     try {
       this.db = new Database(path, { timeout: busyTimeoutMs });
       this.db.pragma('journal_mode = WAL');
@@ -103,9 +105,15 @@ export class SqliteStore implements Store {
       thread: db.prepare(`SELECT * FROM threads WHERE id = ?`),
       // Oldest-updated first, so a busy agent cannot starve the others.
       claimable: db.prepare(
-        `SELECT id FROM threads WHERE status = 'runnable' AND (lease_until IS NULL OR lease_until < @now) ORDER BY updated_at LIMIT 1`,
+        // @agents (a JSON array, or NULL for any): filtering here, not after, so a worker is never
+        // stuck behind an older thread of an agent it cannot run.
+        `SELECT id FROM threads WHERE status = 'runnable' AND (lease_until IS NULL OR lease_until < @now)
+           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) ORDER BY updated_at LIMIT 1`,
       ),
-      leasedRunnable: db.prepare(`SELECT id, lease_owner FROM threads WHERE status = 'runnable' AND lease_until >= @now LIMIT 50`),
+      leasedRunnable: db.prepare(
+        `SELECT id, lease_owner FROM threads WHERE status = 'runnable' AND lease_until >= @now
+           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) LIMIT 50`,
+      ),
       takeLease: db.prepare(
         `UPDATE threads SET lease_owner = @owner, lease_until = @until
          WHERE id = @id AND status = 'runnable' AND (lease_until IS NULL OR lease_until < @now OR lease_owner = @owner OR lease_owner = @deadOwner)
@@ -168,7 +176,7 @@ export class SqliteStore implements Store {
     try {
       return Promise.resolve(operation());
     } catch (error) {
-      return Promise.reject(error instanceof TwelveError ? error : storeError(error, this.location));
+      return Promise.reject(error instanceof TwelveError ? error : storeError(error, this.location, this.busyTimeoutMs));
     }
   }
 
@@ -236,10 +244,11 @@ export class SqliteStore implements Store {
             const row = this.statements.thread.get(options.threadId) as ThreadRow | undefined;
             if (row) candidates.push({ id: row.id, deadOwner: row.lease_owner && options.isOwnerDead?.(row.lease_owner) ? row.lease_owner : null });
           } else {
-            const free = this.statements.claimable.pluck().get({ now }) as string | undefined;
+            const agents = options.agents ? JSON.stringify(options.agents) : null;
+            const free = this.statements.claimable.pluck().get({ now, agents }) as string | undefined;
             if (free) candidates.push({ id: free, deadOwner: null });
             else if (options.isOwnerDead) {
-              for (const row of this.statements.leasedRunnable.all({ now }) as Array<{ id: string; lease_owner: string }>) {
+              for (const row of this.statements.leasedRunnable.all({ now, agents }) as Array<{ id: string; lease_owner: string }>) {
                 if (options.isOwnerDead(row.lease_owner)) candidates.push({ id: row.id, deadOwner: row.lease_owner });
               }
             }
