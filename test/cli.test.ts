@@ -146,5 +146,9 @@ describe('bad input gets one line and exit 2', () => {
     const badUrl = await runCli(['threads', 'ls'], { env: { TWELVE_DATABASE_URL: 'mysql://localhost/twelve' } });
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/TWELVE_DATABASE_URL: "mysql:\/\/localhost\/twelve" is not a database URL/);
+    const withPassword = await runCli(['threads', 'ls'], { env: { TWELVE_DATABASE_URL: 'mysql://app:hunter2-secret@db.internal/twelve' } });
+    expect(withPassword.code).toBe(2);
+    expect(withPassword.stderr).toContain('mysql://app:***@db.internal/twelve');
+    expect(withPassword.stderr).not.toContain('hunter2');
   });
 });

@@ -24,10 +24,15 @@ export function parseDatabaseUrl(url: string): { kind: 'sqlite'; path: string; s
   if (/^postgres(ql)?:\/\//.test(location)) {
     throw new TwelveError('config_invalid', 'TWELVE_DATABASE_URL: this version of Twelve stores threads in SQLite only (sqlite:path); PostgreSQL is not supported yet');
   }
-  throw new TwelveError('config_invalid', `TWELVE_DATABASE_URL: "${url}" is not a database URL Twelve understands (example: sqlite:.twelve/twelve.db)`);
+  throw new TwelveError('config_invalid', `TWELVE_DATABASE_URL: "${withoutPassword(url)}" is not a database URL Twelve understands (example: sqlite:.twelve/twelve.db)`);
 }
 
 export function openStore(url: string, options: { mustExist?: boolean } = {}): Store {
   const parsed = parseDatabaseUrl(url);
   return new SqliteStore({ path: parsed.path, synchronous: parsed.synchronous, mustExist: options.mustExist ?? false });
+}
+
+/** URLs in messages never show a password. */
+function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
 }
