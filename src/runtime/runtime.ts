@@ -208,8 +208,15 @@ export class Runtime {
   async drive(claimed: ThreadRecord, stop?: AbortSignal): Promise<RunOutcome> {
     const release = this.release(claimed.agent);
     const session = new ThreadSession(this.services, release, claimed.id);
+    let leaseLost = false;
     const renew = setInterval(() => {
-      this.store.renewLease(claimed.id, this.owner, this.leaseMs).catch((error) => this.logger.warn({ threadId: claimed.id, error: errorMessage(error) }, 'lease renewal failed'));
+      this.store.renewLease(claimed.id, this.owner, this.leaseMs).then(
+        (held) => {
+          // Another worker took the thread (our lease expired): stop before the next step.
+          if (!held) leaseLost = true;
+        },
+        (error) => this.logger.warn({ threadId: claimed.id, error: errorMessage(error) }, 'lease renewal failed'),
+      );
     }, Math.max(1_000, Math.floor(this.leaseMs / 3)));
     renew.unref();
     try {
@@ -218,6 +225,10 @@ export class Runtime {
       await session.load();
       for (;;) {
         if (stop?.aborted) return 'interrupted';
+        if (leaseLost) {
+          this.logger.warn({ threadId: claimed.id }, 'lost the lease to another worker; stopping this session');
+          return 'interrupted';
+        }
         const decision = await session.step();
         if (decision.type === 'done' || decision.type === 'wait') return outcomeOf(session.state.status);
       }
