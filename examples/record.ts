@@ -18,9 +18,12 @@ import { startScriptedOpenAIServer, type RecordedRequest } from '../test/support
 import emailClassifier from './email-classifier/agent.js';
 import refunds from './refunds/agent.js';
 
-const samples = [
+const samples: Array<{ agent: string; file: string; decision?: 'approve' | 'reject' }> = [
   { agent: 'refunds', file: 'examples/refunds/sample-request.txt' },
   { agent: 'refunds', file: 'examples/refunds/sample-late.txt' },
+  // Above the approval threshold: recorded approved. (Who approved does not reach the model, so
+  // any approver replays; a rejection's comment does, so rejections are not replayable demos.)
+  { agent: 'refunds', file: 'examples/refunds/sample-large.txt', decision: 'approve' },
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-email.txt' },
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-login.txt' },
 ];
@@ -46,7 +49,11 @@ const { readFileSync } = await import('node:fs');
 try {
   for (const sample of samples) {
     const thread = await runtime.launch({ agent: sample.agent, input: readFileSync(sample.file, 'utf8').trimEnd() });
-    const { outcome, thread: done } = await runtime.runThread(thread.id);
+    let { outcome, thread: done } = await runtime.runThread(thread.id);
+    if (outcome === 'awaiting_approval' && sample.decision) {
+      await runtime.decide(thread.id, { by: { name: 'recorder', roles: ['finance'] }, approved: sample.decision === 'approve', comment: 'recording the examples' });
+      ({ outcome, thread: done } = await runtime.runThread(thread.id));
+    }
     console.log(`${sample.file}: ${outcome} ${JSON.stringify(done.output)}`);
     if (outcome !== 'completed') process.exitCode = 1;
   }

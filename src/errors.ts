@@ -17,6 +17,9 @@ export type TwelveErrorCode =
   | 'store_unavailable'
   | 'store_conflict'
   | 'thread_not_runnable'
+  | 'forbidden'
+  | 'conflict'
+  | 'thread_busy'
   | 'internal';
 
 export class TwelveError extends Error {

@@ -3,16 +3,21 @@
  * run by a Runtime over an append-only thread log.
  */
 export { defineAgent, isAgent, type Agent, type AgentOptions, type AgentLimits, type ModelSettings, type PrefetchStep, type RenderContextOptions } from './agent/define-agent.js';
-export { defineTool, type Tool, type ToolContext, type ToolOptions } from './agent/define-tool.js';
+export { defineTool, callAgainAt, type Tool, type ToolContext, type ToolOptions, type ApprovalPolicy, type ApprovalContext, type SleepRequest } from './agent/define-tool.js';
+export { askHuman, type AskHumanOptions } from './agent/ask-human.js';
+export { signWebhook, verifyWebhook, type VerifyResult } from './notify/webhook.js';
+export type { NotificationPayload } from './notify/types.js';
+export type { Human } from './runtime/approval.js';
+export type { HumanAction } from './runtime/human.js';
 export { createRelease, type AgentRelease, type AgentOverrides, type ToolSpec } from './agent/release.js';
 export { defineConfig, type ProjectConfig } from './config/project.js';
 export { loadConfig, agentEnvPrefix, type TwelveConfig, type ModelMode } from './config/env.js';
 export { TwelveError, SeqConflictError, type TwelveErrorCode } from './errors.js';
-export { createRuntime, Runtime, type RuntimeOptions, type LaunchOptions, type RunOutcome, type EventListener } from './runtime/runtime.js';
+export { createRuntime, Runtime, type RuntimeOptions, type LaunchOptions, type RunOutcome, type EventListener, type ActionResult } from './runtime/runtime.js';
 export type { Worker, WorkerOptions } from './worker/worker.js';
 export { eventTypes, threadEventSchema, newEventSchema, type ThreadEvent, type NewEvent, type EventType, type EventData, type CompactError } from './thread/events.js';
 export { decide, type Decision } from './thread/decide.js';
-export { foldEvents, threadStatuses, type ThreadState, type ThreadStatus } from './thread/state.js';
+export { foldEvents, threadStatuses, waitingStatuses, type ThreadState, type ThreadStatus } from './thread/state.js';
 export { renderContext, defaultRenderContext, type ContextMessage } from './thread/render-context.js';
 export { parseModelId, floatingReason, type ModelId } from './model/model-id.js';
 export { PriceTable, defaultPrices, type ModelPrice } from './model/prices.js';

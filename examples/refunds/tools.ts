@@ -31,9 +31,21 @@ export const lookupOrder = defineTool({
 
 let ledger: Ledger | undefined;
 
+/** Refunds above this many cents wait for a person's approval (REFUNDS_APPROVAL_ABOVE_CENTS, default $100). */
+export const approvalAboveCents = Number(process.env.REFUNDS_APPROVAL_ABOVE_CENTS ?? 10_000);
+if (!Number.isInteger(approvalAboveCents) || approvalAboveCents < 0) {
+  throw new Error(`REFUNDS_APPROVAL_ABOVE_CENTS must be a whole number of cents, got "${process.env.REFUNDS_APPROVAL_ABOVE_CENTS}"`);
+}
+
 export const issueRefund = defineTool({
   name: 'issue_refund',
-  description: 'Refund an order to the original payment method. Moves money: call it once, only when the policy allows.',
+  // The threshold is in the description, so the model knows, and changing it changes the release id.
+  description: `Refund an order to the original payment method. Moves money: call it once, only when the policy allows. Refunds above ${approvalAboveCents} cents wait for a person's approval.`,
+  approval: ({ amountCents }) =>
+    amountCents > approvalAboveCents ? { required: true, reason: `refund of ${amountCents} cents is above the ${approvalAboveCents}-cent approval threshold` } : false,
+  approvers: ['finance', 'support-lead'],
+  approvalTimeoutMs: 24 * 60 * 60_000,
+  onApprovalTimeout: 'reject',
   input: z.object({
     orderId,
     amountCents: z.number().int().positive(),

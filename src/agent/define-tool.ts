@@ -18,6 +18,22 @@ export interface ToolContext {
   logger: Logger;
 }
 
+export interface ApprovalContext {
+  threadId: string;
+  agent: string;
+  /** The thread's input. */
+  input: unknown;
+}
+
+/**
+ * When a person must approve a call before it runs: always, never, or a predicate over
+ * the (validated) arguments. A predicate that throws counts as "required" (fail safe).
+ */
+export type ApprovalPolicy<Args = unknown> =
+  | 'always'
+  | 'never'
+  | ((args: Args, ctx: ApprovalContext) => boolean | { required: boolean; reason?: string });
+
 export interface ToolOptions<I extends z.ZodType, O extends z.ZodType | undefined> {
   name: string;
   description: string;
@@ -25,6 +41,14 @@ export interface ToolOptions<I extends z.ZodType, O extends z.ZodType | undefine
   output?: O;
   /** Abort the run after this many milliseconds (default 60 000). */
   timeoutMs?: number;
+  /** Default "never". Operators can force "always" per tool from the environment. */
+  approval?: ApprovalPolicy<z.output<I>>;
+  /** Names or roles allowed to approve or reject (default: anyone). */
+  approvers?: string[];
+  /** After this long without a decision, `onApprovalTimeout` is applied (by "timeout"). */
+  approvalTimeoutMs?: number;
+  /** Default "reject": a call nobody approved in time does not run. */
+  onApprovalTimeout?: 'approve' | 'reject';
   run: (input: z.output<I>, ctx: ToolContext) => Promise<O extends z.ZodType ? z.input<O> : unknown> | (O extends z.ZodType ? z.input<O> : unknown);
 }
 
@@ -32,6 +56,36 @@ export interface Tool<I extends z.ZodType = z.ZodType, O extends z.ZodType | und
   readonly kind: 'twelve.tool';
   /** JSON Schema of the input, as the model sees it. */
   readonly inputJsonSchema: Record<string, unknown>;
+  /** Set on the built-in ask_human tool: the runtime asks a person instead of running code. */
+  readonly human?: HumanToolSettings;
+}
+
+export interface HumanToolSettings {
+  timeoutMs: number | undefined;
+  defaultAnswer: string | undefined;
+  /** Names or roles allowed to answer (default: anyone). */
+  answerers: string[];
+}
+
+/** What a tool returns to be called again later (durable: the thread sleeps in the store). */
+export interface SleepRequest {
+  readonly kind: 'twelve.sleep';
+  until: Date;
+  reason: string | undefined;
+}
+
+/**
+ * Return this from a tool's run() to be called again at (or after) `until`, with the same
+ * idempotency key: for polling a slow job, waiting for a settlement window, and so on.
+ * @example return callAgainAt(new Date(Date.now() + 15 * 60_000), 'payout still pending');
+ */
+export function callAgainAt(until: Date, reason?: string): SleepRequest {
+  if (!(until instanceof Date) || Number.isNaN(until.getTime())) throw new TwelveError('usage', 'callAgainAt: until must be a valid Date');
+  return { kind: 'twelve.sleep', until, reason };
+}
+
+export function isSleepRequest(value: unknown): value is SleepRequest {
+  return typeof value === 'object' && value !== null && (value as SleepRequest).kind === 'twelve.sleep';
 }
 
 const toolName = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
@@ -62,5 +116,12 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType | undefined 
     throw new TwelveError('agent_invalid', `defineTool ${options.name}: input must be a z.object(...) (providers require an object of arguments)`);
   }
   delete inputJsonSchema.$schema;
+  const approval = options.approval ?? 'never';
+  if (approval !== 'always' && approval !== 'never' && typeof approval !== 'function') {
+    throw new TwelveError('agent_invalid', `defineTool ${options.name}: approval must be "always", "never" or a function (args, ctx) => boolean | { required, reason }`);
+  }
+  if (options.approvalTimeoutMs !== undefined && !(options.approvalTimeoutMs > 0)) {
+    throw new TwelveError('agent_invalid', `defineTool ${options.name}: approvalTimeoutMs must be a positive number of milliseconds`);
+  }
   return { ...options, kind: 'twelve.tool', inputJsonSchema };
 }

@@ -27,6 +27,10 @@ export interface AgentOverrides {
   maxTokens?: number;
   maxCostUsd?: number;
   maxConsecutiveErrors?: number;
+  /** Per-agent spend cap per UTC day, shared by every process using the store. */
+  dailyCostUsd?: number;
+  /** Operators tightening tool approval from the environment: tool name -> "always". */
+  approvals?: Record<string, 'always'>;
 }
 
 export interface ResolvedLimits {
@@ -36,6 +40,17 @@ export interface ResolvedLimits {
   maxConsecutiveErrors: number;
   /** A tool run interrupted this many times (worker died each time) is recorded as failed. */
   maxToolAttempts: number;
+  dailyCostUsd: number | undefined;
+}
+
+/** A tool's approval policy as it applies in this release (code, tightened by the environment). */
+export interface ResolvedApproval {
+  policy: 'always' | 'never' | 'predicate';
+  /** "code" or the environment variable that forced it. */
+  source: string;
+  approvers: string[];
+  timeoutMs: number | undefined;
+  onTimeout: 'approve' | 'reject';
 }
 
 export interface ResolvedModelSettings {
@@ -54,6 +69,7 @@ export interface AgentRelease {
   limits: ResolvedLimits;
   toolSpecs: ToolSpec[];
   outputJsonSchema: Record<string, unknown> | undefined;
+  approvals: ReadonlyMap<string, ResolvedApproval>;
   /** Exactly what the release id hashes; stored with the release for audit and diffing. */
   manifest: Record<string, unknown>;
 }
@@ -76,7 +92,20 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     maxCostUsd: overrides.maxCostUsd ?? options.limits?.maxCostUsd,
     maxConsecutiveErrors: overrides.maxConsecutiveErrors ?? options.limits?.maxConsecutiveErrors ?? defaultLimits.maxConsecutiveErrors,
     maxToolAttempts: defaultLimits.maxToolAttempts,
+    dailyCostUsd: overrides.dailyCostUsd,
   };
+  const approvals = new Map<string, ResolvedApproval>();
+  for (const tool of agent.tools.values()) {
+    const forced = overrides.approvals?.[tool.name];
+    const coded = tool.approval ?? 'never';
+    approvals.set(tool.name, {
+      policy: forced ?? (typeof coded === 'function' ? 'predicate' : coded),
+      source: forced ? 'environment' : 'code',
+      approvers: tool.approvers ?? [],
+      timeoutMs: tool.approvalTimeoutMs,
+      onTimeout: tool.onApprovalTimeout ?? 'reject',
+    });
+  }
   const toolSpecs: ToolSpec[] = [...agent.tools.values()].map((tool) => ({
     type: 'function',
     name: tool.name,
@@ -95,10 +124,12 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     output: outputJsonSchema ?? null,
     input: jsonSchemaOf(agent.inputSchema),
     prefetch: (options.prefetch ?? []).map((step) => step.tool),
+    approvals: Object.fromEntries(approvals),
+    humanTools: [...agent.tools.values()].filter((tool) => tool.human).map((tool) => ({ name: tool.name, ...tool.human })),
     twelve: twelveVersion,
   };
   const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
-  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, manifest };
+  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, manifest };
 }
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {

@@ -53,6 +53,35 @@ export class EventFormatter {
         return line(red('tool error'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${event.data.error.code}: ${event.data.error.message}`);
       case 'escalated':
         return line(yellow('escalated'), event.data.reason);
+      case 'approval_requested': {
+        const who = event.data.approvers.length ? ` (approvers: ${event.data.approvers.join(', ')})` : '';
+        const deadline = event.data.deadline ? `; ${event.data.onTimeout} at ${event.data.deadline} if nobody decides` : '';
+        return line(yellow('approval?'), `${event.data.tool} ${short(event.data.args, 120)}: ${event.data.reason}${who}${deadline}`);
+      }
+      case 'approval_decided': {
+        const verdict = event.data.approved ? green('approved') : red('rejected');
+        return line(event.data.approved ? green('approved') : red('rejected'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${verdict} by ${event.data.by}${event.data.comment ? `: ${short(event.data.comment, 140)}` : ''}`);
+      }
+      case 'human_asked':
+        return line(yellow('question'), `${event.data.question}${event.data.options ? `  [${event.data.options.join(' | ')}]` : ''}  ${dim(`urgency ${event.data.urgency}`)}`);
+      case 'human_answered':
+        return line(green('answer'), `${short(event.data.answer, 160)}  ${dim(`by ${event.data.by}`)}`);
+      case 'tool_sleeping':
+        return line(dim('sleeping'), `${this.tools.get(event.data.callId) ?? event.data.callId} until ${event.data.until}${event.data.reason ? `: ${event.data.reason}` : ''}`);
+      case 'budget_exceeded':
+        return line(yellow('budget'), `${event.data.limit}: ${event.data.message}`);
+      case 'budget_raised': {
+        const raised = [
+          event.data.maxCostUsd !== undefined ? `max cost $${event.data.maxCostUsd}` : '',
+          event.data.maxTokens !== undefined ? `max tokens ${event.data.maxTokens}` : '',
+          event.data.maxSteps !== undefined ? `max steps ${event.data.maxSteps}` : '',
+        ].filter(Boolean);
+        return line(cyan('budget'), `raised by ${event.data.by}: ${raised.join(', ')}${event.data.comment ? `; ${short(event.data.comment, 120)}` : ''}`);
+      }
+      case 'paused':
+        return line(yellow('paused'), `by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}`);
+      case 'cancelled':
+        return line(red(bold('cancelled')), `by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}`);
       case 'resumed':
         return line(cyan('resumed'), `by ${event.data.by}${event.data.comment ? `: ${short(event.data.comment, 140)}` : ''}`);
       case 'thread_completed':
@@ -66,7 +95,8 @@ export class EventFormatter {
 export function statusText(status: string): string {
   if (status === 'completed') return green(status);
   if (status === 'failed') return red(status);
-  if (status === 'escalated') return yellow(status);
+  if (status === 'cancelled') return red(status);
+  if (status === 'awaiting_approval' || status === 'awaiting_human' || status === 'paused') return yellow(status);
   return cyan(status);
 }
 

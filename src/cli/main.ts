@@ -1,6 +1,6 @@
 /**
  * The `twelve` command line. Exit codes: 0 completed, 2 bad usage or config,
- * 3 thread failed, 4 waiting for a human, 130 interrupted (resume later).
+ * 3 thread failed or cancelled, 4 waiting (for a person, or asleep), 130 interrupted.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TwelveError, errorMessage } from '../errors.js';
@@ -8,6 +8,7 @@ import { version } from '../version.js';
 import type { Agent } from '../agent/define-agent.js';
 import type { Runtime, RunOutcome } from '../runtime/runtime.js';
 import type { ThreadEvent } from '../thread/events.js';
+import type { ThreadRecord } from '../store/types.js';
 import { threadStatuses, type ThreadStatus } from '../thread/state.js';
 
 export const exitCodes = { completed: 0, usage: 2, failed: 3, waiting: 4, interrupted: 130 } as const;
@@ -16,21 +17,31 @@ const help = `twelve ${version}: run single-purpose LLM agents as durable thread
 
 Usage:
   twelve run <agent|path/to/agent.ts> --input <text|@file|->   launch a thread and run it, printing each step
-  twelve resume <thread> [--as <who>] [--comment <text>]       continue an interrupted or escalated thread
+  twelve resume <thread> [--as <who>] [--comment <text>]       continue an interrupted, paused or escalated thread
   twelve threads ls [--status s1,s2] [--agent a] [--limit n]    list threads, newest first
   twelve threads show <thread>                                  the thread's whole timeline
+  twelve inbox                                                  everything waiting for a person
+  twelve approve <thread> [callId] --as <who> [--comment ...]   approve a call that waits for approval
+  twelve reject <thread> [callId] --as <who> [--comment ...]    reject it (the model sees who and why, and re-plans)
+  twelve answer <thread> --as <who> "<answer>"                  answer the agent's question, or guide an escalated thread
+  twelve budget <thread> --as <who> [--max-cost-usd n] [--max-tokens n] [--max-steps n]   raise this thread's limits
+  twelve pause | cancel <thread> --as <who> [--reason ...]      pause (never claimed until resumed) or cancel a thread
   twelve agents ls                                              agents, their pinned models and release ids
   twelve worker [--concurrency n]                               run threads in the background until SIGTERM
 
 Options:
   --json              one JSON object per line (events for run/resume/show)
+  --wait              run/resume/approve/answer: when the thread waits for a person, keep waiting and continue
+                      when they act (from another terminal); without it the command exits 4
+  --run               approve/reject/answer/budget: continue the thread in this process afterwards
   --config <file>     project config, or one agent file (default: twelve.config.ts found from the working directory up)
   -h, --help          this help
   -v, --version       the version
 
 Environment: TWELVE_DATABASE_URL (default sqlite:.twelve/twelve.db), TWELVE_MODEL_MODE (live|record|replay),
 TWELVE_LOG=json, OPENAI_API_KEY, ANTHROPIC_API_KEY, TWELVE_OPENAI_COMPATIBLE_BASE_URL, TWELVE_AGENT_<NAME>_MODEL ...
-Exit codes: 0 completed, 2 bad usage or config, 3 failed, 4 waiting for a human, 130 interrupted.`;
+TWELVE_HUMANS="alice=finance,approver;bob=support" gives people roles for approval policies.
+Exit codes: 0 completed, 2 bad usage or config, 3 failed or cancelled, 4 waiting (for a person, or asleep), 130 interrupted.`;
 
 const options = {
   input: { type: 'string', short: 'i' },
@@ -42,6 +53,12 @@ const options = {
   as: { type: 'string' },
   comment: { type: 'string' },
   concurrency: { type: 'string' },
+  reason: { type: 'string' },
+  wait: { type: 'boolean' },
+  run: { type: 'boolean' },
+  'max-cost-usd': { type: 'string' },
+  'max-tokens': { type: 'string' },
+  'max-steps': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } satisfies ParseArgsConfig['options'];
@@ -71,8 +88,17 @@ export async function main(argv: string[]): Promise<number> {
         return await agentsCommand(rest, flags);
       case 'worker':
         return await workerCommand(rest, flags);
+      case 'inbox':
+        return await inboxCommand(rest, flags);
+      case 'approve':
+      case 'reject':
+      case 'answer':
+      case 'budget':
+      case 'pause':
+      case 'cancel':
+        return await humanCommand(command, rest, flags);
       default:
-        throw new TwelveError('usage', `unknown command "${command}" (commands: run, resume, threads, agents, worker; see twelve --help)`);
+        throw new TwelveError('usage', `unknown command "${command}" (commands: run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, worker; see twelve --help)`);
     }
   } catch (error) {
     return report(error);
@@ -150,14 +176,26 @@ async function resumeCommand(rest: string[], flags: Flags): Promise<number> {
   }
 }
 
-/** Runs a thread in the foreground, printing events as they are appended. */
+/**
+ * Runs a thread in the foreground, printing events as they are appended. With --wait, a
+ * thread that waits for a person is watched in the store until someone acts (say, from
+ * another terminal), then continued here.
+ */
 async function follow(runtime: Runtime, threadId: string, flags: Flags, options: { printAfterSeq: number }): Promise<number> {
   const { EventFormatter } = await import('./format.js');
   const formatter = new EventFormatter();
-  const write = (event: ThreadEvent) => process.stdout.write(`${flags.json ? JSON.stringify(event) : formatter.format(event)}\n`);
-  const existing = await runtime.loadEvents(threadId);
-  // The formatter learns tool names from earlier events even when it does not print them.
-  for (const event of existing) event.seq > options.printAfterSeq ? write(event) : formatter.format(event);
+  let seen = 0;
+  const write = (event: ThreadEvent) => {
+    const line = formatter.format(event); // also teaches the formatter tool names
+    if (event.seq <= seen) return;
+    seen = event.seq;
+    if (event.seq > options.printAfterSeq) process.stdout.write(`${flags.json ? JSON.stringify(event) : line}\n`);
+  };
+  const catchUp = async () => {
+    // Events appended by other processes (a decision from another terminal) are read from the store.
+    for (const event of await runtime.loadEvents(threadId, seen)) write(event);
+  };
+  await catchUp();
   const unsubscribe = runtime.subscribe((event) => {
     if (event.threadId === threadId) write(event);
   });
@@ -173,18 +211,71 @@ async function follow(runtime: Runtime, threadId: string, flags: Flags, options:
   process.on('SIGTERM', onSignal);
   let outcome: RunOutcome;
   try {
-    outcome = (await runtime.runThread(threadId, { stop: stop.signal })).outcome;
+    for (;;) {
+      outcome = (await runtime.runThread(threadId, { stop: stop.signal })).outcome;
+      if (!flags.wait || !isWaiting(outcome) || stop.signal.aborted) break;
+      await runtime.flushNotifications();
+      const thread = await runtime.getThreadOrThrow(threadId);
+      if (!flags.json) process.stderr.write(`twelve: ${threadId} ${waitingHint(thread)}\n  waiting here until then (Ctrl-C stops waiting; the thread keeps waiting in the store)\n`);
+      await waitForChange(runtime, threadId, thread.seq, stop.signal);
+      await catchUp();
+      if (stop.signal.aborted) {
+        outcome = 'interrupted';
+        break;
+      }
+    }
   } finally {
     unsubscribe();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  await runtime.flushNotifications();
   const thread = await runtime.getThreadOrThrow(threadId);
   if (!flags.json) {
-    if (outcome === 'escalated') process.stderr.write(`twelve: ${threadId} waits for a human: ${thread.waitingReason}\n  continue with: twelve resume ${threadId} --comment "<guidance>"\n`);
+    if (isWaiting(outcome)) process.stderr.write(`twelve: ${threadId} ${waitingHint(thread)}\n`);
     if (outcome === 'interrupted') process.stderr.write(`twelve: stopped; continue with: twelve resume ${threadId}\n`);
   }
-  return outcome === 'completed' ? 0 : outcome === 'failed' ? exitCodes.failed : outcome === 'escalated' ? exitCodes.waiting : exitCodes.interrupted;
+  return exitCodeFor(outcome);
+}
+
+function isWaiting(outcome: RunOutcome): boolean {
+  return outcome === 'awaiting_approval' || outcome === 'awaiting_human' || outcome === 'sleeping' || outcome === 'paused';
+}
+
+function exitCodeFor(outcome: RunOutcome): number {
+  if (outcome === 'completed') return 0;
+  if (outcome === 'failed' || outcome === 'cancelled') return exitCodes.failed;
+  if (isWaiting(outcome)) return exitCodes.waiting;
+  return exitCodes.interrupted;
+}
+
+/** What the thread waits for and the command that moves it on. */
+function waitingHint(thread: ThreadRecord): string {
+  const id = thread.id;
+  switch (thread.status) {
+    case 'awaiting_approval':
+      return `waits for approval: ${thread.waitingReason}\n  decide with: twelve approve ${id} --as <you> [--comment ...]   or: twelve reject ${id} --as <you> --comment "<why>"`;
+    case 'awaiting_human':
+      if (/^(escalated|budget):/.test(thread.waitingReason ?? '')) {
+        return `waits for a human: ${thread.waitingReason}\n  guide it: twelve answer ${id} --as <you> "<guidance>"   raise a limit: twelve budget ${id} --as <you> --max-cost-usd <n>   stop it: twelve cancel ${id} --as <you>`;
+      }
+      return `waits for an answer: ${thread.waitingReason}\n  answer with: twelve answer ${id} --as <you> "<answer>"`;
+    case 'sleeping':
+      return `${thread.waitingReason}; a worker (twelve worker) or twelve resume ${id} continues it after that`;
+    case 'paused':
+      return `is ${thread.waitingReason}; continue with: twelve resume ${id} --as <you>`;
+    default:
+      return `is ${thread.status}`;
+  }
+}
+
+/** Polls the store until the thread's log grows (someone acted) or a wake-up time passes. */
+async function waitForChange(runtime: Runtime, threadId: string, seq: number, stop: AbortSignal): Promise<void> {
+  while (!stop.aborted) {
+    const thread = await runtime.getThreadOrThrow(threadId);
+    if (thread.seq !== seq || (thread.wakeAt !== null && thread.wakeAt <= Date.now())) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 function defaultUser(): string {
@@ -297,4 +388,101 @@ async function workerCommand(rest: string[], flags: Flags): Promise<number> {
   await worker.stop();
   await runtime.close();
   return 0;
+}
+
+async function inboxCommand(rest: string[], flags: Flags): Promise<number> {
+  expectArgs(rest, 0, 'twelve inbox [--agent a]');
+  const store = await openStoreForReading();
+  try {
+    const threads = (await store.listThreads({ status: ['awaiting_approval', 'awaiting_human'], ...(flags.agent ? { agent: flags.agent } : {}), limit: 200 })).reverse();
+    if (flags.json) {
+      for (const thread of threads) process.stdout.write(`${JSON.stringify(thread)}\n`);
+      return 0;
+    }
+    if (threads.length === 0) return print('nothing is waiting for a person');
+    const { table, statusText } = await import('./format.js');
+    const rows = [['THREAD', 'AGENT', 'WAITING FOR', 'SINCE', 'DEADLINE']];
+    for (const t of threads) rows.push([t.id, t.agent, `${statusText(t.status)}  ${t.waitingReason ?? ''}`, t.updatedAt, t.wakeAt ? new Date(t.wakeAt).toISOString() : '-']);
+    return print(table(rows));
+  } finally {
+    await store.close();
+  }
+}
+
+function positiveNumber(flag: string, value: string | undefined, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
+    throw new TwelveError('usage', `--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
+  }
+  return number;
+}
+
+/** approve, reject, answer, budget, pause, cancel: one recorded action by a named person. */
+async function humanCommand(command: string, rest: string[], flags: Flags): Promise<number> {
+  const usage: Record<string, string> = {
+    approve: 'twelve approve <thread> [callId] --as <who> [--comment <text>]',
+    reject: 'twelve reject <thread> [callId] --as <who> [--comment <text>]',
+    answer: 'twelve answer <thread> [callId] --as <who> "<answer>"',
+    budget: 'twelve budget <thread> --as <who> [--max-cost-usd n] [--max-tokens n] [--max-steps n] [--comment <text>]',
+    pause: 'twelve pause <thread> --as <who> [--reason <text>]',
+    cancel: 'twelve cancel <thread> --as <who> [--reason <text>]',
+  };
+  const [threadId, ...more] = rest;
+  if (!threadId) throw new TwelveError('usage', `usage: ${usage[command]}`);
+  if (!flags.as) throw new TwelveError('usage', `${command} needs --as <who>: decisions are recorded with who made them`);
+  let action: import('../runtime/human.js').HumanAction;
+  switch (command) {
+    case 'approve':
+    case 'reject':
+      if (more.length > 1) throw new TwelveError('usage', `usage: ${usage[command]}`);
+      action = { kind: 'decide', approved: command === 'approve', ...(more[0] ? { callId: more[0] } : {}), ...(flags.comment ? { comment: flags.comment } : {}) };
+      break;
+    case 'answer': {
+      const [first, second] = more;
+      const text = second ?? first;
+      if (!text || more.length > 2) throw new TwelveError('usage', `usage: ${usage.answer}`);
+      action = { kind: 'answer', answer: text, ...(second !== undefined ? { callId: first! } : {}) };
+      break;
+    }
+    case 'budget': {
+      if (more.length > 0) throw new TwelveError('usage', `usage: ${usage.budget}`);
+      const maxCostUsd = positiveNumber('max-cost-usd', flags['max-cost-usd'], false);
+      const maxTokens = positiveNumber('max-tokens', flags['max-tokens'], true);
+      const maxSteps = positiveNumber('max-steps', flags['max-steps'], true);
+      action = {
+        kind: 'raiseBudget',
+        ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+        ...(maxSteps !== undefined ? { maxSteps } : {}),
+        ...(flags.comment ? { comment: flags.comment } : {}),
+      };
+      break;
+    }
+    default:
+      if (more.length > 0) throw new TwelveError('usage', `usage: ${usage[command]}`);
+      action = { kind: command as 'pause' | 'cancel', ...(flags.reason ? { reason: flags.reason } : {}) };
+  }
+  const agents = await loadAgents(flags);
+  const runtime = await makeRuntime(agents);
+  try {
+    const before = await runtime.getThreadOrThrow(threadId);
+    runtime.release(before.agent); // a clear error when this project does not define the thread's agent
+    const result = await runtime.act(threadId, flags.as, action);
+    const { EventFormatter } = await import('./format.js');
+    const formatter = new EventFormatter();
+    for (const event of await runtime.loadEvents(threadId)) {
+      const line = formatter.format(event);
+      if (event.seq > before.seq && !flags.json) process.stdout.write(`${line}\n`);
+      if (event.seq > before.seq && flags.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+    }
+    if (!result.applied && !flags.json) process.stdout.write(`${command} requested: a worker is running ${threadId}; it applies after the current step\n`);
+    if (flags.run || flags.wait) return await follow(runtime, threadId, flags, { printAfterSeq: result.thread.seq });
+    await runtime.flushNotifications();
+    const status = result.thread.status;
+    if (!flags.json && status === 'runnable') process.stdout.write(`${threadId} is runnable: a worker (twelve worker) picks it up, or run it here: twelve resume ${threadId}\n`);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
 }

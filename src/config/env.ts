@@ -19,6 +19,10 @@ export interface TwelveConfig {
   recordingsDir: string | undefined;
   prices: Record<string, ModelPrice>;
   leaseMs: number;
+  /** Webhook posted when a thread starts waiting for a person. */
+  notify: { url: string; secret: string } | undefined;
+  /** Known people and their roles (TWELVE_HUMANS="alice=finance,approver;bob=support"). */
+  humans: Map<string, string[]>;
   providers: {
     openai: { apiKey: string | undefined; baseURL: string | undefined };
     anthropic: { apiKey: string | undefined; baseURL: string | undefined };
@@ -58,6 +62,23 @@ const base = z.object({
   TWELVE_OPENAI_COMPATIBLE_BASE_URL: url.optional(),
   TWELVE_OPENAI_COMPATIBLE_API_KEY: z.string().optional(),
   TWELVE_MAX_CONSECUTIVE_ERRORS: positiveInt.optional(),
+  TWELVE_NOTIFY_URL: url.optional(),
+  TWELVE_NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWELVE_HUMANS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const humans = new Map<string, string[]>();
+      for (const entry of (text ?? '').split(';').map((e) => e.trim()).filter(Boolean)) {
+        const match = /^([^=,;\s]+)\s*=\s*([^=;]*)$/.exec(entry);
+        if (!match) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not name=role,role (example: alice=finance,approver;bob=support)` });
+          return z.NEVER;
+        }
+        humans.set(match[1]!, match[2]!.split(',').map((r) => r.trim()).filter(Boolean));
+      }
+      return humans;
+    }),
 });
 
 const number = z.coerce.number().refine(Number.isFinite, 'must be a number');
@@ -72,7 +93,13 @@ const agentKeys: Record<string, [keyof AgentOverrides, z.ZodType]> = {
   MAX_TOKENS: ['maxTokens', positiveInt],
   MAX_COST_USD: ['maxCostUsd', number.pipe(z.number().positive())],
   MAX_CONSECUTIVE_ERRORS: ['maxConsecutiveErrors', positiveInt],
+  DAILY_COST_USD: ['dailyCostUsd', number.pipe(z.number().positive())],
 };
+
+/** `issue_refund` -> `ISSUE_REFUND` (the suffix of TWELVE_AGENT_<NAME>_APPROVAL_<TOOL>). */
+export function toolEnvName(tool: string): string {
+  return tool.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
 
 /** `refunds` -> `TWELVE_AGENT_REFUNDS_`; `email-classifier` -> `TWELVE_AGENT_EMAIL_CLASSIFIER_`. */
 export function agentEnvPrefix(agentName: string): string {
@@ -92,6 +119,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
   const byPrefix = new Map(agents.map((agent) => [agentEnvPrefix(agent.name), agent]));
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('TWELVE_AGENT_') || value === undefined) continue;
+    const approvalPrefix = [...byPrefix.keys()].find((p) => name.startsWith(`${p}APPROVAL_`));
+    if (approvalPrefix) {
+      const agent = byPrefix.get(approvalPrefix)!;
+      const suffix = name.slice(`${approvalPrefix}APPROVAL_`.length);
+      const tool = [...agent.tools.keys()].find((t) => toolEnvName(t) === suffix);
+      if (!tool) problems.push(`${name}: agent ${agent.name} has no tool "${suffix}" (tools: ${[...agent.tools.keys()].map(toolEnvName).join(', ') || 'none'})`);
+      else if (value !== 'always') problems.push(`${name}: the environment can only tighten approval, so the value must be "always" (got "${value}")`);
+      else ((overrides[agent.name] ??= {}).approvals ??= {})[tool] = 'always';
+      continue;
+    }
     const prefix = [...byPrefix.keys()].find((p) => name.startsWith(p) && Object.hasOwn(agentKeys, name.slice(p.length)));
     if (!prefix) {
       if (agents.length > 0) {
@@ -118,6 +155,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
       }
     }
   }
+  if (parsed.success && Boolean(parsed.data.TWELVE_NOTIFY_URL) !== Boolean(parsed.data.TWELVE_NOTIFY_SECRET)) {
+    problems.push('TWELVE_NOTIFY_URL and TWELVE_NOTIFY_SECRET go together: set both (the secret signs every delivery) or neither');
+  }
   if (problems.length > 0 || !parsed.success) {
     throw new TwelveError('config_invalid', `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`, {
       details: { problems },
@@ -135,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     recordingsDir: e.TWELVE_RECORDINGS_DIR,
     prices: e.TWELVE_MODEL_PRICES,
     leaseMs: e.TWELVE_LEASE_MS,
+    notify: e.TWELVE_NOTIFY_URL && e.TWELVE_NOTIFY_SECRET ? { url: e.TWELVE_NOTIFY_URL, secret: e.TWELVE_NOTIFY_SECRET } : undefined,
+    humans: e.TWELVE_HUMANS,
     providers: {
       openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
       anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },

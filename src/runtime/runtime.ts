@@ -18,7 +18,10 @@ import { RecordingStore } from '../model/recording.js';
 import { openStore } from '../store/open.js';
 import type { ListThreadsOptions, Store, ThreadRecord } from '../store/types.js';
 import { event, type ThreadEvent } from '../thread/events.js';
-import { foldEvents, type ThreadStatus } from '../thread/state.js';
+import { isTerminal, type ThreadStatus } from '../thread/state.js';
+import { Notifier } from '../notify/notifier.js';
+import type { Human } from './approval.js';
+import { eventsForAction, type HumanAction } from './human.js';
 import { zodIssues } from './compact-error.js';
 import type { RuntimeServices } from './services.js';
 import { ThreadSession } from './thread-session.js';
@@ -50,7 +53,14 @@ export interface LaunchOptions {
   metadata?: Record<string, unknown>;
 }
 
-export type RunOutcome = 'completed' | 'failed' | 'escalated' | 'interrupted';
+/** How a foreground run ended: the thread's status when it stopped, or interrupted (stop signal, lost lease). */
+export type RunOutcome = Exclude<ThreadStatus, 'runnable'> | 'interrupted';
+
+export interface ActionResult {
+  thread: ThreadRecord;
+  /** False when a worker holds the thread: the pause or cancel is applied after its current step. */
+  applied: boolean;
+}
 
 export interface RunThreadOptions {
   /** Aborting stops between steps (the step in flight finishes and is recorded). */
@@ -109,6 +119,7 @@ export class Runtime {
       models,
       redactor,
       logger: this.logger,
+      notify: Boolean(this.config.notify),
       emit: (events) => {
         for (const e of events) {
           if (logEvents) this.logger.info({ threadId: e.threadId, seq: e.seq, type: e.type, releaseId: e.releaseId, data: e.data }, e.type);
@@ -178,11 +189,11 @@ export class Runtime {
    */
   async runThread(threadId: string, options: RunThreadOptions = {}): Promise<{ thread: ThreadRecord; outcome: RunOutcome }> {
     const thread = await this.getThreadOrThrow(threadId);
-    if (thread.status !== 'runnable') return { thread, outcome: outcomeOf(thread.status) };
+    if (isTerminal(thread.status)) return { thread, outcome: outcomeOf(thread.status) };
     const claimed = await this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, threadId, isOwnerDead });
     if (!claimed) {
       const current = await this.getThreadOrThrow(threadId);
-      if (current.status !== 'runnable') return { thread: current, outcome: outcomeOf(current.status) };
+      if (isTerminal(current.status)) return { thread: current, outcome: outcomeOf(current.status) };
       throw new TwelveError('thread_not_runnable', `thread ${threadId} is being run by another worker (${current.leaseOwner}); try again after its lease ends`, {
         details: { leaseOwner: current.leaseOwner, leaseUntil: current.leaseUntil },
       });
@@ -229,6 +240,9 @@ export class Runtime {
           this.logger.warn({ threadId: claimed.id }, 'lost the lease to another worker; stopping this session');
           return 'interrupted';
         }
+        // A pause or cancel asked for meanwhile is applied between steps, never inside one.
+        const control = await this.store.getControl(claimed.id);
+        if (control) await session.applyControl(control);
         const decision = await session.step();
         if (decision.type === 'done' || decision.type === 'wait') return outcomeOf(session.state.status);
       }
@@ -245,34 +259,108 @@ export class Runtime {
     }
   }
 
+  /** A person, with roles from TWELVE_HUMANS unless the caller (an API key) gives them. */
+  human(by: string | Human): Human {
+    const human = typeof by === 'string' ? { name: by } : by;
+    if (!human.name?.trim()) throw new TwelveError('usage', 'say who is acting (a name, e.g. --as alice@example.com)');
+    return { name: human.name, roles: human.roles ?? this.config.humans.get(human.name) ?? [] };
+  }
+
   /**
-   * Continues a thread that waits for a human (escalated): records who resumed it and,
-   * optionally, guidance the model will read. A runnable thread needs no resume event.
+   * Applies a person's action to a thread as one event, under the thread's lease and the
+   * expected-seq check. A pause or cancel for a thread a worker is running right now is
+   * recorded as a request and applied by that worker after its current step.
    */
-  async resume(threadId: string, options: { by: string; comment?: string }): Promise<ThreadRecord> {
-    const thread = await this.getThreadOrThrow(threadId);
-    if (thread.status === 'completed' || thread.status === 'failed') {
-      throw new TwelveError('thread_not_runnable', `thread ${threadId} is ${thread.status}; there is nothing to resume`);
-    }
-    if (thread.status === 'escalated') {
-      const release = this.release(thread.agent);
-      await this.saveRelease(release);
-      const state = foldEvents(threadId, await this.store.loadEvents(threadId));
-      const resumed = event('resumed', { by: options.by, ...(options.comment ? { comment: options.comment } : {}) });
-      const stored = await this.store.append(threadId, state.seq, release.releaseId, [resumed], {
-        status: 'runnable',
-        output: state.output,
-        error: null,
-        waitingReason: null,
-        modelSteps: state.modelSteps,
-        inputTokens: state.inputTokens,
-        outputTokens: state.outputTokens,
-        costUsd: state.costUsd,
-      });
-      this.services.emit(stored);
+  async act(threadId: string, by: string | Human, action: HumanAction): Promise<ActionResult> {
+    const human = this.human(by);
+    const deadline = Date.now() + 2_000;
+    for (;;) {
+      const claimed = await this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, threadId, isOwnerDead });
+      if (!claimed) {
+        const thread = await this.getThreadOrThrow(threadId);
+        if (isTerminal(thread.status)) {
+          throw new TwelveError('conflict', `thread ${threadId} is ${thread.status}; it takes no more decisions`, { details: { status: thread.status } });
+        }
+        if (action.kind === 'pause' || action.kind === 'cancel') {
+          await this.store.setControl(threadId, { kind: action.kind, by: human.name, ...(action.reason ? { reason: action.reason } : {}) });
+          return { thread: await this.getThreadOrThrow(threadId), applied: false };
+        }
+        // Another process holds the thread for a moment (a worker applying a deadline, another decider).
+        if (Date.now() > deadline) throw new TwelveError('thread_busy', `thread ${threadId} is being run by ${thread.leaseOwner}; try again when it waits for a person`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        continue;
+      }
+      try {
+        const release = this.release(claimed.agent);
+        await this.saveRelease(release);
+        const session = new ThreadSession(this.services, release, threadId);
+        await session.load();
+        const events = eventsForAction(release, session.state, human, action);
+        await session.commit(events, { clearControl: action.kind === 'pause' || action.kind === 'cancel' });
+      } finally {
+        await this.store.releaseLease(threadId, this.owner).catch(() => undefined);
+      }
       for (const worker of this.workers) worker.nudge();
+      return { thread: await this.getThreadOrThrow(threadId), applied: true };
     }
-    return this.getThreadOrThrow(threadId);
+  }
+
+  /** Approve or reject a call that waits for approval (the only one, or `callId`). */
+  async decide(threadId: string, options: { by: string | Human; approved: boolean; callId?: string; comment?: string }): Promise<ThreadRecord> {
+    const { by, ...decision } = options;
+    return (await this.act(threadId, by, { kind: 'decide', ...decision })).thread;
+  }
+
+  /** Answer the question the agent asked, or give guidance to an escalated thread. */
+  async answer(threadId: string, options: { by: string | Human; answer: string; callId?: string }): Promise<ThreadRecord> {
+    const { by, ...answer } = options;
+    return (await this.act(threadId, by, { kind: 'answer', ...answer })).thread;
+  }
+
+  /**
+   * Continues a paused or escalated thread, optionally with guidance the model will read.
+   * A thread that is merely interrupted (runnable) needs no resume event: run it.
+   */
+  async resume(threadId: string, options: { by: string | Human; comment?: string }): Promise<ThreadRecord> {
+    const thread = await this.getThreadOrThrow(threadId);
+    if (thread.status !== 'paused' && !(thread.status === 'awaiting_human' && /^(escalated|budget):/.test(thread.waitingReason ?? ''))) {
+      if (isTerminal(thread.status)) throw new TwelveError('thread_not_runnable', `thread ${threadId} is ${thread.status}; there is nothing to resume`);
+      return thread;
+    }
+    return (await this.act(threadId, options.by, { kind: 'resume', ...(options.comment ? { comment: options.comment } : {}) })).thread;
+  }
+
+  raiseBudget(threadId: string, options: { by: string | Human; maxCostUsd?: number; maxTokens?: number; maxSteps?: number; comment?: string }): Promise<ActionResult> {
+    const { by, ...limits } = options;
+    return this.act(threadId, by, { kind: 'raiseBudget', ...limits });
+  }
+
+  pause(threadId: string, options: { by: string | Human; reason?: string }): Promise<ActionResult> {
+    return this.act(threadId, options.by, { kind: 'pause', ...(options.reason ? { reason: options.reason } : {}) });
+  }
+
+  cancel(threadId: string, options: { by: string | Human; reason?: string }): Promise<ActionResult> {
+    return this.act(threadId, options.by, { kind: 'cancel', ...(options.reason ? { reason: options.reason } : {}) });
+  }
+
+  /** Every thread that waits for a person (approvals, questions, escalations, budgets), oldest first. */
+  async listWaiting(options: { agent?: string; limit?: number } = {}): Promise<ThreadRecord[]> {
+    const threads = await this.store.listThreads({ status: ['awaiting_approval', 'awaiting_human'], ...options });
+    return threads.reverse();
+  }
+
+  /** Delivers due notifications until none is left or the time is up (the CLI calls it before exiting). */
+  async flushNotifications(timeoutMs = 5_000): Promise<void> {
+    const notifier = this.notifier();
+    if (notifier) await notifier.flush({ timeoutMs });
+  }
+
+  private notifierInstance: Notifier | undefined;
+
+  private notifier(): Notifier | undefined {
+    if (!this.config.notify) return undefined;
+    this.notifierInstance ??= new Notifier({ outbox: this.store, url: this.config.notify.url, secret: this.config.notify.secret, logger: this.logger });
+    return this.notifierInstance;
   }
 
   /** Starts a background worker loop in this process. */
@@ -286,7 +374,13 @@ export class Runtime {
       options,
     );
     this.workers.add(worker);
-    void worker.stopped.then(() => this.workers.delete(worker));
+    // Workers also deliver notifications, so a fleet needs no separate notifier process.
+    const notifier = this.notifier();
+    notifier?.start({ intervalMs: 1_000 });
+    void worker.stopped.then(async () => {
+      this.workers.delete(worker);
+      if (notifier && this.workers.size === 0) await notifier.stop();
+    });
     return worker;
   }
 

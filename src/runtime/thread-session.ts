@@ -5,6 +5,8 @@
  * same on a 10-event thread and a 10,000-event one); nothing survives the release.
  */
 import type { LanguageModelV3ToolCall } from '@ai-sdk/provider';
+import { askHumanInput } from '../agent/ask-human.js';
+import { isSleepRequest } from '../agent/define-tool.js';
 import type { AgentRelease } from '../agent/release.js';
 import { TwelveError, errorMessage } from '../errors.js';
 import { decide, type Decision } from '../thread/decide.js';
@@ -12,7 +14,10 @@ import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelCallError } from '../model/call-model.js';
-import type { ThreadSummary } from '../store/types.js';
+import type { NotificationPayload } from '../notify/types.js';
+import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
+import { approvalRequest } from './approval.js';
+import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
 import type { RuntimeServices } from './services.js';
 
@@ -21,6 +26,8 @@ export class ThreadSession {
   private readonly builder: ContextBuilder;
   /** Kept only for agents with their own renderContext (it receives the events). */
   private readonly events: ThreadEvent[] | undefined;
+  /** Set once an append failed: the in-memory state may be ahead of the log; drop the session. */
+  private broken = false;
 
   constructor(
     private readonly services: RuntimeServices,
@@ -42,31 +49,53 @@ export class ThreadSession {
     this.events?.push(stored);
   }
 
-  decide(): Decision {
-    return decide(this.release, this.state);
+  decide(now = Date.now()): Decision {
+    return decide(this.release, this.state, now);
   }
 
   /** Performs one decided action. Returns the decision, so callers know when to stop. */
   async step(signal?: AbortSignal): Promise<Decision> {
-    const decision = this.decide();
+    const now = Date.now();
+    const decision = this.decide(now);
     switch (decision.type) {
       case 'done':
       case 'wait':
         return decision;
-      case 'prefetch':
-        await this.commit(decision.calls.map((call) => event('tool_requested', { ...call, args: toJsonValue(call.args), source: 'prefetch' })));
+      case 'prefetch': {
+        const events: NewEvent[] = [];
+        for (const call of decision.calls) {
+          const args = toJsonValue(call.args);
+          events.push(event('tool_requested', { ...call, args, source: 'prefetch' }));
+          const approval = approvalRequest(this.release, this.state, { ...call, args }, now);
+          if (approval) events.push(approval);
+        }
+        await this.commit(events);
         return decision;
+      }
       case 'runTool':
-        await this.runTool(decision.callId, decision.attempt, signal);
+        await this.runTool(decision.callId, decision.attempt, now, signal);
         return decision;
       case 'abandonTool':
         await this.commit([event('tool_failed', { callId: decision.callId, error: decision.error })]);
+        return decision;
+      case 'approvalTimeout':
+        await this.commit([
+          event('approval_decided', {
+            callId: decision.callId,
+            approved: decision.approved,
+            by: 'timeout',
+            comment: `nobody decided before the deadline; the policy default (${decision.approved ? 'approve' : 'reject'}) applies`,
+          }),
+        ]);
+        return decision;
+      case 'questionTimeout':
+        await this.commit([event('human_answered', { callId: decision.callId, answer: decision.answer, by: 'timeout' })]);
         return decision;
       case 'callModel':
         await this.callModel(signal);
         return decision;
       case 'escalate':
-        await this.commit([event('escalated', { reason: decision.reason, consecutiveErrors: this.state.consecutiveErrors })]);
+        await this.commit([event('escalated', { reason: decision.reason, consecutiveErrors: this.state.consecutiveErrors, kind: 'errors' })]);
         return decision;
       case 'fail':
         await this.commit([event('thread_failed', { error: decision.error })]);
@@ -74,67 +103,71 @@ export class ThreadSession {
     }
   }
 
+  /** Applies a pause or cancel that someone requested while this thread was busy or unclaimed. */
+  async applyControl(control: ControlRequest): Promise<void> {
+    const reason = control.reason ? { reason: control.reason } : {};
+    const events = control.kind === 'cancel' ? [event('cancelled', { by: control.by, ...reason })] : this.state.paused ? [] : [event('paused', { by: control.by, ...reason })];
+    await this.commit(events, { clearControl: true });
+  }
+
   /**
-   * Appends events after the seq this session has seen. Applies them to the in-memory
-   * state first (the summary columns come from it); if the append loses a race the
-   * session is stale and must be dropped, which the SeqConflictError tells the caller.
+   * Appends events after the seq this session has seen, in one transaction with their
+   * side tables (daily spend, notifications). The events are applied to the in-memory
+   * state first, because the thread's summary columns come from it; if the append then
+   * fails (a lost race, a store error) the session is marked broken and must be dropped.
    */
-  private async commit(events: NewEvent[]): Promise<void> {
+  async commit(events: NewEvent[], options: { clearControl?: boolean } = {}): Promise<ThreadEvent[]> {
+    if (this.broken) throw new TwelveError('internal', `thread ${this.threadId}: this session is stale after a failed append`);
     const { redactor } = this.services;
     const clean = redactor.empty ? events : events.map((e) => ({ type: e.type, data: redactor.scrub(e.data) }) as NewEvent);
     const expectedSeq = this.state.seq;
-    const stored = await this.services.store.append(this.threadId, expectedSeq, this.release.releaseId, clean, this.preview(clean));
-    for (const e of stored) this.apply(e);
-    this.services.emit(stored);
-  }
-
-  /** The thread summary as it will be once `events` are applied (computed on a scratch copy of the counters). */
-  private preview(events: NewEvent[]): ThreadSummary {
-    const s = this.state;
+    const at = new Date().toISOString();
+    const releaseId = this.release.releaseId;
+    const extras: AppendExtras = {};
+    const notifications: NotificationPayload[] = [];
+    let spend = 0;
+    this.broken = true;
+    clean.forEach((e, index) => {
+      const provisional = { ...e, threadId: this.threadId, seq: expectedSeq + index + 1, at, releaseId } as ThreadEvent;
+      this.apply(provisional);
+      if (provisional.type === 'model_called') spend += provisional.data.costUsd ?? 0;
+      const notification = this.services.notify ? waitNotification(provisional, this.state) : undefined;
+      if (notification) notifications.push(notification);
+    });
+    if (spend > 0) extras.spend = { agent: this.release.agent.name, day: at.slice(0, 10), costUsd: spend };
+    if (notifications.length > 0) extras.notifications = notifications;
     const summary: ThreadSummary = {
-      status: s.status,
-      output: s.output,
-      error: s.error ?? null,
-      waitingReason: s.waitingReason ?? null,
-      modelSteps: s.modelSteps,
-      inputTokens: s.inputTokens,
-      outputTokens: s.outputTokens,
-      costUsd: s.costUsd,
+      status: this.state.status,
+      output: this.state.output,
+      error: this.state.error ?? null,
+      waitingReason: this.state.waitingReason ?? null,
+      modelSteps: this.state.modelSteps,
+      inputTokens: this.state.inputTokens,
+      outputTokens: this.state.outputTokens,
+      costUsd: this.state.costUsd,
+      wakeAt: this.state.wakeAt ? Date.parse(this.state.wakeAt) : null,
+      ...(options.clearControl ? { clearControl: true } : {}),
     };
-    for (const e of events) {
-      switch (e.type) {
-        case 'model_called':
-          summary.modelSteps += 1;
-          summary.inputTokens += e.data.usage.inputTokens;
-          summary.outputTokens += e.data.usage.outputTokens;
-          summary.costUsd += e.data.costUsd ?? 0;
-          break;
-        case 'escalated':
-          summary.status = 'escalated';
-          summary.waitingReason = e.data.reason;
-          break;
-        case 'resumed':
-          summary.status = 'runnable';
-          summary.waitingReason = null;
-          break;
-        case 'thread_completed':
-          summary.status = 'completed';
-          summary.output = e.data.output;
-          break;
-        case 'thread_failed':
-          summary.status = 'failed';
-          summary.error = e.data.error;
-          break;
-        default:
-          break;
-      }
-    }
-    return summary;
+    const stored = await this.services.store.append(this.threadId, expectedSeq, releaseId, clean, summary, extras);
+    this.broken = false;
+    this.services.emit(stored);
+    return stored;
   }
 
   private async callModel(signal: AbortSignal | undefined): Promise<void> {
     const messages = this.events ? renderContext(this.release, this.events) : this.builder.messages();
     const request = buildRequest(this.release, messages);
+    const breach = await checkBudget({
+      release: this.release,
+      state: this.state,
+      request,
+      prices: this.services.models.prices,
+      dailySpend: () => this.services.store.dailySpend(this.release.agent.name, new Date().toISOString().slice(0, 10)),
+    });
+    if (breach) {
+      await this.commit([breach]);
+      return;
+    }
     let success;
     try {
       success = await callModel(this.services.models, this.release, request, signal);
@@ -176,13 +209,17 @@ export class ThreadSession {
         ...(success.failures.length > 0 ? { failures: success.failures } : {}),
       }),
     ];
-    toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call)));
+    const now = Date.now();
+    toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call, now)));
     if (toolCalls.length === 0) events.push(this.finalAnswer(text));
     await this.commit(events);
   }
 
-  /** tool_requested, plus an immediate compact tool_failed when the call cannot run at all. */
-  private requestTool(callId: string, call: LanguageModelV3ToolCall): NewEvent[] {
+  /**
+   * tool_requested, plus in the same transaction either an immediate compact tool_failed
+   * (the call cannot run at all) or approval_requested (a person must approve it first).
+   */
+  private requestTool(callId: string, call: LanguageModelV3ToolCall, now: number): NewEvent[] {
     let args: unknown;
     try {
       args = call.input.trim() === '' ? {} : JSON.parse(call.input);
@@ -202,7 +239,8 @@ export class ThreadSession {
     if (!parsed.success) {
       return [requested, event('tool_failed', { callId, error: compact('invalid_arguments', `${call.toolName}: ${zodIssues(parsed.error)}`) })];
     }
-    return [requested];
+    const approval = approvalRequest(this.release, this.state, { callId, tool: call.toolName, args }, now);
+    return approval ? [requested, approval] : [requested];
   }
 
   private finalAnswer(text: string): NewEvent {
@@ -218,7 +256,7 @@ export class ThreadSession {
     return event('thread_completed', { output: toJsonValue(parsed.data) });
   }
 
-  private async runTool(callId: string, attempt: number, signal: AbortSignal | undefined): Promise<void> {
+  private async runTool(callId: string, attempt: number, now: number, signal: AbortSignal | undefined): Promise<void> {
     const call = this.state.calls.get(callId)!;
     const tool = this.release.agent.tools.get(call.tool);
     // The release may have changed since the call was requested: re-check before running.
@@ -229,6 +267,31 @@ export class ThreadSession {
     const parsed = tool.input.safeParse(call.args);
     if (!parsed.success) {
       await this.commit([event('tool_failed', { callId, error: compact('invalid_arguments', `${call.tool}: ${zodIssues(parsed.error)}`) })]);
+      return;
+    }
+    // The approval gate, checked against the release running now (it may be stricter than
+    // the one that requested the call): no recorded approval, no run.
+    if (!call.approval) {
+      const approval = approvalRequest(this.release, this.state, { callId, tool: call.tool, args: call.args }, now);
+      if (approval) {
+        await this.commit([approval]);
+        return;
+      }
+    } else if (call.approval.decision?.approved !== true) {
+      throw new TwelveError('internal', `thread ${this.threadId}: refusing to run ${call.tool} (${callId}) without a recorded approval`);
+    }
+    if (tool.human) {
+      const question = askHumanInput.parse(parsed.data);
+      await this.commit([
+        event('human_asked', {
+          callId,
+          question: question.question,
+          urgency: question.urgency,
+          ...(question.options ? { options: question.options } : {}),
+          ...(tool.human.timeoutMs ? { deadline: new Date(now + tool.human.timeoutMs).toISOString() } : {}),
+          ...(tool.human.defaultAnswer ? { defaultAnswer: tool.human.defaultAnswer } : {}),
+        }),
+      ]);
       return;
     }
     const idempotencyKey = `${this.threadId}:${callId}`;
@@ -251,13 +314,17 @@ export class ThreadSession {
         logger: this.services.logger.child({ threadId: this.threadId, callId, tool: call.tool }),
       };
       const raw = await raceAbort(Promise.resolve(tool.run(parsed.data, ctx)), toolSignal);
-      let result = raw;
-      if (tool.output) {
-        const checked = tool.output.safeParse(raw);
-        if (!checked.success) throw new TwelveError('internal', `${call.tool} returned a result that fails its output schema: ${zodIssues(checked.error)}`);
-        result = checked.data;
+      if (isSleepRequest(raw)) {
+        outcome = event('tool_sleeping', { callId, until: raw.until.toISOString(), ...(raw.reason ? { reason: raw.reason } : {}) });
+      } else {
+        let result = raw;
+        if (tool.output) {
+          const checked = tool.output.safeParse(raw);
+          if (!checked.success) throw new TwelveError('internal', `${call.tool} returned a result that fails its output schema: ${zodIssues(checked.error)}`);
+          result = checked.data;
+        }
+        outcome = event('tool_succeeded', { callId, result: toJsonValue(result), durationMs: elapsed(started) });
       }
-      outcome = event('tool_succeeded', { callId, result: toJsonValue(result), durationMs: elapsed(started) });
     } catch (error) {
       if (signal?.aborted && !timeout.aborted) throw error; // shutting down: leave the call open, it re-runs with the same key
       const message = timeout.aborted ? `timed out after ${timeoutMs} ms` : errorMessage(error);
@@ -266,6 +333,23 @@ export class ThreadSession {
       timeout.clear();
     }
     await this.commit([outcome]);
+  }
+}
+
+/** The notification for an event that starts a wait for a person, if it is one. */
+function waitNotification(e: ThreadEvent, state: ThreadState): NotificationPayload | undefined {
+  const base = { id: `${e.threadId}:${e.seq}`, threadId: e.threadId, agent: state.agent, seq: e.seq, at: e.at, data: e.data as Record<string, unknown> };
+  switch (e.type) {
+    case 'approval_requested':
+      return { ...base, kind: 'approval', summary: `Approve ${e.data.tool}? ${e.data.reason}` };
+    case 'human_asked':
+      return { ...base, kind: 'question', summary: e.data.question };
+    case 'escalated':
+      return { ...base, kind: 'escalation', summary: e.data.reason };
+    case 'budget_exceeded':
+      return { ...base, kind: 'budget', summary: e.data.message };
+    default:
+      return undefined;
   }
 }
 

@@ -3,6 +3,7 @@
  * embedded default; a PostgreSQL twin implements the same interface and passes the
  * same conformance suite (test/store-conformance.ts).
  */
+import type { NotificationOutbox, NotificationPayload } from '../notify/types.js';
 import type { CompactError, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { ThreadStatus } from '../thread/state.js';
 
@@ -24,6 +25,10 @@ export interface ThreadRecord {
   leaseOwner: string | null;
   /** Epoch ms; a lease in the past is free. */
   leaseUntil: number | null;
+  /** Epoch ms when a waiting thread must be looked at again (deadline, end of a sleep). */
+  wakeAt: number | null;
+  /** A pause or cancel waiting to be applied by whoever holds (or next claims) the thread. */
+  control: ControlRequest | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -38,6 +43,24 @@ export interface ThreadSummary {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Epoch ms, or null when nothing is due. */
+  wakeAt?: number | null;
+  /** Clear the thread's control request (it was applied by these events). */
+  clearControl?: boolean;
+}
+
+export interface ControlRequest {
+  kind: 'pause' | 'cancel';
+  by: string;
+  reason?: string;
+}
+
+/** Written in the same transaction as the events. */
+export interface AppendExtras {
+  /** Adds to the agent's spend for a UTC day (YYYY-MM-DD). */
+  spend?: { agent: string; day: string; costUsd: number };
+  /** Notifications to deliver (a thread started waiting for a person). */
+  notifications?: NotificationPayload[];
 }
 
 export interface NewThread {
@@ -74,7 +97,7 @@ export interface StoredRelease {
   createdAt: string;
 }
 
-export interface Store {
+export interface Store extends NotificationOutbox {
   readonly kind: string;
   /** Human-readable location, for messages (never contains a password). */
   readonly location: string;
@@ -83,14 +106,22 @@ export interface Store {
    * Appends events after `expectedSeq` in one transaction and updates the summary.
    * Throws SeqConflictError when the log has moved on: the caller lost a race.
    */
-  append(threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary): Promise<ThreadEvent[]>;
+  append(threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras): Promise<ThreadEvent[]>;
   loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]>;
   getThread(threadId: string): Promise<ThreadRecord | undefined>;
   listThreads(options?: ListThreadsOptions): Promise<ThreadRecord[]>;
-  /** Leases one runnable thread whose lease is free or expired. */
+  /**
+   * Leases one thread whose lease is free or expired and that has work: runnable, or
+   * waiting with a wake-up time that has passed, or carrying a control request.
+   */
   claim(options: ClaimOptions): Promise<ThreadRecord | undefined>;
   renewLease(threadId: string, owner: string, leaseMs: number): Promise<boolean>;
   releaseLease(threadId: string, owner: string): Promise<void>;
+  /** Records a pause or cancel request for the holder (or next claimer) of the thread to apply. */
+  setControl(threadId: string, control: ControlRequest): Promise<void>;
+  getControl(threadId: string): Promise<ControlRequest | null>;
+  /** The agent's recorded spend for a UTC day (YYYY-MM-DD). */
+  dailySpend(agent: string, day: string): Promise<number>;
   saveRelease(release: Omit<StoredRelease, 'createdAt'>): Promise<void>;
   getRelease(id: string): Promise<StoredRelease | undefined>;
   close(): Promise<void>;

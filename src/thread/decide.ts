@@ -1,6 +1,8 @@
 /**
- * decide(release, state): what happens next. Pure and total: the same state always
- * yields the same decision, which is what lets any worker take any step.
+ * decide(release, state, now): what happens next. Pure and total: the same state and
+ * clock always yield the same decision, which is what lets any worker take any step.
+ * Budgets that need a token estimate of the next request are checked by the runtime
+ * right before the model call (see runtime/budget.ts); everything else is here.
  */
 import type { AgentRelease } from '../agent/release.js';
 import type { CompactError } from './events.js';
@@ -11,15 +13,18 @@ export type Decision =
   | { type: 'runTool'; callId: string; attempt: number }
   /** A call whose runs keep dying with the worker: record it as failed instead of looping. */
   | { type: 'abandonTool'; callId: string; error: CompactError }
+  /** A deadline passed with nobody deciding: apply the policy's default, by "timeout". */
+  | { type: 'approvalTimeout'; callId: string; approved: boolean }
+  | { type: 'questionTimeout'; callId: string; answer: string }
   | { type: 'callModel' }
   | { type: 'escalate'; reason: string }
   | { type: 'fail'; error: CompactError }
   | { type: 'wait'; reason: string }
   | { type: 'done' };
 
-export function decide(release: AgentRelease, state: ThreadState): Decision {
+export function decide(release: AgentRelease, state: ThreadState, now: number): Decision {
   if (isTerminal(state.status)) return { type: 'done' };
-  if (state.status === 'escalated') return { type: 'wait', reason: state.waitingReason ?? 'escalated' };
+  if (state.paused || state.escalation) return { type: 'wait', reason: state.waitingReason ?? state.status };
 
   const prefetch = release.agent.options.prefetch ?? [];
   if (prefetch.length > 0 && !state.prefetchRequested) {
@@ -33,7 +38,7 @@ export function decide(release: AgentRelease, state: ThreadState): Decision {
     }
   }
 
-  const { maxConsecutiveErrors, maxToolAttempts, maxSteps, maxTokens, maxCostUsd } = release.limits;
+  const { maxConsecutiveErrors, maxToolAttempts } = release.limits;
   if (state.consecutiveErrors >= maxConsecutiveErrors) {
     return { type: 'escalate', reason: `${state.consecutiveErrors} consecutive errors (limit ${maxConsecutiveErrors}); a human must look before the agent goes on` };
   }
@@ -41,25 +46,32 @@ export function decide(release: AgentRelease, state: ThreadState): Decision {
   const next = state.openCalls[0];
   if (next !== undefined) {
     const call = state.calls.get(next)!;
-    if (call.started >= maxToolAttempts) {
+    if (call.approval && !call.approval.decision) {
+      if (call.approval.deadline && now >= Date.parse(call.approval.deadline)) {
+        return { type: 'approvalTimeout', callId: next, approved: call.approval.onTimeout === 'approve' };
+      }
+      return { type: 'wait', reason: state.waitingReason ?? 'awaiting approval' };
+    }
+    if (call.approval && !call.approval.decision?.approved) {
+      // Unreachable by construction (a rejection settles the call); kept as a hard stop.
+      return { type: 'wait', reason: 'awaiting approval' };
+    }
+    if (call.question) {
+      if (call.question.deadline && now >= Date.parse(call.question.deadline)) {
+        return { type: 'questionTimeout', callId: next, answer: call.question.defaultAnswer ?? 'No answer came before the deadline; decide without it.' };
+      }
+      return { type: 'wait', reason: state.waitingReason ?? 'awaiting a human answer' };
+    }
+    if (call.sleepUntil && now < Date.parse(call.sleepUntil)) return { type: 'wait', reason: state.waitingReason ?? 'sleeping' };
+    const interrupted = call.started - call.slept;
+    if (interrupted >= maxToolAttempts) {
       return {
         type: 'abandonTool',
         callId: next,
-        error: { code: 'tool_interrupted', message: `the worker stopped ${call.started} times while running ${call.tool}; not retried again` },
+        error: { code: 'tool_interrupted', message: `the worker stopped ${interrupted} times while running ${call.tool}; not retried again` },
       };
     }
     return { type: 'runTool', callId: next, attempt: call.started + 1 };
-  }
-
-  if (state.modelSteps >= maxSteps) {
-    return { type: 'fail', error: { code: 'max_steps', message: `reached the limit of ${maxSteps} model steps without a final answer` } };
-  }
-  const tokens = state.inputTokens + state.outputTokens;
-  if (maxTokens !== undefined && tokens >= maxTokens) {
-    return { type: 'fail', error: { code: 'max_tokens', message: `used ${tokens} tokens, limit ${maxTokens}` } };
-  }
-  if (maxCostUsd !== undefined && state.costUsd >= maxCostUsd) {
-    return { type: 'fail', error: { code: 'max_cost', message: `spent $${state.costUsd.toFixed(4)}, limit $${maxCostUsd}` } };
   }
   return { type: 'callModel' };
 }

@@ -56,8 +56,61 @@ export const eventDataSchemas = {
   }),
   model_failed: z.object({ error: compactError, failures: z.array(modelAttemptFailure) }),
   model_output_invalid: z.object({ text: z.string(), error: compactError }),
-  escalated: z.object({ reason: z.string(), consecutiveErrors: z.number().int().nonnegative() }),
+  /** The call waits for a person's approval before it may run. Appended with tool_requested, atomically. */
+  approval_requested: z.object({
+    callId: z.string(),
+    tool: z.string(),
+    args: z.unknown(),
+    reason: z.string(),
+    /** Names or roles allowed to decide; empty means anyone. */
+    approvers: z.array(z.string()),
+    /** ISO time after which `onTimeout` is applied (by: "timeout"). */
+    deadline: z.string().optional(),
+    onTimeout: z.enum(['approve', 'reject']),
+  }),
+  approval_decided: z.object({
+    callId: z.string(),
+    approved: z.boolean(),
+    /** Who decided: a person's name, or "timeout". */
+    by: z.string(),
+    comment: z.string().optional(),
+  }),
+  /** The model asked a person (the ask_human tool); the answer becomes the tool result. */
+  human_asked: z.object({
+    callId: z.string(),
+    question: z.string(),
+    urgency: z.enum(['low', 'normal', 'high']),
+    options: z.array(z.string()).optional(),
+    deadline: z.string().optional(),
+    defaultAnswer: z.string().optional(),
+  }),
+  human_answered: z.object({ callId: z.string(), answer: z.string(), by: z.string() }),
+  /** A tool asked to be called again later: the thread sleeps in the store until `until`. */
+  tool_sleeping: z.object({ callId: z.string(), until: z.string(), reason: z.string().optional() }),
+  /** Checked before the call, from recorded spend plus the call's worst-case estimate. */
+  budget_exceeded: z.object({
+    limit: z.enum(['cost', 'tokens', 'steps', 'daily_cost']),
+    used: z.number().nonnegative(),
+    estimate: z.number().nonnegative(),
+    max: z.number().nonnegative(),
+    message: z.string(),
+  }),
+  /** A person raised this thread's limits (after a budget breach, or at any time). */
+  budget_raised: z.object({
+    by: z.string(),
+    maxCostUsd: z.number().positive().optional(),
+    maxTokens: z.number().int().positive().optional(),
+    maxSteps: z.number().int().positive().optional(),
+    comment: z.string().optional(),
+  }),
+  escalated: z.object({
+    reason: z.string(),
+    consecutiveErrors: z.number().int().nonnegative(),
+    kind: z.enum(['errors', 'budget']).optional(),
+  }),
+  paused: z.object({ by: z.string(), reason: z.string().optional() }),
   resumed: z.object({ by: z.string(), comment: z.string().optional() }),
+  cancelled: z.object({ by: z.string(), reason: z.string().optional() }),
   thread_completed: z.object({ output: z.unknown() }),
   thread_failed: z.object({ error: compactError }),
 } as const;

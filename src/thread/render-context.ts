@@ -120,6 +120,24 @@ export class ContextBuilder {
         this.currentTurn = undefined;
         this.entries.push(userText(`Your answer was not accepted (${event.data.error.code}): ${event.data.error.message}. Answer again.`));
         break;
+      case 'approval_decided':
+        if (!event.data.approved) {
+          const why = event.data.comment ? `: ${event.data.comment}` : '';
+          this.turnOfCall.get(event.data.callId)?.setResult(event.data.callId, {
+            type: 'error-text',
+            value: `rejected: a human (${event.data.by}) rejected this call${why}. It did not run. Do not retry it unchanged.`,
+          });
+        }
+        break;
+      case 'human_answered':
+        this.turnOfCall.get(event.data.callId)?.setResult(event.data.callId, resultOutput({ answer: event.data.answer, answeredBy: event.data.by }));
+        break;
+      case 'budget_raised':
+        if (event.data.comment) {
+          this.currentTurn = undefined;
+          this.entries.push(userText(`A human operator (${event.data.by}) says: ${event.data.comment}`));
+        }
+        break;
       case 'resumed':
         this.currentTurn = undefined;
         if (event.data.comment) this.entries.push(userText(`A human operator (${event.data.by}) says: ${event.data.comment}`));

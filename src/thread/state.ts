@@ -6,8 +6,41 @@
  */
 import type { CompactError, ThreadEvent } from './events.js';
 
-export type ThreadStatus = 'runnable' | 'escalated' | 'completed' | 'failed';
-export const threadStatuses: readonly ThreadStatus[] = ['runnable', 'escalated', 'completed', 'failed'];
+export type ThreadStatus =
+  | 'runnable'
+  | 'awaiting_approval'
+  | 'awaiting_human'
+  | 'sleeping'
+  | 'paused'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+export const threadStatuses: readonly ThreadStatus[] = [
+  'runnable',
+  'awaiting_approval',
+  'awaiting_human',
+  'sleeping',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+];
+/** Statuses in which a person is expected to act. */
+export const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human'];
+
+export interface ApprovalState {
+  reason: string;
+  approvers: string[];
+  deadline: string | undefined;
+  onTimeout: 'approve' | 'reject';
+  decision: { approved: boolean; by: string; comment: string | undefined } | undefined;
+}
+
+export interface QuestionState {
+  question: string;
+  deadline: string | undefined;
+  defaultAnswer: string | undefined;
+}
 
 export interface CallState {
   callId: string;
@@ -15,9 +48,20 @@ export interface CallState {
   args: unknown;
   argsText: string | undefined;
   source: 'model' | 'prefetch';
-  /** How many times a run was started (a crash leaves started > 0 with no outcome). */
+  /** Runs started (a crash leaves started > finished with no outcome). */
   started: number;
+  /** Runs that ended by asking to sleep (not interruptions). */
+  slept: number;
+  sleepUntil: string | undefined;
+  approval: ApprovalState | undefined;
+  question: QuestionState | undefined;
   outcome: { ok: true; result: unknown } | { ok: false; error: CompactError } | undefined;
+}
+
+export interface LimitOverrides {
+  maxCostUsd?: number;
+  maxTokens?: number;
+  maxSteps?: number;
 }
 
 export interface ThreadState {
@@ -37,8 +81,15 @@ export interface ThreadState {
   consecutiveErrors: number;
   output: unknown;
   error: CompactError | undefined;
-  /** Why the thread waits for a human, while status is escalated. */
+  /** An unresolved escalation (errors or budget): a person must respond. */
+  escalation: { reason: string; kind: 'errors' | 'budget' } | undefined;
+  paused: { by: string; reason: string | undefined } | undefined;
+  /** Limits a person raised for this thread. */
+  limits: LimitOverrides;
+  /** Why the thread waits, in one line (for lists and notifications). */
   waitingReason: string | undefined;
+  /** When the runtime must look at the thread again (deadline or wake-up), ISO. */
+  wakeAt: string | undefined;
   lastReleaseId: string | undefined;
 }
 
@@ -59,7 +110,11 @@ export function initialState(threadId: string): ThreadState {
     consecutiveErrors: 0,
     output: undefined,
     error: undefined,
+    escalation: undefined,
+    paused: undefined,
+    limits: {},
     waitingReason: undefined,
+    wakeAt: undefined,
     lastReleaseId: undefined,
   };
 }
@@ -84,14 +139,63 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
         argsText: event.data.argsText,
         source: event.data.source,
         started: 0,
+        slept: 0,
+        sleepUntil: undefined,
+        approval: undefined,
+        question: undefined,
         outcome: undefined,
       });
       state.openCalls.push(event.data.callId);
       if (event.data.source === 'prefetch') state.prefetchRequested = true;
       break;
+    case 'approval_requested': {
+      const call = state.calls.get(event.data.callId);
+      if (call) {
+        call.approval = {
+          reason: event.data.reason,
+          approvers: event.data.approvers,
+          deadline: event.data.deadline,
+          onTimeout: event.data.onTimeout,
+          decision: undefined,
+        };
+      }
+      break;
+    }
+    case 'approval_decided': {
+      const call = state.calls.get(event.data.callId);
+      if (call?.approval && !call.approval.decision) {
+        call.approval.decision = { approved: event.data.approved, by: event.data.by, comment: event.data.comment };
+        if (!event.data.approved) {
+          // A rejection is the call's outcome: the model sees it and re-plans. It is not an error of the agent.
+          const why = event.data.comment ? `: ${event.data.comment}` : '';
+          settle(state, event.data.callId, { ok: false, error: { code: 'rejected', message: `${call.tool} was rejected by ${event.data.by}${why}` } });
+        }
+      }
+      break;
+    }
+    case 'human_asked': {
+      const call = state.calls.get(event.data.callId);
+      if (call) call.question = { question: event.data.question, deadline: event.data.deadline, defaultAnswer: event.data.defaultAnswer };
+      break;
+    }
+    case 'human_answered':
+      settle(state, event.data.callId, { ok: true, result: { answer: event.data.answer, answeredBy: event.data.by } });
+      state.consecutiveErrors = 0;
+      break;
     case 'tool_started': {
       const call = state.calls.get(event.data.callId);
-      if (call) call.started = event.data.attempt;
+      if (call) {
+        call.started = event.data.attempt;
+        call.sleepUntil = undefined;
+      }
+      break;
+    }
+    case 'tool_sleeping': {
+      const call = state.calls.get(event.data.callId);
+      if (call) {
+        call.slept += 1;
+        call.sleepUntil = event.data.until;
+      }
       break;
     }
     case 'tool_succeeded':
@@ -111,41 +215,93 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       state.prefetchRequested = true;
       break;
     case 'model_failed':
-      state.consecutiveErrors += 1;
-      break;
     case 'model_output_invalid':
       state.consecutiveErrors += 1;
       break;
+    case 'budget_exceeded':
+      state.escalation = { reason: event.data.message, kind: 'budget' };
+      break;
+    case 'budget_raised':
+      if (event.data.maxCostUsd !== undefined) state.limits.maxCostUsd = event.data.maxCostUsd;
+      if (event.data.maxTokens !== undefined) state.limits.maxTokens = event.data.maxTokens;
+      if (event.data.maxSteps !== undefined) state.limits.maxSteps = event.data.maxSteps;
+      if (state.escalation?.kind === 'budget') state.escalation = undefined;
+      break;
     case 'escalated':
-      state.status = 'escalated';
-      state.waitingReason = event.data.reason;
+      state.escalation = { reason: event.data.reason, kind: event.data.kind ?? 'errors' };
+      break;
+    case 'paused':
+      state.paused = { by: event.data.by, reason: event.data.reason };
       break;
     case 'resumed':
-      state.status = 'runnable';
-      state.waitingReason = undefined;
+      state.paused = undefined;
+      state.escalation = undefined;
       state.consecutiveErrors = 0;
       break;
     case 'thread_completed':
-      state.status = 'completed';
       state.output = event.data.output;
       break;
     case 'thread_failed':
-      state.status = 'failed';
       state.error = event.data.error;
+      break;
+    case 'cancelled':
+      state.error = { code: 'cancelled', message: `cancelled by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}` };
       break;
     default: {
       const never: never = event;
       throw new Error(`unknown event type ${(never as ThreadEvent).type}`);
     }
   }
+  deriveStatus(state, event.type);
   return state;
 }
 
 function settle(state: ThreadState, callId: string, outcome: NonNullable<CallState['outcome']>): void {
   const call = state.calls.get(callId);
-  if (call) call.outcome = outcome;
+  if (!call || call.outcome) return;
+  call.outcome = outcome;
   const index = state.openCalls.indexOf(callId);
   if (index >= 0) state.openCalls.splice(index, 1);
+}
+
+/** Status, waiting reason and wake-up time, from the state (O(1): only the first open call matters). */
+function deriveStatus(state: ThreadState, type: ThreadEvent['type']): void {
+  state.wakeAt = undefined;
+  state.waitingReason = undefined;
+  if (type === 'thread_completed') state.status = 'completed';
+  else if (type === 'thread_failed') state.status = 'failed';
+  else if (type === 'cancelled') state.status = 'cancelled';
+  if (isTerminal(state.status)) return;
+  if (state.paused) {
+    state.status = 'paused';
+    state.waitingReason = `paused by ${state.paused.by}${state.paused.reason ? `: ${state.paused.reason}` : ''}`;
+    return;
+  }
+  if (state.escalation) {
+    state.status = 'awaiting_human';
+    state.waitingReason = `${state.escalation.kind === 'budget' ? 'budget' : 'escalated'}: ${state.escalation.reason}`;
+    return;
+  }
+  const first = state.openCalls[0] === undefined ? undefined : state.calls.get(state.openCalls[0]);
+  if (first?.approval && !first.approval.decision) {
+    state.status = 'awaiting_approval';
+    state.waitingReason = `approval for ${first.tool}: ${first.approval.reason}`;
+    state.wakeAt = first.approval.deadline;
+    return;
+  }
+  if (first?.question) {
+    state.status = 'awaiting_human';
+    state.waitingReason = `question: ${first.question.question}`;
+    state.wakeAt = first.question.deadline;
+    return;
+  }
+  if (first?.sleepUntil) {
+    state.status = 'sleeping';
+    state.waitingReason = `sleeping until ${first.sleepUntil}`;
+    state.wakeAt = first.sleepUntil;
+    return;
+  }
+  state.status = 'runnable';
 }
 
 export function foldEvents(threadId: string, events: readonly ThreadEvent[]): ThreadState {
@@ -155,5 +311,5 @@ export function foldEvents(threadId: string, events: readonly ThreadEvent[]): Th
 }
 
 export function isTerminal(status: ThreadStatus): boolean {
-  return status === 'completed' || status === 'failed';
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
 }

@@ -13,6 +13,10 @@ export function refundsModel(messages: ChatMessage[]): ScriptStep {
   const tools = messages.filter((m) => m.role === 'tool');
   const last = tools[tools.length - 1];
   if (!last) return { toolCalls: [{ name: 'lookup_order', arguments: { orderId } }], usage: { prompt_tokens: 412, completion_tokens: 18 } };
+  if (/^rejected:/.test(last.content ?? '')) {
+    const answer = { decision: 'declined', orderId, reason: 'A member of our team reviewed this refund and did not approve it; we will contact you about other options.' };
+    return { text: JSON.stringify(answer), usage: { prompt_tokens: 590, completion_tokens: 44 } };
+  }
   const result = JSON.parse(last.content ?? '{}');
   if ('refundId' in result) {
     const answer = { decision: 'refunded', orderId, amountCents: result.amountCents, refundId: result.refundId, reason: 'Your order arrived damaged, so we refunded the full amount to your original payment method.' };
@@ -29,7 +33,7 @@ export function refundsModel(messages: ChatMessage[]): ScriptStep {
     return { text: JSON.stringify(answer), usage: { prompt_tokens: 498, completion_tokens: 41 } };
   }
   return {
-    toolCalls: [{ name: 'issue_refund', arguments: { orderId, amountCents: order.totalCents, reason: 'arrived damaged' } }],
+    toolCalls: [{ name: 'issue_refund', arguments: { orderId, amountCents: order.totalCents, reason: 'arrived damaged or defective' } }],
     usage: { prompt_tokens: 497, completion_tokens: 31 },
   };
 }

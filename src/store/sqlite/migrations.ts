@@ -56,4 +56,47 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'human in the loop: wake-ups, control requests, daily spend, notification outbox',
+    sql: `
+      -- When a waiting thread must be looked at again (approval or question deadline, sleep end), epoch ms.
+      ALTER TABLE threads ADD COLUMN wake_at INTEGER;
+      -- A pause or cancel asked for while a worker may hold the thread: {kind, by, reason} JSON.
+      ALTER TABLE threads ADD COLUMN control TEXT;
+      CREATE INDEX threads_by_wake ON threads (wake_at) WHERE wake_at IS NOT NULL;
+      CREATE INDEX threads_with_control ON threads (id) WHERE control IS NOT NULL;
+
+      -- Per-agent spend per UTC day, updated in the same transaction as each model call's event.
+      CREATE TABLE daily_spend (
+        agent    TEXT NOT NULL,
+        day      TEXT NOT NULL,
+        cost_usd REAL NOT NULL,
+        PRIMARY KEY (agent, day)
+      ) WITHOUT ROWID;
+
+      -- Durable outbox: written with the event that starts a human wait, delivered by the notifier.
+      CREATE TABLE notifications (
+        id              TEXT PRIMARY KEY,
+        thread_id       TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        delivered_at    TEXT
+      );
+      CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL;
+      CREATE TABLE notification_attempts (
+        notification_id TEXT NOT NULL,
+        attempt         INTEGER NOT NULL,
+        url             TEXT NOT NULL,
+        at              TEXT NOT NULL,
+        ok              INTEGER NOT NULL,
+        status          INTEGER,
+        error           TEXT,
+        duration_ms     REAL NOT NULL,
+        PRIMARY KEY (notification_id, attempt)
+      );
+    `,
+  },
 ];

@@ -13,7 +13,9 @@ import Database from 'better-sqlite3';
 import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { CompactError, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { ClaimOptions, ListThreadsOptions, NewThread, Store, StoredRelease, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, ThreadRecord, ThreadSummary } from '../types.js';
+import type { DeliveryAttempt, OutboxItem } from '../../notify/types.js';
+import { SqliteOutbox } from './outbox.js';
 import { migrations } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -41,6 +43,8 @@ interface ThreadRow {
   cost_usd: number;
   lease_owner: string | null;
   lease_until: number | null;
+  wake_at: number | null;
+  control: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -65,6 +69,7 @@ export class SqliteStore implements Store {
   private readonly statements;
   private readonly appendTx;
   private readonly busyTimeoutMs: number;
+  private readonly outbox: SqliteOutbox;
 
   constructor(options: SqliteStoreOptions) {
     const path = options.path === ':memory:' ? ':memory:' : resolve(options.path);
@@ -96,7 +101,8 @@ export class SqliteStore implements Store {
       // Positional parameters: this runs on every append, and binding by name costs ~40% more.
       advanceThread: db.prepare(
         `UPDATE threads SET seq = ?, release_id = ?, status = ?, output = ?, error = ?, waiting_reason = ?,
-           model_steps = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, updated_at = ?
+           model_steps = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, updated_at = ?, wake_at = ?,
+           control = CASE WHEN ? THEN NULL ELSE control END
          WHERE id = ? AND seq = ?`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data) VALUES (?, ?, ?, ?, ?, ?)`),
@@ -106,36 +112,49 @@ export class SqliteStore implements Store {
       // Oldest-updated first, so a busy agent cannot starve the others.
       claimable: db.prepare(
         // @agents (a JSON array, or NULL for any): filtering here, not after, so a worker is never
-        // stuck behind an older thread of an agent it cannot run.
-        `SELECT id FROM threads WHERE status = 'runnable' AND (lease_until IS NULL OR lease_until < @now)
+        // stuck behind an older thread of an agent it cannot run. Work is: runnable, a waiting
+        // thread whose deadline or wake-up passed (even while every process was down), or a
+        // pending pause/cancel.
+        `SELECT id FROM threads WHERE ${hasWork} AND (lease_until IS NULL OR lease_until < @now)
            AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) ORDER BY updated_at LIMIT 1`,
       ),
       leasedRunnable: db.prepare(
-        `SELECT id, lease_owner FROM threads WHERE status = 'runnable' AND lease_until >= @now
+        `SELECT id, lease_owner FROM threads WHERE ${hasWork} AND lease_until >= @now
            AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) LIMIT 50`,
       ),
       takeLease: db.prepare(
         `UPDATE threads SET lease_owner = @owner, lease_until = @until
-         WHERE id = @id AND status = 'runnable' AND (lease_until IS NULL OR lease_until < @now OR lease_owner = @owner OR lease_owner = @deadOwner)
+         WHERE id = @id AND status NOT IN ('completed', 'failed', 'cancelled')
+           AND (lease_until IS NULL OR lease_until < @now OR lease_owner = @owner OR lease_owner = @deadOwner)
          RETURNING *`,
       ),
+      setControl: db.prepare(`UPDATE threads SET control = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')`),
+      getControl: db.prepare(`SELECT control FROM threads WHERE id = ?`).pluck(),
+      addSpend: db.prepare(
+        `INSERT INTO daily_spend (agent, day, cost_usd) VALUES (?, ?, ?) ON CONFLICT (agent, day) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd`,
+      ),
+      dailySpend: db.prepare(`SELECT cost_usd FROM daily_spend WHERE agent = ? AND day = ?`).pluck(),
       renew: db.prepare(`UPDATE threads SET lease_until = @until WHERE id = @id AND lease_owner = @owner`),
       release: db.prepare(`UPDATE threads SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`),
       saveRelease: db.prepare(`INSERT INTO releases (id, agent, manifest, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
       getRelease: db.prepare(`SELECT * FROM releases WHERE id = ?`),
     };
-    this.appendTx = db.transaction((threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary) => {
+    this.outbox = new SqliteOutbox(db);
+    this.appendTx = db.transaction((threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras) => {
       const now = new Date().toISOString();
       const seq = expectedSeq + events.length;
       const c = summaryColumns(summary);
       const changed = this.statements.advanceThread.run(
-        seq, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now, threadId, expectedSeq,
+        seq, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now,
+        summary.wakeAt ?? null, summary.clearControl ? 1 : 0, threadId, expectedSeq,
       ).changes;
       if (changed === 0) {
         const actual = this.statements.threadSeq.get(threadId) as number | undefined;
         if (actual === undefined) throw new TwelveError('thread_not_found', `thread ${threadId} does not exist`);
         throw new SeqConflictError(threadId, expectedSeq, actual);
       }
+      if (extras?.spend && extras.spend.costUsd > 0) this.statements.addSpend.run(extras.spend.agent, extras.spend.day, extras.spend.costUsd);
+      for (const notification of extras?.notifications ?? []) this.outbox.enqueue(notification, now);
       return this.insertEvents(threadId, expectedSeq, releaseId, now, events);
     });
   }
@@ -200,8 +219,37 @@ export class SqliteStore implements Store {
     );
   }
 
-  append(threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary): Promise<ThreadEvent[]> {
-    return this.guard(() => this.appendTx.immediate(threadId, expectedSeq, releaseId, events, summary));
+  append(threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras): Promise<ThreadEvent[]> {
+    return this.guard(() => this.appendTx.immediate(threadId, expectedSeq, releaseId, events, summary, extras));
+  }
+
+  setControl(threadId: string, control: ControlRequest): Promise<void> {
+    return this.guard(() => {
+      this.statements.setControl.run(JSON.stringify(control), threadId);
+    });
+  }
+
+  getControl(threadId: string): Promise<ControlRequest | null> {
+    return this.guard(() => {
+      const text = this.statements.getControl.get(threadId) as string | null | undefined;
+      return text ? (JSON.parse(text) as ControlRequest) : null;
+    });
+  }
+
+  dailySpend(agent: string, day: string): Promise<number> {
+    return this.guard(() => (this.statements.dailySpend.get(agent, day) as number | undefined) ?? 0);
+  }
+
+  claimDueNotifications(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<OutboxItem[]> {
+    return this.guard(() => this.outbox.claimDue(options));
+  }
+
+  recordDeliveryAttempt(attempt: DeliveryAttempt, outcome: { delivered: boolean; retryAt: number | null }): Promise<void> {
+    return this.guard(() => this.outbox.recordAttempt(attempt, outcome));
+  }
+
+  listDeliveryAttempts(notificationId: string): Promise<DeliveryAttempt[]> {
+    return this.guard(() => this.outbox.attempts(notificationId));
   }
 
   loadEvents(threadId: string, afterSeq = 0): Promise<ThreadEvent[]> {
@@ -292,6 +340,11 @@ export class SqliteStore implements Store {
   }
 }
 
+/** A thread a worker should claim: see the comment on `claimable`. */
+const hasWork = `(status = 'runnable'
+  OR (wake_at IS NOT NULL AND wake_at <= @now AND status IN ('awaiting_approval', 'awaiting_human', 'sleeping'))
+  OR (control IS NOT NULL AND status NOT IN ('completed', 'failed', 'cancelled')))`;
+
 function summaryColumns(summary: ThreadSummary) {
   return {
     status: summary.status,
@@ -326,6 +379,8 @@ function toThread(row: ThreadRow): ThreadRecord {
     costUsd: row.cost_usd,
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until,
+    wakeAt: row.wake_at,
+    control: row.control === null ? null : (JSON.parse(row.control) as ControlRequest),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
