@@ -480,7 +480,7 @@ async function humanCommand(command: string, rest: string[], flags: Flags): Prom
     if (flags.run || flags.wait) return await follow(runtime, threadId, flags, { printAfterSeq: result.thread.seq });
     await runtime.flushNotifications();
     const status = result.thread.status;
-    if (!flags.json && status === 'runnable') process.stdout.write(`${threadId} is runnable: a worker (twelve worker) picks it up, or run it here: twelve resume ${threadId}\n`);
+    if (!flags.json && status === 'runnable') process.stdout.write(`${threadId} is runnable: it continues in a process waiting on it (--wait), in a worker (twelve worker), or here with: twelve resume ${threadId}\n`);
     return 0;
   } finally {
     await runtime.close();

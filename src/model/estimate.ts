@@ -5,9 +5,9 @@
  *
  * Counting uses OpenAI's o200k_base encoding (js-tiktoken), loaded lazily on first use
  * so a process that never checks a budget never pays for it. Loading is synchronous
- * (createRequire of the package's CommonJS build) and costs ~0.6 s of CPU and ~100 MB
- * of heap once per process (measured on the 2-core dev machine, Node 20): the rank
- * table has 200k entries.
+ * (createRequire of the package's CommonJS build) and costs, once per process, ~0.55 s
+ * of CPU and ~70 MB of heap (~155 MB RSS): the rank table has 200k entries (measured on
+ * the 2-core dev machine, Node 20).
  *
  * What is counted, the way the providers serialise it:
  *   - every message: OpenAI's documented chat overhead (3 tokens per message plus the
@@ -26,9 +26,9 @@
  *     by the test "matches the OpenAI-verified message arithmetic");
  *   - tools: an over-estimate. OpenAI renders a schema as TypeScript-like text, which
  *     is shorter than the JSON we count: the cookbook's one-tool weather example is
- *     101 tokens by the API, 137 here (+36%, ~+36 tokens per small tool). Over is the
- *     safe side for a budget check; the error is a fixed few dozen tokens per tool,
- *     not proportional to the conversation;
+ *     101 tokens by the API, 122 here (+21 tokens, ~20 per small tool). Over is the
+ *     safe side for a budget check, and the error is a fixed amount per tool, not
+ *     proportional to the conversation;
  *   - tool-call framing and structured-output framing are undocumented: small fixed
  *     allowances, erring high.
  *
@@ -41,16 +41,20 @@
  * servers run unknown models and chat templates: same 1.3, a guess. Scripted models
  * have no tokenizer at all: factor 1.
  *
- * Speed (o200k, Node 20, this machine; the tokenizer already loaded):
- *   - 50 messages, ~20 KB of prose and JSON: ~3 ms cold, ~0.01 ms when every message
- *     is cached;
- *   - 1,000 messages, ~400 KB: ~55 ms cold; a next step that re-sends the same
- *     message objects plus one new message costs ~0.1 ms (WeakMap hits);
- *   - pathological input: js-tiktoken's byte-pair merge is quadratic in the length
- *     of one pre-token (10,000 repeated letters take 5 s, 50,000 take 2 minutes), so
- *     runs longer than 64 characters of one kind are cut and counted in pieces (an
- *     over-count of at most ~1 token per cut): 100 KB of one letter now takes ~0.4 s
- *     instead of hours. Normal text never has such runs and is counted exactly.
+ * Speed (Node 20, this 2-core machine, tokenizer loaded; a thread of system, user,
+ * assistant-with-tool-call and JSON tool-result messages, one tool):
+ *   - 50 messages, ~22 KB: 3.2 ms the first time; 0.02 ms again with the same message
+ *     objects; 0.06 ms for the next step (same objects + one new message);
+ *   - 1,000 messages, ~435 KB (~63k tokens): 62 ms the first time; 0.2-0.5 ms again;
+ *     0.1-0.2 ms for the next step. A worker holding a thread pays each message once.
+ *   - pathological input: js-tiktoken's byte-pair merge is quadratic in the length of
+ *     one pre-token (10,000 repeated letters or spaces take 5 s, 50,000 take 2 minutes),
+ *     so runs of more than 64 letters, spaces or symbols are cut into 32-byte pieces and
+ *     counted piecewise: 100 KB of one letter now takes 0.19 s, 20,000 Han characters
+ *     with no punctuation 0.12 s. Letter runs stay exact or ~1 token over per piece;
+ *     long whitespace / symbol runs over-count (1,000 spaces: 32 instead of 9). Normal
+ *     text, base64 and hex have no such runs and are counted exactly (100 KB of base64:
+ *     53 ms).
  *
  * Cache: per-message counts are kept in a WeakMap keyed by the message object, since
  * Twelve re-sends the same message objects on every step of a thread. An entry is

@@ -217,6 +217,19 @@ export class Runtime {
 
   /** One claimed thread: fold once, step until it stops, always release the lease. */
   async drive(claimed: ThreadRecord, stop?: AbortSignal): Promise<RunOutcome> {
+    // The store lets an owner re-take its own lease, so guard against driving one thread twice here.
+    if (this.driving.has(claimed.id)) throw new TwelveError('thread_busy', `thread ${claimed.id} is already running in this process`);
+    this.driving.add(claimed.id);
+    try {
+      return await this.driveClaimed(claimed, stop);
+    } finally {
+      this.driving.delete(claimed.id);
+    }
+  }
+
+  private readonly driving = new Set<string>();
+
+  private async driveClaimed(claimed: ThreadRecord, stop?: AbortSignal): Promise<RunOutcome> {
     const release = this.release(claimed.agent);
     const session = new ThreadSession(this.services, release, claimed.id);
     let leaseLost = false;
@@ -274,8 +287,10 @@ export class Runtime {
   async act(threadId: string, by: string | Human, action: HumanAction): Promise<ActionResult> {
     const human = this.human(by);
     const deadline = Date.now() + 2_000;
+    // Its own lease owner: a thread this runtime is driving right now must look busy to the action.
+    const owner = `${this.owner}:act`;
     for (;;) {
-      const claimed = await this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, threadId, isOwnerDead });
+      const claimed = await this.store.claim({ owner, leaseMs: this.leaseMs, threadId, isOwnerDead });
       if (!claimed) {
         const thread = await this.getThreadOrThrow(threadId);
         if (isTerminal(thread.status)) {
@@ -298,7 +313,7 @@ export class Runtime {
         const events = eventsForAction(release, session.state, human, action);
         await session.commit(events, { clearControl: action.kind === 'pause' || action.kind === 'cancel' });
       } finally {
-        await this.store.releaseLease(threadId, this.owner).catch(() => undefined);
+        await this.store.releaseLease(threadId, owner).catch(() => undefined);
       }
       for (const worker of this.workers) worker.nudge();
       return { thread: await this.getThreadOrThrow(threadId), applied: true };

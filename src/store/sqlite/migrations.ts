@@ -64,8 +64,12 @@ export const migrations: Migration[] = [
       ALTER TABLE threads ADD COLUMN wake_at INTEGER;
       -- A pause or cancel asked for while a worker may hold the thread: {kind, by, reason} JSON.
       ALTER TABLE threads ADD COLUMN control TEXT;
-      CREATE INDEX threads_by_wake ON threads (wake_at) WHERE wake_at IS NOT NULL;
-      CREATE INDEX threads_with_control ON threads (id) WHERE control IS NOT NULL;
+      -- When the thread has work for a worker (epoch ms): now for runnable threads and pending
+      -- control requests, the wake-up time for waiting ones, NULL otherwise. One indexed range
+      -- scan finds claimable work however many finished threads the table holds.
+      ALTER TABLE threads ADD COLUMN ready_at INTEGER;
+      UPDATE threads SET ready_at = CAST(strftime('%s', updated_at) AS INTEGER) * 1000 WHERE status = 'runnable';
+      CREATE INDEX threads_ready ON threads (ready_at) WHERE ready_at IS NOT NULL;
 
       -- Per-agent spend per UTC day, updated in the same transaction as each model call's event.
       CREATE TABLE daily_spend (

@@ -94,15 +94,16 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.statements = {
       insertThread: db.prepare(
-        `INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens, cost_usd, created_at, updated_at)
-         VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @now, @now)`,
+        `INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens, cost_usd, created_at, updated_at, wake_at, ready_at)
+         VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @now, @now, @wakeAt, @readyAt)`,
       ),
       // The expected-seq check: zero rows changed means someone else appended first.
       // Positional parameters: this runs on every append, and binding by name costs ~40% more.
       advanceThread: db.prepare(
         `UPDATE threads SET seq = ?, release_id = ?, status = ?, output = ?, error = ?, waiting_reason = ?,
            model_steps = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, updated_at = ?, wake_at = ?,
-           control = CASE WHEN ? THEN NULL ELSE control END
+           control = CASE WHEN ? THEN NULL ELSE control END,
+           ready_at = CASE WHEN control IS NOT NULL AND NOT ? THEN min(coalesce(?, ?), ?) ELSE ? END
          WHERE id = ? AND seq = ?`,
       ),
       insertEvent: db.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data) VALUES (?, ?, ?, ?, ?, ?)`),
@@ -112,14 +113,14 @@ export class SqliteStore implements Store {
       // Oldest-updated first, so a busy agent cannot starve the others.
       claimable: db.prepare(
         // @agents (a JSON array, or NULL for any): filtering here, not after, so a worker is never
-        // stuck behind an older thread of an agent it cannot run. Work is: runnable, a waiting
-        // thread whose deadline or wake-up passed (even while every process was down), or a
-        // pending pause/cancel.
-        `SELECT id FROM threads WHERE ${hasWork} AND (lease_until IS NULL OR lease_until < @now)
-           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) ORDER BY updated_at LIMIT 1`,
+        // stuck behind an older thread of an agent it cannot run. Work (ready_at, see migration 2)
+        // is: runnable, a waiting thread whose deadline or wake-up passed (even while every
+        // process was down), or a pending pause/cancel; oldest first, so nothing starves.
+        `SELECT id FROM threads WHERE ready_at <= @now AND (lease_until IS NULL OR lease_until < @now)
+           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) ORDER BY ready_at LIMIT 1`,
       ),
       leasedRunnable: db.prepare(
-        `SELECT id, lease_owner FROM threads WHERE ${hasWork} AND lease_until >= @now
+        `SELECT id, lease_owner FROM threads WHERE ready_at <= @now AND lease_until >= @now
            AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) LIMIT 50`,
       ),
       takeLease: db.prepare(
@@ -128,7 +129,9 @@ export class SqliteStore implements Store {
            AND (lease_until IS NULL OR lease_until < @now OR lease_owner = @owner OR lease_owner = @deadOwner)
          RETURNING *`,
       ),
-      setControl: db.prepare(`UPDATE threads SET control = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')`),
+      setControl: db.prepare(
+        `UPDATE threads SET control = ?, ready_at = min(coalesce(ready_at, ?), ?) WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')`,
+      ),
       getControl: db.prepare(`SELECT control FROM threads WHERE id = ?`).pluck(),
       addSpend: db.prepare(
         `INSERT INTO daily_spend (agent, day, cost_usd) VALUES (?, ?, ?) ON CONFLICT (agent, day) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd`,
@@ -144,9 +147,12 @@ export class SqliteStore implements Store {
       const now = new Date().toISOString();
       const seq = expectedSeq + events.length;
       const c = summaryColumns(summary);
+      const nowMs = Date.now();
+      const readyAt = readyAtOf(summary, nowMs);
+      const clear = summary.clearControl ? 1 : 0;
       const changed = this.statements.advanceThread.run(
         seq, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now,
-        summary.wakeAt ?? null, summary.clearControl ? 1 : 0, threadId, expectedSeq,
+        summary.wakeAt ?? null, clear, clear, readyAt, nowMs, nowMs, readyAt, threadId, expectedSeq,
       ).changes;
       if (changed === 0) {
         const actual = this.statements.threadSeq.get(threadId) as number | undefined;
@@ -212,6 +218,8 @@ export class SqliteStore implements Store {
             seq: thread.events.length,
             now,
             ...summaryColumns(thread.summary),
+            wakeAt: thread.summary.wakeAt ?? null,
+            readyAt: readyAtOf(thread.summary, Date.now()),
           });
           return this.insertEvents(thread.id, 0, thread.releaseId, now, thread.events);
         })
@@ -225,7 +233,8 @@ export class SqliteStore implements Store {
 
   setControl(threadId: string, control: ControlRequest): Promise<void> {
     return this.guard(() => {
-      this.statements.setControl.run(JSON.stringify(control), threadId);
+      const now = Date.now();
+      this.statements.setControl.run(JSON.stringify(control), now, now, threadId);
     });
   }
 
@@ -340,10 +349,19 @@ export class SqliteStore implements Store {
   }
 }
 
-/** A thread a worker should claim: see the comment on `claimable`. */
-const hasWork = `(status = 'runnable'
-  OR (wake_at IS NOT NULL AND wake_at <= @now AND status IN ('awaiting_approval', 'awaiting_human', 'sleeping'))
-  OR (control IS NOT NULL AND status NOT IN ('completed', 'failed', 'cancelled')))`;
+/** When a thread with this summary has work for a worker (see migration 2), or null. */
+function readyAtOf(summary: ThreadSummary, now: number): number | null {
+  switch (summary.status) {
+    case 'runnable':
+      return now;
+    case 'awaiting_approval':
+    case 'awaiting_human':
+    case 'sleeping':
+      return summary.wakeAt ?? null;
+    default:
+      return null;
+  }
+}
 
 function summaryColumns(summary: ThreadSummary) {
   return {
