@@ -1,8 +1,9 @@
 /** The `twelve` command as a user meets it: live output, JSON mode, exit codes, and one-line errors. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { eventually, runCli, startCli } from './support/cli.js';
 import { startServer, testApiKey } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -24,6 +25,37 @@ describe('twelve run', () => {
     expect(result.stdout).toMatch(/tool call +issue_refund \{"orderId":"A-1001","amountCents":4999/);
     expect(result.stdout).toMatch(/tool result +issue_refund \{"refundId":"rf_/);
     expect(result.stdout).toMatch(/completed +\{"decision":"refunded"/);
+  });
+
+  it('waits for approval of a refund above the threshold (exit 4), and completes once an approver approves it', async () => {
+    const { dir, env } = dbEnv({ TWELVE_MODEL_MODE: 'replay', TWELVE_HUMANS: 'fiona@example.com=finance;sam@example.com=support' });
+    const run = await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-large.txt'], { env });
+    expect(run.code).toBe(4);
+    expect(run.stdout).toMatch(/approval\? +issue_refund \{"orderId":"A-1005".*above the 10000-cent approval threshold \(approvers: finance, support-lead\)/);
+    expect(run.stdout).not.toMatch(/tool result +issue_refund/);
+    const threadId = run.stdout.split(/\s+/)[0]!;
+    expect(run.stderr).toContain(`${threadId} waits for approval`);
+    expect(run.stderr).toContain(`twelve approve ${threadId} --as <you>`);
+
+    const inbox = await runCli(['inbox'], { env });
+    expect(inbox.stdout).toMatch(new RegExp(`^${threadId} +refunds +awaiting_approval +approval for issue_refund`, 'm'));
+
+    const forbidden = await runCli(['approve', threadId, '--as', 'sam@example.com'], { env });
+    expect(forbidden.code).toBe(2);
+    expect(forbidden.stderr).toMatch(/sam@example.com may not decide on issue_refund: allowed are finance, support-lead/);
+
+    const approved = await runCli(['approve', threadId, '--as', 'fiona@example.com', '--comment', 'checked the photos', '--run'], { env });
+    expect(approved.stderr).toBe('');
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/approved +issue_refund approved by fiona@example.com: "checked the photos"/);
+    expect(approved.stdout).toMatch(/tool result +issue_refund \{"refundId":"rf_/);
+    expect(approved.stdout).toMatch(/completed +\{"decision":"refunded","orderId":"A-1005"/);
+    const ledger = new Database(join(dir, 'ledger.db'), { readonly: true });
+    try {
+      expect(ledger.prepare('SELECT order_id FROM refunds').pluck().all()).toEqual(['A-1005']);
+    } finally {
+      ledger.close();
+    }
   });
 
   it('prints one JSON event per line with --json, reading the input from stdin', async () => {
@@ -58,7 +90,8 @@ describe('twelve run', () => {
     expect(run.stdout).toMatch(/bad answer +invalid_output: answer: /);
     expect(run.stdout).toMatch(/escalated +2 consecutive errors/);
     const threadId = run.stdout.split(/\s+/)[0]!;
-    expect(run.stderr).toContain(`twelve resume ${threadId}`);
+    expect(run.stderr).toContain(`${threadId} waits for a human: escalated: 2 consecutive errors`);
+    expect(run.stderr).toContain(`twelve answer ${threadId} --as <you>`);
 
     server.enqueue({ text: '{"answer": "42"}' });
     const resumed = await runCli(['resume', threadId, '--config', fixture, '--as', 'ops@example.com', '--comment', 'Reply with {"answer": "..."} only.'], { env });
@@ -75,13 +108,52 @@ describe('twelve run', () => {
     expect(show.stdout).toMatch(/\+\d+\.\d{3}s +\d+ +completed +\{"answer":"42"\}/);
   });
 
-  it('exits 3 when the thread fails, here on its max-steps limit', async () => {
+  it('exits 4 when the thread stops at its max-steps budget; budget --run raises it and continues', async () => {
     const server = await startServer();
     const { env } = dbEnv({ OPENAI_API_KEY: testApiKey, OPENAI_BASE_URL: server.baseURL });
     server.setFallback(() => ({ toolCalls: [{ name: 'ping', arguments: {} }] }));
     const run = await runCli(['run', fixture, '--input', 'loop forever'], { env });
+    expect(run.code).toBe(4);
+    expect(run.stdout).toMatch(/budget +steps: reached the limit of 4 model steps without a final answer/);
+    expect(run.stdout).not.toMatch(/failed/);
+    const threadId = run.stdout.split(/\s+/)[0]!;
+    expect(run.stderr).toContain(`${threadId} waits for a human: budget: reached the limit of 4 model steps`);
+    expect(run.stderr).toContain(`twelve budget ${threadId} --as <you>`);
+    expect(server.requests).toHaveLength(4);
+
+    const raised = await runCli(['budget', threadId, '--config', fixture, '--as', 'ops@example.com', '--max-steps', '5', '--run'], { env });
+    expect(raised.stderr).toMatch(/waits for a human: budget: reached the limit of 5 model steps/);
+    expect(raised.code).toBe(4);
+    expect(raised.stdout).toMatch(/budget +raised by ops@example.com: max steps 5/);
+    expect(server.requests).toHaveLength(5);
+  });
+
+  it('exits 3 when a person cancels the thread the run is waiting on (--wait)', async () => {
+    const server = await startServer();
+    const { env } = dbEnv({ OPENAI_API_KEY: testApiKey, OPENAI_BASE_URL: server.baseURL });
+    server.setFallback(() => ({ toolCalls: [{ name: 'ping', arguments: {} }] }));
+    const live = startCli(['run', fixture, '--input', 'loop forever', '--wait'], { env });
+    const threadId = (await live.waitForLine(/^th_/)).split(/\s+/)[0]!;
+    // The run has stopped at its budget and watches the store for a person's action.
+    await eventually(() => live.output().includes('waiting here until then'));
+
+    const cancel = await runCli(['cancel', threadId, '--config', fixture, '--as', 'ops@example.com', '--reason', 'runaway loop'], { env });
+    expect(cancel.stderr).toBe('');
+    expect(cancel.code).toBe(0);
+    expect(cancel.stdout).toMatch(/cancelled +by ops@example.com: runaway loop/);
+
+    expect((await live.exited).code).toBe(3);
+    expect(live.output()).toMatch(/cancelled +by ops@example.com: runaway loop/);
+    const show = await runCli(['threads', 'show', threadId], { env });
+    expect(show.stdout).toMatch(new RegExp(`^${threadId} +cancelled`, 'm'));
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it('exits 3 when the thread fails, here because its prefetch cannot build its arguments', async () => {
+    const { env } = dbEnv({ OPENAI_API_KEY: testApiKey });
+    const run = await runCli(['run', 'test/fixtures/prefetch-agent.ts', '--input', 'where is my order?'], { env });
     expect(run.code).toBe(3);
-    expect(run.stdout).toMatch(/failed +max_steps: reached the limit of 4 model steps/);
+    expect(run.stdout).toMatch(/failed +prefetch_failed: prefetch arguments could not be built: the input names no order id/);
   });
 });
 
@@ -93,8 +165,12 @@ describe('twelve threads and agents', () => {
     expect(ls.code).toBe(0);
     expect(ls.stdout).toMatch(/^THREAD +AGENT +STATUS/);
     expect(ls.stdout).toMatch(/th_\w+ +refunds +completed +3 +1570/);
-    const none = await runCli(['threads', 'ls', '--status', 'escalated'], { env });
+    const none = await runCli(['threads', 'ls', '--status', 'awaiting_approval,awaiting_human'], { env });
     expect(none.stdout.trim()).toBe('no threads');
+    // Escalated threads wait for a human: "escalated" is no longer a status of its own.
+    const retired = await runCli(['threads', 'ls', '--status', 'escalated'], { env });
+    expect(retired.code).toBe(2);
+    expect(retired.stderr).toMatch(/--status: "escalated" is not a status \(runnable, awaiting_approval, awaiting_human,/);
     const agents = await runCli(['agents', 'ls'], { env });
     expect(agents.stdout).toMatch(/refunds +openai:gpt-4o-2024-08-06 +anthropic:claude-sonnet-4-5-20250929 +lookup_order,issue_refund +rel_/);
   });

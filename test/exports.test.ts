@@ -13,6 +13,8 @@ describe('the package export map', () => {
         'SqliteStore',
         'TwelveError',
         'agentEnvPrefix',
+        'askHuman',
+        'callAgainAt',
         'createRelease',
         'createRuntime',
         'decide',
@@ -31,9 +33,12 @@ describe('the package export map', () => {
         'parseModelId',
         'renderContext',
         'scriptedModel',
+        'signWebhook',
         'threadEventSchema',
         'threadStatuses',
+        'verifyWebhook',
         'version',
+        'waitingStatuses',
       ].sort(),
     );
   });

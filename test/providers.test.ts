@@ -207,12 +207,13 @@ describe('retries and fallbacks', () => {
     const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
     const first = await runtime.runThread(thread.id);
 
-    expect(first.outcome).toBe('escalated');
-    expect(first.thread.status).toBe('escalated');
-    expect(first.thread.waitingReason).toMatch(/3 consecutive errors/);
+    expect(first.outcome).toBe('awaiting_human');
+    expect(first.thread.status).toBe('awaiting_human');
+    expect(first.thread.waitingReason).toMatch(/^escalated: 3 consecutive errors/);
     expect(first.thread.leaseOwner).toBeNull();
     const events = await runtime.loadEvents(thread.id);
     expect(typesOf(events)).toEqual(['thread_started', 'model_failed', 'model_failed', 'model_failed', 'escalated']);
+    expect(eventsOfType(events, 'escalated')[0]!.data).toMatchObject({ kind: 'errors', consecutiveErrors: 3 });
     const [failed] = eventsOfType(events, 'model_failed');
     expect(failed!.data.error.code).toBe('model_call_failed');
     // Two attempts on the primary, two on the fallback, for each failed step.
@@ -223,9 +224,9 @@ describe('retries and fallbacks', () => {
       ['openai-compatible:llama3.1-8b', 2, 500],
     ]);
     expect(server.requests).toHaveLength(12);
-    expect((await runtime.getThread(thread.id))?.status).toBe('escalated');
+    expect(await runtime.listWaiting()).toMatchObject([{ id: thread.id, status: 'awaiting_human' }]);
     // Running an escalated thread again does nothing until a human resumes it.
-    expect((await runtime.runThread(thread.id)).outcome).toBe('escalated');
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
     expect(server.requests).toHaveLength(12);
 
     server.enqueue({ text: 'A-1001 was delivered.' });
@@ -242,10 +243,15 @@ describe('retries and fallbacks', () => {
     expect(eventsOfType(after, 'resumed')[0]!.data).toEqual({ by: 'ana@example.com', comment: 'The provider is back; please answer briefly.' });
   });
 
-  it('refuses to resume a thread that already completed', async () => {
+  it('refuses to resume a thread that already completed, and leaves a runnable one as it is', async () => {
     const server = await startServer();
     const { agent } = supportAgent();
     const { runtime } = makeRuntime({ agents: [agent], server });
+    const runnable = await runtime.launch({ agent: 'support', input: 'not run yet' });
+    const untouched = await runtime.resume(runnable.id, { by: 'ops', comment: 'go' });
+    expect(untouched).toMatchObject({ id: runnable.id, status: 'runnable', seq: 1 });
+    expect(typesOf(await runtime.loadEvents(runnable.id))).toEqual(['thread_started']);
+
     server.enqueue({ text: 'done' });
     const thread = await runtime.launch({ agent: 'support', input: 'hi' });
     await runtime.runThread(thread.id);
@@ -297,21 +303,84 @@ describe('structured output', () => {
 });
 
 describe('limits and cost', () => {
-  it('fails the thread with max_steps when the model never gives a final answer', async () => {
+  it('stops before a model step over maxSteps and waits for a person, who can raise the limit', async () => {
     const server = await startServer();
     const { agent, lookup } = supportAgent({ limits: { maxSteps: 2 } });
     const { runtime } = makeRuntime({ agents: [agent], server });
     server.setFallback(() => ({ toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }] }));
 
     const thread = await runtime.launch({ agent: 'support', input: 'loop forever' });
-    const { outcome, thread: finished } = await runtime.runThread(thread.id);
+    const { outcome, thread: waiting } = await runtime.runThread(thread.id);
 
-    expect(outcome).toBe('failed');
-    expect(finished.status).toBe('failed');
-    expect(finished.error).toEqual({ code: 'max_steps', message: 'reached the limit of 2 model steps without a final answer' });
+    expect(outcome).toBe('awaiting_human');
+    expect(waiting).toMatchObject({ status: 'awaiting_human', waitingReason: 'budget: reached the limit of 2 model steps without a final answer', error: null, modelSteps: 2, leaseOwner: null });
     expect(server.requests).toHaveLength(2);
     expect(lookup.runs).toHaveLength(2);
-    expect(typesOf(await runtime.loadEvents(thread.id)).at(-1)).toBe('thread_failed');
+    const events = await runtime.loadEvents(thread.id);
+    expect(typesOf(events).at(-1)).toBe('budget_exceeded');
+    expect(events.at(-1)!.data).toEqual({ limit: 'steps', used: 2, estimate: 1, max: 2, message: 'reached the limit of 2 model steps without a final answer' });
+    // Waiting means waiting: running it again calls nothing.
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(2);
+
+    const raised = await runtime.raiseBudget(thread.id, { by: 'ana@example.com', maxSteps: 3, comment: 'one more try' });
+    expect(raised).toMatchObject({ applied: true, thread: { status: 'runnable', waitingReason: null } });
+    const again = await runtime.runThread(thread.id);
+    expect(again.outcome).toBe('awaiting_human');
+    expect(again.thread.modelSteps).toBe(3);
+    expect(server.requests).toHaveLength(3);
+    const after = await runtime.loadEvents(thread.id);
+    expect(typesOf(after).slice(events.length)).toEqual(['budget_raised', 'model_called', 'tool_requested', 'tool_started', 'tool_succeeded', 'budget_exceeded']);
+    expect(eventsOfType(after, 'budget_raised')[0]!.data).toEqual({ by: 'ana@example.com', maxSteps: 3, comment: 'one more try' });
+    expect(eventsOfType(after, 'budget_exceeded')[1]!.data).toMatchObject({ limit: 'steps', used: 3, max: 3 });
+    // The raise's comment reaches the model.
+    expect(messagesOf(server.requests[2]).at(-1)).toEqual({ role: 'user', content: 'A human operator (ana@example.com) says: one more try' });
+  });
+
+  it('ends a thread waiting on its budget when a person cancels it', async () => {
+    const server = await startServer();
+    const { agent } = supportAgent({ limits: { maxSteps: 1 } });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    server.setFallback(() => ({ toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }] }));
+    const thread = await runtime.launch({ agent: 'support', input: 'loop forever' });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
+
+    const cancelled = await runtime.cancel(thread.id, { by: 'ana@example.com', reason: 'not worth it' });
+    expect(cancelled).toMatchObject({ applied: true, thread: { status: 'cancelled', error: { code: 'cancelled', message: 'cancelled by ana@example.com: not worth it' } } });
+    expect(await runtime.runThread(thread.id)).toMatchObject({ outcome: 'cancelled' });
+    expect(typesOf(await runtime.loadEvents(thread.id)).slice(-2)).toEqual(['budget_exceeded', 'cancelled']);
+    expect(server.requests).toHaveLength(1);
+    // A finished thread takes no more decisions.
+    const late = await runtime.raiseBudget(thread.id, { by: 'ana@example.com', maxSteps: 5 }).catch((e: unknown) => e);
+    expect(TwelveError.is(late, 'conflict')).toBe(true);
+    expect(TwelveError.is(await runtime.resume(thread.id, { by: 'ops' }).catch((e: unknown) => e), 'thread_not_runnable')).toBe(true);
+  });
+
+  it('stops before a model call that could take the thread over maxTokens, counting the request and the output cap', async () => {
+    const server = await startServer();
+    const { agent } = supportAgent({ limits: { maxTokens: 1500 }, modelSettings: { maxOutputTokens: 100 } });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    server.enqueue(
+      { toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }], usage: { prompt_tokens: 1300, completion_tokens: 100 } },
+      { text: 'Delivered.', usage: { prompt_tokens: 1400, completion_tokens: 10 } },
+    );
+
+    const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    const { outcome, thread: waiting } = await runtime.runThread(thread.id);
+
+    // 1,400 tokens used; the next call's worst case (its prompt plus 100 output tokens) does not fit in 1,500.
+    expect(outcome).toBe('awaiting_human');
+    expect(waiting.waitingReason).toMatch(/^budget: the next call could use up to \d+ tokens; 1400 of 1500 are used$/);
+    expect(server.requests).toHaveLength(1);
+    const [breach] = eventsOfType(await runtime.loadEvents(thread.id), 'budget_exceeded');
+    expect(breach!.data).toMatchObject({ limit: 'tokens', used: 1400, max: 1500 });
+    expect(breach!.data.estimate).toBeGreaterThan(100);
+    expect(breach!.data.used + breach!.data.estimate).toBeGreaterThan(1500);
+
+    await runtime.raiseBudget(thread.id, { by: 'ana@example.com', maxTokens: 5000 });
+    const { outcome: done, thread: finished } = await runtime.runThread(thread.id);
+    expect(done).toBe('completed');
+    expect(finished).toMatchObject({ output: 'Delivered.', inputTokens: 2700, outputTokens: 110 });
   });
 
   it('records usage tokens and the cost of a priced model on model_called and the thread', async () => {
@@ -361,17 +430,50 @@ describe('limits and cost', () => {
     expect(finished.costUsd).toBeCloseTo(0.0012, 10);
   });
 
-  it('fails the thread with max_cost once the spend reaches the limit', async () => {
+  it('stops before a model call that could take the spend over maxCostUsd, and waits for a person', async () => {
     const server = await startServer();
-    const { agent } = supportAgent({ limits: { maxCostUsd: 0.003 } });
+    // gpt-4o-2024-08-06: $2.50 / 1M input, $10 / 1M output. The first call's worst case (a short
+    // prompt, 100 output tokens) is about $0.0013: it fits. Its answer costs $0.0035.
+    const { agent } = supportAgent({ limits: { maxCostUsd: 0.003 }, modelSettings: { maxOutputTokens: 100 } });
     const { runtime } = makeRuntime({ agents: [agent], server });
-    server.enqueue({ toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }], usage: { prompt_tokens: 1000, completion_tokens: 100 } });
+    server.enqueue(
+      { toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }], usage: { prompt_tokens: 1000, completion_tokens: 100 } },
+      { text: 'Delivered.', usage: { prompt_tokens: 1200, completion_tokens: 10 } },
+    );
 
     const thread = await runtime.launch({ agent: 'support', input: 'hi' });
-    const { thread: finished } = await runtime.runThread(thread.id);
+    const { outcome, thread: waiting } = await runtime.runThread(thread.id);
 
-    expect(finished.status).toBe('failed');
-    expect(finished.error?.code).toBe('max_cost');
+    expect(outcome).toBe('awaiting_human');
+    expect(waiting).toMatchObject({ status: 'awaiting_human', error: null });
+    expect(waiting.waitingReason).toMatch(/^budget: the next call could cost up to \$0\.00\d+; \$0\.0035 of \$0\.003 is spent$/);
+    expect(waiting.costUsd).toBeCloseTo(0.0035, 10);
     expect(server.requests).toHaveLength(1);
+    const [breach] = eventsOfType(await runtime.loadEvents(thread.id), 'budget_exceeded');
+    expect(breach!.data).toMatchObject({ limit: 'cost', max: 0.003 });
+    expect(breach!.data.used).toBeCloseTo(0.0035, 10);
+    expect(breach!.data.estimate).toBeGreaterThan(0);
+
+    await runtime.raiseBudget(thread.id, { by: 'ana@example.com', maxCostUsd: 0.05 });
+    const { outcome: done, thread: finished } = await runtime.runThread(thread.id);
+    expect(done).toBe('completed');
+    expect(finished.costUsd).toBeCloseTo(0.0035 + 0.0031, 10);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('refuses even the first model call when its worst case alone is over maxCostUsd', async () => {
+    const server = await startServer();
+    // No maxOutputTokens: the worst case counts 4,096 output tokens, about $0.04 on gpt-4o.
+    const { agent } = supportAgent({ limits: { maxCostUsd: 0.01 } });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+
+    const thread = await runtime.launch({ agent: 'support', input: 'hi' });
+    const { outcome } = await runtime.runThread(thread.id);
+
+    expect(outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(0);
+    const [breach] = eventsOfType(await runtime.loadEvents(thread.id), 'budget_exceeded');
+    expect(breach!.data).toMatchObject({ limit: 'cost', used: 0, max: 0.01 });
+    expect(breach!.data.estimate).toBeGreaterThan(0.04);
   });
 });

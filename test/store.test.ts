@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore, SqliteStore, TwelveError } from '../src/index.js';
 import { event } from '../src/thread/events.js';
+import { migrations } from '../src/store/sqlite/migrations.js';
 import { storeConformance } from './support/store-conformance.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -53,10 +54,42 @@ describe('SqliteStore on disk', () => {
     }
     const raw = new Database(path, { readonly: true });
     try {
-      expect(raw.prepare('SELECT version FROM twelve_migrations').pluck().all()).toEqual([1]);
+      expect(raw.prepare('SELECT version FROM twelve_migrations ORDER BY version').pluck().all()).toEqual(migrations.map((m) => m.version));
+      expect(migrations.map((m) => m.version)).toEqual([1, 2]);
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       raw.close();
+    }
+  });
+
+  it('upgrades a database created before human-in-the-loop support, keeping its threads', async () => {
+    // A database as the previous release left it: migration 1 only, with one thread.
+    const v1 = join(tempDir(), 'v1.db');
+    const seeded = new Database(v1);
+    seeded.exec(`CREATE TABLE twelve_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    seeded.exec(migrations[0]!.sql);
+    seeded.prepare(`INSERT INTO twelve_migrations (version, name, applied_at) VALUES (1, ?, ?)`).run(migrations[0]!.name, new Date().toISOString());
+    const now = new Date().toISOString();
+    seeded
+      .prepare(`INSERT INTO threads (id, agent, status, seq, release_id, input, created_at, updated_at) VALUES ('th_old', 'refunds', 'runnable', 1, 'rel_one', '"x"', ?, ?)`)
+      .run(now, now);
+    seeded.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data) VALUES ('th_old', 1, 'thread_started', ?, 'rel_one', ?)`).run(now, JSON.stringify({ agent: 'refunds', input: 'x' }));
+    seeded.close();
+
+    const store = new SqliteStore({ path: v1 });
+    try {
+      expect(await store.getThread('th_old')).toMatchObject({ id: 'th_old', status: 'runnable', seq: 1, wakeAt: null, control: null });
+      expect((await store.loadEvents('th_old')).map((e) => e.type)).toEqual(['thread_started']);
+      expect(await store.dailySpend('refunds', now.slice(0, 10))).toBe(0);
+      expect((await store.claim({ owner: 'w', leaseMs: 60_000 }))?.id).toBe('th_old');
+    } finally {
+      await store.close();
+    }
+    const check = new Database(v1, { readonly: true });
+    try {
+      expect(check.prepare('SELECT version FROM twelve_migrations ORDER BY version').pluck().all()).toEqual([1, 2]);
+    } finally {
+      check.close();
     }
   });
 

@@ -1,7 +1,7 @@
 /**
  * The pure kernel: foldEvents, decide and renderContext, with no I/O at all. The
  * property-style section drives many generated logs through decide itself (with random
- * outcomes, crashes, escalations and resumes) and checks that every prefix renders to a
+ * outcomes, crashes, escalations, budget breaches, resumes and cancels) and checks that every prefix renders to a
  * valid provider transcript.
  */
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,9 @@ class Log {
     return foldEvents(this.threadId, this.events);
   }
 }
+
+/** The clock decide sees: five minutes after every event of a Log (deadlines are compared with it). */
+const now = Date.parse('2026-01-01T00:05:00.000Z');
 
 const started = (input: unknown = 'Where is my order A-1001?') => event('thread_started', { agent: 'kernel', input });
 const usage = { inputTokens: 10, outputTokens: 5 };
@@ -117,12 +120,12 @@ describe('decide', () => {
       prefetch: [{ tool: 'lookup_order', args: (input: { orderId: string }) => ({ orderId: input.orderId }) }],
     });
     const log = new Log().append(started({ orderId: 'B-2002' }));
-    expect(decide(rel, log.state)).toEqual({ type: 'prefetch', calls: [{ callId: 'prefetch_1', tool: 'lookup_order', args: { orderId: 'B-2002' } }] });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'prefetch', calls: [{ callId: 'prefetch_1', tool: 'lookup_order', args: { orderId: 'B-2002' } }] });
 
     log.append(requested('prefetch_1', 'lookup_order', { orderId: 'B-2002' }, 'prefetch'));
-    expect(decide(rel, log.state)).toEqual({ type: 'runTool', callId: 'prefetch_1', attempt: 1 });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'runTool', callId: 'prefetch_1', attempt: 1 });
     log.append(toolStarted('prefetch_1'), succeeded('prefetch_1'));
-    expect(decide(rel, log.state)).toEqual({ type: 'callModel' });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'callModel' });
   });
 
   it('fails the thread with prefetch_failed when prefetch arguments cannot be built', () => {
@@ -136,14 +139,14 @@ describe('decide', () => {
         },
       ],
     });
-    expect(decide(rel, new Log().append(started()).state)).toEqual({
+    expect(decide(rel, new Log().append(started()).state, now)).toEqual({
       type: 'fail',
       error: { code: 'prefetch_failed', message: 'prefetch arguments could not be built: no order id in the input' },
     });
   });
 
   it('calls the model when nothing is open', () => {
-    expect(decide(release(), new Log().append(started()).state)).toEqual({ type: 'callModel' });
+    expect(decide(release(), new Log().append(started()).state, now)).toEqual({ type: 'callModel' });
   });
 
   it('runs open tool calls in the order they were requested', () => {
@@ -157,7 +160,7 @@ describe('decide', () => {
     );
     const order: string[] = [];
     for (;;) {
-      const decision = decide(rel, log.state);
+      const decision = decide(rel, log.state, now);
       if (decision.type !== 'runTool') {
         expect(decision).toEqual({ type: 'callModel' });
         break;
@@ -171,11 +174,11 @@ describe('decide', () => {
   it('re-runs a call whose run never finished with the next attempt number, then abandons it after maxToolAttempts starts', () => {
     const rel = release();
     const log = new Log().append(started(), modelCalled([{ callId: 'c1', tool: 'lookup_order' }]), requested('c1'), toolStarted('c1', 1));
-    expect(decide(rel, log.state)).toEqual({ type: 'runTool', callId: 'c1', attempt: 2 });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'runTool', callId: 'c1', attempt: 2 });
     log.append(toolStarted('c1', 2));
-    expect(decide(rel, log.state)).toEqual({ type: 'runTool', callId: 'c1', attempt: 3 });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'runTool', callId: 'c1', attempt: 3 });
     log.append(toolStarted('c1', rel.limits.maxToolAttempts));
-    const decision = decide(rel, log.state);
+    const decision = decide(rel, log.state, now);
     expect(decision).toMatchObject({ type: 'abandonTool', callId: 'c1', error: { code: 'tool_interrupted' } });
     expect(decision.type === 'abandonTool' && decision.error.message).toContain('3 times');
   });
@@ -183,31 +186,38 @@ describe('decide', () => {
   it('escalates after K consecutive errors, waits while escalated, and a resumed event resets the error count', () => {
     const rel = release({ limits: { maxConsecutiveErrors: 3 } });
     const log = new Log().append(started(), modelFailed(), modelFailed());
-    expect(decide(rel, log.state)).toEqual({ type: 'callModel' });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'callModel' });
     log.append(modelFailed());
     expect(log.state.consecutiveErrors).toBe(3);
-    const escalate = decide(rel, log.state);
+    const escalate = decide(rel, log.state, now);
     expect(escalate.type).toBe('escalate');
     expect(escalate.type === 'escalate' && escalate.reason).toMatch(/3 consecutive errors \(limit 3\)/);
 
-    log.append(event('escalated', { reason: 'too many errors', consecutiveErrors: 3 }));
-    expect(log.state.status).toBe('escalated');
-    expect(decide(rel, log.state)).toEqual({ type: 'wait', reason: 'too many errors' });
+    log.append(event('escalated', { reason: 'too many errors', consecutiveErrors: 3, kind: 'errors' }));
+    // Escalated is not a status of its own: the thread waits for a person, and says why.
+    expect(log.state).toMatchObject({ status: 'awaiting_human', waitingReason: 'escalated: too many errors', escalation: { kind: 'errors', reason: 'too many errors' } });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'wait', reason: 'escalated: too many errors' });
+    // Still waiting however late it gets: an escalation has no deadline.
+    expect(decide(rel, log.state, now + 365 * 24 * 3_600_000)).toEqual({ type: 'wait', reason: 'escalated: too many errors' });
+
+    // A log written before escalations had kinds folds the same way.
+    const older = new Log().append(started(), event('escalated', { reason: 'too many errors', consecutiveErrors: 3 }));
+    expect(older.state).toMatchObject({ status: 'awaiting_human', waitingReason: 'escalated: too many errors', escalation: { kind: 'errors' } });
 
     log.append(event('resumed', { by: 'ops', comment: 'try again' }));
     expect(log.state.consecutiveErrors).toBe(0);
     expect(log.state.status).toBe('runnable');
-    expect(decide(rel, log.state)).toEqual({ type: 'callModel' });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'callModel' });
   });
 
   it('counts tool failures, invalid answers and failed model calls together, and a tool success resets the count', () => {
     const rel = release({ limits: { maxConsecutiveErrors: 2 } });
     const log = new Log().append(started(), modelCalled([{ callId: 'c1', tool: 'lookup_order' }]), requested('c1'), failed('c1', 'invalid_json'));
-    expect(decide(rel, log.state)).toEqual({ type: 'callModel' });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'callModel' });
     log.append(modelCalled([{ callId: 'c2', tool: 'lookup_order' }]), requested('c2'), toolStarted('c2'), succeeded('c2'));
     expect(log.state.consecutiveErrors).toBe(0);
     log.append(modelCalled([], 'not json'), event('model_output_invalid', { text: 'not json', error: { code: 'invalid_json', message: 'x' } }), modelFailed());
-    expect(decide(rel, log.state).type).toBe('escalate');
+    expect(decide(rel, log.state, now).type).toBe('escalate');
   });
 
   it('escalates before running open calls when the error limit is reached', () => {
@@ -219,30 +229,79 @@ describe('decide', () => {
       failed('c1', 'unknown_tool'),
       requested('c2'),
     );
-    expect(decide(rel, log.state).type).toBe('escalate');
+    expect(decide(rel, log.state, now).type).toBe('escalate');
   });
 
-  it('fails with max_steps once the model has been called maxSteps times without a final answer', () => {
+  it('leaves the step, token and cost budgets to the runtime’s check before each model call: it never fails a thread on them', () => {
+    // The runtime checks budgets with a token estimate of the request about to be sent
+    // (runtime/budget.ts; see the "limits and cost" tests in providers.test.ts).
     const rel = release({ limits: { maxSteps: 2 } });
     const log = new Log().append(started());
     for (const callId of ['c1', 'c2']) {
-      expect(decide(rel, log.state)).toEqual({ type: 'callModel' });
+      expect(decide(rel, log.state, now)).toEqual({ type: 'callModel' });
       log.append(modelCalled([{ callId, tool: 'lookup_order' }]), requested(callId), toolStarted(callId), succeeded(callId));
     }
-    expect(decide(rel, log.state)).toEqual({ type: 'fail', error: { code: 'max_steps', message: 'reached the limit of 2 model steps without a final answer' } });
-  });
+    expect(log.state.modelSteps).toBe(2);
+    expect(decide(rel, log.state, now)).toEqual({ type: 'callModel' });
 
-  it('fails with max_tokens and max_cost when the budget is spent', () => {
     const spent = new Log().append(started(), modelCalled([{ callId: 'c1', tool: 'lookup_order' }], '', { costUsd: 0.5, usage: { inputTokens: 900, outputTokens: 200 } }), requested('c1'), toolStarted('c1'), succeeded('c1'));
-    expect(decide(release({ limits: { maxTokens: 1000 } }), spent.state)).toMatchObject({ type: 'fail', error: { code: 'max_tokens' } });
-    expect(decide(release({ limits: { maxCostUsd: 0.5 } }), spent.state)).toMatchObject({ type: 'fail', error: { code: 'max_cost' } });
-    expect(decide(release({ limits: { maxTokens: 2000, maxCostUsd: 1 } }), spent.state)).toEqual({ type: 'callModel' });
+    expect(decide(release({ limits: { maxTokens: 1000 } }), spent.state, now)).toEqual({ type: 'callModel' });
+    expect(decide(release({ limits: { maxCostUsd: 0.5 } }), spent.state, now)).toEqual({ type: 'callModel' });
   });
 
-  it('is done once the thread completed or failed', () => {
+  it('waits for a person after a budget breach, until someone raises the limit; a cancel ends the thread', () => {
+    const rel = release({ limits: { maxSteps: 2 } });
+    const breached = () =>
+      new Log().append(
+        started(),
+        modelCalled([{ callId: 'c1', tool: 'lookup_order' }]),
+        requested('c1'),
+        toolStarted('c1'),
+        succeeded('c1'),
+        modelCalled([{ callId: 'c2', tool: 'lookup_order' }]),
+        requested('c2'),
+        toolStarted('c2'),
+        succeeded('c2'),
+        event('budget_exceeded', { limit: 'steps', used: 2, estimate: 1, max: 2, message: 'reached the limit of 2 model steps without a final answer' }),
+      );
+    const log = breached();
+    expect(log.state).toMatchObject({ status: 'awaiting_human', waitingReason: 'budget: reached the limit of 2 model steps without a final answer', escalation: { kind: 'budget' } });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'wait', reason: 'budget: reached the limit of 2 model steps without a final answer' });
+
+    log.append(event('budget_raised', { by: 'ana@example.com', maxSteps: 5 }));
+    expect(log.state).toMatchObject({ status: 'runnable', waitingReason: undefined, escalation: undefined, limits: { maxSteps: 5 } });
+    expect(decide(rel, log.state, now)).toEqual({ type: 'callModel' });
+
+    const cancelled = breached().append(event('cancelled', { by: 'ana@example.com', reason: 'not worth more steps' }));
+    expect(cancelled.state).toMatchObject({ status: 'cancelled', error: { code: 'cancelled', message: 'cancelled by ana@example.com: not worth more steps' } });
+    expect(decide(rel, cancelled.state, now)).toEqual({ type: 'done' });
+  });
+
+  it('reads deadlines against the clock it is given', () => {
     const rel = release();
-    expect(decide(rel, new Log().append(started(), modelCalled([], 'bye'), event('thread_completed', { output: 'bye' })).state)).toEqual({ type: 'done' });
-    expect(decide(rel, new Log().append(started(), event('thread_failed', { error: { code: 'max_steps', message: 'x' } })).state)).toEqual({ type: 'done' });
+    const deadline = '2026-01-01T00:10:00.000Z';
+    const asked = new Log().append(
+      started(),
+      modelCalled([{ callId: 'c1', tool: 'refund' }]),
+      requested('c1', 'refund', { orderId: 'A-1001', amount: 500 }),
+      event('approval_requested', { callId: 'c1', tool: 'refund', args: { orderId: 'A-1001', amount: 500 }, reason: 'large refund', approvers: [], deadline, onTimeout: 'reject' }),
+    );
+    expect(asked.state).toMatchObject({ status: 'awaiting_approval', wakeAt: deadline });
+    expect(decide(rel, asked.state, now)).toEqual({ type: 'wait', reason: 'approval for refund: large refund' });
+    expect(decide(rel, asked.state, Date.parse(deadline))).toEqual({ type: 'approvalTimeout', callId: 'c1', approved: false });
+
+    const sleeping = new Log().append(started(), modelCalled([{ callId: 'c1', tool: 'lookup_order' }]), requested('c1'), toolStarted('c1'), event('tool_sleeping', { callId: 'c1', until: deadline }));
+    expect(sleeping.state).toMatchObject({ status: 'sleeping', wakeAt: deadline });
+    expect(decide(rel, sleeping.state, now)).toMatchObject({ type: 'wait' });
+    // A sleep is not an interrupted run: the next run is attempt 2, not an abandoned call.
+    expect(decide(rel, sleeping.state, Date.parse(deadline))).toEqual({ type: 'runTool', callId: 'c1', attempt: 2 });
+  });
+
+  it('is done once the thread completed, failed or was cancelled', () => {
+    const rel = release();
+    expect(decide(rel, new Log().append(started(), modelCalled([], 'bye'), event('thread_completed', { output: 'bye' })).state, now)).toEqual({ type: 'done' });
+    expect(decide(rel, new Log().append(started(), event('thread_failed', { error: { code: 'prefetch_failed', message: 'x' } })).state, now)).toEqual({ type: 'done' });
+    expect(decide(rel, new Log().append(started(), event('cancelled', { by: 'ops' })).state, now)).toEqual({ type: 'done' });
   });
 });
 
@@ -305,7 +364,7 @@ describe('renderContext', () => {
       started(),
       modelCalled([], '{"label":'),
       event('model_output_invalid', { text: '{"label":', error: { code: 'invalid_json', message: 'the final answer must be JSON' } }),
-      event('escalated', { reason: 'x', consecutiveErrors: 3 }),
+      event('escalated', { reason: 'x', consecutiveErrors: 3, kind: 'errors' }),
       event('resumed', { by: 'ana@example.com', comment: 'Use the label "billing".' }),
     );
     const messages = renderContext(release(), log.events);
@@ -349,8 +408,9 @@ function prng(seed: number) {
 /**
  * Generates one plausible log by asking decide what comes next and choosing a random
  * outcome for it: tool successes, failures and crashes, malformed and unknown calls,
- * failed model calls, invalid answers, escalations and resumes. Stops at a terminal event,
- * an unanswered escalation, or a length cap.
+ * failed model calls, invalid answers, escalations, budget breaches (the runtime's
+ * pre-call step check, played here), and people resuming, raising the budget or
+ * cancelling. Stops at a terminal event, an unanswered wait, or a length cap.
  */
 function generateLog(seed: number, rel: AgentRelease): ThreadEvent[] {
   const random = prng(seed);
@@ -358,14 +418,20 @@ function generateLog(seed: number, rel: AgentRelease): ThreadEvent[] {
   let nextCall = 1;
   for (let guard = 0; guard < 60; guard++) {
     const state = log.state;
-    const decision = decide(rel, state);
+    const decision = decide(rel, state, now);
     switch (decision.type) {
       case 'done':
         return log.events;
-      case 'wait':
-        if (random.chance(0.2)) return log.events;
-        log.append(event('resumed', { by: 'ops', ...(random.chance(0.5) ? { comment: 'carry on' } : {}) }));
+      case 'wait': {
+        const roll = random.next();
+        if (roll < 0.2) return log.events; // nobody has answered yet
+        if (roll < 0.3) log.append(event('cancelled', { by: 'ops', ...(random.chance(0.5) ? { reason: 'giving up' } : {}) }));
+        else if (state.escalation?.kind === 'budget' && random.chance(0.7)) {
+          const maxSteps = (state.limits.maxSteps ?? rel.limits.maxSteps) + 1 + random.int(5);
+          log.append(event('budget_raised', { by: 'ops', maxSteps, ...(random.chance(0.5) ? { comment: 'a few more steps' } : {}) }));
+        } else log.append(event('resumed', { by: 'ops', ...(random.chance(0.5) ? { comment: 'carry on' } : {}) }));
         break;
+      }
       case 'prefetch':
         log.append(...decision.calls.map((call) => event('tool_requested', { ...call, source: 'prefetch' as const })));
         break;
@@ -381,12 +447,18 @@ function generateLog(seed: number, rel: AgentRelease): ThreadEvent[] {
         log.append(event('tool_failed', { callId: decision.callId, error: decision.error }));
         break;
       case 'escalate':
-        log.append(event('escalated', { reason: decision.reason, consecutiveErrors: state.consecutiveErrors }));
+        log.append(event('escalated', { reason: decision.reason, consecutiveErrors: state.consecutiveErrors, kind: 'errors' }));
         break;
       case 'fail':
         log.append(event('thread_failed', { error: decision.error }));
         break;
       case 'callModel': {
+        // The runtime's step budget, checked before the call (tokens and cost need a real request to estimate).
+        const maxSteps = state.limits.maxSteps ?? rel.limits.maxSteps;
+        if (state.modelSteps >= maxSteps) {
+          log.append(event('budget_exceeded', { limit: 'steps', used: state.modelSteps, estimate: 1, max: maxSteps, message: `reached the limit of ${maxSteps} model steps without a final answer` }));
+          break;
+        }
         const roll = random.next();
         if (roll < 0.15) {
           log.append(modelFailed());
@@ -458,6 +530,8 @@ function transcriptProblems(messages: ContextMessage[], events: readonly ThreadE
 describe('renderContext over generated logs', () => {
   it('always renders a valid transcript, fresh or incremental, after every event of 300 generated threads', () => {
     const plain = release();
+    // A small step budget, so that breaches (and raises) are common.
+    const tight = release({ limits: { maxSteps: 4 } });
     const withPrefetch = release({
       input: z.union([z.string(), z.object({ orderId: z.string() })]),
       prefetch: [
@@ -465,13 +539,26 @@ describe('renderContext over generated logs', () => {
         { tool: 'refund', args: () => ({ orderId: 'A-1001', amount: 1 }) },
       ],
     });
+    // Prefetch that cannot build its arguments: the one way decide itself fails a thread.
+    const brokenPrefetch = release({
+      prefetch: [
+        {
+          tool: 'lookup_order',
+          args: () => {
+            throw new Error('no order id');
+          },
+        },
+      ],
+    });
     const outcomes = new Map<string, number>();
+    const reached = new Map<string, number>();
     let eventsChecked = 0;
     for (let seed = 1; seed <= 300; seed++) {
-      const rel = seed % 3 === 0 ? withPrefetch : plain;
+      const rel = seed % 50 === 0 ? brokenPrefetch : seed % 3 === 0 ? withPrefetch : seed % 3 === 1 ? tight : plain;
       const events = generateLog(seed, rel);
       const final = foldEvents(events[0]!.threadId, events);
       outcomes.set(final.status, (outcomes.get(final.status) ?? 0) + 1);
+      for (const type of new Set(events.map((e) => e.type))) reached.set(type, (reached.get(type) ?? 0) + 1);
       // The worker's incremental builder (one per lease) must agree with a fresh render at every step.
       const builder = new ContextBuilder(rel);
       for (let length = 1; length <= events.length; length++) {
@@ -490,7 +577,10 @@ describe('renderContext over generated logs', () => {
     // The generator really reached the interesting corners.
     expect(outcomes.get('completed')).toBeGreaterThan(10);
     expect(outcomes.get('failed')).toBeGreaterThan(0);
-    expect(outcomes.get('escalated')).toBeGreaterThan(0);
+    expect(outcomes.get('cancelled')).toBeGreaterThan(0);
+    // Left waiting for a person: some on an escalation, some on a budget breach.
+    expect(outcomes.get('awaiting_human')).toBeGreaterThan(0);
+    for (const type of ['escalated', 'budget_exceeded', 'budget_raised', 'resumed', 'cancelled']) expect(reached.get(type), type).toBeGreaterThan(0);
     expect(eventsChecked).toBeGreaterThan(3000);
   });
 });

@@ -34,8 +34,8 @@ export interface ModelSettings {
 
 export interface PrefetchStep<I> {
   tool: string;
-  /** Deterministic arguments from the thread input. */
-  args: (input: I) => unknown;
+  /** Deterministic arguments from the thread input. (Method syntax: lets typed agents sit in an Agent[].) */
+  args(input: I): unknown;
 }
 
 export interface RenderContextOptions {

@@ -212,12 +212,14 @@ async function follow(runtime: Runtime, threadId: string, flags: Flags, options:
   let outcome: RunOutcome;
   try {
     for (;;) {
-      outcome = (await runtime.runThread(threadId, { stop: stop.signal })).outcome;
+      const run = await runtime.runThread(threadId, { stop: stop.signal });
+      outcome = run.outcome;
       if (!flags.wait || !isWaiting(outcome) || stop.signal.aborted) break;
+      // The seq as this run left it: someone may act while the notification goes out.
+      const waitingSince = run.thread.seq;
+      if (!flags.json) process.stderr.write(`twelve: ${threadId} ${waitingHint(run.thread)}\n  waiting here until then (Ctrl-C stops waiting; the thread keeps waiting in the store)\n`);
       await runtime.flushNotifications();
-      const thread = await runtime.getThreadOrThrow(threadId);
-      if (!flags.json) process.stderr.write(`twelve: ${threadId} ${waitingHint(thread)}\n  waiting here until then (Ctrl-C stops waiting; the thread keeps waiting in the store)\n`);
-      await waitForChange(runtime, threadId, thread.seq, stop.signal);
+      await waitForChange(runtime, threadId, waitingSince, stop.signal);
       await catchUp();
       if (stop.signal.aborted) {
         outcome = 'interrupted';

@@ -257,7 +257,13 @@ export class Runtime {
         const control = await this.store.getControl(claimed.id);
         if (control) await session.applyControl(control);
         const decision = await session.step();
-        if (decision.type === 'done' || decision.type === 'wait') return outcomeOf(session.state.status);
+        if (decision.type === 'done' || decision.type === 'wait') {
+          // One last look before letting go: a pause or cancel that came in during the final
+          // step must not be left as a request nobody applies.
+          const late = decision.type === 'wait' ? await this.store.getControl(claimed.id) : null;
+          if (!late) return outcomeOf(session.state.status);
+          await session.applyControl(late);
+        }
       }
     } catch (error) {
       if (error instanceof SeqConflictError) {

@@ -16,6 +16,7 @@ import { SeqConflictError, TwelveError } from '../../src/errors.js';
 import { event, type NewEvent } from '../../src/thread/events.js';
 import type { ThreadStatus } from '../../src/thread/state.js';
 import type { Store, ThreadSummary } from '../../src/store/types.js';
+import type { DeliveryAttempt, NotificationPayload } from '../../src/notify/types.js';
 
 export interface ConformanceDatabase {
   open(): Store | Promise<Store>;
@@ -119,19 +120,34 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
         outputTokens: 2,
         leaseOwner: null,
         leaseUntil: null,
+        wakeAt: null,
+        control: null,
       });
       expect(thread!.costUsd).toBeCloseTo(0.001, 10);
       expect(await store.getThread('th_missing')).toBeUndefined();
       expect(await store.loadEvents('th_missing')).toEqual([]);
     });
 
-    it('keeps error and waiting reason in the summary', async () => {
+    it('keeps error, waiting reason and wake-up time in the summary', async () => {
       const store = await open();
       const { id } = await createThread(store);
-      await store.append(id, 1, 'rel_one', [event('escalated', { reason: 'needs a human', consecutiveErrors: 3 })], { ...runnable, status: 'escalated', waitingReason: 'needs a human' });
-      expect(await store.getThread(id)).toMatchObject({ status: 'escalated', waitingReason: 'needs a human' });
-      await store.append(id, 2, 'rel_one', [event('thread_failed', { error: { code: 'max_steps', message: 'too long' } })], { ...runnable, status: 'failed', error: { code: 'max_steps', message: 'too long' }, waitingReason: null });
-      expect(await store.getThread(id)).toMatchObject({ status: 'failed', waitingReason: null, error: { code: 'max_steps', message: 'too long' } });
+      await store.append(id, 1, 'rel_one', [event('escalated', { reason: 'needs a human', consecutiveErrors: 3, kind: 'errors' })], {
+        ...runnable,
+        status: 'awaiting_human',
+        waitingReason: 'escalated: needs a human',
+      });
+      expect(await store.getThread(id)).toMatchObject({ status: 'awaiting_human', waitingReason: 'escalated: needs a human', wakeAt: null });
+      const deadline = Date.parse('2030-01-01T00:00:00.000Z');
+      await store.append(id, 2, 'rel_one', [event('resumed', { by: 'ops' })], { ...runnable, status: 'awaiting_approval', waitingReason: 'approval for refund: large', wakeAt: deadline });
+      expect(await store.getThread(id)).toMatchObject({ status: 'awaiting_approval', waitingReason: 'approval for refund: large', wakeAt: deadline });
+      await store.append(id, 3, 'rel_one', [event('thread_failed', { error: { code: 'prefetch_failed', message: 'no order id' } })], {
+        ...runnable,
+        status: 'failed',
+        error: { code: 'prefetch_failed', message: 'no order id' },
+        waitingReason: null,
+      });
+      // A summary without wakeAt clears it: nothing is due any more.
+      expect(await store.getThread(id)).toMatchObject({ status: 'failed', waitingReason: null, wakeAt: null, error: { code: 'prefetch_failed', message: 'no order id' } });
     });
 
     it('refuses an append with a stale expected seq with SeqConflictError and writes nothing', async () => {
@@ -227,12 +243,196 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(await store.claim({ owner: 'worker-c', leaseMs: 60_000, threadId: other, isOwnerDead: (o) => o === 'host:222:dead' })).toMatchObject({ id: other, leaseOwner: 'worker-c' });
     });
 
-    it('claims only runnable threads', async () => {
+    it('claims runnable threads, never finished ones, and waiting ones only when they are due', async () => {
       const store = await open();
-      for (const status of ['completed', 'failed', 'escalated'] as const) await createThread(store, { status });
+      for (const status of ['completed', 'failed', 'cancelled', 'awaiting_approval', 'awaiting_human', 'sleeping', 'paused'] as const) await createThread(store, { status });
       expect(await store.claim({ owner: 'w', leaseMs: 60_000 })).toBeUndefined();
       const { id } = await createThread(store);
       expect((await store.claim({ owner: 'w', leaseMs: 60_000 }))?.id).toBe(id);
+    });
+
+    /** A thread in `status` whose summary says it must be looked at again at `wakeAt`. */
+    async function waitingThread(store: Store, status: ThreadStatus, wakeAt: number | null) {
+      const { id } = await createThread(store);
+      await store.append(id, 1, 'rel_one', [event('paused', { by: 'test' })], { ...runnable, status, waitingReason: `${status} for a test`, wakeAt });
+      return id;
+    }
+
+    it('claims a waiting thread once its wake-up time has passed (a deadline, the end of a sleep), and not before', async () => {
+      const store = await open();
+      const past = Date.now() - 1_000;
+      const future = Date.now() + 3_600_000;
+      await waitingThread(store, 'awaiting_approval', future);
+      await waitingThread(store, 'awaiting_approval', null);
+      await waitingThread(store, 'awaiting_human', future);
+      await waitingThread(store, 'sleeping', future);
+      // Paused threads are never due, whatever their wake-up time says.
+      const paused = await waitingThread(store, 'paused', past);
+      expect(await store.claim({ owner: 'w', leaseMs: 60_000 })).toBeUndefined();
+
+      const due = new Set<string>();
+      for (const status of ['awaiting_approval', 'awaiting_human', 'sleeping'] as const) due.add(await waitingThread(store, status, past));
+      const claimed = new Set<string>();
+      for (let i = 0; i < 3; i++) claimed.add((await store.claim({ owner: `w${i}`, leaseMs: 60_000 }))!.id);
+      expect(claimed).toEqual(due);
+      expect(await store.claim({ owner: 'w9', leaseMs: 60_000 })).toBeUndefined();
+      expect((await store.getThread(paused))!.leaseOwner).toBeNull();
+    });
+
+    it('still leases a waiting (not finished) thread by id, for a person acting on it', async () => {
+      const store = await open();
+      const waiting = await waitingThread(store, 'awaiting_approval', Date.now() + 3_600_000);
+      const paused = await waitingThread(store, 'paused', null);
+      const { id: done } = await createThread(store, { status: 'completed' });
+      expect(await store.claim({ owner: 'w', leaseMs: 60_000, threadId: waiting })).toMatchObject({ id: waiting, leaseOwner: 'w', status: 'awaiting_approval' });
+      expect(await store.claim({ owner: 'w', leaseMs: 60_000, threadId: paused })).toMatchObject({ id: paused, leaseOwner: 'w', status: 'paused' });
+      expect(await store.claim({ owner: 'w', leaseMs: 60_000, threadId: done })).toBeUndefined();
+    });
+
+    it('keeps a pause or cancel request until an append clears it, and makes the thread claimable meanwhile', async () => {
+      const [a, b] = [await open(), await open()];
+      const paused = await waitingThread(a, 'paused', null);
+      const waiting = await waitingThread(a, 'awaiting_human', null);
+      expect(await a.getControl(paused)).toBeNull();
+      expect(await a.claim({ owner: 'w', leaseMs: 60_000 })).toBeUndefined();
+
+      await a.setControl(paused, { kind: 'cancel', by: 'ana@example.com', reason: 'customer withdrew' });
+      expect(await b.getControl(paused)).toEqual({ kind: 'cancel', by: 'ana@example.com', reason: 'customer withdrew' });
+      expect((await b.getThread(paused))!.control).toEqual({ kind: 'cancel', by: 'ana@example.com', reason: 'customer withdrew' });
+      expect(await b.getControl(waiting)).toBeNull();
+      // The request is work for a worker, even on a paused thread.
+      const claimed = await b.claim({ owner: 'w', leaseMs: 60_000 });
+      expect(claimed).toMatchObject({ id: paused, control: { kind: 'cancel', by: 'ana@example.com' } });
+      await b.releaseLease(paused, 'w');
+
+      // An append that does not say it applied the request leaves it in place ...
+      await a.append(paused, 2, 'rel_one', [event('resumed', { by: 'bob' })], { ...runnable, status: 'paused', waitingReason: 'paused by test' });
+      expect(await a.getControl(paused)).toEqual({ kind: 'cancel', by: 'ana@example.com', reason: 'customer withdrew' });
+      // ... and the one that applied it clears it.
+      await a.append(paused, 3, 'rel_one', [event('cancelled', { by: 'ana@example.com', reason: 'customer withdrew' })], {
+        ...runnable,
+        status: 'cancelled',
+        error: { code: 'cancelled', message: 'cancelled by ana@example.com: customer withdrew' },
+        clearControl: true,
+      });
+      expect(await b.getControl(paused)).toBeNull();
+      expect(await b.getThread(paused)).toMatchObject({ status: 'cancelled', control: null });
+      expect(await b.claim({ owner: 'w', leaseMs: 60_000 })).toBeUndefined();
+
+      // A later request replaces an earlier one; a finished thread takes none.
+      await a.setControl(waiting, { kind: 'pause', by: 'ops' });
+      await a.setControl(waiting, { kind: 'cancel', by: 'lead' });
+      expect(await b.getControl(waiting)).toEqual({ kind: 'cancel', by: 'lead' });
+      await a.setControl(paused, { kind: 'pause', by: 'ops' });
+      expect(await b.getControl(paused)).toBeNull();
+      expect(await b.getControl('th_missing')).toBeNull();
+    });
+
+    it('adds each append’s spend to the agent’s daily total, in the same transaction', async () => {
+      const [a, b] = [await open(), await open()];
+      const { id } = await createThread(a, { agent: 'refunds' });
+      const { id: other } = await createThread(a, { agent: 'triage' });
+      expect(await a.dailySpend('refunds', '2026-01-01')).toBe(0);
+
+      await a.append(id, 1, 'rel_one', [modelCalled('one')], { ...runnable, modelSteps: 1, costUsd: 0.25 }, { spend: { agent: 'refunds', day: '2026-01-01', costUsd: 0.25 } });
+      await b.append(id, 2, 'rel_one', [modelCalled('two')], { ...runnable, modelSteps: 2, costUsd: 0.75 }, { spend: { agent: 'refunds', day: '2026-01-01', costUsd: 0.5 } });
+      await a.append(id, 3, 'rel_one', [modelCalled('three')], { ...runnable, modelSteps: 3, costUsd: 0.875 }, { spend: { agent: 'refunds', day: '2026-01-02', costUsd: 0.125 } });
+      await a.append(other, 1, 'rel_one', [modelCalled('triage')], { ...runnable, modelSteps: 1, costUsd: 2 }, { spend: { agent: 'triage', day: '2026-01-01', costUsd: 2 } });
+      await a.append(id, 4, 'rel_one', [event('resumed', { by: 'ops' })], { ...runnable, modelSteps: 3, costUsd: 0.875 }, {});
+
+      expect(await b.dailySpend('refunds', '2026-01-01')).toBeCloseTo(0.75, 10);
+      expect(await b.dailySpend('refunds', '2026-01-02')).toBeCloseTo(0.125, 10);
+      expect(await b.dailySpend('triage', '2026-01-01')).toBeCloseTo(2, 10);
+      expect(await b.dailySpend('nobody', '2026-01-01')).toBe(0);
+
+      // A losing append adds nothing.
+      const lost = await a.append(id, 1, 'rel_one', [modelCalled('stale')], { ...runnable, modelSteps: 9 }, { spend: { agent: 'refunds', day: '2026-01-01', costUsd: 100 } }).catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(SeqConflictError);
+      expect(await b.dailySpend('refunds', '2026-01-01')).toBeCloseTo(0.75, 10);
+    });
+
+    const notification = (threadId: string, seq: number, kind: NotificationPayload['kind'] = 'approval'): NotificationPayload => ({
+      id: `${threadId}:${seq}`,
+      threadId,
+      agent: 'refunds',
+      seq,
+      kind,
+      summary: 'Approve issue_refund? refund of 25000 cents is above the 10000-cent approval threshold',
+      data: { tool: 'issue_refund', args: { orderId: 'A-1005', amountCents: 25_000 } },
+      at: '2026-01-01T00:00:00.000Z',
+    });
+    const attempt = (notificationId: string, n: number, ok: boolean): DeliveryAttempt => ({
+      notificationId,
+      attempt: n,
+      url: 'https://hooks.example.com/twelve',
+      at: new Date().toISOString(),
+      ok,
+      status: ok ? 200 : 503,
+      error: ok ? null : 'HTTP 503',
+      durationMs: 12.5,
+    });
+
+    it('writes notifications with the events that start a wait, and hands each out once per lease until delivered', async () => {
+      const [a, b] = [await open(), await open()];
+      const { id } = await createThread(a);
+      const claimOptions = { limit: 10, leaseMs: 60_000, maxAttempts: 5 };
+      expect(await a.claimDueNotifications(claimOptions)).toEqual([]);
+
+      const sent = notification(id, 2);
+      await a.append(id, 1, 'rel_one', [event('resumed', { by: 'test' })], { ...runnable, status: 'awaiting_approval', waitingReason: 'approval' }, { notifications: [sent] });
+      // A losing append enqueues nothing.
+      const lost = await b.append(id, 1, 'rel_one', [event('resumed', { by: 'late' })], runnable, { notifications: [notification(id, 99)] }).catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(SeqConflictError);
+
+      expect(await b.claimDueNotifications(claimOptions)).toEqual([{ id: sent.id, payload: sent, attempts: 0 }]);
+      // Leased: neither connection gets it again while the lease lasts.
+      expect(await a.claimDueNotifications(claimOptions)).toEqual([]);
+      expect(await b.claimDueNotifications(claimOptions)).toEqual([]);
+
+      // A failed attempt with its retry time already passed: due again, with the attempt counted.
+      await b.recordDeliveryAttempt(attempt(sent.id, 1, false), { delivered: false, retryAt: Date.now() - 1 });
+      expect(await a.claimDueNotifications(claimOptions)).toEqual([{ id: sent.id, payload: sent, attempts: 1 }]);
+      // A failed attempt with its retry time ahead: not due yet.
+      await a.recordDeliveryAttempt(attempt(sent.id, 2, false), { delivered: false, retryAt: Date.now() + 3_600_000 });
+      expect(await b.claimDueNotifications(claimOptions)).toEqual([]);
+      expect((await b.listDeliveryAttempts(sent.id)).map((x) => [x.attempt, x.ok])).toEqual([
+        [1, false],
+        [2, false],
+      ]);
+
+      // Delivered: never handed out again, and every attempt is on record.
+      await b.recordDeliveryAttempt(attempt(sent.id, 3, true), { delivered: true, retryAt: null });
+      expect(await a.claimDueNotifications(claimOptions)).toEqual([]);
+      const attempts = await a.listDeliveryAttempts(sent.id);
+      expect(attempts.map((x) => [x.attempt, x.ok, x.status, x.error])).toEqual([
+        [1, false, 503, 'HTTP 503'],
+        [2, false, 503, 'HTTP 503'],
+        [3, true, 200, null],
+      ]);
+      expect(attempts[2]).toMatchObject({ notificationId: sent.id, url: 'https://hooks.example.com/twelve', durationMs: 12.5 });
+      expect(await a.listDeliveryAttempts('th_missing:1')).toEqual([]);
+    });
+
+    it('stops handing out a notification after maxAttempts, and honours the claim limit', async () => {
+      const store = await open();
+      const { id } = await createThread(store);
+      const first = notification(id, 2);
+      const second = notification(id, 3, 'question');
+      const third = notification(id, 4, 'budget');
+      await store.append(id, 1, 'rel_one', [event('resumed', { by: 'test' })], { ...runnable, status: 'awaiting_human' }, { notifications: [first, second, third] });
+
+      const claimed = await store.claimDueNotifications({ limit: 2, leaseMs: 60_000, maxAttempts: 3 });
+      expect(claimed).toHaveLength(2);
+      const rest = await store.claimDueNotifications({ limit: 10, leaseMs: 60_000, maxAttempts: 3 });
+      expect(new Set([...claimed, ...rest].map((item) => item.id))).toEqual(new Set([first.id, second.id, third.id]));
+      expect(rest).toHaveLength(1);
+
+      for (let n = 1; n <= 2; n++) await store.recordDeliveryAttempt(attempt(first.id, n, false), { delivered: false, retryAt: Date.now() - 1 });
+      expect((await store.claimDueNotifications({ limit: 10, leaseMs: 60_000, maxAttempts: 3 })).map((item) => [item.id, item.attempts])).toEqual([[first.id, 2]]);
+      await store.recordDeliveryAttempt(attempt(first.id, 3, false), { delivered: false, retryAt: Date.now() - 1 });
+      // Three attempts made, three allowed: it is dead, whatever its retry time says.
+      expect(await store.claimDueNotifications({ limit: 10, leaseMs: 60_000, maxAttempts: 3 })).toEqual([]);
+      expect((await store.claimDueNotifications({ limit: 10, leaseMs: 60_000, maxAttempts: 4 })).map((item) => [item.id, item.attempts])).toEqual([[first.id, 3]]);
     });
 
     it('claims only threads of the agents a worker can run, even when another agent’s thread is older', async () => {
@@ -262,14 +462,14 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       await sleep(3);
       const two = await createThread(store, { agent: 'refunds', status: 'completed' });
       await sleep(3);
-      const three = await createThread(store, { agent: 'triage', status: 'escalated' });
+      const three = await createThread(store, { agent: 'triage', status: 'awaiting_human' });
       await sleep(3);
       const four = await createThread(store, { agent: 'triage' });
 
       expect((await store.listThreads()).map((t) => t.id)).toEqual([four.id, three.id, two.id, one.id]);
       expect((await store.listThreads({ agent: 'refunds' })).map((t) => t.id)).toEqual([two.id, one.id]);
       expect((await store.listThreads({ status: ['runnable'] })).map((t) => t.id)).toEqual([four.id, one.id]);
-      expect((await store.listThreads({ status: ['completed', 'escalated'] })).map((t) => t.id)).toEqual([three.id, two.id]);
+      expect((await store.listThreads({ status: ['completed', 'awaiting_human'] })).map((t) => t.id)).toEqual([three.id, two.id]);
       expect((await store.listThreads({ status: ['runnable'], agent: 'triage' })).map((t) => t.id)).toEqual([four.id]);
       expect((await store.listThreads({ limit: 2 })).map((t) => t.id)).toEqual([four.id, three.id]);
       expect(await store.listThreads({ agent: 'nobody' })).toEqual([]);

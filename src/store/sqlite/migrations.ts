@@ -69,6 +69,9 @@ export const migrations: Migration[] = [
       -- scan finds claimable work however many finished threads the table holds.
       ALTER TABLE threads ADD COLUMN ready_at INTEGER;
       UPDATE threads SET ready_at = CAST(strftime('%s', updated_at) AS INTEGER) * 1000 WHERE status = 'runnable';
+      -- Version 1 had an 'escalated' status; escalations now wait as awaiting_human.
+      UPDATE threads SET status = 'awaiting_human', waiting_reason = 'escalated: ' || coalesce(waiting_reason, 'waiting for a person')
+        WHERE status = 'escalated';
       CREATE INDEX threads_ready ON threads (ready_at) WHERE ready_at IS NOT NULL;
 
       -- Per-agent spend per UTC day, updated in the same transaction as each model call's event.
