@@ -5,9 +5,10 @@
  * across a release change); decisions (approve, reject, the first one stands, who may
  * decide), and two `twelve` processes racing to decide one call.
  */
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createRelease, foldEvents, loadConfig, TwelveError, type Runtime, type ThreadEvent } from '../src/index.js';
-import { runCli } from './support/cli.js';
+import { eventually, runCli } from './support/cli.js';
 import {
   dbFileIn,
   expectTwelveError,
@@ -219,11 +220,59 @@ describe('approval policies from code and the environment', () => {
   });
 });
 
+describe('a call interrupted mid-run and then gated by a stricter release', () => {
+  it('tells the model that an interrupted call may have run when the re-run is then rejected', async () => {
+    const dir = tempDir();
+    const dbFile = dbFileIn(dir);
+    const hang = { started: gate(), release: gate() };
+    const pay = payTool({
+      approval: 'never',
+      run: async (_input, ctx) => {
+        if (ctx.attempt === 1) {
+          hang.started.resolve();
+          await hang.release.promise;
+        }
+        return { ok: true };
+      },
+    });
+    const agent = scriptedAgent({ tools: [pay.tool] });
+    const model = payOnce(30);
+
+    // Release A needs no approval: attempt 1 starts (and pays), then the process dies mid-run.
+    const a = openRuntime({ agents: [agent], models: { 'scripted:payer': model }, dbFile, leaseMs: 50 });
+    const thread = await a.launch({ agent: 'payer', input: 'pay 30' });
+    const running = a.runThread(thread.id).catch(() => 'died');
+    await hang.started.promise;
+    await a.close();
+    hang.release.reject(new Error('process died'));
+    await running;
+    await sleep(80);
+    expect(pay.effects.size).toBe(1);
+
+    // Release B forces approval: the re-run is gated, and a person rejects it.
+    const b = openRuntime({ agents: [agent], models: { 'scripted:payer': model }, dbFile, env: { TWELVE_AGENT_PAYER_APPROVAL_PAY: 'always' } });
+    try {
+      expect((await b.runThread(thread.id)).outcome).toBe('awaiting_approval');
+      await b.decide(thread.id, { by: 'alice', approved: false, comment: 'stop paying' });
+      expect((await b.runThread(thread.id)).outcome).toBe('completed');
+      const events = await b.loadEvents(thread.id);
+      expect(ofType(events, 'tool_started').map((e) => e.data.attempt)).toEqual([1]); // nothing ran after the rejection
+      expect(pay.runs).toHaveLength(1);
+      // Attempt 1 started (and here, took effect): the model must not be told the call "did not run".
+      const result = toolResults(model.calls.at(-1)).find((r) => r.toolCallId === 'call_pay')!;
+      expect(result.type).toBe('error-text');
+      expect(String(result.value)).toContain('alice');
+      expect(String(result.value)).not.toContain('It did not run');
+    } finally {
+      await b.close();
+    }
+  });
+});
+
 describe('approval safety over random operation sequences (seeded property test)', () => {
   type Policy = 'always' | 'never' | 'predicate' | 'throws';
   type Op = 'run' | 'runStopped' | 'approve' | 'reject' | 'approveTwice' | 'crash' | 'deadline' | 'crashMidTool';
   const threshold = 50;
-  const STATS: Record<string, number> = {};
   const leaseMs = 40;
   const opWeights: Array<[Op, number]> = [
     ['run', 6],
@@ -362,7 +411,7 @@ describe('approval safety over random operation sequences (seeded property test)
       }
       const callId = rng.pick(open);
       await runtime.decide(threadId, { by: 'alice', approved, callId, ...(approved ? {} : { comment: 'no' }) });
-      if (twice) await expectTwelveError(runtime.decide(threadId, { by: 'bob', approved: !approved, callId }), 'conflict');
+      if (twice) await expectTwelveError(runtime.decide(threadId, { by: 'bob', approved: rng.chance(0.5) ? approved : !approved, callId }), 'conflict');
     };
 
     try {
@@ -434,17 +483,6 @@ describe('approval safety over random operation sequences (seeded property test)
       const { thread: final } = await check(thread.id);
       expect(final.status).toBe('completed');
       await expectTwelveError(runtime.decide(thread.id, { by: 'alice', approved: true }), 'conflict');
-      if (process.env.TWELVE_HITL_STATS) {
-        const ev = await runtime.loadEvents(thread.id);
-        const reqRel = new Map(ofType(ev, 'tool_requested').map((e) => [e.data.callId, e.releaseId]));
-        const bump = (k: string, n = 1) => (STATS[k] = (STATS[k] ?? 0) + n);
-        for (const e of ofType(ev, 'approval_decided')) bump(`decided:${e.data.by === 'timeout' ? 'timeout' : 'human'}:${e.data.approved}`);
-        for (const e of ofType(ev, 'approval_requested')) if (reqRel.get(e.data.callId) !== e.releaseId) bump('gate-request');
-        for (const e of ofType(ev, 'tool_started')) bump(`attempt${e.data.attempt}`);
-        bump('died', history.filter((h) => h === '(died mid-tool)').length);
-        bump('tool_failed', ofType(ev, 'tool_failed').length);
-        bump(`policy:${s.policy}`);
-      }
     } catch (error) {
       const { rng: _rng, ...described } = s;
       throw new Error(
@@ -454,14 +492,15 @@ describe('approval safety over random operation sequences (seeded property test)
     } finally {
       await runtime.close();
     }
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFile}${suffix}`, { force: true });
   }
 
+  // A failure names its seed; replay just that scenario with TWELVE_HITL_SEED=<seed> TWELVE_HITL_SCENARIOS=1.
   it('never starts a call without the approval its release requires, keeps the first decision, and counts each effect once', async () => {
     const dir = tempDir();
     const base = Number(process.env.TWELVE_HITL_SEED ?? 20_261_127);
     const count = Number(process.env.TWELVE_HITL_SCENARIOS ?? 200);
     for (let i = 0; i < count; i++) await runScenario(dir, base + i);
-    if (process.env.TWELVE_HITL_STATS) console.log(STATS);
   }, 60_000);
 });
 
@@ -557,6 +596,47 @@ describe('decisions', () => {
     await runtime.decide(t3.id, { by: 'alice', approved: false });
     expect(await runtime.runUntilIdle()).toBe(3);
     expect(pay.runs.map((r) => r.threadId).sort()).toEqual([thread.id, t2.id].sort());
+  });
+
+  it('records one decision per call when two workers and a person race at the deadline', async () => {
+    const dir = tempDir();
+    const pay = payTool({ approval: 'always', approvalTimeoutMs: 150, onApprovalTimeout: 'approve' });
+    const agents = [scriptedAgent({ tools: [pay.tool] })];
+    const models = { 'scripted:payer': payOnce() };
+    const a = makeRuntime({ agents, models, dir });
+    const b = makeRuntime({ agents, models, dir });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const thread = await a.runtime.launch({ agent: 'payer', input: `pay #${i}` });
+      expect((await a.runtime.runThread(thread.id)).outcome).toBe('awaiting_approval');
+      ids.push(thread.id);
+    }
+    await sleep(170); // every deadline has passed
+
+    const workers = [a.runtime.startWorker({ pollMs: 5 }), b.runtime.startWorker({ pollMs: 5 })];
+    const people = await Promise.allSettled(ids.map((id) => b.runtime.decide(id, { by: 'alice', approved: false, comment: 'late' })));
+    await eventually(async () => (await a.runtime.listThreads({ status: ['completed'] })).length === ids.length, 10_000);
+    await Promise.all(workers.map((w) => w.stop()));
+
+    let approved = 0;
+    for (const [index, id] of ids.entries()) {
+      const events = await a.runtime.loadEvents(id);
+      const decisions = ofType(events, 'approval_decided');
+      expect(decisions).toHaveLength(1);
+      const person = people[index]!;
+      if (decisions[0]!.data.by === 'alice') {
+        expect(person.status).toBe('fulfilled');
+        expect(ofType(events, 'tool_started')).toHaveLength(0);
+      } else {
+        expect(decisions[0]!.data).toMatchObject({ by: 'timeout', approved: true });
+        expect(person.status).toBe('rejected');
+        expect(TwelveError.is((person as PromiseRejectedResult).reason, 'conflict')).toBe(true);
+        expect(ofType(events, 'tool_started')).toHaveLength(1);
+        approved++;
+      }
+    }
+    expect(pay.runs).toHaveLength(approved);
+    expect(new Set(pay.runs.map((r) => r.idempotencyKey)).size).toBe(approved);
   });
 
   it('records exactly one decision when `twelve approve` and `twelve reject` race in two processes', async () => {

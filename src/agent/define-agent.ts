@@ -13,7 +13,7 @@ import type { ContextMessage } from '../thread/render-context.js';
 import type { ThreadEvent } from '../thread/events.js';
 
 export interface AgentLimits {
-  /** Model calls per thread; reaching it fails the thread with a clear reason. Default 20. */
+  /** Model calls per thread (default 20). Reaching it records budget_exceeded and waits for a person, like the others. */
   maxSteps?: number;
   /** Input + output tokens per thread. */
   maxTokens?: number;

@@ -12,7 +12,7 @@ import { TwelveError, errorMessage } from '../errors.js';
 import { decide, type Decision } from '../thread/decide.js';
 import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
-import { applyEvent, initialState, type ThreadState } from '../thread/state.js';
+import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelCallError } from '../model/call-model.js';
 import type { NotificationPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
@@ -105,6 +105,11 @@ export class ThreadSession {
 
   /** Applies a pause or cancel that someone requested while this thread was busy or unclaimed. */
   async applyControl(control: ControlRequest): Promise<void> {
+    // A thread that finished meanwhile takes no pause or cancel: just drop the request.
+    if (isTerminal(this.state.status)) {
+      await this.commit([], { clearControl: true });
+      return;
+    }
     const reason = control.reason ? { reason: control.reason } : {};
     const events = control.kind === 'cancel' ? [event('cancelled', { by: control.by, ...reason })] : this.state.paused ? [] : [event('paused', { by: control.by, ...reason })];
     await this.commit(events, { clearControl: true });
@@ -146,7 +151,8 @@ export class ThreadSession {
       outputTokens: this.state.outputTokens,
       costUsd: this.state.costUsd,
       wakeAt: this.state.wakeAt ? Date.parse(this.state.wakeAt) : null,
-      ...(options.clearControl ? { clearControl: true } : {}),
+      // A finished thread never keeps a control request (it would look claimable forever).
+      ...(options.clearControl || isTerminal(this.state.status) ? { clearControl: true } : {}),
     };
     const stored = await this.services.store.append(this.threadId, expectedSeq, releaseId, clean, summary, extras);
     this.broken = false;

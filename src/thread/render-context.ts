@@ -61,6 +61,7 @@ export class ContextBuilder {
   private readonly entries: Array<ContextMessage | ToolTurn> = [];
   private readonly turnOfCall = new Map<string, ToolTurn>();
   private currentTurn: ToolTurn | undefined;
+  private readonly startedCalls = new Set<string>();
   /** `entries` flattened to messages, kept between calls (entries are only ever appended). */
   private readonly flat: ContextMessage[] = [];
   private flattened = 0;
@@ -120,12 +121,21 @@ export class ContextBuilder {
         this.currentTurn = undefined;
         this.entries.push(userText(`Your answer was not accepted (${event.data.error.code}): ${event.data.error.message}. Answer again.`));
         break;
+      case 'tool_started':
+        this.startedCalls.add(event.data.callId);
+        break;
       case 'approval_decided':
         if (!event.data.approved) {
-          const why = event.data.comment ? `: ${event.data.comment}` : '';
+          const byTimeout = event.data.by === 'timeout';
+          const who = byTimeout ? (event.data.comment ?? 'nobody decided before the deadline') : `a human (${event.data.by}) rejected this call`;
+          const why = event.data.comment && !byTimeout ? `: ${event.data.comment}` : '';
+          // A call can have started before approval was required (a policy tightened after a crash): say so.
+          const ran = this.startedCalls.has(event.data.callId)
+            ? 'An earlier attempt started before approval was required and may have taken effect; it will not run again.'
+            : 'It did not run.';
           this.turnOfCall.get(event.data.callId)?.setResult(event.data.callId, {
             type: 'error-text',
-            value: `rejected: a human (${event.data.by}) rejected this call${why}. It did not run. Do not retry it unchanged.`,
+            value: `rejected: ${who}${why}. ${ran} Do not retry it unchanged.`,
           });
         }
         break;

@@ -1,0 +1,225 @@
+/**
+ * Hard budgets over real HTTP (a priced OpenAI model id on the scripted server) and real
+ * SQLite: the check happens before the request is sent, a limit is overshot by at most one
+ * call's estimate error, token and step limits, the per-agent daily cap shared by every
+ * process on the store, and breaches that wait for a person who raises the budget.
+ */
+import { describe, expect, it } from 'vitest';
+import { defaultRenderContext, type Runtime, type ThreadEvent } from '../src/index.js';
+import { buildRequest } from '../src/model/call-model.js';
+import { countInputTokens } from '../src/model/estimate.js';
+import { defaultPrices } from '../src/model/prices.js';
+import { supportAgent } from './support/agents.js';
+import { ofType } from './support/hitl.js';
+import { makeRuntime, startServer } from './support/runtime.js';
+import type { ScriptedServer } from './support/scripted-openai-server.js';
+
+const model = 'openai:gpt-4o-2024-08-06';
+const price = defaultPrices[model]!;
+const costOf = (input: number, output: number) => (input * price.input + output * price.output) / 1_000_000;
+
+/**
+ * What the runtime estimated before each model call, recomputed from the log: the context it
+ * sent (every earlier event through the default renderer), input counted, output at its cap.
+ */
+function callEstimates(runtime: Runtime, events: ThreadEvent[]) {
+  const release = runtime.release(events[0]!.type === 'thread_started' ? events[0]!.data.agent : '');
+  const maxOutput = release.settings.maxOutputTokens!;
+  const calls: Array<{ costBefore: number; tokensBefore: number; estimateUsd: number; estimateTokens: number; actualUsd: number; actualTokens: number }> = [];
+  let costBefore = 0;
+  let tokensBefore = 0;
+  events.forEach((e, index) => {
+    if (e.type !== 'model_called') return;
+    const input = countInputTokens(model, buildRequest(release, defaultRenderContext(release, events.slice(0, index))));
+    const actualTokens = e.data.usage.inputTokens + e.data.usage.outputTokens;
+    calls.push({
+      costBefore,
+      tokensBefore,
+      estimateUsd: costOf(input, maxOutput),
+      estimateTokens: input + maxOutput,
+      actualUsd: e.data.costUsd!,
+      actualTokens,
+    });
+    costBefore += e.data.costUsd!;
+    tokensBefore += actualTokens;
+  });
+  // The same reconstruction for the call that was refused, to check it against the recorded breach.
+  const breachAt = events.findIndex((e) => e.type === 'budget_exceeded');
+  const refusedInput = breachAt < 0 ? 0 : countInputTokens(model, buildRequest(release, defaultRenderContext(release, events.slice(0, breachAt))));
+  return { calls, refused: { estimateUsd: costOf(refusedInput, maxOutput), estimateTokens: refusedInput + maxOutput } };
+}
+
+function loopForever(server: ScriptedServer, usage?: { prompt_tokens: number; completion_tokens: number }) {
+  server.setFallback(() => ({ toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }], ...(usage ? { usage } : {}) }));
+}
+
+describe('budgets are checked before the call', () => {
+  it('records the breach before any request is sent when the worst case does not fit, then continues once raised', async () => {
+    const server = await startServer();
+    const maxOutputTokens = 1_000;
+    const realUsage = { prompt_tokens: 100, completion_tokens: 10 };
+    const realCost = costOf(realUsage.prompt_tokens, realUsage.completion_tokens); // $0.00035
+    const maxCostUsd = 0.001;
+    const { agent } = supportAgent({ limits: { maxCostUsd }, modelSettings: { maxOutputTokens, maxRetries: 0 } });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    server.enqueue({ text: 'A-1001 was delivered.', usage: realUsage });
+
+    const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    const { outcome, thread: waiting } = await runtime.runThread(thread.id);
+
+    expect(outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(0);
+    const breach = ofType(await runtime.loadEvents(thread.id), 'budget_exceeded')[0]!.data;
+    expect(breach).toMatchObject({ limit: 'cost', used: 0, max: maxCostUsd });
+    // The limit sits between one call's real cost and its worst case: only a pre-call check catches it.
+    expect(realCost).toBeLessThan(maxCostUsd);
+    expect(breach.estimate).toBeGreaterThan(maxCostUsd);
+    expect(breach.estimate).toBeGreaterThanOrEqual(costOf(0, maxOutputTokens));
+    expect(breach.message).toMatch(/^the next call could cost up to \$0\.01\d{2}; \$0\.0000 of \$0\.001 is spent$/);
+    expect(waiting.waitingReason).toBe(`budget: ${breach.message}`);
+    expect((await runtime.listWaiting()).map((t) => t.id)).toEqual([thread.id]);
+
+    // It waits: running again neither calls the model nor records another breach.
+    expect(await runtime.runUntilIdle()).toBe(0);
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(0);
+    expect(ofType(await runtime.loadEvents(thread.id), 'budget_exceeded')).toHaveLength(1);
+
+    // Raised, but not enough for the worst case: a second breach, still no request.
+    await runtime.raiseBudget(thread.id, { by: 'alice', maxCostUsd: 0.002 });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(0);
+    expect(ofType(await runtime.loadEvents(thread.id), 'budget_exceeded').map((e) => e.data.max)).toEqual([0.001, 0.002]);
+
+    await runtime.raiseBudget(thread.id, { by: 'alice', maxCostUsd: 0.05, comment: 'approved by finance' });
+    const done = await runtime.runThread(thread.id);
+    expect(done.outcome).toBe('completed');
+    expect(server.requests).toHaveLength(1);
+    expect(done.thread.costUsd).toBeCloseTo(realCost, 10);
+    // The raise's comment reaches the model.
+    expect(JSON.stringify(server.requests[0]!.body!.messages)).toContain('A human operator (alice) says: approved by finance');
+  });
+
+  for (const variant of [
+    { name: 'honest usage', usage: undefined },
+    { name: 'usage above every estimate', usage: { prompt_tokens: 3_000, completion_tokens: 150 } },
+  ]) {
+    it(`never overshoots maxCostUsd by more than the last call's estimate error (${variant.name})`, async () => {
+      const server = await startServer();
+      const maxCostUsd = 0.05;
+      const { agent } = supportAgent({ limits: { maxCostUsd, maxSteps: 200, maxConsecutiveErrors: 50 }, modelSettings: { maxOutputTokens: 200, maxRetries: 0 } });
+      const { runtime } = makeRuntime({ agents: [agent], server });
+      loopForever(server, variant.usage);
+
+      const thread = await runtime.launch({ agent: 'support', input: 'Keep looking A-1001 up' });
+      const { outcome, thread: stopped } = await runtime.runThread(thread.id);
+      expect(outcome).toBe('awaiting_human');
+
+      const events = await runtime.loadEvents(thread.id);
+      const { calls, refused } = callEstimates(runtime, events);
+      expect(calls.length).toBeGreaterThan(2);
+      expect(server.requests).toHaveLength(calls.length);
+      // Every call that was made passed the check with the estimate the runtime had.
+      for (const call of calls) expect(call.costBefore + call.estimateUsd).toBeLessThanOrEqual(maxCostUsd + 1e-12);
+      const last = calls.at(-1)!;
+      const estimateError = Math.max(0, last.actualUsd - last.estimateUsd);
+      expect(stopped.costUsd).toBeLessThanOrEqual(maxCostUsd + estimateError + 1e-12);
+      if (variant.usage) expect(estimateError).toBeGreaterThan(0);
+      else expect(stopped.costUsd).toBeLessThanOrEqual(maxCostUsd);
+      // ...and it stopped only when the next call's worst case no longer fit.
+      const breach = ofType(events, 'budget_exceeded')[0]!.data;
+      expect(breach.limit).toBe('cost');
+      expect(breach.used).toBeCloseTo(stopped.costUsd, 12);
+      expect(breach.used + breach.estimate).toBeGreaterThan(maxCostUsd);
+      expect(breach.estimate, 'the estimates above are the runtime’s own').toBeCloseTo(refused.estimateUsd, 12);
+      expect(events.at(-1)!.type).toBe('budget_exceeded');
+    });
+  }
+
+  it('never overshoots maxTokens by more than the last call’s estimate error', async () => {
+    const server = await startServer();
+    const maxTokens = 6_000;
+    const { agent } = supportAgent({ limits: { maxTokens, maxSteps: 200, maxConsecutiveErrors: 50 }, modelSettings: { maxOutputTokens: 150, maxRetries: 0 } });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    loopForever(server);
+
+    const thread = await runtime.launch({ agent: 'support', input: 'Keep looking A-1001 up' });
+    const { outcome, thread: stopped } = await runtime.runThread(thread.id);
+    expect(outcome).toBe('awaiting_human');
+
+    const events = await runtime.loadEvents(thread.id);
+    const { calls, refused } = callEstimates(runtime, events);
+    expect(calls.length).toBeGreaterThan(2);
+    for (const call of calls) expect(call.tokensBefore + call.estimateTokens).toBeLessThanOrEqual(maxTokens);
+    const last = calls.at(-1)!;
+    const used = stopped.inputTokens + stopped.outputTokens;
+    expect(used).toBeLessThanOrEqual(maxTokens + Math.max(0, last.actualTokens - last.estimateTokens));
+    const breach = ofType(events, 'budget_exceeded')[0]!.data;
+    expect(breach).toMatchObject({ limit: 'tokens', used, max: maxTokens });
+    expect(breach.used + breach.estimate).toBeGreaterThan(maxTokens);
+    expect(breach.estimate, 'the estimates above are the runtime’s own').toBe(refused.estimateTokens);
+    expect(stopped.waitingReason).toMatch(new RegExp(`^budget: the next call could use up to ${breach.estimate} tokens; ${used} of ${maxTokens} are used$`));
+    expect(server.requests).toHaveLength(calls.length);
+
+    await runtime.raiseBudget(thread.id, { by: 'alice', maxTokens: used + 10_000 });
+    server.setFallback(() => ({ text: 'Found it.' }));
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+  });
+
+  it('waits at the step limit instead of failing, and continues with more steps', async () => {
+    const server = await startServer();
+    const { agent } = supportAgent({ limits: { maxSteps: 1 }, modelSettings: { maxRetries: 0 } });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    server.enqueue({ toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }] }, { text: 'Delivered.' });
+    const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+
+    const { outcome, thread: waiting } = await runtime.runThread(thread.id);
+    expect(outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(1);
+    expect(ofType(await runtime.loadEvents(thread.id), 'budget_exceeded')[0]!.data).toMatchObject({ limit: 'steps', used: 1, max: 1 });
+    expect(waiting.waitingReason).toBe('budget: reached the limit of 1 model steps without a final answer');
+
+    await runtime.raiseBudget(thread.id, { by: 'alice', maxSteps: 2 });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('the per-agent daily cap', () => {
+  it('is shared by two runtimes on one database: spend in one blocks the other before it sends anything', async () => {
+    const server = await startServer();
+    const { agent } = supportAgent({ modelSettings: { maxOutputTokens: 100, maxRetries: 0 } });
+    const env = { TWELVE_AGENT_SUPPORT_DAILY_COST_USD: '0.005' };
+    const a = makeRuntime({ agents: [agent], server, env });
+    const b = makeRuntime({ agents: [agent], server, env, dir: a.dir });
+    expect(a.runtime.release('support').limits.dailyCostUsd).toBe(0.005);
+
+    // Runtime A: one call whose worst case fits ($0.0014 or so), but which really costs $0.006.
+    server.enqueue({ text: 'Delivered.', usage: { prompt_tokens: 2_000, completion_tokens: 100 } });
+    const first = await a.runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    expect((await a.runtime.runThread(first.id)).outcome).toBe('completed');
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await b.runtime.store.dailySpend('support', today)).toBeCloseTo(costOf(2_000, 100), 12);
+
+    // Runtime B (its own connection, as another process would have) sees that spend and stops before calling.
+    const second = await b.runtime.launch({ agent: 'support', input: 'Where is B-2002?' });
+    const { outcome, thread: waiting } = await b.runtime.runThread(second.id);
+    expect(outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(1);
+    const breach = ofType(await b.runtime.loadEvents(second.id), 'budget_exceeded')[0]!.data;
+    expect(breach).toMatchObject({ limit: 'daily_cost', max: 0.005 });
+    expect(breach.used).toBeCloseTo(costOf(2_000, 100), 12);
+    expect(waiting.waitingReason).toMatch(/^budget: agent support has spent \$0\.0060 of its \$0\.005 daily cap; the next call could cost up to \$0\.00\d+$/);
+
+    // A thread's own budget cannot lift the agent's daily cap: raising it leads to the same wait, not to a call.
+    await b.runtime.raiseBudget(second.id, { by: 'alice', maxCostUsd: 10 });
+    expect((await b.runtime.runThread(second.id)).outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(1);
+    expect(ofType(await b.runtime.loadEvents(second.id), 'budget_exceeded').map((e) => e.data.limit)).toEqual(['daily_cost', 'daily_cost']);
+
+    // And runtime A is blocked by its own earlier spend as well.
+    const third = await a.runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    expect((await a.runtime.runThread(third.id)).outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(1);
+  });
+});
