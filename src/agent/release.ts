@@ -29,6 +29,8 @@ export interface AgentOverrides {
   maxConsecutiveErrors?: number;
   /** Per-agent spend cap per UTC day, shared by every process using the store. */
   dailyCostUsd?: number;
+  /** Most threads of this agent running at once across the fleet (operational: not part of the release id). */
+  maxConcurrency?: number;
   /** Operators tightening tool approval from the environment: tool name -> "always". */
   approvals?: Record<string, 'always'>;
 }
@@ -70,6 +72,8 @@ export interface AgentRelease {
   toolSpecs: ToolSpec[];
   outputJsonSchema: Record<string, unknown> | undefined;
   approvals: ReadonlyMap<string, ResolvedApproval>;
+  /** Fleet-wide cap on this agent's running threads, from the environment. */
+  maxConcurrency: number | undefined;
   /** Exactly what the release id hashes; stored with the release for audit and diffing. */
   manifest: Record<string, unknown>;
 }
@@ -129,7 +133,7 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     twelve: twelveVersion,
   };
   const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
-  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, manifest };
+  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, maxConcurrency: overrides.maxConcurrency, manifest };
 }
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {

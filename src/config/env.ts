@@ -19,6 +19,7 @@ export interface TwelveConfig {
   recordingsDir: string | undefined;
   prices: Record<string, ModelPrice>;
   leaseMs: number;
+  worker: { concurrency: number; pollMs: number; shutdownGraceMs: number };
   /** Webhook posted when a thread starts waiting for a person. */
   notify: { url: string; secret: string } | undefined;
   /** Known people and their roles (TWELVE_HUMANS="alice=finance,approver;bob=support"). */
@@ -55,6 +56,9 @@ const base = z.object({
       }
     }),
   TWELVE_LEASE_MS: positiveInt.default(30_000),
+  TWELVE_WORKER_CONCURRENCY: positiveInt.default(4),
+  TWELVE_POLL_MS: positiveInt.default(1_000),
+  TWELVE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: url.optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -94,6 +98,7 @@ const agentKeys: Record<string, [keyof AgentOverrides, z.ZodType]> = {
   MAX_COST_USD: ['maxCostUsd', number.pipe(z.number().positive())],
   MAX_CONSECUTIVE_ERRORS: ['maxConsecutiveErrors', positiveInt],
   DAILY_COST_USD: ['dailyCostUsd', number.pipe(z.number().positive())],
+  MAX_CONCURRENCY: ['maxConcurrency', positiveInt],
 };
 
 /** `issue_refund` -> `ISSUE_REFUND` (the suffix of TWELVE_AGENT_<NAME>_APPROVAL_<TOOL>). */
@@ -175,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     recordingsDir: e.TWELVE_RECORDINGS_DIR,
     prices: e.TWELVE_MODEL_PRICES,
     leaseMs: e.TWELVE_LEASE_MS,
+    worker: { concurrency: e.TWELVE_WORKER_CONCURRENCY, pollMs: e.TWELVE_POLL_MS, shutdownGraceMs: e.TWELVE_SHUTDOWN_GRACE_MS },
     notify: e.TWELVE_NOTIFY_URL && e.TWELVE_NOTIFY_SECRET ? { url: e.TWELVE_NOTIFY_URL, secret: e.TWELVE_NOTIFY_SECRET } : undefined,
     humans: e.TWELVE_HUMANS,
     providers: {

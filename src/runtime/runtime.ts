@@ -16,7 +16,7 @@ import { PriceTable } from '../model/prices.js';
 import { ModelResolver, type ModelRegistry } from '../model/providers.js';
 import { RecordingStore } from '../model/recording.js';
 import { openStore } from '../store/open.js';
-import type { ListThreadsOptions, Store, ThreadRecord } from '../store/types.js';
+import type { ClaimOptions, ListThreadsOptions, Store, ThreadRecord } from '../store/types.js';
 import { event, type ThreadEvent } from '../thread/events.js';
 import { isTerminal, type ThreadStatus } from '../thread/state.js';
 import { Notifier } from '../notify/notifier.js';
@@ -51,6 +51,11 @@ export interface LaunchOptions {
   agent: string;
   input: unknown;
   metadata?: Record<string, unknown>;
+  /**
+   * Makes the launch idempotent: a retry with the same key returns the same thread (an
+   * HTTP Idempotency-Key, a broker message id). Reusing a key for another agent or input is a conflict.
+   */
+  idempotencyKey?: string;
 }
 
 /** How a foreground run ended: the thread's status when it stopped, or interrupted (stop signal, lost lease). */
@@ -158,6 +163,42 @@ export class Runtime {
 
   /** Creates a thread; it runs when a worker (or runThread) picks it up. */
   async launch(options: LaunchOptions): Promise<ThreadRecord> {
+    return (await this.launchOnce(options)).thread;
+  }
+
+  /** launch(), also saying whether this call created the thread or found it by its idempotency key. */
+  async launchOnce(options: LaunchOptions): Promise<{ thread: ThreadRecord; created: boolean }> {
+    const key = options.idempotencyKey;
+    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 255)) {
+      throw new TwelveError('usage', 'idempotencyKey must be a non-empty string of at most 255 characters');
+    }
+    if (key) {
+      const existing = await this.store.findThreadByLaunchKey(key);
+      if (existing) return { thread: this.sameLaunch(existing, options), created: false };
+    }
+    try {
+      return { thread: await this.createLaunch(options), created: true };
+    } catch (error) {
+      if (!key || !TwelveError.is(error, 'conflict')) throw error;
+      // Lost a race with a concurrent launch under the same key: theirs stands.
+      const existing = await this.store.findThreadByLaunchKey(key);
+      if (!existing) throw error;
+      return { thread: this.sameLaunch(existing, options), created: false };
+    }
+  }
+
+  private sameLaunch(existing: ThreadRecord, options: LaunchOptions): ThreadRecord {
+    const parsed = this.release(options.agent).agent.inputSchema.safeParse(options.input);
+    const input = parsed.success ? this.services.redactor.scrub(parsed.data) : options.input;
+    if (existing.agent !== options.agent || JSON.stringify(existing.input) !== JSON.stringify(input ?? null)) {
+      throw new TwelveError('conflict', `idempotency key "${options.idempotencyKey}" was already used for thread ${existing.id} with another agent or input`, {
+        details: { threadId: existing.id },
+      });
+    }
+    return existing;
+  }
+
+  private async createLaunch(options: LaunchOptions): Promise<ThreadRecord> {
     const release = this.release(options.agent);
     const parsed = release.agent.inputSchema.safeParse(options.input);
     if (!parsed.success) {
@@ -172,6 +213,7 @@ export class Runtime {
     const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}) });
     const stored = await this.store.createThread({
       id,
+      ...(options.idempotencyKey ? { launchKey: options.idempotencyKey } : {}),
       agent: release.agent.name,
       releaseId: release.releaseId,
       input,
@@ -202,12 +244,18 @@ export class Runtime {
     return { thread: await this.getThreadOrThrow(threadId), outcome };
   }
 
+  /** What a worker may claim: this runtime's agents, within their fleet-wide caps. */
+  private claimOptions(): ClaimOptions {
+    const agentCaps: Record<string, number> = {};
+    for (const release of this.releases.values()) if (release.maxConcurrency) agentCaps[release.agent.name] = release.maxConcurrency;
+    return { owner: this.owner, leaseMs: this.leaseMs, agents: [...this.releases.keys()], isOwnerDead, ...(Object.keys(agentCaps).length ? { agentCaps } : {}) };
+  }
+
   /** Runs every runnable thread (including ones launched meanwhile) until none is left. */
   async runUntilIdle(options: RunThreadOptions = {}): Promise<number> {
     let count = 0;
-    const agents = [...this.releases.keys()];
     while (!options.stop?.aborted) {
-      const claimed = await this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, agents, isOwnerDead });
+      const claimed = await this.store.claim(this.claimOptions());
       if (!claimed) break;
       await this.drive(claimed, options.stop);
       count++;
@@ -388,13 +436,19 @@ export class Runtime {
   startWorker(options: WorkerOptions = {}): Worker {
     const worker = startWorker(
       {
-        claim: () => this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, agents: [...this.releases.keys()], isOwnerDead }),
+        claim: () => this.store.claim(this.claimOptions()),
         drive: (thread, stop) => this.drive(thread, stop),
         logger: this.logger,
       },
       options,
     );
     this.workers.add(worker);
+    // Wake idle loops the moment another process makes work claimable (PostgreSQL LISTEN/NOTIFY).
+    const unsubscribe = this.store.subscribeWork?.(() => worker.nudge()).catch((error) => {
+      this.logger.warn({ error: errorMessage(error) }, 'cannot listen for new work; polling only');
+      return undefined;
+    });
+    void worker.stopped.then(async () => (await unsubscribe)?.());
     // Workers also deliver notifications, so a fleet needs no separate notifier process.
     const notifier = this.notifier();
     notifier?.start({ intervalMs: 1_000 });

@@ -25,6 +25,7 @@ export interface ThreadRecord {
   leaseOwner: string | null;
   /** Epoch ms; a lease in the past is free. */
   leaseUntil: number | null;
+  launchKey: string | null;
   /** Epoch ms when a waiting thread must be looked at again (deadline, end of a sleep). */
   wakeAt: number | null;
   /** A pause or cancel waiting to be applied by whoever holds (or next claims) the thread. */
@@ -67,6 +68,8 @@ export interface NewThread {
   id: string;
   agent: string;
   releaseId: string;
+  /** A caller's idempotency key for the launch (unique across threads when given). */
+  launchKey?: string;
   input: unknown;
   /** The first events (at least thread_started), appended with the thread row in one transaction. */
   events: NewEvent[];
@@ -86,6 +89,8 @@ export interface ClaimOptions {
   threadId?: string;
   /** Only threads of these agents (the ones this worker can run). */
   agents?: string[];
+  /** Most threads of an agent leased at once across every process sharing the store. */
+  agentCaps?: Record<string, number>;
   /** Lets a store reclaim at once a lease whose owner is known to be dead (same host, pid gone). */
   isOwnerDead?: (owner: string) => boolean;
 }
@@ -101,7 +106,9 @@ export interface Store extends NotificationOutbox {
   readonly kind: string;
   /** Human-readable location, for messages (never contains a password). */
   readonly location: string;
+  /** Creates the thread and its first events. Throws TwelveError `conflict` when `launchKey` is taken. */
   createThread(thread: NewThread): Promise<ThreadEvent[]>;
+  findThreadByLaunchKey(launchKey: string): Promise<ThreadRecord | undefined>;
   /**
    * Appends events after `expectedSeq` in one transaction and updates the summary.
    * Throws SeqConflictError when the log has moved on: the caller lost a race.
@@ -122,6 +129,12 @@ export interface Store extends NotificationOutbox {
   getControl(threadId: string): Promise<ControlRequest | null>;
   /** The agent's recorded spend for a UTC day (YYYY-MM-DD). */
   dailySpend(agent: string, day: string): Promise<number>;
+  /**
+   * Calls `listener` soon after any process makes work claimable (a launch, a decision, a
+   * control request), so idle workers wake at once instead of at their next poll.
+   * PostgreSQL: LISTEN/NOTIFY. Optional: without it workers poll.
+   */
+  subscribeWork?(listener: () => void): Promise<() => Promise<void>>;
   saveRelease(release: Omit<StoredRelease, 'createdAt'>): Promise<void>;
   getRelease(id: string): Promise<StoredRelease | undefined>;
   close(): Promise<void>;

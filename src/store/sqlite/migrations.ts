@@ -106,4 +106,12 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'launch idempotency keys',
+    sql: `
+      ALTER TABLE threads ADD COLUMN launch_key TEXT;
+      CREATE UNIQUE INDEX threads_by_launch_key ON threads (launch_key) WHERE launch_key IS NOT NULL;
+    `,
+  },
 ];

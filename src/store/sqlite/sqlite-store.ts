@@ -43,6 +43,7 @@ interface ThreadRow {
   cost_usd: number;
   lease_owner: string | null;
   lease_until: number | null;
+  launch_key: string | null;
   wake_at: number | null;
   control: string | null;
   created_at: string;
@@ -94,8 +95,8 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.statements = {
       insertThread: db.prepare(
-        `INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens, cost_usd, created_at, updated_at, wake_at, ready_at)
-         VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @now, @now, @wakeAt, @readyAt)`,
+        `INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens, cost_usd, created_at, updated_at, wake_at, ready_at, launch_key)
+         VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @now, @now, @wakeAt, @readyAt, @launchKey)`,
       ),
       // The expected-seq check: zero rows changed means someone else appended first.
       // Positional parameters: this runs on every append, and binding by name costs ~40% more.
@@ -110,14 +111,20 @@ export class SqliteStore implements Store {
       threadSeq: db.prepare(`SELECT seq FROM threads WHERE id = ?`).pluck(),
       events: db.prepare(`SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id = ? AND seq > ? ORDER BY seq`),
       thread: db.prepare(`SELECT * FROM threads WHERE id = ?`),
+      byLaunchKey: db.prepare(`SELECT * FROM threads WHERE launch_key = ?`),
       // Oldest-updated first, so a busy agent cannot starve the others.
       claimable: db.prepare(
         // @agents (a JSON array, or NULL for any): filtering here, not after, so a worker is never
         // stuck behind an older thread of an agent it cannot run. Work (ready_at, see migration 2)
         // is: runnable, a waiting thread whose deadline or wake-up passed (even while every
         // process was down), or a pending pause/cancel; oldest first, so nothing starves.
+        // @caps ({agent: max} JSON, or NULL): skip agents that already have that many live leases.
         `SELECT id FROM threads WHERE ready_at <= @now AND (lease_until IS NULL OR lease_until < @now)
-           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) ORDER BY ready_at LIMIT 1`,
+           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents)))
+           AND (@caps IS NULL OR agent NOT IN (
+             SELECT t.agent FROM threads t JOIN json_each(@caps) c ON c.key = t.agent
+             WHERE t.lease_until >= @now GROUP BY t.agent HAVING count(*) >= max(c.value)))
+           ORDER BY ready_at LIMIT 1`,
       ),
       leasedRunnable: db.prepare(
         `SELECT id, lease_owner FROM threads WHERE ready_at <= @now AND lease_until >= @now
@@ -206,7 +213,20 @@ export class SqliteStore implements Store {
   }
 
   createThread(thread: NewThread): Promise<ThreadEvent[]> {
-    return this.guard(() =>
+    return this.guard(() => {
+      try {
+        return this.insertThread(thread);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && thread.launchKey && /launch_key/.test(String(error))) {
+          throw new TwelveError('conflict', `launch key "${thread.launchKey}" is already used by another thread`, { details: { launchKey: thread.launchKey } });
+        }
+        throw error;
+      }
+    });
+  }
+
+  private insertThread(thread: NewThread): ThreadEvent[] {
+    return (
       this.db
         .transaction(() => {
           const now = new Date().toISOString();
@@ -219,11 +239,12 @@ export class SqliteStore implements Store {
             now,
             ...summaryColumns(thread.summary),
             wakeAt: thread.summary.wakeAt ?? null,
+            launchKey: thread.launchKey ?? null,
             readyAt: readyAtOf(thread.summary, Date.now()),
           });
           return this.insertEvents(thread.id, 0, thread.releaseId, now, thread.events);
         })
-        .immediate(),
+        .immediate()
     );
   }
 
@@ -265,6 +286,13 @@ export class SqliteStore implements Store {
     return this.guard(() => (this.statements.events.all(threadId, afterSeq) as EventRow[]).map(toEvent));
   }
 
+  findThreadByLaunchKey(launchKey: string): Promise<ThreadRecord | undefined> {
+    return this.guard(() => {
+      const row = this.statements.byLaunchKey.get(launchKey) as ThreadRow | undefined;
+      return row && toThread(row);
+    });
+  }
+
   getThread(threadId: string): Promise<ThreadRecord | undefined> {
     return this.guard(() => {
       const row = this.statements.thread.get(threadId) as ThreadRow | undefined;
@@ -302,7 +330,8 @@ export class SqliteStore implements Store {
             if (row) candidates.push({ id: row.id, deadOwner: row.lease_owner && options.isOwnerDead?.(row.lease_owner) ? row.lease_owner : null });
           } else {
             const agents = options.agents ? JSON.stringify(options.agents) : null;
-            const free = this.statements.claimable.pluck().get({ now, agents }) as string | undefined;
+            const caps = options.agentCaps && Object.keys(options.agentCaps).length > 0 ? JSON.stringify(options.agentCaps) : null;
+            const free = this.statements.claimable.pluck().get({ now, agents, caps }) as string | undefined;
             if (free) candidates.push({ id: free, deadOwner: null });
             else if (options.isOwnerDead) {
               for (const row of this.statements.leasedRunnable.all({ now, agents }) as Array<{ id: string; lease_owner: string }>) {
@@ -397,6 +426,7 @@ function toThread(row: ThreadRow): ThreadRecord {
     costUsd: row.cost_usd,
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until,
+    launchKey: row.launch_key,
     wakeAt: row.wake_at,
     control: row.control === null ? null : (JSON.parse(row.control) as ControlRequest),
     createdAt: row.created_at,
