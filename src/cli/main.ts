@@ -370,25 +370,35 @@ async function agentsCommand(rest: string[], flags: Flags): Promise<number> {
 
 async function workerCommand(rest: string[], flags: Flags): Promise<number> {
   expectArgs(rest, 0, 'twelve worker [--concurrency n]');
-  const concurrency = flags.concurrency === undefined ? 1 : Number(flags.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency <= 0) throw new TwelveError('usage', `--concurrency must be a positive integer, got "${flags.concurrency}"`);
+  const started = performance.now();
+  const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency <= 0)) {
+    throw new TwelveError('usage', `--concurrency must be a positive integer, got "${flags.concurrency}"`);
+  }
   const agents = await loadAgents(flags);
   if (agents.length === 0) throw new TwelveError('usage', 'no agents found: add a twelve.config.ts or pass --config');
   const runtime = await makeRuntime(agents);
-  const worker = runtime.startWorker({ concurrency });
-  process.stderr.write(`twelve worker ${runtime.owner}: ${agents.map((a) => a.name).join(', ')} on ${runtime.store.location}\n`);
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = () => {
+  const { worker: settings } = runtime.config;
+  let signals = 0;
+  let onSignal: () => void = () => undefined;
+  const stopping = new Promise<void>((resolve) => {
+    onSignal = () => {
+      // Second signal: leave at once; our leases expire and another worker resumes the threads.
       if (++signals > 1) process.exit(exitCodes.interrupted);
-      process.stderr.write('twelve worker: draining (the step in flight finishes; again to force)\n');
+      process.stderr.write(`twelve worker: draining (steps in flight get ${settings.shutdownGraceMs} ms; again to force)\n`);
       resolve();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  await worker.stop();
+  const worker = runtime.startWorker({ concurrency: concurrency ?? settings.concurrency, pollMs: settings.pollMs });
+  process.stderr.write(
+    `twelve worker ${runtime.owner}: ready in ${Math.round(performance.now() - started)} ms; ${agents.map((a) => a.name).join(', ')} on ${runtime.store.location}, concurrency ${concurrency ?? settings.concurrency}\n`,
+  );
+  await stopping;
+  const drained = await worker.stop({ graceMs: settings.shutdownGraceMs });
   await runtime.close();
+  process.stderr.write(`twelve worker: stopped${drained ? '' : ' (steps still running after the grace period were abandoned; they run again elsewhere)'}\n`);
   return 0;
 }
 

@@ -264,12 +264,12 @@ export class Runtime {
   }
 
   /** One claimed thread: fold once, step until it stops, always release the lease. */
-  async drive(claimed: ThreadRecord, stop?: AbortSignal): Promise<RunOutcome> {
+  async drive(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
     // The store lets an owner re-take its own lease, so guard against driving one thread twice here.
     if (this.driving.has(claimed.id)) throw new TwelveError('thread_busy', `thread ${claimed.id} is already running in this process`);
     this.driving.add(claimed.id);
     try {
-      return await this.driveClaimed(claimed, stop);
+      return await this.driveClaimed(claimed, stop, abort);
     } finally {
       this.driving.delete(claimed.id);
     }
@@ -277,7 +277,7 @@ export class Runtime {
 
   private readonly driving = new Set<string>();
 
-  private async driveClaimed(claimed: ThreadRecord, stop?: AbortSignal): Promise<RunOutcome> {
+  private async driveClaimed(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
     const release = this.release(claimed.agent);
     const session = new ThreadSession(this.services, release, claimed.id);
     let leaseLost = false;
@@ -304,7 +304,7 @@ export class Runtime {
         // A pause or cancel asked for meanwhile is applied between steps, never inside one.
         const control = await this.store.getControl(claimed.id);
         if (control) await session.applyControl(control);
-        const decision = await session.step();
+        const decision = await session.step(abort);
         if (decision.type === 'done' || decision.type === 'wait') {
           // One last look before letting go: a pause or cancel that came in during the final
           // step must not be left as a request nobody applies.
@@ -437,7 +437,7 @@ export class Runtime {
     const worker = startWorker(
       {
         claim: () => this.store.claim(this.claimOptions()),
-        drive: (thread, stop) => this.drive(thread, stop),
+        drive: (thread, stop, abort) => this.drive(thread, stop, abort),
         logger: this.logger,
       },
       options,

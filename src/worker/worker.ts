@@ -18,15 +18,20 @@ export interface WorkerOptions {
 
 export interface WorkerDeps {
   claim(): Promise<ThreadRecord | undefined>;
-  drive(thread: ThreadRecord, stop: AbortSignal): Promise<RunOutcome>;
+  /** `stop`: finish the step in flight, then return. `abort`: abandon the step in flight (after the grace period). */
+  drive(thread: ThreadRecord, stop: AbortSignal, abort: AbortSignal): Promise<RunOutcome>;
   logger: Logger;
 }
 
 export interface Worker {
   /** Wake idle loops now (new work is there). */
   nudge(): void;
-  /** Drain and stop; resolves when every loop has released its thread. */
-  stop(): Promise<void>;
+  /**
+   * Drain and stop; resolves when every loop has released its thread. After `graceMs` the
+   * steps still in flight are aborted (they are not recorded and run again elsewhere).
+   * Resolves true when everything drained within the grace period.
+   */
+  stop(options?: { graceMs?: number }): Promise<boolean>;
   readonly stopped: Promise<void>;
   /** Threads driven so far. */
   readonly processed: number;
@@ -36,6 +41,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const pollMs = options.pollMs ?? 500;
   const draining = new AbortController();
+  const aborting = new AbortController();
   let wake: (() => void) | undefined;
   let processed = 0;
 
@@ -65,7 +71,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
           await idle(pollMs);
           continue;
         }
-        await deps.drive(thread, draining.signal);
+        await deps.drive(thread, draining.signal, aborting.signal);
         processed++;
         failures = 0;
       } catch (error) {
@@ -80,9 +86,22 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
   const stopped = Promise.all(Array.from({ length: concurrency }, loop)).then(() => undefined);
   return {
     nudge: () => wake?.(),
-    stop: async () => {
+    stop: async (options = {}) => {
       draining.abort();
-      await stopped;
+      const graceMs = options.graceMs ?? Infinity;
+      if (graceMs === Infinity) {
+        await stopped;
+        return true;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([stopped.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+      clearTimeout(timer);
+      if (!drained) {
+        deps.logger.warn({ graceMs }, 'grace period over: aborting the steps in flight');
+        aborting.abort(new Error('worker shutdown: grace period over'));
+        await stopped;
+      }
+      return drained;
     },
     stopped,
     get processed() {
