@@ -8,5 +8,7 @@ export default defineConfig({
     // Tests spawn child processes and SQLite files; two cores, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,
+    // One PostgreSQL for the run: TWELVE_TEST_DATABASE_URL, or a throwaway embedded server.
+    globalSetup: ['test/setup/postgres.ts'],
   },
 });

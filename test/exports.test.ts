@@ -48,6 +48,25 @@ describe('the package export map', () => {
     expect(Object.keys(testing).sort()).toEqual(['SqliteStore', 'scriptedModel']);
   });
 
+  it('exposes the PostgreSQL store from twelve-agents/postgres, and loads pg only when a PostgreSQL store is used', async () => {
+    const postgres = await import('twelve-agents/postgres');
+    expect(Object.keys(postgres).sort()).toEqual(['PostgresStore', 'migratePostgres']);
+    // SQLite users never load pg: importing the package, opening SQLite, even constructing a PostgresStore does not.
+    const { execFileSync } = await import('node:child_process');
+    const script = `
+      import { createRequire } from 'node:module';
+      const { openStore } = await import('twelve-agents');
+      const { PostgresStore } = await import('twelve-agents/postgres');
+      const sqlite = openStore('sqlite::memory:');
+      await sqlite.listThreads();
+      await sqlite.close();
+      new PostgresStore({ url: 'postgres://nobody@127.0.0.1:1/none' }); // connects (and loads pg) on first use only
+      const require = createRequire(import.meta.url);
+      const loaded = Object.keys(require.cache).some((path) => /[\\/]node_modules[\\/]pg[\\/]/.test(path));
+      process.stdout.write(String(loaded));`;
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url) }).toString()).toBe('false');
+  });
+
   it('reports the version in package.json', async () => {
     const { version } = await import('twelve-agents');
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));

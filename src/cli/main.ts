@@ -59,6 +59,7 @@ const options = {
   'max-cost-usd': { type: 'string' },
   'max-tokens': { type: 'string' },
   'max-steps': { type: 'string' },
+  subject: { type: 'string' }, stream: { type: 'string' }, durable: { type: 'string' }, // twelve consume nats
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } satisfies ParseArgsConfig['options'];
@@ -88,6 +89,8 @@ export async function main(argv: string[]): Promise<number> {
         return await agentsCommand(rest, flags);
       case 'worker':
         return await workerCommand(rest, flags);
+      case 'consume':
+        return await consumeCommand(rest, flags);
       case 'inbox':
         return await inboxCommand(rest, flags);
       case 'approve':
@@ -497,4 +500,49 @@ async function humanCommand(command: string, rest: string[], flags: Flags): Prom
   } finally {
     await runtime.close();
   }
+}
+
+/**
+ * twelve consume nats: a thread per message on a NATS JetStream subject (src/triggers/nats.ts),
+ * run by a worker in the same process, until SIGTERM/SIGINT. TWELVE_NATS_URL (default
+ * nats://127.0.0.1:4222). Stopping drains the worker first (so the threads it finishes
+ * still get their replies), then the consumer (the message in flight is launched and acked).
+ */
+async function consumeCommand(rest: string[], flags: Flags): Promise<number> {
+  const usage = 'twelve consume nats [--subject twelve.launch.>] [--stream TWELVE_LAUNCH] [--durable twelve] [--concurrency n]';
+  if (rest.length !== 1 || rest[0] !== 'nats') throw new TwelveError('usage', `usage: ${usage} (nats is the only broker)`);
+  const concurrency = flags.concurrency === undefined ? 1 : Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency <= 0) throw new TwelveError('usage', `--concurrency must be a positive integer, got "${flags.concurrency}"`);
+  const agents = await loadAgents(flags);
+  if (agents.length === 0) throw new TwelveError('usage', 'no agents found: add a twelve.config.ts or pass --config');
+  const servers = process.env.TWELVE_NATS_URL || 'nats://127.0.0.1:4222';
+  const subject = flags.subject ?? 'twelve.launch.>';
+  const stream = flags.stream ?? 'TWELVE_LAUNCH';
+  const durable = flags.durable ?? 'twelve';
+  const runtime = await makeRuntime(agents);
+  const { startNatsTrigger, lineLogger } = await import('../triggers/nats.js');
+  let trigger;
+  try {
+    trigger = await startNatsTrigger({ runtime, servers, stream, subject, durable, logger: runtime.config.log === 'json' ? runtime.logger : lineLogger() });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  const worker = runtime.startWorker({ concurrency });
+  process.stderr.write(`twelve consume ${runtime.owner}: ${subject} (stream ${stream}, consumer ${durable}) at ${servers.replace(/\/\/[^@/]*@/g, '//***@')} -> ${agents.map((a) => a.name).join(', ')} on ${runtime.store.location}\n`);
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(exitCodes.interrupted);
+    process.stderr.write('twelve consume: draining (the step and the message in flight finish; again to force)\n');
+  };
+  const signalled = new Promise<void>((resolve) => {
+    process.on('SIGINT', () => (onSignal(), resolve()));
+    process.on('SIGTERM', () => (onSignal(), resolve()));
+  });
+  const failure = await Promise.race([signalled.then(() => undefined), trigger.stopped]);
+  if (failure) process.stderr.write(`twelve consume: ${failure.message}\n`);
+  await worker.stop();
+  await trigger.stop();
+  await runtime.close();
+  return failure ? 1 : 0;
 }

@@ -3,13 +3,24 @@
  *   sqlite:.twelve/twelve.db      relative to the working directory (the default)
  *   sqlite:///var/lib/twelve.db   absolute
  *   sqlite::memory:               in memory (tests)
- * `?synchronous=full` fsyncs every commit.
+ *   postgres://user:password@host:5432/db   PostgreSQL (also postgresql://); `?schema=name`
+ *                                 keeps Twelve's tables in that schema (created if missing)
+ * `?synchronous=full` (SQLite) fsyncs every commit.
+ *
+ * Opening is synchronous for both: the PostgreSQL store connects, loads `pg` and migrates on
+ * first use, so SQLite users never load `pg`.
  */
 import { TwelveError } from '../errors.js';
 import type { Store } from './types.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import { PostgresStore } from './postgres/postgres-store.js';
+import { parsePostgresUrl, withoutPassword } from './postgres/connection.js';
 
-export function parseDatabaseUrl(url: string): { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' } {
+export type DatabaseUrl =
+  | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' }
+  | { kind: 'postgres'; url: string; schema: string; location: string };
+
+export function parseDatabaseUrl(url: string): DatabaseUrl {
   const [location = '', query = ''] = url.split('?', 2);
   if (location.startsWith('sqlite:')) {
     let path = location.slice('sqlite:'.length);
@@ -22,17 +33,17 @@ export function parseDatabaseUrl(url: string): { kind: 'sqlite'; path: string; s
     return { kind: 'sqlite', path, synchronous: synchronous ?? 'normal' };
   }
   if (/^postgres(ql)?:\/\//.test(location)) {
-    throw new TwelveError('config_invalid', 'TWELVE_DATABASE_URL: this version of Twelve stores threads in SQLite only (sqlite:path); PostgreSQL is not supported yet');
+    const target = parsePostgresUrl(url);
+    return { kind: 'postgres', url, schema: target.schema, location: target.location };
   }
-  throw new TwelveError('config_invalid', `TWELVE_DATABASE_URL: "${withoutPassword(url)}" is not a database URL Twelve understands (example: sqlite:.twelve/twelve.db)`);
+  throw new TwelveError(
+    'config_invalid',
+    `TWELVE_DATABASE_URL: "${withoutPassword(url)}" is not a database URL Twelve understands (examples: sqlite:.twelve/twelve.db, postgres://user:password@localhost:5432/twelve)`,
+  );
 }
 
 export function openStore(url: string, options: { mustExist?: boolean } = {}): Store {
   const parsed = parseDatabaseUrl(url);
+  if (parsed.kind === 'postgres') return new PostgresStore({ url: parsed.url, mustExist: options.mustExist ?? false });
   return new SqliteStore({ path: parsed.path, synchronous: parsed.synchronous, mustExist: options.mustExist ?? false });
-}
-
-/** URLs in messages never show a password. */
-function withoutPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
 }

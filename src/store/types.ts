@@ -80,6 +80,19 @@ export interface ListThreadsOptions {
   status?: ThreadStatus[];
   agent?: string;
   limit?: number;
+  /** ISO times: created at or after / strictly before. */
+  createdAfter?: string;
+  createdBefore?: string;
+  /** Keyset pagination: threads that sort after this one (newest first: created_at DESC, id DESC). */
+  after?: { createdAt: string; id: string };
+}
+
+export interface StoreStats {
+  threadsByStatus: Partial<Record<ThreadStatus, number>>;
+  modelSteps: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
 }
 
 export interface ClaimOptions {
@@ -117,6 +130,8 @@ export interface Store extends NotificationOutbox {
   loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]>;
   getThread(threadId: string): Promise<ThreadRecord | undefined>;
   listThreads(options?: ListThreadsOptions): Promise<ThreadRecord[]>;
+  /** Threads per status and usage totals (for /metrics). */
+  stats(): Promise<StoreStats>;
   /**
    * Leases one thread whose lease is free or expired and that has work: runnable, or
    * waiting with a wake-up time that has passed, or carrying a control request.

@@ -38,6 +38,8 @@ export interface ApprovalState {
 
 export interface QuestionState {
   question: string;
+  urgency: 'low' | 'normal' | 'high';
+  options: string[] | undefined;
   deadline: string | undefined;
   defaultAnswer: string | undefined;
 }
@@ -175,7 +177,15 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
     }
     case 'human_asked': {
       const call = state.calls.get(event.data.callId);
-      if (call) call.question = { question: event.data.question, deadline: event.data.deadline, defaultAnswer: event.data.defaultAnswer };
+      if (call) {
+        call.question = {
+          question: event.data.question,
+          urgency: event.data.urgency,
+          options: event.data.options,
+          deadline: event.data.deadline,
+          defaultAnswer: event.data.defaultAnswer,
+        };
+      }
       break;
     }
     case 'human_answered':

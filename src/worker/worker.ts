@@ -42,24 +42,29 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
   const pollMs = options.pollMs ?? 500;
   const draining = new AbortController();
   const aborting = new AbortController();
-  let wake: (() => void) | undefined;
+  // Loops sleeping in idle(); a nudge wakes them all.
+  const waiters = new Set<() => void>();
+  // A nudge that comes while no loop is idle (one is inside claim()) must not be lost:
+  // the next loop to go idle sees it and claims again at once.
+  let nudged = false;
   let processed = 0;
 
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      if (nudged) {
+        nudged = false;
+        resolve();
+        return;
+      }
+      const done = () => {
         clearTimeout(timer);
         draining.signal.removeEventListener('abort', done);
-        if (wake === done) wake = undefined;
+        waiters.delete(done);
         resolve();
-      }
-      draining.signal.addEventListener('abort', done, { once: true });
-      const previous = wake;
-      wake = () => {
-        previous?.();
-        done();
       };
+      const timer = setTimeout(done, ms);
+      draining.signal.addEventListener('abort', done, { once: true });
+      waiters.add(done);
     });
 
   async function loop(): Promise<void> {
@@ -85,7 +90,10 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
 
   const stopped = Promise.all(Array.from({ length: concurrency }, loop)).then(() => undefined);
   return {
-    nudge: () => wake?.(),
+    nudge: () => {
+      if (waiters.size === 0) nudged = true;
+      for (const waiter of [...waiters]) waiter();
+    },
     stop: async (options = {}) => {
       draining.abort();
       const graceMs = options.graceMs ?? Infinity;

@@ -1,5 +1,5 @@
 /**
- * The Store contract, as one suite every backend runs: SQLite today, PostgreSQL next.
+ * The Store contract, as one suite every backend runs: SQLite and PostgreSQL.
  *
  *   storeConformance('SqliteStore', () => {
  *     const dir = mkdtempSync(...);
@@ -126,6 +126,20 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(thread!.costUsd).toBeCloseTo(0.001, 10);
       expect(await store.getThread('th_missing')).toBeUndefined();
       expect(await store.loadEvents('th_missing')).toEqual([]);
+    });
+
+    it('gives back inputs, outputs and event data exactly as written: key order, NUL characters, numbers', async () => {
+      // The runtime compares a relaunch's input with the stored one, and renders stored data into prompts.
+      const store = await open();
+      const input = { orderId: 'A-1001', z: 1, a: { y: [3, 1], b: null }, note: 'nul\u0000byte', big: 12345678901234, tiny: 1e-7 };
+      const { id } = await createThread(store, { input });
+      const output = { zeta: true, alpha: 'ok', mid: { c: 1, b: 2 } };
+      await store.append(id, 1, 'rel_one', [event('thread_completed', { output })], { ...runnable, status: 'completed', output });
+      const thread = await store.getThread(id);
+      expect(JSON.stringify(thread!.input)).toBe(JSON.stringify(input));
+      expect(JSON.stringify(thread!.output)).toBe(JSON.stringify(output));
+      const events = await store.loadEvents(id);
+      expect(JSON.stringify(events.map((e) => e.data))).toBe(JSON.stringify([{ agent: 'refunds', input, metadata: { source: 'test' } }, { output }]));
     });
 
     it('keeps error, waiting reason and wake-up time in the summary', async () => {

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { CompactError, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import type { DeliveryAttempt, OutboxItem } from '../../notify/types.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrations } from './migrations.js';
@@ -312,9 +312,38 @@ export class SqliteStore implements Store {
         where.push('agent = ?');
         params.push(options.agent);
       }
+      if (options.createdAfter) {
+        where.push('created_at >= ?');
+        params.push(options.createdAfter);
+      }
+      if (options.createdBefore) {
+        where.push('created_at < ?');
+        params.push(options.createdBefore);
+      }
+      if (options.after) {
+        where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+        params.push(options.after.createdAt, options.after.createdAt, options.after.id);
+      }
       const sql = `SELECT * FROM threads ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
       params.push(options.limit ?? 50);
       return (this.db.prepare(sql).all(...params) as ThreadRow[]).map(toThread);
+    });
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.guard(() => {
+      const rows = this.db
+        .prepare(`SELECT status, count(*) AS n, sum(model_steps) AS steps, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost FROM threads GROUP BY status`)
+        .all() as Array<{ status: ThreadStatus; n: number; steps: number; input: number; output: number; cost: number }>;
+      const stats: StoreStats = { threadsByStatus: {}, modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+      for (const row of rows) {
+        stats.threadsByStatus[row.status] = row.n;
+        stats.modelSteps += row.steps;
+        stats.inputTokens += row.input;
+        stats.outputTokens += row.output;
+        stats.costUsd += row.cost;
+      }
+      return stats;
     });
   }
 

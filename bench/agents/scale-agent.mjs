@@ -1,0 +1,16 @@
+// The scale benchmark's agent: SCALE_STEPS tool turns of a no-op tool, then "done".
+// Imports the built library directly, so worker processes start without a TypeScript loader.
+import { z } from 'zod';
+import { defineAgent, defineTool } from '../../dist/index.js';
+
+const noop = defineTool({ name: 'noop', description: 'Does nothing.', input: z.object({ i: z.number() }), run: ({ i }) => i });
+
+export default defineAgent({
+  name: 'scale',
+  purpose: 'Benchmark load: a few tool turns per thread.',
+  model: 'openai:gpt-4o-2024-08-06',
+  prompt: { text: 'Call noop a few times, then answer done.' },
+  tools: [noop],
+  modelSettings: { maxRetries: 2, timeoutMs: 10_000 },
+  limits: { maxSteps: 50 },
+});

@@ -1,0 +1,73 @@
+/**
+ * API keys. TWELVE_API_KEYS="alice=approver,reader=tw_k1...;ci-bot=operator=tw_k2..." gives
+ * each key a name and roles: reader (read), operator (launch, pause, resume, cancel),
+ * approver (decide, answer, raise budgets); any role may read. The name is what the audit
+ * trail records as the decider, so nobody can approve as someone else. Keys are compared
+ * in constant time (fixed-length digests) and never logged.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { TwelveError } from '../errors.js';
+
+export const roles = ['reader', 'operator', 'approver'] as const;
+export type Role = (typeof roles)[number];
+
+export interface ApiKey {
+  name: string;
+  roles: Role[];
+  key: string;
+}
+
+export interface Principal {
+  name: string;
+  roles: Role[];
+}
+
+export function parseApiKeys(text: string | undefined, variable = 'TWELVE_API_KEYS'): ApiKey[] {
+  const keys: ApiKey[] = [];
+  const problems: string[] = [];
+  for (const [index, entry] of (text ?? '').split(';').map((e) => e.trim()).filter(Boolean).entries()) {
+    const parts = entry.split('=');
+    if (parts.length !== 3) {
+      problems.push(`entry ${index + 1} is not name=role,role=key`);
+      continue;
+    }
+    const [name, roleList, key] = parts.map((p) => p.trim()) as [string, string, string];
+    const entryRoles = roleList.split(',').map((r) => r.trim()).filter(Boolean);
+    const unknown = entryRoles.filter((r) => !(roles as readonly string[]).includes(r));
+    if (!name) problems.push(`entry ${index + 1} has no name`);
+    if (unknown.length) problems.push(`entry ${index + 1} (${name}) has unknown roles ${unknown.join(', ')} (roles: ${roles.join(', ')})`);
+    if (key.length < 16) problems.push(`entry ${index + 1} (${name}): keys must be at least 16 characters`);
+    keys.push({ name, roles: entryRoles as Role[], key });
+  }
+  const names = keys.map((k) => k.name);
+  for (const name of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`the name ${name} is used by two keys`);
+  if (problems.length) throw new TwelveError('config_invalid', `${variable}: ${problems.join('; ')}`);
+  return keys;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+export class KeyRing {
+  private readonly entries: Array<{ digest: Buffer; principal: Principal }>;
+
+  constructor(keys: ApiKey[]) {
+    this.entries = keys.map((k) => ({ digest: digest(k.key), principal: { name: k.name, roles: k.roles } }));
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** The key's owner, or undefined. Every entry is compared, so timing says nothing about which matched. */
+  authenticate(presented: string): Principal | undefined {
+    const candidate = digest(presented);
+    let found: Principal | undefined;
+    for (const entry of this.entries) if (timingSafeEqual(candidate, entry.digest)) found = entry.principal;
+    return found;
+  }
+}
+
+export function allows(principal: Principal, role: Role): boolean {
+  if (role === 'reader') return principal.roles.length > 0;
+  return principal.roles.includes(role);
+}

@@ -1,0 +1,166 @@
+/**
+ * The HTTP API's bodies, defined once with zod: the server validates with them, the
+ * OpenAPI 3.1 document at /openapi.json is generated from them, and the typed client
+ * (twelve-agents/client) takes its types from them.
+ */
+import { z } from '@hono/zod-openapi';
+import { eventTypes } from '../thread/events.js';
+import { threadStatuses } from '../thread/state.js';
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'thread_not_found' }),
+      message: z.string().openapi({ example: 'no thread "th_123"' }),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+export const ThreadStatus = z.enum(threadStatuses as [string, ...string[]]).openapi('ThreadStatus');
+
+export const CompactError = z.object({ code: z.string(), message: z.string() }).openapi('CompactError');
+
+export const PendingApproval = z
+  .object({
+    kind: z.literal('approval'),
+    callId: z.string(),
+    tool: z.string(),
+    args: z.unknown(),
+    reason: z.string(),
+    approvers: z.array(z.string()),
+    deadline: z.string().nullable(),
+    onTimeout: z.enum(['approve', 'reject']),
+  })
+  .openapi('PendingApproval');
+
+export const PendingQuestion = z
+  .object({
+    kind: z.literal('question'),
+    callId: z.string(),
+    question: z.string(),
+    urgency: z.enum(['low', 'normal', 'high']),
+    options: z.array(z.string()).nullable(),
+    deadline: z.string().nullable(),
+  })
+  .openapi('PendingQuestion');
+
+export const PendingEscalation = z
+  .object({ kind: z.enum(['escalation', 'budget']), reason: z.string() })
+  .openapi('PendingEscalation');
+
+export const Pending = z.union([PendingApproval, PendingQuestion, PendingEscalation]).openapi('Pending');
+
+export const Thread = z
+  .object({
+    id: z.string().openapi({ example: 'th_mwyq9qtr6ad38ca93ac9' }),
+    agent: z.string(),
+    status: ThreadStatus,
+    seq: z.number().int(),
+    releaseId: z.string(),
+    input: z.unknown(),
+    output: z.unknown(),
+    error: CompactError.nullable(),
+    waitingReason: z.string().nullable(),
+    modelSteps: z.number().int(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    costUsd: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    wakeAt: z.string().nullable().openapi({ description: 'When a deadline or wake-up falls due' }),
+    running: z.boolean().openapi({ description: 'A worker holds the thread right now' }),
+  })
+  .openapi('Thread');
+
+export const ThreadDetail = Thread.extend({
+  /** What the thread waits for, when it waits for a person. */
+  pending: z.array(Pending),
+}).openapi('ThreadDetail');
+
+export const Event = z
+  .object({
+    threadId: z.string(),
+    seq: z.number().int(),
+    type: z.enum(eventTypes as [string, ...string[]]),
+    at: z.string(),
+    releaseId: z.string(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi('Event');
+
+export const LaunchBody = z
+  .object({
+    agent: z.string().min(1).openapi({ example: 'refunds' }),
+    input: z.unknown().openapi({ example: 'Refund order A-1001, it arrived broken' }),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('LaunchRequest');
+
+export const LaunchResult = z.object({ thread: Thread, created: z.boolean() }).openapi('LaunchResult');
+
+export const ThreadList = z
+  .object({ threads: z.array(Thread), nextCursor: z.string().nullable() })
+  .openapi('ThreadList');
+
+export const EventList = z.object({ events: z.array(Event), lastSeq: z.number().int() }).openapi('EventList');
+
+export const DecisionBody = z
+  .object({
+    approved: z.boolean(),
+    callId: z.string().optional().openapi({ description: 'Required when several calls wait for approval' }),
+    comment: z.string().max(2000).optional(),
+  })
+  .openapi('DecisionRequest');
+
+export const AnswerBody = z
+  .object({
+    answer: z.string().min(1).max(10_000),
+    callId: z.string().optional(),
+  })
+  .openapi('AnswerRequest');
+
+export const ControlBody = z.object({ reason: z.string().max(2000).optional() }).openapi('ControlRequest');
+export const ResumeBody = z.object({ comment: z.string().max(2000).optional() }).openapi('ResumeRequest');
+
+export const BudgetBody = z
+  .object({
+    maxCostUsd: z.number().positive().optional(),
+    maxTokens: z.number().int().positive().optional(),
+    maxSteps: z.number().int().positive().optional(),
+    comment: z.string().max(2000).optional(),
+  })
+  .refine((b) => b.maxCostUsd !== undefined || b.maxTokens !== undefined || b.maxSteps !== undefined, 'give at least one of maxCostUsd, maxTokens, maxSteps')
+  .openapi('BudgetRequest');
+
+export const ActionResult = z.object({ thread: Thread, applied: z.boolean() }).openapi('ActionResult');
+
+export const InboxItem = z.object({ thread: Thread, pending: z.array(Pending) }).openapi('InboxItem');
+export const Inbox = z.object({ items: z.array(InboxItem) }).openapi('Inbox');
+
+export const AgentManifest = z
+  .object({
+    name: z.string(),
+    purpose: z.string(),
+    releaseId: z.string(),
+    models: z.array(z.string()),
+    tools: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string(),
+        inputSchema: z.record(z.string(), z.unknown()),
+        approval: z.object({ policy: z.enum(['always', 'never', 'predicate']), approvers: z.array(z.string()), timeoutMs: z.number().nullable(), onTimeout: z.enum(['approve', 'reject']) }),
+      }),
+    ),
+    outputSchema: z.record(z.string(), z.unknown()).nullable(),
+    limits: z.record(z.string(), z.unknown()),
+  })
+  .openapi('Agent');
+
+export const AgentList = z.object({ agents: z.array(AgentManifest) }).openapi('AgentList');
+
+export type ThreadJson = z.infer<typeof Thread>;
+export type ThreadDetailJson = z.infer<typeof ThreadDetail>;
+export type EventJson = z.infer<typeof Event>;
+export type PendingJson = z.infer<typeof Pending>;
+export type AgentJson = z.infer<typeof AgentManifest>;

@@ -1,0 +1,310 @@
+/**
+ * The PostgreSQL store: many worker processes on many hosts sharing one database.
+ * Same contract and conformance suite as SQLite; what differs is how it gets there:
+ * claims pop the queue with `FOR UPDATE SKIP LOCKED`, per-agent caps are serialised with
+ * an advisory lock, and idle workers are woken by LISTEN/NOTIFY instead of waiting to poll.
+ *
+ * The constructor is synchronous and loads nothing: `pg` is imported, the pool created
+ * and the schema migrated on first use (behind one promise, retried after a failure), so
+ * `openStore()` stays synchronous and processes on SQLite never load `pg`.
+ *
+ * @example
+ *   import { PostgresStore } from 'twelve-agents/postgres';
+ *   const store = new PostgresStore({ url: 'postgres://twelve:secret@db:5432/twelve' });
+ *   const runtime = createRuntime({ agents, store });
+ */
+import { SeqConflictError, TwelveError } from '../../errors.js';
+import type { NewEvent, ThreadEvent } from '../../thread/events.js';
+import type { DeliveryAttempt, OutboxItem } from '../../notify/types.js';
+import type { ThreadStatus } from '../../thread/state.js';
+import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import { loadPg, parsePostgresUrl } from './connection.js';
+import { PostgresOutbox } from './outbox.js';
+import { PostgresPool } from './pool.js';
+import { eventColumns, jsonText, readyAtOf, stored, summaryColumns, toEvent, toThread, type EventRow, type ThreadRow } from './rows.js';
+import * as sql from './queries.js';
+import { WorkListener } from './work-listener.js';
+
+export { migratePostgres, type MigrationResult } from './migrations.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`, optionally `?schema=name` (default public). */
+  url: string;
+  /** Refuse to create Twelve's tables (read-only commands against an empty database). */
+  mustExist?: boolean;
+  /** Most connections this process opens (default 10), plus one per work subscription. */
+  poolSize?: number;
+  /** Give up connecting after this long (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly location: string;
+  private readonly pool: PostgresPool;
+  private readonly outbox: PostgresOutbox;
+  private readonly listeners = new Set<WorkListener>();
+
+  constructor(options: PostgresStoreOptions) {
+    const target = parsePostgresUrl(options.url);
+    this.location = target.location;
+    this.pool = new PostgresPool(target, { poolSize: options.poolSize ?? 10, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, mustExist: options.mustExist ?? false });
+    this.outbox = new PostgresOutbox((text, values) => this.pool.run(text, values, { idempotent: false }));
+  }
+
+  async createThread(thread: NewThread): Promise<ThreadEvent[]> {
+    const now = new Date().toISOString();
+    const nowMs = Date.now();
+    const c = summaryColumns(thread.summary);
+    const events = eventColumns(thread.events, 0);
+    try {
+      await this.pool.run(
+        sql.createThreadSql,
+        [
+          thread.id, thread.agent, c.status, thread.events.length, thread.releaseId, jsonText(thread.input ?? null), c.output, c.error, c.waitingReason,
+          c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now, thread.summary.wakeAt ?? null, readyAtOf(thread.summary, nowMs), thread.launchKey ?? null,
+          events.seqs, events.types, events.data, nowMs,
+        ],
+        { idempotent: false },
+      );
+    } catch (error) {
+      const cause = (error as TwelveError).cause as { code?: string; constraint?: string } | undefined;
+      if (cause?.code === '23505' && cause.constraint === 'threads_by_launch_key' && thread.launchKey) {
+        throw new TwelveError('conflict', `launch key "${thread.launchKey}" is already used by another thread`, { details: { launchKey: thread.launchKey } });
+      }
+      throw error;
+    }
+    return stored(thread.id, 0, thread.releaseId, now, thread.events);
+  }
+
+  async append(threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras): Promise<ThreadEvent[]> {
+    const now = new Date().toISOString();
+    const nowMs = Date.now();
+    const c = summaryColumns(summary);
+    const columns = eventColumns(events, expectedSeq);
+    const spend = extras?.spend && extras.spend.costUsd > 0 ? extras.spend : undefined;
+    const notifications = extras?.notifications?.length ? jsonText(extras.notifications) : null;
+    const { rowCount } = await this.pool.run(
+      sql.appendSql,
+      [
+        threadId, expectedSeq, expectedSeq + events.length, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens,
+        c.costUsd, now, summary.wakeAt ?? null, summary.clearControl === true, readyAtOf(summary, nowMs), nowMs, columns.seqs, columns.types, columns.data,
+        spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications,
+      ],
+      { idempotent: false },
+    );
+    if (rowCount === 0) {
+      const { rows } = await this.pool.run<{ seq: number }>(`SELECT seq FROM threads WHERE id = $1`, [threadId], { idempotent: true });
+      if (!rows[0]) throw new TwelveError('thread_not_found', `thread ${threadId} does not exist`);
+      throw new SeqConflictError(threadId, expectedSeq, rows[0].seq);
+    }
+    return stored(threadId, expectedSeq, releaseId, now, events);
+  }
+
+  async loadEvents(threadId: string, afterSeq = 0): Promise<ThreadEvent[]> {
+    const { rows } = await this.pool.run<EventRow>(
+      `SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id = $1 AND seq > $2 ORDER BY seq`,
+      [threadId, afterSeq],
+      { idempotent: true },
+    );
+    return rows.map(toEvent);
+  }
+
+  async getThread(threadId: string): Promise<ThreadRecord | undefined> {
+    const { rows } = await this.pool.run<ThreadRow>(`SELECT * FROM threads WHERE id = $1`, [threadId], { idempotent: true });
+    return rows[0] && toThread(rows[0]);
+  }
+
+  async findThreadByLaunchKey(launchKey: string): Promise<ThreadRecord | undefined> {
+    const { rows } = await this.pool.run<ThreadRow>(`SELECT * FROM threads WHERE launch_key = $1`, [launchKey], { idempotent: true });
+    return rows[0] && toThread(rows[0]);
+  }
+
+  async listThreads(options: ListThreadsOptions = {}): Promise<ThreadRecord[]> {
+    const { rows } = await this.pool.run<ThreadRow>(
+      `SELECT * FROM threads WHERE ($1::text[] IS NULL OR status = ANY ($1::text[])) AND ($2::text IS NULL OR agent = $2::text)
+         AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
+         AND ($6::timestamptz IS NULL OR created_at < $6 OR (created_at = $6 AND id < $7::text))
+       ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [
+        options.status?.length ? options.status : null,
+        options.agent || null,
+        options.limit ?? 50,
+        options.createdAfter ?? null,
+        options.createdBefore ?? null,
+        options.after?.createdAt ?? null,
+        options.after?.id ?? null,
+      ],
+      { idempotent: true },
+    );
+    return rows.map(toThread);
+  }
+
+  async stats(): Promise<StoreStats> {
+    const { rows } = await this.pool.run<{ status: ThreadStatus; n: string; steps: string; input: string; output: string; cost: string }>(
+      `SELECT status, count(*) AS n, sum(model_steps) AS steps, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost FROM threads GROUP BY status`,
+      [],
+      { idempotent: true },
+    );
+    const stats: StoreStats = { threadsByStatus: {}, modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    for (const row of rows) {
+      stats.threadsByStatus[row.status] = Number(row.n);
+      stats.modelSteps += Number(row.steps);
+      stats.inputTokens += Number(row.input);
+      stats.outputTokens += Number(row.output);
+      stats.costUsd += Number(row.cost);
+    }
+    return stats;
+  }
+
+  async claim(options: ClaimOptions): Promise<ThreadRecord | undefined> {
+    const now = Date.now();
+    const until = now + options.leaseMs;
+    if (options.threadId) {
+      const { rows } = await this.pool.run<{ lease_owner: string | null }>(`SELECT lease_owner FROM threads WHERE id = $1`, [options.threadId], { idempotent: true });
+      if (!rows[0]) return undefined;
+      const owner = rows[0].lease_owner;
+      const deadOwner = owner && options.isOwnerDead?.(owner) ? owner : null;
+      return this.takeLease(options.threadId, options, until, now, deadOwner);
+    }
+    const agents = options.agents ?? null;
+    const caps = Object.entries(options.agentCaps ?? {});
+    const free = caps.length > 0 ? await this.claimCapped(options, new Map(caps), now, until) : await this.claimNext(options, agents, [], now, until);
+    if (free) return free;
+    if (!options.isOwnerDead) return undefined;
+    // Same-host owners only: isOwnerDead can tell that a local pid is gone, not a remote one.
+    const { rows } = await this.pool.run<{ id: string; lease_owner: string }>(sql.leasedDueSql, [now, agents], { idempotent: true });
+    for (const row of rows) {
+      if (!options.isOwnerDead(row.lease_owner)) continue;
+      const taken = await this.takeLease(row.id, options, until, now, row.lease_owner);
+      if (taken) return taken;
+    }
+    return undefined;
+  }
+
+  private async claimNext(options: ClaimOptions, agents: string[] | null, skip: string[], now: number, until: number): Promise<ThreadRecord | undefined> {
+    const { rows } = await this.pool.run<ThreadRow>(sql.claimNextSql, [now, agents, skip, options.owner, until], { idempotent: false });
+    return rows[0] && toThread(rows[0]);
+  }
+
+  /**
+   * With per-agent caps: lock the head of the queue, then (for a capped agent) take that
+   * agent's advisory lock and count its live leases. At the cap, roll back and look again
+   * without that agent. One transaction per attempt, so a transaction never holds more than
+   * one cap lock and claimers cannot deadlock on them.
+   */
+  private async claimCapped(options: ClaimOptions, caps: Map<string, number>, now: number, until: number): Promise<ThreadRecord | undefined> {
+    const agents = options.agents ?? null;
+    const skip: string[] = [];
+    for (let attempt = 0; attempt <= caps.size; attempt++) {
+      const outcome = await this.pool.transaction(async (client) => {
+        const { rows } = await client.query<{ id: string; agent: string }>(sql.lockNextSql, [now, agents, skip]);
+        const candidate = rows[0];
+        if (!candidate) return { done: true as const, thread: undefined };
+        const cap = caps.get(candidate.agent);
+        if (cap !== undefined) {
+          await client.query(sql.lockAgentCapSql, [candidate.agent]);
+          const { rows: counted } = await client.query<{ leases: number }>(sql.liveLeasesSql, [candidate.agent, now]);
+          if ((counted[0]?.leases ?? 0) >= cap) return { done: false as const, skip: candidate.agent };
+        }
+        const { rows: taken } = await client.query<ThreadRow>(sql.takeLeaseSql, [candidate.id, options.owner, until, now, null]);
+        return { done: true as const, thread: taken[0] && toThread(taken[0]) };
+      });
+      if (outcome.done) return outcome.thread;
+      skip.push(outcome.skip);
+    }
+    return undefined;
+  }
+
+  private async takeLease(id: string, options: ClaimOptions, until: number, now: number, deadOwner: string | null): Promise<ThreadRecord | undefined> {
+    const { rows } = await this.pool.run<ThreadRow>(sql.takeLeaseSql, [id, options.owner, until, now, deadOwner], { idempotent: false });
+    const row = rows[0];
+    if (!row) return undefined;
+    if (options.agents && !options.agents.includes(row.agent)) {
+      await this.releaseLease(row.id, options.owner);
+      return undefined;
+    }
+    return toThread(row);
+  }
+
+  async renewLease(threadId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const { rowCount } = await this.pool.run(sql.renewLeaseSql, [threadId, owner, Date.now() + leaseMs], { idempotent: true });
+    return (rowCount ?? 0) > 0;
+  }
+
+  async releaseLease(threadId: string, owner: string): Promise<void> {
+    await this.pool.run(sql.releaseLeaseSql, [threadId, owner, Date.now()], { idempotent: true });
+  }
+
+  async setControl(threadId: string, control: ControlRequest): Promise<void> {
+    await this.pool.run(sql.setControlSql, [jsonText(control), Date.now(), threadId], { idempotent: true });
+  }
+
+  async getControl(threadId: string): Promise<ControlRequest | null> {
+    const { rows } = await this.pool.run<{ control: ControlRequest | null }>(`SELECT control FROM threads WHERE id = $1`, [threadId], { idempotent: true });
+    return rows[0]?.control ?? null;
+  }
+
+  async dailySpend(agent: string, day: string): Promise<number> {
+    const { rows } = await this.pool.run<{ cost_usd: number }>(`SELECT cost_usd FROM daily_spend WHERE agent = $1 AND day = $2`, [agent, day], { idempotent: true });
+    return rows[0]?.cost_usd ?? 0;
+  }
+
+  claimDueNotifications(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<OutboxItem[]> {
+    return this.outbox.claimDue(options);
+  }
+
+  recordDeliveryAttempt(attempt: DeliveryAttempt, outcome: { delivered: boolean; retryAt: number | null }): Promise<void> {
+    return this.outbox.recordAttempt(attempt, outcome);
+  }
+
+  listDeliveryAttempts(notificationId: string): Promise<DeliveryAttempt[]> {
+    return this.outbox.attempts(notificationId);
+  }
+
+  async saveRelease(release: Omit<StoredRelease, 'createdAt'>): Promise<void> {
+    await this.pool.run(
+      `INSERT INTO releases (id, agent, manifest, created_at) VALUES ($1, $2, $3::json, $4) ON CONFLICT (id) DO NOTHING`,
+      [release.id, release.agent, jsonText(release.manifest), new Date().toISOString()],
+      { idempotent: true },
+    );
+  }
+
+  async getRelease(id: string): Promise<StoredRelease | undefined> {
+    const { rows } = await this.pool.run<{ id: string; agent: string; manifest: Record<string, unknown>; created_at: Date }>(
+      `SELECT id, agent, manifest, created_at FROM releases WHERE id = $1`,
+      [id],
+      { idempotent: true },
+    );
+    const row = rows[0];
+    return row && { id: row.id, agent: row.agent, manifest: row.manifest, createdAt: row.created_at.toISOString() };
+  }
+
+  /**
+   * LISTEN on a dedicated connection; `listener` runs on every NOTIFY twelve_work (a launch,
+   * a decision, a control request, a released runnable thread, from any process). Resolves
+   * once the first connection attempt is over: if the server is down it keeps retrying.
+   */
+  async subscribeWork(listener: () => void): Promise<() => Promise<void>> {
+    if (this.pool.isClosed) throw new TwelveError('store_unavailable', `the store for ${this.location} is closed`);
+    const pg = await loadPg();
+    const subscription = new WorkListener({
+      createClient: () => new pg.Client(this.pool.clientConfig()),
+      listener,
+    });
+    this.listeners.add(subscription);
+    await subscription.start();
+    return async () => {
+      this.listeners.delete(subscription);
+      await subscription.stop();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.pool.isClosed) return;
+    const listeners = [...this.listeners];
+    this.listeners.clear();
+    await Promise.all([this.pool.close(), ...listeners.map((listener) => listener.stop())]);
+  }
+}
+

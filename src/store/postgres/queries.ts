@@ -1,0 +1,140 @@
+/**
+ * The PostgreSQL store's statements. Each write is ONE statement (data-modifying CTEs), so
+ * it is its own transaction and costs one round trip: the expected-seq check, the events,
+ * the spend, the outbox rows and the NOTIFY commit together or not at all.
+ *
+ * NOTIFY twelve_work is sent (at commit) only when the write leaves the thread claimable
+ * by someone else: work is due (`ready_at <= now`) and no live lease holds it. A worker's
+ * own appends to the thread it is driving notify nobody (it keeps stepping it), and
+ * releasing a still-runnable thread does notify, so idle workers wake exactly when there
+ * is something for them to take.
+ *
+ * Every parameter is cast: parameters in coalesce/least/CASE would otherwise default to text.
+ */
+
+const finished = `('completed', 'failed', 'cancelled')`;
+
+/** Claimable now, for a worker notified about it. `r` is the written row (agent, ready_at, lease_until). */
+const notifyIfClaimable = (now: string) =>
+  `CASE WHEN r.ready_at <= ${now} AND (r.lease_until IS NULL OR r.lease_until < ${now}) THEN pg_notify('twelve_work', r.agent) END`;
+
+/**
+ * $1 id, $2 agent, $3 status, $4 seq, $5 release, $6 input, $7 output, $8 error, $9 waiting
+ * reason, $10-$13 steps/tokens/cost, $14 now (ISO), $15 wake_at, $16 ready_at, $17 launch key,
+ * $18-$20 event seqs/types/data (JSON text), $21 now (ms).
+ * The events' foreign key is checked at the end of the statement, after the thread row exists.
+ */
+export const createThreadSql = `
+  WITH r AS (
+    INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens,
+                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key)
+    VALUES ($1::text, $2::text, $3::text, $4::integer, $5::text, $6::json, $7::json, $8::json, $9::text, $10::integer, $11::bigint, $12::bigint,
+            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text)
+    RETURNING id, agent, ready_at, lease_until
+  ), logged AS (
+    INSERT INTO events (thread_id, seq, type, at, release_id, data)
+    SELECT r.id, e.seq, e.type, $14::timestamptz, $5::text, e.data::json
+    FROM r, unnest($18::integer[], $19::text[], $20::text[]) AS e (seq, type, data)
+  )
+  SELECT ${notifyIfClaimable('$21::bigint')} AS notified FROM r`;
+
+/**
+ * The expected-seq check is the UPDATE's `seq = $2`: zero rows means someone appended first
+ * (under READ COMMITTED the loser waits for the winner's row lock, then re-checks and misses).
+ * The events, spend and outbox rows hang off its RETURNING, so a lost race writes nothing.
+ * ready_at: see readyAtOf; a pending control request keeps the thread due until applied.
+ *
+ * $1 id, $2 expected seq, $3 new seq, $4 release, $5 status, $6 output, $7 error, $8 waiting
+ * reason, $9-$12 steps/tokens/cost, $13 now (ISO), $14 wake_at, $15 clear control, $16 ready_at,
+ * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array).
+ */
+export const appendSql = `
+  WITH r AS (
+    UPDATE threads SET seq = $3::integer, release_id = $4::text, status = $5::text, output = $6::json, error = $7::json,
+      waiting_reason = $8::text, model_steps = $9::integer, input_tokens = $10::bigint, output_tokens = $11::bigint, cost_usd = $12::float8,
+      updated_at = $13::timestamptz, wake_at = $14::bigint,
+      control = CASE WHEN $15::boolean THEN NULL ELSE control END,
+      ready_at = CASE WHEN control IS NOT NULL AND NOT $15::boolean THEN least(coalesce($16::bigint, $17::bigint), $17::bigint) ELSE $16::bigint END
+    WHERE id = $1::text AND seq = $2::integer
+    RETURNING id, agent, ready_at, lease_until
+  ), logged AS (
+    INSERT INTO events (thread_id, seq, type, at, release_id, data)
+    SELECT r.id, e.seq, e.type, $13::timestamptz, $4::text, e.data::json
+    FROM r, unnest($18::integer[], $19::text[], $20::text[]) AS e (seq, type, data)
+  ), spent AS (
+    INSERT INTO daily_spend (agent, day, cost_usd)
+    SELECT $21::text, $22::text, $23::float8 FROM r WHERE $23::float8 > 0
+    ON CONFLICT (agent, day) DO UPDATE SET cost_usd = daily_spend.cost_usd + excluded.cost_usd
+  ), queued AS (
+    INSERT INTO notifications (id, thread_id, payload, created_at, attempts, next_attempt_at)
+    SELECT n ->> 'id', n ->> 'threadId', n, $13::timestamptz, 0, $17::bigint
+    FROM r, json_array_elements(coalesce($24::json, '[]'::json)) AS n
+    ON CONFLICT (id) DO NOTHING
+  )
+  SELECT ${notifyIfClaimable('$17::bigint')} AS notified FROM r`;
+
+/**
+ * The queue pop, for workers without per-agent caps: the oldest due thread whose lease is
+ * free, skipping rows another claimer has locked this instant (no waiting, no double
+ * claim), leased in the same statement. Finished threads are skipped even if a stale
+ * control request left them due, so they can never block the head of the queue.
+ *
+ * $1 now (ms), $2 agents (NULL: any), $3 agents to skip, $4 owner, $5 lease until.
+ */
+export const claimNextSql = `
+  WITH c AS (
+    SELECT id FROM threads
+    WHERE ready_at <= $1::bigint AND (lease_until IS NULL OR lease_until < $1::bigint) AND status NOT IN ${finished}
+      AND ($2::text[] IS NULL OR agent = ANY ($2::text[])) AND NOT (agent = ANY ($3::text[]))
+    ORDER BY ready_at LIMIT 1
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE threads t SET lease_owner = $4::text, lease_until = $5::bigint FROM c WHERE t.id = c.id
+  RETURNING t.*`;
+
+/** The same head-of-queue pick, kept locked by the transaction while the agent's cap is checked. */
+export const lockNextSql = `
+  SELECT id, agent FROM threads
+  WHERE ready_at <= $1::bigint AND (lease_until IS NULL OR lease_until < $1::bigint) AND status NOT IN ${finished}
+    AND ($2::text[] IS NULL OR agent = ANY ($2::text[])) AND NOT (agent = ANY ($3::text[]))
+  ORDER BY ready_at LIMIT 1
+  FOR UPDATE SKIP LOCKED`;
+
+/**
+ * Serialises claimers of one capped agent across every process until commit, so the count
+ * that follows (a fresh READ COMMITTED snapshot) sees every lease committed before it.
+ */
+export const lockAgentCapSql = `SELECT pg_advisory_xact_lock(hashtext('twelve:cap:' || $1::text))`;
+export const liveLeasesSql = `SELECT count(*)::integer AS leases FROM threads WHERE agent = $1::text AND lease_until >= $2::bigint`;
+
+/** Due threads whose lease is still live: candidates when their owner is known to be dead. */
+export const leasedDueSql = `
+  SELECT id, lease_owner FROM threads
+  WHERE ready_at <= $1::bigint AND lease_until >= $1::bigint AND ($2::text[] IS NULL OR agent = ANY ($2::text[]))
+  LIMIT 50`;
+
+/** $1 id, $2 owner, $3 until, $4 now, $5 the dead owner whose live lease may be taken over. */
+export const takeLeaseSql = `
+  UPDATE threads SET lease_owner = $2::text, lease_until = $3::bigint
+  WHERE id = $1::text AND status NOT IN ${finished}
+    AND (lease_until IS NULL OR lease_until < $4::bigint OR lease_owner = $2::text OR lease_owner = $5::text)
+  RETURNING *`;
+
+export const renewLeaseSql = `UPDATE threads SET lease_until = $3::bigint WHERE id = $1::text AND lease_owner = $2::text`;
+
+/** Letting go of a thread that still has work (a drain, a lost step) wakes another worker. $3 now (ms). */
+export const releaseLeaseSql = `
+  WITH r AS (
+    UPDATE threads SET lease_owner = NULL, lease_until = NULL WHERE id = $1::text AND lease_owner = $2::text
+    RETURNING agent, ready_at, lease_until
+  )
+  SELECT ${notifyIfClaimable('$3::bigint')} AS notified FROM r`;
+
+/** A control request makes the thread due now (and wakes a worker unless someone holds it). $2 now (ms). */
+export const setControlSql = `
+  WITH r AS (
+    UPDATE threads SET control = $1::json, ready_at = least(coalesce(ready_at, $2::bigint), $2::bigint)
+    WHERE id = $3::text AND status NOT IN ${finished}
+    RETURNING agent, ready_at, lease_until
+  )
+  SELECT ${notifyIfClaimable('$2::bigint')} AS notified FROM r`;
