@@ -18,6 +18,10 @@ export type TwelveErrorCode =
   | 'store_conflict'
   | 'thread_not_runnable'
   | 'forbidden'
+  | 'unauthorized'
+  | 'not_found'
+  | 'invalid_request'
+  | 'invalid_json'
   | 'conflict'
   | 'thread_busy'
   | 'internal';

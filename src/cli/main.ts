@@ -28,6 +28,8 @@ Usage:
   twelve pause | cancel <thread> --as <who> [--reason ...]      pause (never claimed until resumed) or cancel a thread
   twelve agents ls                                              agents, their pinned models and release ids
   twelve worker [--concurrency n]                               run threads in the background until SIGTERM
+  twelve serve                                                  the HTTP API (PORT, TWELVE_HOST, TWELVE_API_KEYS)
+  twelve dev                                                    API + worker + web console in one process: open the printed URL
 
 Options:
   --json              one JSON object per line (events for run/resume/show)
@@ -93,6 +95,9 @@ export async function main(argv: string[]): Promise<number> {
         return await consumeCommand(rest, flags);
       case 'inbox':
         return await inboxCommand(rest, flags);
+      case 'serve':
+      case 'dev':
+        return await serveCommand(command, rest, flags);
       case 'approve':
       case 'reject':
       case 'answer':
@@ -545,4 +550,46 @@ async function consumeCommand(rest: string[], flags: Flags): Promise<number> {
   await trigger.stop();
   await runtime.close();
   return failure ? 1 : 0;
+}
+
+/** `twelve serve` (the API; workers run elsewhere) and `twelve dev` (API + worker + console, one process). */
+async function serveCommand(command: string, rest: string[], flags: Flags): Promise<number> {
+  expectArgs(rest, 0, `twelve ${command}`);
+  const { startServer, randomKey } = await import('../server/serve.js');
+  const agents = await loadAgents(flags);
+  if (agents.length === 0) throw new TwelveError('usage', 'no agents found: add a twelve.config.ts or pass --config');
+  const portText = process.env.PORT ?? (command === 'dev' ? '4120' : '8080');
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TwelveError('config_invalid', `PORT must be a port number, got "${portText}"`);
+  const host = process.env.TWELVE_HOST ?? '127.0.0.1';
+  const runtime = await makeRuntime(agents);
+  const dev = command === 'dev';
+  // In dev on loopback with no keys configured, the console signs in with a fresh key of all roles.
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  const bootKey = dev && loopback ? { key: randomKey(), name: process.env.TWELVE_USER ?? process.env.USER ?? 'developer' } : undefined;
+  let server;
+  try {
+    server = await startServer({ runtime, host, port, console: true, ...(bootKey ? { bootKey } : {}) });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  const worker = dev ? runtime.startWorker({ concurrency: runtime.config.worker.concurrency, pollMs: runtime.config.worker.pollMs }) : undefined;
+  process.stderr.write(`twelve ${command}: ${server.url}  (API ${server.url}/v1, OpenAPI ${server.url}/openapi.json${dev ? ', console and worker in this process' : ''})\n`);
+  if (bootKey) process.stderr.write(`  console: ${server.url}/   signed in as ${bootKey.name}; API key for this run: ${bootKey.key}\n`);
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = () => {
+      if (++signals > 1) process.exit(exitCodes.interrupted);
+      server.drain();
+      process.stderr.write(`twelve ${command}: draining (again to force)\n`);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await worker?.stop({ graceMs: runtime.config.worker.shutdownGraceMs });
+  await server.close();
+  await runtime.close();
+  return 0;
 }

@@ -19,6 +19,8 @@ export class Redactor {
     for (const [name, value] of Object.entries(env)) {
       if (!value) continue;
       if (secretName.test(name)) values.push(value);
+      // Lists of credentials (TWELVE_API_KEYS, TWELVE_HOOK_SECRETS): each entry's last `=` part is a secret.
+      if (/(KEYS|SECRETS)$/i.test(name)) for (const entry of value.split(';')) values.push(entry.split('=').pop()!.trim());
       const password = /^[a-z]+:\/\/[^:/@]+:([^@]+)@/i.exec(value);
       if (password?.[1]) values.push(password[1], decodeURIComponent(password[1]));
     }

@@ -92,7 +92,10 @@ export const Event = z
 export const LaunchBody = z
   .object({
     agent: z.string().min(1).openapi({ example: 'refunds' }),
-    input: z.unknown().openapi({ example: 'Refund order A-1001, it arrived broken' }),
+    input: z
+      .unknown()
+      .refine((value) => value !== undefined, 'input is required (a string, or JSON for agents with a structured input)')
+      .openapi({ example: 'Refund order A-1001, it arrived broken' }),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .openapi('LaunchRequest');

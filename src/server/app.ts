@@ -1,0 +1,85 @@
+/**
+ * The HTTP API (hono + @hono/zod-openapi): routes under /v1, OpenAPI 3.1 at
+ * /openapi.json, health, readiness and Prometheus metrics, and the web console at `/`.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { version } from '../version.js';
+import { authenticate, type AppEnv, type ServerState } from './context.js';
+import type { ConsoleAssets } from './console-assets.js';
+import { errorResponse, onError } from './http-errors.js';
+import { actionRoutes } from './routes/actions.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { HookCallbacks, hookRoutes } from './routes/hooks.js';
+import { threadRoutes } from './routes/threads.js';
+
+export interface AppOptions {
+  console?: ConsoleAssets;
+  /** Largest accepted request body (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+export function createApp(state: ServerState, options: AppOptions = {}): { app: OpenAPIHono<AppEnv>; callbacks: HookCallbacks } {
+  const logger = state.runtime.logger;
+  const app = new OpenAPIHono<AppEnv>({
+    // Bad bodies, params and queries: 400 with the zod issue paths.
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+        const first = issues[0];
+        return errorResponse(c, 'invalid_request', first ? `${first.path || '(body)'}: ${first.message}` : 'invalid request', { issues }, 400);
+      }
+      return undefined;
+    },
+  });
+  app.onError(onError(logger));
+  app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`, undefined, 404));
+  app.use('*', async (c, next) => {
+    await next();
+    state.metrics.httpRequests.inc({ method: c.req.method, status: String(c.res.status) });
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true, version }));
+  app.get('/readyz', async (c) => {
+    if (state.draining()) return c.json({ ready: false, reason: 'draining' }, 503);
+    try {
+      await state.runtime.store.getThread('th_readyz_probe');
+      return c.json({ ready: true });
+    } catch (error) {
+      return c.json({ ready: false, reason: (error as Error).message }, 503);
+    }
+  });
+
+  app.use('/v1/*', bodyLimit({ maxSize: options.maxBodyBytes ?? 1024 * 1024, onError: (c) => errorResponse(c, 'payload_too_large', 'the request body is too large', undefined, 413) }));
+  const callbacks = new HookCallbacks(state.runtime, logger);
+  hookRoutes(app, state, callbacks); // authenticated by signature, not by bearer key
+  const auth = authenticate(state);
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : auth(c, next)));
+  app.use('/metrics', auth);
+  threadRoutes(app, state);
+  actionRoutes(app, state);
+  catalogRoutes(app, state);
+  app.get('/metrics', async (c) => c.text(await state.metrics.registry.metrics(), 200, { 'content-type': state.metrics.registry.contentType }));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key from TWELVE_API_KEYS' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Twelve', version, description: 'Launch, watch and answer durable LLM agent threads.' },
+  });
+
+  if (options.console) {
+    const assets = options.console;
+    app.get('/*', (c) => {
+      const name = c.req.path.replace(/^\/+/, '');
+      const file = assets.get(name) ?? (name.includes('.') ? undefined : assets.get(''));
+      if (!file) return errorResponse(c, 'not_found', `no file ${c.req.path}`, undefined, 404);
+      return c.body(typeof file.body === 'string' ? file.body : new Uint8Array(file.body), 200, {
+        'content-type': file.type,
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
+      });
+    });
+  }
+  return { app, callbacks };
+}

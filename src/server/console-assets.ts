@@ -1,0 +1,39 @@
+/**
+ * The web console's static files (console/ at the package root), read once at start and
+ * served from memory: no path from a request ever reaches the file system.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+export interface ConsoleAssets {
+  get(name: string): { body: Buffer | string; type: string } | undefined;
+}
+
+/** `boot`: a script tag put where index.html has `<!--TWELVE_BOOT-->` (the dev key in `twelve dev`). */
+export function loadConsoleAssets(options: { dir?: string; boot?: string } = {}): ConsoleAssets | undefined {
+  // dist/server/ and src/server/ are both two levels below the package root.
+  const dir = options.dir ?? fileURLToPath(new URL('../../console/', import.meta.url));
+  if (!existsSync(dir)) return undefined;
+  const files = new Map<string, { body: Buffer | string; type: string }>();
+  const walk = (folder: string, prefix: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(folder, entry.name), `${prefix}${entry.name}/`);
+      else if (types[extname(entry.name)]) files.set(`${prefix}${entry.name}`, { body: readFileSync(join(folder, entry.name)), type: types[extname(entry.name)]! });
+    }
+  };
+  walk(dir, '');
+  const index = files.get('index.html');
+  if (index) files.set('index.html', { ...index, body: index.body.toString('utf8').replace('<!--TWELVE_BOOT-->', options.boot ?? '') });
+  return { get: (name) => files.get(name === '' ? 'index.html' : name) };
+}

@@ -1,0 +1,89 @@
+/**
+ * /metrics in Prometheus format (prom-client). Thread counts and usage totals come from
+ * the store at scrape time (so they cover every process); per-step counters and the tool
+ * latency histogram count what this process appended.
+ */
+import client from 'prom-client';
+import type { Runtime } from '../runtime/runtime.js';
+import { threadStatuses } from '../thread/state.js';
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  private readonly events: client.Counter;
+  private readonly modelCalls: client.Counter;
+  private readonly modelTokens: client.Counter;
+  private readonly modelCost: client.Counter;
+  private readonly modelLatency: client.Histogram;
+  private readonly toolLatency: client.Histogram;
+  readonly httpRequests: client.Counter;
+  private readonly unsubscribe: () => void;
+
+  constructor(runtime: Runtime) {
+    const registry = this.registry;
+    this.events = new client.Counter({ name: 'twelve_events_total', help: 'Events appended by this process', labelNames: ['type'], registers: [registry] });
+    this.modelCalls = new client.Counter({ name: 'twelve_model_calls_total', help: 'Model calls recorded by this process', labelNames: ['model'], registers: [registry] });
+    this.modelTokens = new client.Counter({ name: 'twelve_model_tokens_total', help: 'Tokens of model calls by this process', labelNames: ['model', 'kind'], registers: [registry] });
+    this.modelCost = new client.Counter({ name: 'twelve_model_cost_usd_total', help: 'Cost of model calls by this process, USD', labelNames: ['model'], registers: [registry] });
+    this.modelLatency = new client.Histogram({
+      name: 'twelve_model_latency_seconds',
+      help: 'Model call latency',
+      labelNames: ['model'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    });
+    this.toolLatency = new client.Histogram({
+      name: 'twelve_tool_duration_seconds',
+      help: 'Tool run duration',
+      labelNames: ['tool'],
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 1, 5, 30],
+      registers: [registry],
+    });
+    this.httpRequests = new client.Counter({ name: 'twelve_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'status'], registers: [registry] });
+    const tools = new Map<string, string>();
+    this.unsubscribe = runtime.subscribe((event) => {
+      this.events.inc({ type: event.type });
+      if (event.type === 'model_called') {
+        const model = event.data.model;
+        this.modelCalls.inc({ model });
+        this.modelTokens.inc({ model, kind: 'input' }, event.data.usage.inputTokens);
+        this.modelTokens.inc({ model, kind: 'output' }, event.data.usage.outputTokens);
+        if (event.data.costUsd) this.modelCost.inc({ model }, event.data.costUsd);
+        this.modelLatency.observe({ model }, event.data.latencyMs / 1000);
+      } else if (event.type === 'tool_requested') {
+        tools.set(`${event.threadId}:${event.data.callId}`, event.data.tool);
+      } else if (event.type === 'tool_succeeded' || event.type === 'tool_failed') {
+        const key = `${event.threadId}:${event.data.callId}`;
+        const tool = tools.get(key) ?? 'unknown';
+        tools.delete(key);
+        if (event.data.durationMs !== undefined) this.toolLatency.observe({ tool }, event.data.durationMs / 1000);
+      }
+    });
+    const store = runtime.store;
+    new client.Gauge({
+      name: 'twelve_threads',
+      help: 'Threads by status (whole store)',
+      labelNames: ['status'],
+      registers: [registry],
+      async collect() {
+        const stats = await store.stats();
+        for (const status of threadStatuses) this.set({ status }, stats.threadsByStatus[status] ?? 0);
+      },
+    });
+    const totals = (name: string, help: string, pick: (s: Awaited<ReturnType<typeof store.stats>>) => number) =>
+      new client.Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          this.set(pick(await store.stats()));
+        },
+      });
+    totals('twelve_model_steps', 'Model steps recorded (whole store)', (s) => s.modelSteps);
+    totals('twelve_tokens', 'Input + output tokens recorded (whole store)', (s) => s.inputTokens + s.outputTokens);
+    totals('twelve_cost_usd', 'Model spend recorded, USD (whole store)', (s) => s.costUsd);
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

@@ -1,0 +1,204 @@
+/** Launch, list and read threads; read and stream their events. */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { TwelveError } from '../../errors.js';
+import { foldEvents, isTerminal, threadStatuses, type ThreadStatus } from '../../thread/state.js';
+import { requireRole, type AppEnv, type ServerState } from '../context.js';
+import { decodeCursor, encodeCursor, pendingOf, presentThread } from '../present.js';
+import { ErrorBody, EventList, LaunchBody, LaunchResult, ThreadDetail, ThreadList } from '../schemas.js';
+
+const errors = {
+  400: { content: { 'application/json': { schema: ErrorBody } }, description: 'Bad request' },
+  401: { content: { 'application/json': { schema: ErrorBody } }, description: 'Missing or unknown API key' },
+  403: { content: { 'application/json': { schema: ErrorBody } }, description: 'The key lacks the role' },
+  404: { content: { 'application/json': { schema: ErrorBody } }, description: 'Unknown agent or thread' },
+  409: { content: { 'application/json': { schema: ErrorBody } }, description: 'Conflict' },
+};
+const security = [{ bearer: [] }];
+const ThreadParams = z.object({ id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' }, example: 'th_mwyq9qtr6ad38ca93ac9' }) });
+
+export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void {
+  const { runtime } = state;
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/threads',
+      tags: ['threads'],
+      summary: 'Launch a thread',
+      description: 'A retried launch with the same Idempotency-Key header returns the same thread (200, created: false).',
+      security,
+      middleware: [requireRole('operator')] as const,
+      request: {
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+        body: { content: { 'application/json': { schema: LaunchBody } }, required: true },
+      },
+      responses: {
+        201: { content: { 'application/json': { schema: LaunchResult } }, description: 'Created' },
+        200: { content: { 'application/json': { schema: LaunchResult } }, description: 'Already launched under this Idempotency-Key' },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const key = c.req.valid('header')['idempotency-key'];
+      const metadata = { ...(body.metadata ?? {}), launchedBy: c.get('principal').name };
+      const { thread, created } = await runtime.launchOnce({ agent: body.agent, input: body.input, metadata, ...(key ? { idempotencyKey: key } : {}) });
+      return c.json({ thread: presentThread(thread), created }, created ? 201 : 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/threads',
+      tags: ['threads'],
+      summary: 'List threads, newest first',
+      security,
+      middleware: [requireRole('reader')] as const,
+      request: {
+        query: z.object({
+          agent: z.string().optional(),
+          status: z
+            .string()
+            .optional()
+            .openapi({ description: `Comma-separated: ${threadStatuses.join(', ')}` })
+            .refine((s) => !s || s.split(',').every((x) => (threadStatuses as readonly string[]).includes(x.trim())), `status must be among ${threadStatuses.join(', ')}`),
+          created_after: z.iso.datetime({ offset: true }).optional(),
+          created_before: z.iso.datetime({ offset: true }).optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().optional(),
+        }),
+      },
+      responses: { 200: { content: { 'application/json': { schema: ThreadList } }, description: 'A page of threads' }, ...errors },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+      if (q.cursor && !after) throw new TwelveError('usage', 'cursor is not one this API returned');
+      const threads = await runtime.listThreads({
+        ...(q.agent ? { agent: q.agent } : {}),
+        ...(q.status ? { status: q.status.split(',').map((s) => s.trim()) as ThreadStatus[] } : {}),
+        ...(q.created_after ? { createdAfter: new Date(q.created_after).toISOString() } : {}),
+        ...(q.created_before ? { createdBefore: new Date(q.created_before).toISOString() } : {}),
+        ...(after ? { after } : {}),
+        limit: q.limit + 1,
+      });
+      const page = threads.slice(0, q.limit);
+      const nextCursor = threads.length > q.limit ? encodeCursor(page[page.length - 1]!) : null;
+      return c.json({ threads: page.map((t) => presentThread(t)), nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/threads/{id}',
+      tags: ['threads'],
+      summary: 'Get a thread, with what it waits for',
+      security,
+      middleware: [requireRole('reader')] as const,
+      request: { params: ThreadParams },
+      responses: { 200: { content: { 'application/json': { schema: ThreadDetail } }, description: 'The thread' }, ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const thread = await runtime.getThreadOrThrow(id);
+      const pending = thread.status === 'awaiting_approval' || thread.status === 'awaiting_human' ? pendingOf(foldEvents(id, await runtime.loadEvents(id))) : [];
+      return c.json({ ...presentThread(thread), pending }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/threads/{id}/events',
+      tags: ['threads'],
+      summary: 'List events after a sequence number',
+      security,
+      middleware: [requireRole('reader')] as const,
+      request: {
+        params: ThreadParams,
+        query: z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(500) }),
+      },
+      responses: { 200: { content: { 'application/json': { schema: EventList } }, description: 'Events in order' }, ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { after, limit } = c.req.valid('query');
+      await runtime.getThreadOrThrow(id);
+      const events = (await runtime.loadEvents(id, after)).slice(0, limit);
+      return c.json({ events: events.map((e) => ({ ...e, data: e.data as Record<string, unknown> })), lastSeq: events.at(-1)?.seq ?? after }, 200);
+    },
+  );
+
+  // Server-Sent Events. Each message carries `id: <seq>`, so a reconnecting client's
+  // Last-Event-ID resumes exactly after the last event it saw: no gap, no duplicate.
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/threads/{id}/stream',
+      tags: ['threads'],
+      summary: 'Stream events as Server-Sent Events',
+      description: 'Resumes after the Last-Event-ID header (or ?after=). EventSource clients may pass the key as ?access_token=. Ends with an `end` event once the thread is finished.',
+      security,
+      middleware: [requireRole('reader')] as const,
+      request: {
+        params: ThreadParams,
+        query: z.object({ after: z.coerce.number().int().min(0).optional(), access_token: z.string().optional() }),
+        headers: z.object({ 'last-event-id': z.string().regex(/^\d+$/, 'Last-Event-ID must be a sequence number').optional() }),
+      },
+      responses: { 200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'An event stream' }, ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const header = c.req.valid('header')['last-event-id'];
+      let last = header !== undefined ? Number(header) : (c.req.valid('query').after ?? 0);
+      await runtime.getThreadOrThrow(id);
+      return streamSSE(c, async (stream) => {
+        let wake: (() => void) | undefined;
+        const unsubscribe = runtime.subscribe((e) => {
+          if (e.threadId === id) wake?.();
+        });
+        let open = true;
+        stream.onAbort(() => {
+          open = false;
+          wake?.();
+        });
+        try {
+          let idleSince = Date.now();
+          while (open) {
+            // Read from the store, not from memory: events may come from any process.
+            const events = await runtime.loadEvents(id, last);
+            for (const e of events) {
+              await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) });
+              last = e.seq;
+            }
+            if (events.length) idleSince = Date.now();
+            const thread = await runtime.getThread(id);
+            if (!thread || (isTerminal(thread.status) && thread.seq <= last)) {
+              await stream.writeSSE({ event: 'end', data: JSON.stringify({ threadId: id, status: thread?.status ?? 'unknown', lastSeq: last }) });
+              break;
+            }
+            if (Date.now() - idleSince > 15_000) {
+              await stream.write(': keep-alive\n\n');
+              idleSince = Date.now();
+            }
+            // Woken at once by this process's appends; polls for other processes' appends.
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(done, 500);
+              function done() {
+                clearTimeout(timer);
+                wake = undefined;
+                resolve();
+              }
+              wake = done;
+            });
+          }
+        } finally {
+          unsubscribe();
+        }
+      });
+    },
+  );
+}
