@@ -28,6 +28,7 @@ Usage:
   twelve pause | cancel <thread> --as <who> [--reason ...]      pause (never claimed until resumed) or cancel a thread
   twelve agents ls                                              agents, their pinned models and release ids
   twelve worker [--concurrency n]                               run threads in the background until SIGTERM
+  twelve migrate                                                apply the store's migrations (also done at start, under a lock)
   twelve serve                                                  the HTTP API (PORT, TWELVE_HOST, TWELVE_API_KEYS)
   twelve dev                                                    API + worker + web console in one process: open the printed URL
 
@@ -95,6 +96,8 @@ export async function main(argv: string[]): Promise<number> {
         return await consumeCommand(rest, flags);
       case 'inbox':
         return await inboxCommand(rest, flags);
+      case 'migrate':
+        return await migrateCommand(rest);
       case 'serve':
       case 'dev':
         return await serveCommand(command, rest, flags);
@@ -592,4 +595,20 @@ async function serveCommand(command: string, rest: string[], flags: Flags): Prom
   await server.close();
   await runtime.close();
   return 0;
+}
+
+/** Applies migrations to the store named by TWELVE_DATABASE_URL (every process also does it at start). */
+async function migrateCommand(rest: string[]): Promise<number> {
+  expectArgs(rest, 0, 'twelve migrate');
+  const { loadConfig } = await import('../config/env.js');
+  const url = loadConfig(process.env).databaseUrl;
+  if (/^postgres(ql)?:/.test(url)) {
+    const { migratePostgres } = await import('../store/postgres/migrations.js');
+    const result = await migratePostgres(url);
+    return print(`${result.location}: schema version ${result.version}${result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'}`);
+  }
+  const { openStore } = await import('../store/open.js');
+  const store = openStore(url);
+  await store.close();
+  return print(`${store.location}: migrated`);
 }
