@@ -4,7 +4,14 @@
 // (TWELVE_BENCH_DATABASE_URL, default the local server) and SQLite side by side.
 // With 100 ms latency the work is I/O-bound, so 2 workers should give >= 1.8x of 1.
 //
-//   node scale.mjs [--threads 200] [--slow-threads 48] [--concurrency 8] [--only postgres|sqlite]
+// Fairness: every fleet gets a warm-up round first (one thread per slot, untimed: model SDK
+// loaded, HTTP and database connections open), the timed batch is launched 16 at a time (a
+// sequential launch loop paced the start), and it is big enough for several rounds of the
+// largest fleet (192 threads = 6 rounds of 4 workers x 8), so ramp-up and the last, partly
+// filled round are a small part of the time. Completion is polled with a cheap count.
+//
+//   node scale.mjs [--threads 200] [--slow-threads 192] [--concurrency 8] [--poll-ms 250]
+//                  [--workers 1,2,4] [--latency 0,100] [--only postgres|sqlite]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,10 +24,20 @@ import { startModelServer } from './lib/model-server.mjs';
 import { percentile, printRows } from './lib/table.mjs';
 
 const { values } = parseArgs({
-  options: { threads: { type: 'string', default: '200' }, 'slow-threads': { type: 'string', default: '48' }, concurrency: { type: 'string', default: '8' }, only: { type: 'string' } },
+  options: {
+    threads: { type: 'string', default: '200' },
+    'slow-threads': { type: 'string', default: '192' },
+    concurrency: { type: 'string', default: '8' },
+    'poll-ms': { type: 'string', default: '250' },
+    latency: { type: 'string' },
+    workers: { type: 'string', default: '1,2,4' },
+    only: { type: 'string' },
+  },
 });
 const steps = 4;
 const concurrency = Number(values.concurrency);
+const pollMs = Number(values['poll-ms']);
+const fleets = values.workers.split(',').map(Number);
 const bin = fileURLToPath(new URL('../bin/twelve.js', import.meta.url));
 const agentFile = fileURLToPath(new URL('./agents/scale-agent.mjs', import.meta.url));
 const adminUrl = process.env.TWELVE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -75,14 +92,31 @@ async function stopWorkers(workers) {
   );
 }
 
+/** Waits until `expected` threads have completed: a cheap count (GROUP BY status), every 25 ms. */
 async function waitAll(runtime, expected) {
   for (;;) {
-    const done = await runtime.listThreads({ status: ['completed'], limit: expected });
-    if (done.length >= expected) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stats = await runtime.store.stats();
+    if ((stats.threadsByStatus.completed ?? 0) >= expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
+/** Launches `count` threads, `parallel` at a time (a sequential loop would pace the run on PostgreSQL). */
+async function launchAll(runtime, count, prefix, parallel = 16) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, count) }, async () => {
+      while (next < count) await runtime.launch({ agent: 'scale', input: `${prefix}${next++}` });
+    }),
+  );
+}
+
+/**
+ * Model steps per second for `threads` threads on `workerCount` worker processes. Each worker
+ * first runs a warm-up round (one thread per slot: it loads the model SDK and opens its HTTP
+ * and database connections), untimed; then the timed batch is launched (16 launches in
+ * flight) and the clock runs from the first launch to the last thread completed.
+ */
 async function measure(kind, workerCount, latencyMs, threads) {
   const db = kind === 'postgres' ? await postgresDatabase() : sqliteDatabase();
   const model = await startModelServer({ latencyMs, steps });
@@ -92,15 +126,18 @@ async function measure(kind, workerCount, latencyMs, threads) {
     OPENAI_API_KEY: 'sk-bench-0000000000',
     OPENAI_BASE_URL: model.baseURL,
     TWELVE_WORKER_CONCURRENCY: String(concurrency),
-    TWELVE_POLL_MS: '250',
+    TWELVE_POLL_MS: String(pollMs),
   };
   const runtime = createRuntime({ agents: [agent], env });
   const workers = startWorkers(workerCount, env);
   try {
     await Promise.all(workers.map((w) => w.ready));
+    const warmup = workerCount * concurrency;
+    await launchAll(runtime, warmup, 'w');
+    await waitAll(runtime, warmup);
     const started = performance.now();
-    for (let i = 0; i < threads; i++) await runtime.launch({ agent: 'scale', input: `t${i}` });
-    await waitAll(runtime, threads);
+    await launchAll(runtime, threads, 't');
+    await waitAll(runtime, warmup + threads);
     const seconds = (performance.now() - started) / 1000;
     return (threads * (steps + 1)) / seconds;
   } finally {
@@ -131,7 +168,8 @@ async function pickup(kind, samples = 15) {
       }
       times.push(performance.now() - started);
       await waitAll(runtime, i + 1);
-      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+      // Launch at a random point of the idle worker's poll interval, so polling shows its average.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
     }
   } finally {
     await stopWorkers(workers);
@@ -143,20 +181,21 @@ async function pickup(kind, samples = 15) {
 }
 
 const kinds = values.only ? [values.only] : ['postgres', 'sqlite'];
+const latencies = values.latency ? values.latency.split(',').map(Number) : [0, 100];
 const rows = [];
 for (const kind of kinds) {
-  for (const latency of [0, 100]) {
+  for (const latency of latencies) {
     const threads = latency === 0 ? Number(values.threads) : Number(values['slow-threads']);
     const results = [];
-    for (const workers of [1, 2, 4]) {
-      process.stderr.write(`${kind}, ${latency} ms model, ${workers} worker(s)...\n`);
+    for (const workers of fleets) {
+      process.stderr.write(`${kind}, ${latency} ms model, ${workers} worker(s), ${threads} threads...\n`);
       results.push(await measure(kind, workers, latency, threads));
     }
-    rows.push([`${kind}, model ${latency} ms`, ...results.map((r) => r.toFixed(0)), (results[1] / results[0]).toFixed(2) + 'x', (results[2] / results[0]).toFixed(2) + 'x']);
+    rows.push([`${kind}, model ${latency} ms, ${threads} threads`, ...results.map((r) => r.toFixed(0)), ...results.slice(1).map((r) => (r / results[0]).toFixed(2) + 'x')]);
   }
 }
-console.log(`\nmodel steps per second (each worker process: concurrency ${concurrency}; ${steps} tool turns + 1 answer per thread)\n`);
-printRows(['store, model latency', '1 worker', '2 workers', '4 workers', '2 vs 1', '4 vs 1'], rows);
+console.log(`\nmodel steps per second (each worker process: concurrency ${concurrency}, poll ${pollMs} ms; ${steps} tool turns + 1 answer per thread)\n`);
+printRows(['store, model latency', ...fleets.map((n) => `${n} worker${n === 1 ? '' : 's'}`), ...fleets.slice(1).map((n) => `${n} vs ${fleets[0]}`)], rows);
 const pickups = [];
 for (const kind of kinds) {
   process.stderr.write(`${kind}: pickup latency...\n`);

@@ -4,7 +4,7 @@
  * cancel. Each calls the API and reports the result through `onDone`.
  */
 import { can, endpoints } from './api.js';
-import { h, jsonView } from './dom.js';
+import { add, h, jsonView } from './dom.js';
 import { absoluteTime, timeAgo } from './format.js';
 import { showError, toast } from './toast.js';
 
@@ -19,6 +19,8 @@ async function submit(form, call, onDone, success) {
   try {
     const result = await call();
     if (success) toast(success, { kind: 'success' });
+    // Other parts of the page (the inbox badge) refresh now rather than at their next poll.
+    window.dispatchEvent(new CustomEvent('twelve:changed'));
     onDone?.(result);
     return result;
   } catch (error) {
@@ -63,7 +65,7 @@ export function approvalForm(thread, pending, { onDone } = {}) {
       `${approved ? 'Approved' : 'Rejected'} ${pending.tool}`,
     );
   const allowed = can('decide');
-  form.append(
+  add(form, 
     h(
       'div',
       { class: 'pending-head' },
@@ -108,13 +110,13 @@ export function questionForm(thread, pending, { onDone } = {}) {
     return submit(form, () => endpoints.answer(thread.id, { answer: answer.value.trim(), callId: pending.callId }), onDone, 'Answer sent');
   };
   const allowed = can('answer');
-  form.append(
+  add(form, 
     h(
       'div',
       { class: 'pending-head' },
       h('span', { class: 'kind kind-question' }, 'Question'),
       pending.urgency && pending.urgency !== 'normal' ? h('span', { class: `urgency urgency-${pending.urgency}` }, `${pending.urgency} urgency`) : null,
-      pending.deadline ? h('span', { class: 'muted small' }, 'answer by ', deadlineView(pending.deadline)) : null,
+      pending.deadline ? h('span', { class: 'muted small' }, 'due ', deadlineView(pending.deadline)) : null,
     ),
     h('p', { class: 'question', testid: 'question-text' }, pending.question),
     pending.options?.length
@@ -122,7 +124,7 @@ export function questionForm(thread, pending, { onDone } = {}) {
           'div',
           { class: 'options', role: 'group', 'aria-label': 'Suggested answers' },
           pending.options.map((option) =>
-            h('button', { type: 'button', class: 'btn btn-small btn-ghost', onclick: () => ((answer.value = option), answer.focus()) }, option),
+            h('button', { type: 'button', class: 'btn btn-small', testid: 'answer-option', onclick: () => ((answer.value = option), answer.focus()) }, option),
           ),
         )
       : null,
@@ -141,7 +143,7 @@ export function questionForm(thread, pending, { onDone } = {}) {
 export function escalationForm(thread, pending, { onDone } = {}) {
   const form = h('div', { class: 'action-form', testid: pending.kind === 'budget' ? 'budget-form' : 'escalation-form' });
   const isBudget = pending.kind === 'budget';
-  form.append(
+  add(form, 
     h(
       'div',
       { class: 'pending-head' },
@@ -149,9 +151,9 @@ export function escalationForm(thread, pending, { onDone } = {}) {
     ),
     h('p', { class: 'reason', testid: 'escalation-reason' }, pending.reason),
   );
-  if (isBudget) form.append(budgetForm(thread, { onDone, primary: true }));
-  else form.append(guidanceForm(thread, { onDone }));
-  form.append(cancelForm(thread, { onDone }));
+  if (isBudget) add(form, budgetForm(thread, { onDone, primary: true }));
+  else add(form, guidanceForm(thread, { onDone }));
+  add(form, cancelForm(thread, { onDone }));
   return form;
 }
 
@@ -159,7 +161,7 @@ function guidanceForm(thread, { onDone }) {
   const guidance = h('textarea', { rows: 2, placeholder: 'What should the agent do differently?', testid: 'guidance-input', maxlength: 10000 });
   const form = h('form', { class: 'subform' });
   const allowed = can('answer');
-  form.append(
+  add(form, 
     field('Guidance for the model', guidance, 'The model reads it in its next turn and the thread continues.'),
     h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'btn btn-primary', testid: 'guidance-button', disabled: !allowed }, 'Send guidance and continue')),
   );
@@ -178,8 +180,8 @@ export function budgetForm(thread, { onDone, primary = false } = {}) {
   const steps = h('input', { type: 'number', min: '1', step: '1', placeholder: 'e.g. 20', testid: 'budget-steps' });
   const comment = h('input', { type: 'text', placeholder: 'Why (optional)', maxlength: 2000, testid: 'budget-comment' });
   const form = h('form', { class: 'subform' });
-  const allowed = can('operate');
-  form.append(
+  const allowed = can('budget');
+  add(form, 
     h('div', { class: 'field-grid' }, field('Max cost (USD)', cost), field('Max tokens', tokensInput), field('Max steps', steps)),
     field('Comment', comment),
     h(
@@ -206,7 +208,7 @@ function cancelForm(thread, { onDone }) {
   const reason = h('input', { type: 'text', placeholder: 'Reason (optional)', maxlength: 2000, testid: 'cancel-reason' });
   const form = h('form', { class: 'subform subform-danger' });
   const allowed = can('operate');
-  form.append(
+  add(form, 
     h(
       'div',
       { class: 'inline-field' },

@@ -115,13 +115,15 @@ export const endpoints = {
   streamUrl: (id, after) => `/v1/threads/${enc(id)}/stream` + query({ after, access_token: session.key }),
 };
 
-/** What the signed-in key may do (roles from /v1/me). An unknown role set allows everything: the server decides. */
+/**
+ * What the signed-in key may do, from its roles (/v1/me): reader reads; operator launches,
+ * pauses, resumes, cancels; approver decides, answers, raises budgets. Without /v1/me every
+ * button shows and the server decides.
+ */
 export function can(action) {
   const roles = session.me?.roles;
   if (!Array.isArray(roles)) return true;
-  if (roles.includes('admin')) return true;
-  if (action === 'decide' || action === 'answer') return roles.includes('approver') || roles.includes('operator');
-  if (action === 'operate') return roles.includes('operator');
-  if (action === 'launch') return roles.includes('operator') || roles.includes('launcher');
+  if (action === 'decide' || action === 'answer' || action === 'budget') return roles.includes('approver');
+  if (action === 'operate' || action === 'launch') return roles.includes('operator');
   return true;
 }

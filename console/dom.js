@@ -32,6 +32,12 @@ function append(el, children) {
   }
 }
 
+/** Appends children like h() does (skipping null/false, flattening arrays); unlike Element.append, null is not "null". */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 /** Replaces an element's children. */
 export function mount(el, ...children) {
   el.replaceChildren();
@@ -40,7 +46,9 @@ export function mount(el, ...children) {
 }
 
 /** A JSON value as a <pre>, syntax-coloured with spans (text nodes only). */
-export function jsonView(value, { testid, compact = false } = {}) {
+export function jsonView(value, { testid, compact } = {}) {
+  // Short values read best on one line: {"orderId": "A-1001"}.
+  compact ??= (JSON.stringify(value) ?? '').length <= 60;
   const pre = h('pre', { class: ['json', compact && 'json-compact'], testid });
   if (value === undefined) {
     pre.appendChild(h('span', { class: 'j-null' }, 'undefined'));
@@ -88,24 +96,4 @@ function writeJson(parent, value, depth, compact) {
 export function valueView(value, options = {}) {
   if (typeof value === 'string') return h('div', { class: 'prose-text', testid: options.testid }, value);
   return jsonView(value, options);
-}
-
-/** Label/value pairs as a <dl>. Pairs with an undefined value are skipped. */
-export function facts(pairs, className = 'facts') {
-  return h(
-    'dl',
-    { class: className },
-    pairs
-      .filter(([, v]) => v !== undefined && v !== null && v !== '')
-      .map(([label, value, testid]) => h('div', { class: 'fact' }, h('dt', {}, label), h('dd', { testid }, value))),
-  );
-}
-
-/** Debounce: runs fn once, `ms` after the last call. */
-export function debounce(fn, ms) {
-  let timer;
-  return (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
-  };
 }

@@ -1,8 +1,6 @@
 /** Formatting for numbers, money, time and statuses: one place, so every view agrees. */
 import { h } from './dom.js';
 
-export const statuses = ['runnable', 'awaiting_approval', 'awaiting_human', 'sleeping', 'paused', 'completed', 'failed', 'cancelled'];
-export const waitingStatuses = ['awaiting_approval', 'awaiting_human'];
 export const terminalStatuses = ['completed', 'failed', 'cancelled'];
 
 const statusLabels = {
@@ -51,7 +49,7 @@ export function duration(ms) {
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 
 export function absoluteTime(iso) {
   if (!iso) return '';
@@ -88,10 +86,6 @@ export function timeAgo(iso, testid) {
 /** Updates every relative time on the page (called every few seconds). */
 export function refreshRelativeTimes(root = document) {
   for (const el of root.querySelectorAll('time[data-relative]')) el.textContent = relativeTime(el.getAttribute('datetime'));
-}
-
-export function shortId(id) {
-  return id && id.length > 14 ? id.slice(0, 14) + '…' : id ?? '';
 }
 
 /** Text of an agent input for one-line previews. */

@@ -67,6 +67,17 @@ describe('the package export map', () => {
     expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url) }).toString()).toBe('false');
   });
 
+  it('exposes the HTTP API client from twelve-agents/client, which loads nothing but itself', async () => {
+    const client = await import('twelve-agents/client');
+    expect(Object.keys(client).sort()).toEqual(['ApiError', 'createClient']);
+    // A browser bundle or a small script gets fetch and the client, not the runtime, zod or hono:
+    // the built module imports nothing (its types come from the server's schemas, at compile time only).
+    const source = readFileSync(new URL('../dist/client/index.js', import.meta.url), 'utf8');
+    expect(source).not.toMatch(/^\s*import\s|\bimport\(|\brequire\(/m);
+    const types = readFileSync(new URL('../dist/client/index.d.ts', import.meta.url), 'utf8');
+    expect(types).toMatch(/^import type \* as Schemas from '\.\.\/server\/schemas\.js';$/m);
+  });
+
   it('reports the version in package.json', async () => {
     const { version } = await import('twelve-agents');
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));

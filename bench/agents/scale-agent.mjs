@@ -1,6 +1,7 @@
 // The scale benchmark's agent: SCALE_STEPS tool turns of a no-op tool, then "done".
 // Imports the built library directly, so worker processes start without a TypeScript loader.
-import { z } from 'zod';
+// The library's own zod (one copy, as in a project that installs both; a second copy is ~45 ms of start-up).
+import { z } from '../../node_modules/zod/index.js';
 import { defineAgent, defineTool } from '../../dist/index.js';
 
 const noop = defineTool({ name: 'noop', description: 'Does nothing.', input: z.object({ i: z.number() }), run: ({ i }) => i });

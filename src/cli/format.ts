@@ -100,7 +100,10 @@ export function statusText(status: string): string {
   return cyan(status);
 }
 
-export function threadHeader(thread: ThreadRecord): string {
+/** The fields of a thread the header shows (a store record, or a thread from the HTTP API). */
+export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'costUsd' | 'waitingReason' | 'output' | 'error'>;
+
+export function threadHeader(thread: ThreadSummaryView): string {
   const lines = [
     `${bold(thread.id)}  ${statusText(thread.status)}`,
     `  agent    ${thread.agent}   release ${thread.releaseId}`,

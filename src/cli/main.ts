@@ -44,6 +44,9 @@ Options:
 Environment: TWELVE_DATABASE_URL (default sqlite:.twelve/twelve.db), TWELVE_MODEL_MODE (live|record|replay),
 TWELVE_LOG=json, OPENAI_API_KEY, ANTHROPIC_API_KEY, TWELVE_OPENAI_COMPATIBLE_BASE_URL, TWELVE_AGENT_<NAME>_MODEL ...
 TWELVE_HUMANS="alice=finance,approver;bob=support" gives people roles for approval policies.
+TWELVE_URL=http://host:port with TWELVE_API_KEY: run, resume, threads, inbox, approve, reject, answer, budget, pause,
+cancel and agents talk to a Twelve server (twelve serve / twelve dev) instead of the local store; its workers run the
+threads, and decisions are recorded under the API key's name (--as is ignored).
 Exit codes: 0 completed, 2 bad usage or config, 3 failed or cancelled, 4 waiting (for a person, or asleep), 130 interrupted.`;
 
 const options = {
@@ -67,7 +70,7 @@ const options = {
   version: { type: 'boolean', short: 'v' },
 } satisfies ParseArgsConfig['options'];
 
-type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'string' ? string : boolean };
+export type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'string' ? string : boolean };
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -81,6 +84,11 @@ export async function main(argv: string[]): Promise<number> {
     const [command, ...rest] = parsed.positionals;
     if (flags.version) return print(`twelve ${version}`);
     if (flags.help || !command || command === 'help') return print(help);
+    if (process.env.TWELVE_URL) {
+      // Remote mode: the same commands against a Twelve server over HTTP (src/cli/remote.ts).
+      const { remote, remoteCommands } = await import('./remote.js');
+      if (remoteCommands.includes(command)) return await remote(command, rest, flags);
+    }
     switch (command) {
       case 'run':
         return await runCommand(rest, flags);

@@ -465,7 +465,7 @@ export class Runtime {
 
   async getThreadOrThrow(threadId: string): Promise<ThreadRecord> {
     const thread = await this.store.getThread(threadId);
-    if (!thread) throw new TwelveError('thread_not_found', `no thread "${threadId}" in ${this.store.location}`, { details: { threadId } });
+    if (!thread) throw new TwelveError('thread_not_found', `no thread "${threadId}"`, { details: { threadId } });
     return thread;
   }
 

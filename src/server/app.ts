@@ -5,7 +5,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { version } from '../version.js';
-import { authenticate, type AppEnv, type ServerState } from './context.js';
+import { authenticate, requireRole, type AppEnv, type ServerState } from './context.js';
 import type { ConsoleAssets } from './console-assets.js';
 import { errorResponse, onError } from './http-errors.js';
 import { actionRoutes } from './routes/actions.js';
@@ -50,12 +50,23 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
     }
   });
 
-  app.use('/v1/*', bodyLimit({ maxSize: options.maxBodyBytes ?? 1024 * 1024, onError: (c) => errorResponse(c, 'payload_too_large', 'the request body is too large', undefined, 413) }));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 1024 * 1024,
+      onError: (c) => {
+        // The rest of the body is never read: say the connection closes, so a client still
+        // sending (fetch/undici) reads this 413 instead of failing on a reset socket.
+        c.header('Connection', 'close');
+        return errorResponse(c, 'payload_too_large', 'the request body is too large', undefined, 413);
+      },
+    }),
+  );
   const callbacks = new HookCallbacks(state.runtime, logger);
   hookRoutes(app, state, callbacks); // authenticated by signature, not by bearer key
   const auth = authenticate(state);
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : auth(c, next)));
-  app.use('/metrics', auth);
+  app.use('/metrics', auth, requireRole('reader'));
   threadRoutes(app, state);
   actionRoutes(app, state);
   catalogRoutes(app, state);

@@ -22,7 +22,8 @@ export function authenticate(state: ServerState): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     const bearer = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-    const token = bearer ?? c.req.query('access_token');
+    // EventSource cannot set headers, so the stream (only) also takes the key as a query parameter.
+    const token = bearer ?? (c.req.path.endsWith('/stream') ? c.req.query('access_token') : undefined);
     if (!token) return errorResponse(c, 'unauthorized', 'missing API key: send Authorization: Bearer <key>', undefined, 401);
     const principal = state.keys.authenticate(token);
     if (!principal) return errorResponse(c, 'unauthorized', 'unknown API key', undefined, 401);

@@ -73,6 +73,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
       try {
         const thread = await deps.claim();
         if (!thread) {
+          failures = 0; // the store answered: the next failure starts the backoff afresh
           await idle(pollMs);
           continue;
         }

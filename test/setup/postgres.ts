@@ -7,8 +7,9 @@
  * it and deletes its data directory. Tests never skip for want of a database: if neither
  * works, the PostgreSQL tests fail and say why, and the other tests run on.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../support/embedded-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,11 +26,26 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const started = performance.now();
   try {
-    const embedded = await startEmbeddedPostgres();
-    process.env.TWELVE_TEST_EMBEDDED_DATABASE_URL = embedded.url;
-    project.provide('postgres', { url: embedded.url });
-    process.stderr.write(`[postgres] embedded PostgreSQL on 127.0.0.1:${embedded.port} ready in ${Math.round(performance.now() - started)} ms\n`);
-    return embedded.destroy;
+    // In a child process: see test/support/embedded-postgres-process.ts for why.
+    const script = fileURLToPath(new URL('../support/embedded-postgres-process.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk) => {
+        out += chunk;
+        const match = /READY (\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited with status ${code} before it was ready`)));
+    });
+    process.env.TWELVE_TEST_EMBEDDED_DATABASE_URL = url;
+    project.provide('postgres', { url });
+    process.stderr.write(`[postgres] embedded PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')} ready in ${Math.round(performance.now() - started)} ms\n`);
+    return async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin!.end();
+      await exited;
+    };
   } catch (error) {
     project.provide('postgres', { error: (error as Error).message });
     return undefined;

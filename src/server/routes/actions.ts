@@ -37,7 +37,9 @@ export function actionRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
   const { runtime } = state;
   const act = async (c: { get(key: 'principal'): { name: string; roles: string[] } }, id: string, action: HumanAction) => {
     const principal = c.get('principal');
-    const result = await runtime.act(id, { name: principal.name, roles: principal.roles }, action);
+    // The key's API roles, plus the roles TWELVE_HUMANS gives its owner (approval policies name those: finance, ...).
+    const roles = [...new Set([...principal.roles, ...(runtime.config.humans.get(principal.name) ?? [])])];
+    const result = await runtime.act(id, { name: principal.name, roles }, action);
     return { thread: presentThread(result.thread), applied: result.applied };
   };
 

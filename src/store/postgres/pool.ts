@@ -41,6 +41,12 @@ export class PostgresPool {
       // An idle connection dying (server restart, pg_terminate_backend) is routine: the pool
       // drops it and the next query connects afresh. Unhandled, it would crash the process.
       pool.on('error', () => undefined);
+      // pg-pool listens for errors on idle connections only. A checked-out one can get the
+      // server's "terminating connection" (57P01) right after its query's last message (both
+      // in one read, before the caller's release runs): unheard, that 'error' crashes the
+      // process. The connection is then marked unusable; release() drops it and the next
+      // statement reconnects.
+      pool.on('connect', (client) => client.on('error', () => undefined));
       this.pool = pool;
     }
     const client = await this.pool.connect();

@@ -176,7 +176,7 @@ export class PostgresStore implements Store {
     const { rows } = await this.pool.run<{ id: string; lease_owner: string }>(sql.leasedDueSql, [now, agents], { idempotent: true });
     for (const row of rows) {
       if (!options.isOwnerDead(row.lease_owner)) continue;
-      const taken = await this.takeLease(row.id, options, until, now, row.lease_owner);
+      const taken = await this.takeLease(row.id, options, until, now, row.lease_owner, sql.takeDeadLeaseSql);
       if (taken) return taken;
     }
     return undefined;
@@ -216,8 +216,8 @@ export class PostgresStore implements Store {
     return undefined;
   }
 
-  private async takeLease(id: string, options: ClaimOptions, until: number, now: number, deadOwner: string | null): Promise<ThreadRecord | undefined> {
-    const { rows } = await this.pool.run<ThreadRow>(sql.takeLeaseSql, [id, options.owner, until, now, deadOwner], { idempotent: false });
+  private async takeLease(id: string, options: ClaimOptions, until: number, now: number, deadOwner: string | null, statement = sql.takeLeaseSql): Promise<ThreadRecord | undefined> {
+    const { rows } = await this.pool.run<ThreadRow>(statement, [id, options.owner, until, now, deadOwner], { idempotent: false });
     const row = rows[0];
     if (!row) return undefined;
     if (options.agents && !options.agents.includes(row.agent)) {

@@ -120,6 +120,18 @@ export const takeLeaseSql = `
     AND (lease_until IS NULL OR lease_until < $4::bigint OR lease_owner = $2::text OR lease_owner = $5::text)
   RETURNING *`;
 
+/**
+ * Taking over from an owner known to be dead: only while that owner (or nobody) still holds
+ * the lease. Unlike takeLeaseSql, never matches this claimer's own lease: two loops of one
+ * process reading the same dead-owner candidates must not both get the thread.
+ * $1 id, $2 owner, $3 until, $4 now, $5 the dead owner.
+ */
+export const takeDeadLeaseSql = `
+  UPDATE threads SET lease_owner = $2::text, lease_until = $3::bigint
+  WHERE id = $1::text AND status NOT IN ${finished}
+    AND (lease_until IS NULL OR lease_until < $4::bigint OR lease_owner = $5::text)
+  RETURNING *`;
+
 export const renewLeaseSql = `UPDATE threads SET lease_until = $3::bigint WHERE id = $1::text AND lease_owner = $2::text`;
 
 /** Letting go of a thread that still has work (a drain, a lost step) wakes another worker. $3 now (ms). */

@@ -1,0 +1,17 @@
+// The scale agent as TypeScript, for worker-start.mjs: the same agent as scale-agent.mjs,
+// loaded by `twelve worker --config` through tsx, to show what the TypeScript loader costs.
+// The library's own zod (one copy, as in a project that installs both; a second copy is ~45 ms of start-up).
+import { z } from '../../node_modules/zod/index.js';
+import { defineAgent, defineTool } from '../../dist/index.js';
+
+const noop = defineTool({ name: 'noop', description: 'Does nothing.', input: z.object({ i: z.number() }), run: ({ i }: { i: number }) => i });
+
+export default defineAgent({
+  name: 'scale',
+  purpose: 'Benchmark load: a few tool turns per thread.',
+  model: 'openai:gpt-4o-2024-08-06',
+  prompt: { text: 'Call noop a few times, then answer done.' },
+  tools: [noop],
+  modelSettings: { maxRetries: 2, timeoutMs: 10_000 },
+  limits: { maxSteps: 50 },
+});

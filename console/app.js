@@ -1,0 +1,140 @@
+/**
+ * The Twelve console: a single page over the HTTP API with hash routes
+ *   #/threads[?status=&agent=]   #/threads/<id>   #/inbox   #/agents[?name=]
+ * Plain ES modules, no build step. Views mount into <main> and return a cleanup function.
+ */
+import { ApiError, endpoints, session, signIn, signOut } from './api.js';
+import { h, mount } from './dom.js';
+import { refreshRelativeTimes } from './format.js';
+import { poll } from './live.js';
+import { showError } from './toast.js';
+import { agentsView } from './view-agents.js';
+import { inboxView } from './view-inbox.js';
+import { threadView } from './view-thread.js';
+import { threadsView } from './view-threads.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+let cleanup;
+let inboxPoll;
+
+const routes = [
+  { pattern: /^\/threads\/([^/?]+)$/, view: threadView, section: 'threads', param: 'id' },
+  { pattern: /^\/threads\/?$/, view: threadsView, section: 'threads' },
+  { pattern: /^\/inbox\/?$/, view: inboxView, section: 'inbox' },
+  { pattern: /^\/agents\/?$/, view: agentsView, section: 'agents' },
+];
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/threads';
+  const [path, search = ''] = raw.split('?');
+  return { path, params: new URLSearchParams(search) };
+}
+
+function route() {
+  const { path, params } = parseHash();
+  const match = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find(({ m }) => m);
+  cleanup?.();
+  cleanup = undefined;
+  window.scrollTo(0, 0);
+  if (!match) {
+    mount(main, h('div', { class: 'empty card' }, h('h1', {}, 'Page not found'), h('p', {}, `Nothing at #${path}.`), h('a', { href: '#/threads', class: 'btn' }, 'Go to threads')));
+    return;
+  }
+  if (match.r.param) params.set(match.r.param, decodeURIComponent(match.m[1]));
+  for (const link of nav.querySelectorAll('a[data-section]')) {
+    if (link.dataset.section === match.r.section) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `${match.r.section[0].toUpperCase()}${match.r.section.slice(1)} · Twelve`;
+  main.replaceChildren();
+  cleanup = match.r.view(main, params, { onCount: setInboxCount });
+  main.focus({ preventScroll: true });
+}
+
+function setInboxCount(n) {
+  const badge = document.getElementById('inbox-count');
+  badge.textContent = n > 99 ? '99+' : String(n);
+  badge.hidden = n === 0;
+  badge.setAttribute('aria-label', `${n} waiting`);
+}
+
+function renderWho() {
+  const me = session.me;
+  mount(
+    who,
+    me
+      ? h(
+          'span',
+          { class: 'me', testid: 'me', title: me.roles?.length ? `roles: ${me.roles.join(', ')}` : 'no roles' },
+          h('span', { class: 'avatar', 'aria-hidden': 'true' }, (me.name || '?').slice(0, 1).toUpperCase()),
+          h('span', { class: 'me-name' }, me.name),
+          me.roles?.length ? h('span', { class: 'me-roles' }, me.roles.join(' · ')) : null,
+        )
+      : null,
+    session.source === 'stored'
+      ? h('button', { type: 'button', class: 'btn btn-small btn-ghost', testid: 'sign-out', onclick: () => (signOut(), start()) }, 'Sign out')
+      : null,
+  );
+}
+
+/** Asks for an API key when there is none, or the one we have is refused. */
+function signInView(message) {
+  cleanup?.();
+  cleanup = undefined;
+  nav.hidden = true;
+  const input = h('input', { type: 'password', id: 'api-key', autocomplete: 'off', spellcheck: 'false', placeholder: 'tw_…', testid: 'api-key-input', required: true });
+  const form = h(
+    'form',
+    { class: 'card signin', testid: 'signin' },
+    h('h1', {}, 'Sign in to Twelve'),
+    h('p', { class: 'muted' }, 'Paste an API key (TWELVE_API_KEYS on the server). It stays in this browser only.'),
+    message ? h('p', { class: 'error-text', role: 'alert' }, message) : null,
+    h('label', { for: 'api-key' }, 'API key'),
+    input,
+    h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'btn btn-primary', testid: 'sign-in' }, 'Sign in')),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!input.value.trim()) return;
+    signIn(input.value);
+    start();
+  });
+  mount(main, form);
+  input.focus();
+}
+
+async function start() {
+  inboxPoll?.stop();
+  renderWho();
+  if (!session.key) return signInView();
+  try {
+    session.me = await endpoints.me();
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      if (session.source === 'stored') signOut();
+      return signInView(error.message);
+    }
+    showError(error);
+    session.me = undefined;
+  }
+  nav.hidden = false;
+  renderWho();
+  route();
+  inboxPoll = poll(async () => {
+    try {
+      const { items } = await endpoints.inbox();
+      setInboxCount(items.reduce((n, item) => n + Math.max(1, item.pending.length), 0));
+    } catch {
+      // The views report errors; the badge just keeps its last value.
+    }
+  }, 4000);
+}
+
+window.addEventListener('twelve:changed', () => setTimeout(() => inboxPoll?.now(), 300));
+window.addEventListener('hashchange', () => {
+  if (session.key) route();
+});
+setInterval(() => refreshRelativeTimes(), 5000);
+start();

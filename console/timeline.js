@@ -1,0 +1,297 @@
+/**
+ * A thread's timeline: events grouped into entries (one per model call, one per tool call
+ * with its approval, question, attempts and outcome, one per other event), rendered with
+ * keyed reuse so streamed events update entries in place without closing what the reader
+ * opened.
+ */
+import { h, jsonView, valueView } from './dom.js';
+import { absoluteTime, clock, count, duration, usd } from './format.js';
+
+/** Groups events into timeline entries, in order of first appearance. */
+export function entriesOf(events) {
+  const entries = [];
+  const calls = new Map();
+  for (const event of events) {
+    const callId = event.data?.callId;
+    if (callId !== undefined && event.type !== 'model_called') {
+      let entry = calls.get(callId);
+      if (!entry) {
+        entry = { key: `call:${callId}`, kind: 'call', callId, events: [] };
+        calls.set(callId, entry);
+        entries.push(entry);
+      }
+      entry.events.push(event);
+      continue;
+    }
+    entries.push({ key: `${event.type}:${event.seq}`, kind: event.type, events: [event] });
+  }
+  return entries;
+}
+
+/** Keeps `container`'s children in step with `entries`, rebuilding only entries that changed. */
+export function renderTimeline(container, events) {
+  const entries = entriesOf(events);
+  const existing = new Map([...container.children].map((el) => [el.dataset.key, el]));
+  let previousRelease;
+  const nodes = entries.map((entry) => {
+    const first = entry.events[0];
+    const releaseChanged = previousRelease !== undefined && first.releaseId !== previousRelease;
+    previousRelease = entry.events[entry.events.length - 1].releaseId;
+    const version = `${entry.events.length}:${releaseChanged}`;
+    const old = existing.get(entry.key);
+    if (old && old.dataset.version === version) return old;
+    const node = renderEntry(entry, releaseChanged);
+    node.dataset.key = entry.key;
+    node.dataset.version = version;
+    // Keep open what the reader opened.
+    if (old) old.querySelectorAll('details[open]').forEach((d) => node.querySelector(`details[data-part="${d.dataset.part}"]`)?.setAttribute('open', ''));
+    return node;
+  });
+  container.replaceChildren(...nodes);
+}
+
+function renderEntry(entry, releaseChanged) {
+  const first = entry.events[0];
+  const render = entry.kind === 'call' ? callEntry : renderers[entry.kind] ?? genericEntry;
+  const { tone, title, meta = [], body = [], testid } = render(entry, first);
+  return h(
+    'li',
+    { class: `tl-entry tone-${tone}`, testid: testid ?? 'timeline-entry', dataset: { type: entry.kind, seq: first.seq } },
+    h('div', { class: 'tl-gutter' }, h('time', { datetime: first.at, title: absoluteTime(first.at) }, clock(first.at)), h('span', { class: 'tl-seq' }, `#${first.seq}`)),
+    h('div', { class: 'tl-marker', 'aria-hidden': 'true' }),
+    h(
+      'div',
+      { class: 'tl-card' },
+      h('div', { class: 'tl-head' }, h('span', { class: 'tl-title' }, title), h('span', { class: 'tl-meta' }, meta.filter(Boolean).map((m) => h('span', { class: 'meta-item' }, m)))),
+      releaseChanged ? h('div', { class: 'release-note' }, 'now on release ', h('code', {}, first.releaseId)) : null,
+      body,
+    ),
+  );
+}
+
+const by = (name) => h('strong', { class: 'actor' }, name);
+
+function expander(part, summary, content, open = false) {
+  return h('details', { class: 'expander', dataset: { part }, open }, h('summary', {}, summary), content);
+}
+
+const renderers = {
+  thread_started: (_entry, e) => ({
+    tone: 'neutral',
+    title: 'Started',
+    meta: [h('span', {}, 'agent ', h('code', {}, e.data.agent)), h('code', { title: 'release id' }, e.releaseId)],
+    body: [
+      h('div', { class: 'sub-label' }, 'Input'),
+      valueView(e.data.input, { testid: 'thread-input' }),
+      e.data.metadata ? expander('metadata', 'Metadata', jsonView(e.data.metadata)) : null,
+    ],
+  }),
+
+  model_called: (_entry, e) => {
+    const d = e.data;
+    const calls = d.toolCalls ?? [];
+    const parts = [];
+    if (d.text) parts.push(expander('text', `Text · ${count(d.text.length)} chars`, h('pre', { class: 'model-text' }, d.text), calls.length === 0));
+    if (calls.length) parts.push(h('div', { class: 'requested-tools' }, 'Requested ', calls.map((c) => h('code', { class: 'chip chip-tool', title: c.callId }, c.tool))));
+    if (d.failures?.length) {
+      parts.push(
+        expander(
+          'failures',
+          `${d.failures.length} failed attempt${d.failures.length > 1 ? 's' : ''} before this one`,
+          h('ul', { class: 'plain-list' }, d.failures.map((f) => h('li', {}, h('code', {}, f.model), ` attempt ${f.attempt}${f.status ? ` (HTTP ${f.status})` : ''}: `, f.error))),
+        ),
+      );
+    }
+    return {
+      tone: 'model',
+      testid: 'model-call',
+      title: h('span', {}, 'Model ', h('code', { class: 'model-id' }, d.model)),
+      meta: [
+        h('span', { title: 'input → output tokens' }, `${count(d.usage?.inputTokens)} → ${count(d.usage?.outputTokens)} tok`),
+        h('span', { title: 'cost' }, usd(d.costUsd)),
+        h('span', { title: 'latency' }, duration(d.latencyMs)),
+        d.fallbackIndex > 0 ? h('span', { class: 'pill pill-warn' }, `fallback ${d.fallbackIndex}`) : null,
+        d.attempt > 1 ? h('span', { class: 'pill' }, `attempt ${d.attempt}`) : null,
+        h('span', { class: 'muted', title: 'messages the model was shown' }, `${count(d.contextMessages)} msgs`),
+      ],
+      body: parts,
+    };
+  },
+
+  model_failed: (_entry, e) => ({
+    tone: 'bad',
+    title: 'Model call failed',
+    body: [
+      h('p', { class: 'error-text' }, h('code', {}, e.data.error.code), ' ', e.data.error.message),
+      e.data.failures?.length
+        ? h('ul', { class: 'plain-list' }, e.data.failures.map((f) => h('li', {}, h('code', {}, f.model), ` attempt ${f.attempt}: `, f.error)))
+        : null,
+    ],
+  }),
+
+  model_output_invalid: (_entry, e) => ({
+    tone: 'warn',
+    title: 'Answer did not fit the output schema',
+    body: [h('p', { class: 'error-text' }, h('code', {}, e.data.error.code), ' ', e.data.error.message), expander('text', 'What the model answered', h('pre', { class: 'model-text' }, e.data.text))],
+  }),
+
+  budget_exceeded: (_entry, e) => ({
+    tone: 'warn',
+    title: 'Budget reached',
+    meta: [h('span', {}, `limit: ${e.data.limit}`), h('span', {}, `used ${fmtLimit(e.data.limit, e.data.used)} of ${fmtLimit(e.data.limit, e.data.max)}`)],
+    body: [h('p', {}, e.data.message)],
+  }),
+
+  budget_raised: (_entry, e) => ({
+    tone: 'human',
+    title: h('span', {}, 'Budget raised by ', by(e.data.by)),
+    meta: [
+      e.data.maxCostUsd !== undefined ? `max cost ${usd(e.data.maxCostUsd)}` : null,
+      e.data.maxTokens !== undefined ? `max tokens ${count(e.data.maxTokens)}` : null,
+      e.data.maxSteps !== undefined ? `max steps ${count(e.data.maxSteps)}` : null,
+    ],
+    body: [comment(e.data.comment)],
+  }),
+
+  escalated: (_entry, e) => ({
+    tone: 'warn',
+    title: 'Escalated to a person',
+    meta: [e.data.consecutiveErrors ? `${e.data.consecutiveErrors} errors in a row` : null],
+    body: [h('p', {}, e.data.reason)],
+  }),
+
+  paused: (_entry, e) => ({ tone: 'human', title: h('span', {}, 'Paused by ', by(e.data.by)), body: [comment(e.data.reason)] }),
+  resumed: (_entry, e) => ({ tone: 'human', title: h('span', {}, 'Resumed by ', by(e.data.by)), body: [comment(e.data.comment)] }),
+  cancelled: (_entry, e) => ({ tone: 'bad', title: h('span', {}, 'Cancelled by ', by(e.data.by)), body: [comment(e.data.reason)] }),
+
+  thread_completed: (_entry, e) => ({
+    tone: 'good',
+    testid: 'thread-completed',
+    title: 'Completed',
+    body: [h('div', { class: 'sub-label' }, 'Output'), valueView(e.data.output, { testid: 'thread-output' })],
+  }),
+
+  thread_failed: (_entry, e) => ({
+    tone: 'bad',
+    title: 'Failed',
+    body: [h('p', { class: 'error-text', testid: 'thread-error' }, h('code', {}, e.data.error.code), ' ', e.data.error.message)],
+  }),
+};
+
+function fmtLimit(limit, value) {
+  return limit === 'cost' || limit === 'daily_cost' ? usd(value) : count(value);
+}
+
+function comment(text, testid) {
+  return text ? h('blockquote', { class: 'comment', testid }, text) : null;
+}
+
+function genericEntry(entry, e) {
+  return { tone: 'neutral', title: e.type, body: [jsonView(e.data)] };
+}
+
+/** One tool call: request, approval, question, attempts, sleeps and outcome, folded together. */
+function callEntry(entry) {
+  const of = (type) => entry.events.filter((e) => e.type === type);
+  const last = (type) => of(type).at(-1);
+  const requested = last('tool_requested');
+  const approvalAsked = last('approval_requested');
+  const decided = last('approval_decided');
+  const asked = last('human_asked');
+  const answered = last('human_answered');
+  const started = of('tool_started');
+  const sleeping = last('tool_sleeping');
+  const succeeded = last('tool_succeeded');
+  const failed = last('tool_failed');
+  const tool = requested?.data.tool ?? approvalAsked?.data.tool ?? '?';
+
+  let state;
+  let tone = 'tool';
+  if (succeeded) state = ['succeeded', 'good'];
+  else if (failed) state = ['failed', 'bad'];
+  else if (decided && !decided.data.approved) state = ['rejected', 'bad'];
+  else if (answered) state = ['answered', 'good'];
+  else if (approvalAsked && !decided) state = ['awaiting approval', 'wait'];
+  else if (asked) state = ['awaiting answer', 'wait'];
+  else if (sleeping && (!started.length || sleeping.seq > started.at(-1).seq)) state = ['sleeping', 'wait'];
+  else if (started.length) state = ['running', 'run'];
+  else state = ['requested', 'neutral'];
+  if (state[1] === 'bad') tone = 'bad';
+  if (state[1] === 'wait') tone = 'wait';
+
+  const body = [];
+  const io = [];
+  let argsExpander;
+  if (requested) {
+    const args =
+      requested.data.args === null && requested.data.argsText !== undefined
+        ? h('pre', { class: 'json', testid: 'tool-args' }, requested.data.argsText)
+        : jsonView(requested.data.args, { testid: 'tool-args' });
+    // A question's arguments are shown as the question itself; keep the raw form one click away.
+    if (asked) argsExpander = expander('args', 'Arguments', args);
+    else io.push(h('div', { class: 'io' }, h('div', { class: 'sub-label' }, 'Arguments'), args));
+  }
+  if (succeeded && !answered) io.push(h('div', { class: 'io' }, h('div', { class: 'sub-label' }, 'Result'), valueView(succeeded.data.result, { testid: 'tool-result' })));
+  if (asked) {
+    body.push(
+      h(
+        'div',
+        { class: 'human-block human-first', testid: 'question' },
+        h('div', { class: 'human-line' }, h('span', { class: 'kind kind-question' }, 'Question'), asked.data.urgency !== 'normal' ? h('span', { class: `urgency urgency-${asked.data.urgency}` }, asked.data.urgency) : null),
+        h('p', { class: 'question' }, asked.data.question),
+        asked.data.options?.length ? h('div', { class: 'chips' }, asked.data.options.map((o) => h('span', { class: 'chip' }, o))) : null,
+        answered
+          ? h('div', { class: 'decision decision-yes', testid: 'answer' }, h('div', {}, 'Answered by ', by(answered.data.by), ' · ', stamp(answered.at)), h('blockquote', { class: 'comment' }, answered.data.answer))
+          : h('p', { class: 'muted' }, 'Waiting for an answer', asked.data.deadline ? ` until ${absoluteTime(asked.data.deadline)}` : '', '.'),
+      ),
+    );
+  }
+  if (approvalAsked) {
+    const a = approvalAsked.data;
+    body.push(
+      h(
+        'div',
+        { class: 'human-block human-first', testid: 'approval' },
+        h('div', { class: 'human-line' }, h('span', { class: 'kind kind-approval' }, 'Approval required'), h('span', { class: 'muted' }, a.reason)),
+        h(
+          'div',
+          { class: 'muted small' },
+          'Approvers: ',
+          a.approvers?.length ? a.approvers.join(', ') : 'anyone',
+          a.deadline && !decided ? ` · deadline ${absoluteTime(a.deadline)} (then ${a.onTimeout === 'approve' ? 'approved' : 'rejected'})` : '',
+        ),
+        decided
+          ? h(
+              'div',
+              { class: `decision ${decided.data.approved ? 'decision-yes' : 'decision-no'}`, testid: 'approval-decision' },
+              h('div', {}, decided.data.approved ? '✓ Approved by ' : '✕ Rejected by ', by(decided.data.by === 'timeout' ? 'timeout (deadline passed)' : decided.data.by), ' · ', stamp(decided.at)),
+              comment(decided.data.comment, 'decision-comment'),
+            )
+          : h('p', { class: 'muted' }, 'Waiting for a decision.'),
+      ),
+    );
+  }
+  // People first (what was asked, who decided), then what went in and came out.
+  if (argsExpander) body.push(argsExpander);
+  if (io.length) body.push(h('div', { class: `io-grid io-${io.length}` }, io));
+  if (sleeping) body.push(h('p', { class: 'muted' }, `Sleeping until ${absoluteTime(sleeping.data.until)}`, sleeping.data.reason ? ` — ${sleeping.data.reason}` : ''));
+  if (failed) body.push(h('p', { class: 'error-text', testid: 'tool-error' }, h('code', {}, failed.data.error.code), ' ', failed.data.error.message));
+
+  const durationMs = succeeded?.data.durationMs ?? failed?.data.durationMs;
+  return {
+    tone,
+    testid: 'tool-call',
+    title: h('span', {}, asked ? 'Ask a person ' : 'Tool ', h('code', { class: 'tool-name' }, tool)),
+    meta: [
+      h('span', { class: `pill pill-${state[1]}`, testid: 'tool-state' }, state[0]),
+      durationMs !== undefined ? h('span', { title: 'duration' }, duration(durationMs)) : null,
+      started.length > 1 ? h('span', { class: 'pill pill-warn' }, `${started.length} attempts`) : null,
+      requested?.data.source === 'prefetch' ? h('span', { class: 'pill' }, 'prefetch') : null,
+    ],
+    body,
+  };
+}
+
+function stamp(iso) {
+  return h('time', { datetime: iso, title: absoluteTime(iso) }, absoluteTime(iso));
+}

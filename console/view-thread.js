@@ -1,0 +1,299 @@
+/**
+ * One thread: header (status, agent, release, spend, why it waits), the forms for what it
+ * waits for, operator controls, and the timeline streamed over SSE (`/stream`, resuming
+ * after the last seq seen), falling back to polling `/events` if the stream cannot open.
+ */
+import { can, endpoints } from './api.js';
+import { budgetForm, pendingForm, pendingKey } from './actions.js';
+import { h, mount, valueView } from './dom.js';
+import { count, statusBadge, terminalStatuses, timeAgo, usd, absoluteTime } from './format.js';
+import { poll, quietErrors } from './live.js';
+import { renderTimeline } from './timeline.js';
+import { showError, toast } from './toast.js';
+
+const eventTypes = [
+  'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed',
+  'model_output_invalid', 'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping',
+  'budget_exceeded', 'budget_raised', 'escalated', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
+];
+
+export function threadView(root, params) {
+  const id = params.get('id');
+  const events = [];
+  let thread;
+  let stream;
+  let fallback;
+  let closed = false;
+  const errors = quietErrors(showError);
+
+  const header = h('section', { class: 'card thread-header', testid: 'thread-header' }, h('p', { class: 'muted' }, 'Loading…'));
+  const pendingPanel = h('section', { class: 'pending-panel', testid: 'pending-panel', hidden: true });
+  const controls = h('section', { class: 'controls', testid: 'thread-controls' });
+  const live = h('span', { class: 'live', testid: 'live-indicator', dataset: { state: 'connecting' } }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', { class: 'live-label' }, 'connecting'));
+  const timeline = h('ol', { class: 'timeline', testid: 'timeline', 'aria-live': 'polite', 'aria-busy': 'true' });
+  const timelineEmpty = h('p', { class: 'muted' }, 'Loading events…');
+
+  mount(
+    root,
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/threads' }, 'Threads'), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', { class: 'mono' }, id)),
+    header,
+    pendingPanel,
+    controls,
+    h('section', { class: 'timeline-section' }, h('div', { class: 'section-head' }, h('h2', {}, 'Timeline'), live), timelineEmpty, timeline),
+  );
+
+  // --- thread detail (header, pending forms, controls) ---
+  const detail = poll(async () => {
+    try {
+      const before = thread?.status;
+      thread = await endpoints.thread(id);
+      errors.ok();
+      if (before && before !== thread.status) window.dispatchEvent(new CustomEvent('twelve:changed'));
+      renderHeader();
+      renderPending();
+      renderControls();
+      await fillGap();
+      if (terminalStatuses.includes(thread.status) && events.length >= thread.seq && stream) {
+        // Nothing more will happen: free the connection.
+        stream.close();
+        stream = undefined;
+        setLive('ended', 'finished');
+      }
+    } catch (error) {
+      if (error.status === 404) {
+        mount(root, h('div', { class: 'empty card', testid: 'thread-not-found' }, h('h2', {}, 'Thread not found'), h('p', {}, error.message), h('a', { href: '#/threads', class: 'btn' }, 'Back to threads')));
+        stopAll();
+        return;
+      }
+      errors.fail(error);
+    }
+  }, 5000);
+  const refreshSoon = debounceRefresh(() => detail.now());
+
+  function renderHeader() {
+    const t = thread;
+    mount(
+      header,
+      h(
+        'div',
+        { class: 'thread-title' },
+        h('h1', { class: 'mono thread-id', testid: 'thread-id' }, t.id),
+        h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': 'Copy thread id', onclick: () => copy(t.id) }, 'Copy'),
+        statusBadge(t, 'thread-status'),
+      ),
+      t.waitingReason ? h('p', { class: `waiting-banner status-bg-${t.status}`, testid: 'waiting-reason' }, t.waitingReason, t.wakeAt ? h('span', { class: 'muted' }, ' · due ', timeAgo(t.wakeAt)) : null) : null,
+      h(
+        'div',
+        { class: 'stats' },
+        stat('Cost', usd(t.costUsd), 'thread-cost'),
+        stat('Tokens in → out', `${count(t.inputTokens)} → ${count(t.outputTokens)}`, 'thread-tokens'),
+        stat('Model steps', count(t.modelSteps), 'thread-steps'),
+        stat('Events', count(t.seq)),
+      ),
+      h(
+        'dl',
+        { class: 'facts facts-inline' },
+        fact('Agent', h('a', { href: `#/agents?name=${encodeURIComponent(t.agent)}`, testid: 'thread-agent' }, t.agent)),
+        fact('Release', h('code', { testid: 'thread-release' }, t.releaseId)),
+        fact('Created', h('span', { title: absoluteTime(t.createdAt) }, timeAgo(t.createdAt))),
+        fact('Updated', timeAgo(t.updatedAt)),
+        t.running ? fact('Worker', h('span', { class: 'pill pill-run' }, 'running now')) : null,
+      ),
+      t.status === 'completed' ? h('div', { class: 'result result-good', testid: 'thread-result' }, h('div', { class: 'sub-label' }, 'Output'), valueView(t.output)) : null,
+      t.error && t.status !== 'completed'
+        ? h('div', { class: 'result result-bad', testid: 'thread-result' }, h('code', {}, t.error.code), ' ', t.error.message)
+        : null,
+    );
+  }
+
+  function renderPending() {
+    const pending = thread.pending ?? [];
+    pendingPanel.hidden = pending.length === 0;
+    if (!pending.length) return pendingPanel.replaceChildren();
+    const existing = new Map([...pendingPanel.querySelectorAll('[data-key]')].map((el) => [el.dataset.key, el]));
+    const cards = pending.map((p) => {
+      const key = pendingKey(thread, p);
+      return existing.get(key) ?? h('div', { class: 'card pending-card', dataset: { key }, testid: 'pending-item' }, pendingForm(thread, p, { onDone: () => detail.now() }));
+    });
+    pendingPanel.replaceChildren(h('h2', { class: 'panel-title' }, 'Waiting for a person'), ...cards);
+  }
+
+  function renderControls() {
+    const t = thread;
+    if (terminalStatuses.includes(t.status) || !(can('operate') || can('budget'))) return controls.replaceChildren();
+    if (controls.contains(document.activeElement) && controls.dataset.status === t.status) return; // someone is typing here
+    controls.dataset.status = t.status;
+    const reason = h('input', { type: 'text', placeholder: 'Reason or comment (optional)', maxlength: 2000, testid: 'control-reason', 'aria-label': 'Reason or comment' });
+    const act = async (action, button) => {
+      if (action === 'cancel' && !confirm('Cancel this thread? It will stop for good.')) return;
+      button.disabled = true;
+      try {
+        const text = reason.value.trim();
+        const body = text ? (action === 'resume' ? { comment: text } : { reason: text }) : {};
+        const result = await endpoints.control(t.id, action, body);
+        toast(result?.applied === false ? `${action} requested: applied after the current step` : `Thread ${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}`, { kind: 'success' });
+        detail.now();
+      } catch (error) {
+        showError(error);
+      } finally {
+        button.disabled = false;
+      }
+    };
+    const canResume = t.status === 'paused' || (t.status === 'awaiting_human' && /^(escalated|budget):/.test(t.waitingReason ?? ''));
+    const button = (action, label, cls) => {
+      const b = h('button', { type: 'button', class: `btn ${cls}`, testid: `${action}-button` }, label);
+      b.addEventListener('click', () => act(action, b));
+      return b;
+    };
+    mount(
+      controls,
+      can('operate')
+        ? h(
+            'div',
+            { class: 'control-row' },
+            reason,
+            t.status !== 'paused' ? button('pause', '❚❚ Pause', '') : null,
+            canResume ? button('resume', '▶ Resume', 'btn-primary') : null,
+            button('cancel', 'Cancel', 'btn-danger-ghost'),
+          )
+        : null,
+      can('budget') ? h('details', { class: 'expander budget-expander' }, h('summary', {}, 'Raise budget'), budgetForm(t, { onDone: () => detail.now() })) : null,
+    );
+  }
+
+  // --- timeline over SSE ---
+  const draw = batchFrames(() => {
+    timeline.setAttribute('aria-busy', 'false');
+    timelineEmpty.hidden = events.length > 0;
+    if (!events.length) timelineEmpty.textContent = 'No events yet.';
+    renderTimeline(timeline, events);
+  });
+
+  let lastStreamed = 0;
+  /**
+   * The header says the log is longer than the timeline and the stream has been quiet: read
+   * the missing events (a type this page does not listen for, a stream that stalled).
+   */
+  async function fillGap() {
+    const last = events.length ? events[events.length - 1].seq : 0;
+    if (!thread || thread.seq <= last || Date.now() - lastStreamed < 2000 || live.dataset.state === 'connecting') return;
+    const page = await endpoints.events(id, last);
+    page.events.forEach(accept);
+  }
+
+  function accept(event) {
+    const last = events.length ? events[events.length - 1].seq : 0;
+    if (!event || typeof event.seq !== 'number' || event.seq <= last) return;
+    events.push(event);
+    draw();
+    refreshSoon();
+  }
+
+  function setLive(state, label) {
+    live.dataset.state = state;
+    live.querySelector('.live-label').textContent = label;
+  }
+
+  function openStream() {
+    if (closed || typeof EventSource === 'undefined') return startFallback();
+    const after = events.length ? events[events.length - 1].seq : 0;
+    stream = new EventSource(endpoints.streamUrl(id, after));
+    const onMessage = (message) => {
+      // Counted so anyone (and the browser test) can tell the timeline came over the stream.
+      live.dataset.received = String(Number(live.dataset.received ?? 0) + 1);
+      lastStreamed = Date.now();
+      try {
+        accept(JSON.parse(message.data));
+      } catch {
+        // A malformed message: the next poll or reconnect fills the gap.
+      }
+    };
+    for (const type of eventTypes) stream.addEventListener(type, onMessage);
+    // The server says the thread is finished and closes the stream: do not reconnect.
+    stream.addEventListener('end', () => {
+      stream?.close();
+      stream = undefined;
+      setLive('ended', 'finished');
+      detail.now();
+    });
+    stream.addEventListener('message', onMessage);
+    stream.addEventListener('open', () => {
+      setLive('sse', 'live');
+      draw();
+    });
+    stream.addEventListener('error', () => {
+      if (!stream) return;
+      if (stream.readyState === EventSource.CLOSED) {
+        // The server refused the stream (an HTTP error): poll instead.
+        stream = undefined;
+        startFallback();
+      } else setLive('reconnecting', 'reconnecting');
+    });
+  }
+
+  function startFallback() {
+    if (fallback || closed) return;
+    setLive('polling', 'polling');
+    fallback = poll(async () => {
+      const after = events.length ? events[events.length - 1].seq : 0;
+      try {
+        const page = await endpoints.events(id, after);
+        page.events.forEach(accept);
+        draw();
+      } catch (error) {
+        errors.fail(error);
+      }
+    }, 2000);
+  }
+
+  openStream();
+
+  function stopAll() {
+    closed = true;
+    detail.stop();
+    fallback?.stop();
+    stream?.close();
+    stream = undefined;
+  }
+  return stopAll;
+}
+
+function stat(label, value, testid) {
+  return h('div', { class: 'stat' }, h('div', { class: 'stat-value', testid }, value), h('div', { class: 'stat-label' }, label));
+}
+
+function fact(label, value) {
+  return h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value));
+}
+
+async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast('Copied', { kind: 'success', timeoutMs: 1500 });
+  } catch {
+    toast(text, { title: 'Copy this' });
+  }
+}
+
+/** Coalesces calls made within a few milliseconds (a burst of streamed events) into one. */
+function batchFrames(fn) {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    // A timer, not requestAnimationFrame: frames stop in background tabs, and the timeline should not.
+    setTimeout(() => {
+      queued = false;
+      fn();
+    }, 16);
+  };
+}
+
+function debounceRefresh(fn) {
+  let timer;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, 150);
+  };
+}
+

@@ -1,0 +1,236 @@
+/**
+ * The web console in a real browser (playwright-core driving Debian chromium) against the
+ * real HTTP server, a worker in this process, and the refunds example replayed from its
+ * recordings: a refund above the approval threshold is launched through the API, shows up
+ * in the browser's inbox, is approved there with a comment, and the thread page (open in
+ * another tab the whole time) streams the decision, the refund and the final answer over
+ * SSE. Every assertion reads DOM text that came from the server.
+ *
+ * Screenshots for design review: /tmp/twelve-console-{inbox,thread,threads,agents}.png.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import refunds from '../examples/refunds/agent.js';
+import { createRuntime, type Runtime } from '../src/index.js';
+import { parseApiKeys } from '../src/server/auth.js';
+import { startServer, type RunningServer } from '../src/server/serve.js';
+
+const chromiumPath = process.env.TWELVE_CHROMIUM_PATH ?? '/usr/bin/chromium';
+const aliceKey = 'tw_test_alice_6f1c0b9e4d2a8c73';
+const largeRequest = readFileSync(new URL('../examples/refunds/sample-large.txt', import.meta.url), 'utf8').trim();
+const screenshot = (name: string) => join(tmpdir(), `twelve-console-${name}.png`);
+
+let dir: string;
+let runtime: Runtime;
+let server: RunningServer;
+let context: BrowserContext;
+const pageErrors: string[] = [];
+
+async function api<T = any>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+  const response = await fetch(server.url + path, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${aliceKey}`, 'content-type': 'application/json' },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** Waits until what the page shows matches: DOM updates come from polling and streaming. */
+const eventually = <T>(read: () => Promise<T>, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
+
+async function newPage(): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    // A 4xx the test provokes on purpose is logged by the browser as a failed resource; anything else is a bug.
+    if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) {
+      pageErrors.push(`console: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) throw new Error(`the console test needs chromium at ${chromiumPath} (apt-get install -y chromium, or set TWELVE_CHROMIUM_PATH)`);
+  dir = mkdtempSync(join(tmpdir(), 'twelve-console-'));
+  // The example's ledger reads this when it first moves money.
+  process.env.REFUNDS_LEDGER_PATH = join(dir, 'ledger.db');
+  runtime = createRuntime({
+    agents: [refunds],
+    env: {
+      TWELVE_DATABASE_URL: `sqlite:${join(dir, 'twelve.db')}`,
+      TWELVE_MODEL_MODE: 'replay',
+      // issue_refund's approvers are the finance and support-lead roles.
+      TWELVE_HUMANS: 'alice=finance',
+    },
+  });
+  runtime.startWorker({ pollMs: 100 });
+  server = await startServer({
+    runtime,
+    host: '127.0.0.1',
+    port: 0,
+    apiKeys: parseApiKeys(`alice=operator,approver,reader=${aliceKey}`),
+    console: true,
+  });
+  context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-US',
+    timezoneId: 'UTC',
+    colorScheme: 'light',
+  });
+  context.setDefaultTimeout(15_000);
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  await runtime?.close();
+  delete process.env.REFUNDS_LEDGER_PATH;
+  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+});
+
+describe('the web console', () => {
+  it('takes an API key, shows an approval in the inbox, approves it with a comment, and streams the thread to completion', async () => {
+    // Sign in: a wrong key gets the server's message, the right one shows who you are.
+    const inbox = await newPage();
+    await inbox.goto(`${server.url}/#/inbox`);
+    await inbox.getByTestId('api-key-input').fill('tw_not_a_key_000000000');
+    await inbox.getByTestId('sign-in').click();
+    await eventually(() => inbox.getByTestId('signin').textContent()).toContain('unknown API key');
+    await inbox.getByTestId('api-key-input').fill(aliceKey);
+    await inbox.getByTestId('sign-in').click();
+    await eventually(() => inbox.getByTestId('me').textContent()).toContain('alice');
+    await eventually(() => inbox.getByTestId('me').getAttribute('title')).toBe('roles: operator, approver, reader');
+    await inbox.getByTestId('inbox-empty').waitFor();
+
+    // Launch through the API; the worker runs it to the approval gate.
+    const launched = await api<{ thread: { id: string }; created: boolean }>('/v1/threads', { method: 'POST', body: { agent: 'refunds', input: largeRequest } });
+    expect(launched.status).toBe(201);
+    const threadId = launched.body.thread.id;
+
+    // The thread page, open from the start in its own tab, waits for the decision.
+    const threadPage = await newPage();
+    await threadPage.goto(`${server.url}/#/threads/${threadId}`);
+    const status = threadPage.getByTestId('thread-header').getByTestId('thread-status');
+    await eventually(() => status.getAttribute('data-status')).toBe('awaiting_approval');
+    await eventually(() => threadPage.getByTestId('waiting-reason').textContent()).toContain('approval for issue_refund');
+    await eventually(() => threadPage.getByTestId('pending-panel').textContent()).toContain('issue_refund');
+
+    // The inbox shows the call with its arguments, reason, approvers and deadline.
+    const item = inbox.locator(`[data-testid="inbox-item"][data-thread-id="${threadId}"]`);
+    await item.waitFor();
+    expect(await item.getByTestId('approval-tool').textContent()).toBe('issue_refund');
+    const args = await item.getByTestId('approval-args').textContent();
+    expect(args).toContain('"orderId": "A-1005"');
+    expect(args).toContain('"amountCents": 24900');
+    expect(await item.getByTestId('approval-reason').textContent()).toBe('refund of 24900 cents is above the 10000-cent approval threshold');
+    expect(await item.getByTestId('approval-approvers').textContent()).toBe('financesupport-lead');
+    expect(await item.getByTestId('approval-deadline').textContent()).toBe('in 24 h');
+    expect(await item.textContent()).toContain('espresso machine from order A-1005');
+    await eventually(() => inbox.getByTestId('inbox-count').textContent()).toBe('1');
+    await inbox.screenshot({ path: screenshot('inbox'), fullPage: true });
+
+    // Approve in the browser, with a comment.
+    await item.getByTestId('approval-comment').fill('photos confirm the leak');
+    await item.getByTestId('approve-button').click();
+    // Done when the inbox is empty; an error toast (the server refused) fails with its message.
+    const errorToast = inbox.getByTestId('toast-error');
+    await inbox.getByTestId('inbox-empty').or(errorToast).first().waitFor();
+    expect((await errorToast.count()) ? await errorToast.first().textContent() : 'no error').toBe('no error');
+    await inbox.getByTestId('inbox-empty').waitFor();
+    expect(await inbox.getByTestId('toast').first().textContent()).toContain('Approved issue_refund');
+
+    // The other tab follows over SSE, without a reload: decision, comment, refund, answer.
+    await eventually(() => status.getAttribute('data-status'), 20_000).toBe('completed');
+    const timeline = threadPage.getByTestId('timeline');
+    const refundCall = timeline.locator('[data-testid="tool-call"]', { hasText: 'issue_refund' });
+    await eventually(() => refundCall.getByTestId('approval-decision').textContent()).toContain('Approved by alice');
+    expect(await refundCall.getByTestId('decision-comment').textContent()).toBe('photos confirm the leak');
+    expect(await refundCall.getByTestId('tool-state').textContent()).toBe('succeeded');
+    expect(await refundCall.getByTestId('tool-result').textContent()).toMatch(/"refundId": "rf_\w+"/);
+    const output = await timeline.getByTestId('thread-completed').getByTestId('thread-output').textContent();
+    expect(output).toContain('"decision": "refunded"');
+    expect(output).toContain('"orderId": "A-1005"');
+    expect(await threadPage.getByTestId('thread-result').textContent()).toContain('"decision": "refunded"');
+    expect(await threadPage.getByTestId('pending-panel').isHidden()).toBe(true);
+    const live = threadPage.getByTestId('live-indicator');
+    expect(Number(await live.getAttribute('data-received'))).toBeGreaterThanOrEqual(13);
+    await eventually(() => live.getAttribute('data-state')).toBe('ended');
+
+    // The header agrees with the API, and every model call and tool call is on the timeline.
+    const { body: thread } = await api(`/v1/threads/${threadId}`);
+    const { body: { events } } = await api<{ events: Array<{ type: string; data: any }> }>(`/v1/threads/${threadId}/events`);
+    expect(thread.status).toBe('completed');
+    expect(await threadPage.getByTestId('thread-steps').textContent()).toBe(String(thread.modelSteps));
+    expect(await threadPage.getByTestId('thread-tokens').textContent()).toBe(`${thread.inputTokens.toLocaleString('en-US')} → ${thread.outputTokens.toLocaleString('en-US')}`);
+    expect(await threadPage.getByTestId('thread-release').textContent()).toBe(thread.releaseId);
+    const modelCalls = events.filter((e) => e.type === 'model_called');
+    expect(await timeline.getByTestId('model-call').count()).toBe(modelCalls.length);
+    const firstCall = timeline.getByTestId('model-call').first();
+    const first = modelCalls[0]!.data;
+    expect(await firstCall.textContent()).toContain(`${first.usage.inputTokens} → ${first.usage.outputTokens} tok`);
+    expect(await firstCall.textContent()).toContain(first.model);
+    expect(await timeline.getByTestId('tool-call').count()).toBe(new Set(events.filter((e) => e.type === 'tool_requested').map((e) => e.data.callId)).size);
+    const decided = events.find((e) => e.type === 'approval_decided')!.data;
+    expect(decided).toEqual({ callId: expect.any(String), approved: true, by: 'alice', comment: 'photos confirm the leak' });
+    await threadPage.screenshot({ path: screenshot('thread'), fullPage: true });
+
+    // The threads list shows it, and its link leads back to the thread.
+    await inbox.goto(`${server.url}/#/threads?status=completed`);
+    const row = inbox.locator(`[data-testid="thread-row"][data-id="${threadId}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('thread-status').textContent()).toBe('Completed');
+    expect(await inbox.getByTestId('filter-completed').getAttribute('aria-pressed')).toBe('true');
+    await inbox.screenshot({ path: screenshot('threads'), fullPage: true });
+    await row.getByTestId('thread-link').click();
+    await eventually(() => inbox.getByTestId('thread-id').textContent()).toBe(threadId);
+
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('shows the agents manifest, and the API error message in a toast when a launch is refused', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/#/agents`);
+    // Signed in by the key the first test stored in this browser profile.
+    const card = page.locator('[data-testid="agent-card"][data-agent="refunds"]');
+    await card.waitFor();
+    expect(await card.getByTestId('agent-release').textContent()).toBe(runtime.release('refunds').releaseId);
+    const tool = card.locator('[data-testid="agent-tool"][data-tool="issue_refund"]');
+    expect(await tool.textContent()).toContain('depends on the arguments');
+    expect(await tool.textContent()).toContain('support-lead');
+    expect(await card.textContent()).toContain('openai:gpt-4o-2024-08-06');
+    await page.screenshot({ path: screenshot('agents'), fullPage: true });
+
+    // The refunds agent takes text: JSON input is refused by the server, and the toast says why.
+    await card.locator('summary', { hasText: 'Launch a refunds thread' }).click();
+    await card.getByTestId('launch-input').fill('{"orderId": "A-1001"}');
+    await card.getByLabel('Send as JSON').check();
+    await card.getByTestId('launch-button').click();
+    const toast = page.getByTestId('toast-error');
+    await toast.waitFor();
+    expect(await toast.textContent()).toMatch(/input_invalid.*input for agent refunds is invalid/);
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
+  it('signs in by itself with the key `twelve dev` puts in the page', async () => {
+    const devServer = await startServer({ runtime, host: '127.0.0.1', port: 0, apiKeys: [], console: true, bootKey: { key: 'tw_test_dev_boot_5a8e1f0c2b7d', name: 'dev' } });
+    try {
+      const page = await newPage();
+      await page.goto(`${devServer.url}/#/threads`);
+      await eventually(() => page.getByTestId('me').textContent()).toContain('dev');
+      expect(await page.getByTestId('sign-out').count()).toBe(0);
+      const { body } = await api<{ threads: Array<{ id: string }> }>('/v1/threads');
+      expect(body.threads.length).toBeGreaterThan(0);
+      await page.locator(`[data-testid="thread-row"][data-id="${body.threads[0]!.id}"]`).waitFor();
+      expect(await page.getByTestId('thread-row').count()).toBe(body.threads.length);
+    } finally {
+      await devServer.close();
+    }
+  }, 30_000);
+});

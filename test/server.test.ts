@@ -1,0 +1,555 @@
+/**
+ * The HTTP API over real HTTP: the real server (startServer on 127.0.0.1, an ephemeral port)
+ * over a runtime on a SQLite file, exercised with fetch. Authentication and roles, request
+ * validation, launching (with Idempotency-Key), listing with filters and cursors, events,
+ * decisions and their conflicts, the inbox, the agents' manifests, and the operational
+ * endpoints. Streams are in server-stream.test.ts, webhooks in server-hooks.test.ts, bad
+ * input fuzzing and logs in server-robustness.test.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { describe, expect, it } from 'vitest';
+import { KeyRing } from '../src/server/auth.js';
+import { keys, startApi, waitForStatus, type TestApi } from './support/api.js';
+
+async function launch(api: TestApi, agent: string, input: unknown, options: { key?: string; headers?: Record<string, string> } = {}) {
+  const response = await api.call('POST', '/v1/threads', { key: options.key ?? 'ops', body: { agent, input }, ...(options.headers ? { headers: options.headers } : {}) });
+  expect(response.status, response.text).toBeLessThan(300);
+  return response.body.thread as { id: string; status: string; seq: number; createdAt: string; agent: string };
+}
+
+/** A payer thread that waits for approval of a payment of `amount` (run in the test process, no worker). */
+async function awaitingApproval(api: TestApi, amount = 250) {
+  const thread = await launch(api, 'payer', `pay ${amount}`);
+  const { outcome } = await api.runtime.runThread(thread.id);
+  expect(outcome).toBe('awaiting_approval');
+  return thread.id;
+}
+
+function issuePaths(body: any): string[] {
+  return (body?.error?.details?.issues ?? []).map((issue: { path: string }) => issue.path);
+}
+
+describe('authentication and roles', () => {
+  it('answers 401 without a key or with an unknown one, and 403 when the key lacks the role', async () => {
+    const api = await startApi();
+    const missing = await api.call('GET', '/v1/threads', { key: null });
+    expect(missing.status).toBe(401);
+    expect(missing.body.error).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/missing API key/) });
+    const wrong = await api.call('GET', '/v1/threads', { key: 'tw_test_not_a_key_at_all_0000' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error).toMatchObject({ code: 'unauthorized', message: 'unknown API key' });
+    // A key that differs only in its last character, one of another length, and a non-bearer scheme.
+    expect((await api.call('GET', '/v1/me', { key: `${keys.admin.key.slice(0, -1)}9` })).status).toBe(401);
+    expect((await api.call('GET', '/v1/me', { key: `${keys.admin.key}0` })).status).toBe(401);
+    expect((await api.call('GET', '/v1/me', { key: null, headers: { authorization: `Basic ${Buffer.from(`admin:${keys.admin.key}`).toString('base64')}` } })).status).toBe(401);
+    // Unauthenticated writes are refused before anything else (even a bad body).
+    expect((await api.call('POST', '/v1/threads', { key: null, body: { agent: 'echo', input: 'hi' } })).status).toBe(401);
+    expect((await api.call('POST', '/v1/threads', { key: null, raw: '{not json' })).status).toBe(401);
+
+    const readerLaunch = await api.call('POST', '/v1/threads', { key: 'reader', body: { agent: 'echo', input: 'hi' } });
+    expect(readerLaunch.status).toBe(403);
+    expect(readerLaunch.body.error).toMatchObject({ code: 'forbidden', details: { required: 'operator', roles: ['reader'] } });
+    const thread = await launch(api, 'echo', 'hello');
+    const operatorDecides = await api.call('POST', `/v1/threads/${thread.id}/approvals`, { key: 'ops', body: { approved: true } });
+    expect(operatorDecides.status).toBe(403);
+    expect(operatorDecides.body.error).toMatchObject({ code: 'forbidden', details: { required: 'approver' } });
+    const approverPauses = await api.call('POST', `/v1/threads/${thread.id}/pause`, { key: 'fiona', body: {} });
+    expect(approverPauses.status).toBe(403);
+    expect(approverPauses.body.error.details.required).toBe('operator');
+    // Every role may read.
+    for (const key of ['reader', 'ops', 'fiona', 'admin']) expect((await api.call('GET', `/v1/threads/${thread.id}`, { key })).status).toBe(200);
+  });
+
+  it('says who the key belongs to, and takes ?access_token= only on the event stream (for EventSource)', async () => {
+    const api = await startApi();
+    expect((await api.call('GET', '/v1/me', { key: 'fiona' })).body).toEqual({ name: 'fiona@example.com', roles: ['approver'] });
+    // Keys in URLs end up in access logs: everywhere but the stream, a query-string key is no key.
+    const viaQuery = await api.call('GET', `/v1/me?access_token=${keys.reader.key}`, { key: null });
+    expect(viaQuery.status).toBe(401);
+    const stream = await api.call('GET', `/v1/threads/th_missing/stream?access_token=${keys.reader.key}`, { key: null });
+    expect(stream.status).toBe(404);
+  });
+
+  it('compares keys through KeyRing (fixed-length digests, timingSafeEqual over every entry)', () => {
+    // The server authenticates with the KeyRing the server was started with, nothing else.
+    const context = readFileSync(new URL('../src/server/context.ts', import.meta.url), 'utf8');
+    expect(context).toMatch(/state\.keys\.authenticate\(token\)/);
+    expect(context).not.toMatch(/===\s*token|token\s*===/);
+    const serve = readFileSync(new URL('../src/server/serve.ts', import.meta.url), 'utf8');
+    expect(serve).toMatch(/new KeyRing\(/);
+    const auth = readFileSync(new URL('../src/server/auth.ts', import.meta.url), 'utf8');
+    expect(auth).toMatch(/timingSafeEqual\(candidate, entry\.digest\)/);
+    expect(auth).toMatch(/createHash\('sha256'\)/);
+    const ring = new KeyRing(Object.values(keys));
+    expect(ring.authenticate(keys.fiona.key)).toEqual({ name: 'fiona@example.com', roles: ['approver'] });
+    expect(ring.authenticate(keys.fiona.key.toUpperCase())).toBeUndefined();
+    expect(ring.authenticate('')).toBeUndefined();
+    expect(ring.authenticate('x'.repeat(10_000))).toBeUndefined();
+  });
+});
+
+describe('POST /v1/threads', () => {
+  it('launches a thread (201) and records which key launched it', async () => {
+    const api = await startApi();
+    const response = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'echo', input: 'hello there', metadata: { ticket: 'T-1' } } });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(response.body).toMatchObject({ created: true, thread: { agent: 'echo', status: 'runnable', seq: 1, input: 'hello there', output: null, error: null, running: false } });
+    expect(response.body.thread.id).toMatch(/^th_/);
+    const events = await api.runtime.loadEvents(response.body.thread.id);
+    expect(events[0]).toMatchObject({ type: 'thread_started', data: { metadata: { ticket: 'T-1', launchedBy: 'ops-bot' } } });
+    // The launcher cannot claim to be someone else through metadata.
+    const spoof = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'echo', input: 'x', metadata: { launchedBy: 'fiona@example.com' } } });
+    expect((await api.runtime.loadEvents(spoof.body.thread.id))[0]!.data).toMatchObject({ metadata: { launchedBy: 'ops-bot' } });
+  });
+
+  it('answers 400 with the zod issue paths for bad bodies, 400 invalid_json, 413 and 404', async () => {
+    const api = await startApi();
+    const empty = await api.call('POST', '/v1/threads', { body: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.code).toBe('invalid_request');
+    expect(issuePaths(empty.body)).toEqual(expect.arrayContaining(['agent', 'input']));
+    const badTypes = await api.call('POST', '/v1/threads', { body: { agent: 42, input: 'x', metadata: 'nope' } });
+    expect(badTypes.status).toBe(400);
+    expect(issuePaths(badTypes.body).sort()).toEqual(['agent', 'metadata']);
+    expect(badTypes.body.error.message).toMatch(/^(agent|metadata): /);
+    const nested = await api.call('POST', '/v1/threads', { body: { agent: '', input: 'x' } });
+    expect(issuePaths(nested.body)).toEqual(['agent']);
+    const notObject = await api.call('POST', '/v1/threads', { body: ['echo', 'hi'] });
+    expect(notObject.status).toBe(400);
+    expect(notObject.body.error.code).toBe('invalid_request');
+
+    const malformed = await api.call('POST', '/v1/threads', { raw: '{"agent": "echo", "input": ', headers: { 'content-type': 'application/json' } });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error).toEqual({ code: 'invalid_json', message: 'the request body is not valid JSON' });
+
+    const huge = await api.call('POST', '/v1/threads', { body: { agent: 'echo', input: 'x'.repeat(1024 * 1024 + 10) } });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe('payload_too_large');
+    // Far more than the socket buffers hold: the server answers without reading it and closes the
+    // connection, and the client still gets the 413 (not a reset while it is sending).
+    const enormous = await api.call('POST', '/v1/threads', { body: { agent: 'echo', input: 'x'.repeat(16 * 1024 * 1024) } });
+    expect(enormous.status).toBe(413);
+    expect(enormous.headers.get('connection')).toBe('close');
+    expect(enormous.body.error.code).toBe('payload_too_large');
+    // Without a content-length (chunked), the limit is enforced while reading.
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(64 * 1024)));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${api.url}/v1/threads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.ops.key}`, 'content-type': 'application/json' },
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+
+    const unknownAgent = await api.call('POST', '/v1/threads', { body: { agent: 'nobody', input: 'x' } });
+    expect(unknownAgent.status).toBe(404);
+    expect(unknownAgent.body.error).toMatchObject({ code: 'agent_not_found', details: { agent: 'nobody' } });
+    const badInput = await api.call('POST', '/v1/threads', { body: { agent: 'structured', input: { orderId: 'nope', amount: -1 } } });
+    expect(badInput.status).toBe(400);
+    expect(badInput.body.error.code).toBe('input_invalid');
+    expect(badInput.body.error.details.issues.map((i: { path: unknown[] }) => i.path.join('.')).sort()).toEqual(['amount', 'orderId']);
+    const good = await api.call('POST', '/v1/threads', { body: { agent: 'structured', input: { orderId: 'A-1001', amount: 5 } } });
+    expect(good.status).toBe(201);
+    expect(good.body.thread.input).toEqual({ orderId: 'A-1001', amount: 5 });
+    // Nothing was created by the refused requests.
+    expect(await api.runtime.listThreads()).toHaveLength(1);
+  });
+
+  it('returns the same thread for a repeated Idempotency-Key (200, created false), and 409 for the key with another input', async () => {
+    const api = await startApi();
+    const headers = { 'idempotency-key': 'order-A-1001-refund' };
+    const first = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'echo', input: 'refund A-1001' } });
+    expect(first.status).toBe(201);
+    expect(first.body.created).toBe(true);
+    const again = await api.call('POST', '/v1/threads', { key: 'admin', headers, body: { agent: 'echo', input: 'refund A-1001' } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ created: false, thread: { id: first.body.thread.id } });
+    const otherInput = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'echo', input: 'refund A-1002' } });
+    expect(otherInput.status).toBe(409);
+    expect(otherInput.body.error).toMatchObject({ code: 'conflict', details: { threadId: first.body.thread.id } });
+    const otherAgent = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'payer', input: 'refund A-1001' } });
+    expect(otherAgent.status).toBe(409);
+    const tooLong = await api.call('POST', '/v1/threads', { key: 'ops', headers: { 'idempotency-key': 'k'.repeat(256) }, body: { agent: 'echo', input: 'x' } });
+    expect(tooLong.status).toBe(400);
+    expect(issuePaths(tooLong.body)).toEqual(['idempotency-key']);
+
+    // Ten concurrent retries of one launch: one thread, created exactly once.
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, () => api.call('POST', '/v1/threads', { key: 'ops', headers: { 'idempotency-key': 'race-1' }, body: { agent: 'echo', input: 'race' } })),
+    );
+    expect(new Set(racing.map((r) => r.body.thread.id)).size).toBe(1);
+    expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(racing.filter((r) => r.status === 200)).toHaveLength(9);
+    expect(await api.runtime.listThreads()).toHaveLength(2);
+  });
+});
+
+describe('reading threads', () => {
+  it('lists threads newest first with filters, and pages through them with cursors without duplicates or gaps', async () => {
+    const api = await startApi();
+    const launched: Array<{ id: string; agent: string; createdAt: string }> = [];
+    for (let i = 0; i < 23; i++) {
+      launched.push(await launch(api, i % 3 === 0 ? 'payer' : 'echo', i % 3 === 0 ? 'pay 5' : `message ${i}`));
+      if (i % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 3)); // several createdAt values, some shared
+    }
+    for (const thread of launched.filter((t) => t.agent === 'echo').slice(0, 5)) await api.runtime.runThread(thread.id);
+    const newestFirst = [...launched].sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1)).map((t) => t.id);
+
+    const all = await api.call('GET', '/v1/threads?limit=200', { key: 'reader' });
+    expect(all.status).toBe(200);
+    expect(all.body.threads.map((t: { id: string }) => t.id)).toEqual(newestFirst);
+    expect(all.body.nextCursor).toBeNull();
+
+    for (const limit of [1, 5, 7, 23]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: any = await api.call('GET', `/v1/threads?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: 'reader' });
+        expect(page.status).toBe(200);
+        expect(page.body.threads.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.body.threads.map((t: { id: string }) => t.id));
+        cursor = page.body.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(seen, `limit ${limit}`).toEqual(newestFirst);
+      expect(pages).toBe(Math.ceil(23 / limit));
+    }
+
+    const payers = await api.call('GET', '/v1/threads?agent=payer&limit=200', { key: 'reader' });
+    expect(payers.body.threads.map((t: { id: string }) => t.id)).toEqual(newestFirst.filter((id) => launched.find((t) => t.id === id)!.agent === 'payer'));
+    const completed = await api.call('GET', '/v1/threads?status=completed', { key: 'reader' });
+    expect(completed.body.threads).toHaveLength(5);
+    expect(completed.body.threads.every((t: { status: string; output: string }) => t.status === 'completed' && t.output.startsWith('echo:'))).toBe(true);
+    const either = await api.call('GET', '/v1/threads?status=completed,runnable&agent=echo&limit=200', { key: 'reader' });
+    expect(either.body.threads).toHaveLength(launched.filter((t) => t.agent === 'echo').length);
+
+    // created_after is inclusive, created_before exclusive; both take an offset.
+    const pivot = launched[10]!.createdAt;
+    const after = await api.call('GET', `/v1/threads?limit=200&created_after=${encodeURIComponent(pivot)}`, { key: 'reader' });
+    expect(after.body.threads.map((t: { id: string }) => t.id).sort()).toEqual(launched.filter((t) => t.createdAt >= pivot).map((t) => t.id).sort());
+    const before = await api.call('GET', `/v1/threads?limit=200&created_before=${encodeURIComponent(pivot)}`, { key: 'reader' });
+    expect(before.body.threads.map((t: { id: string }) => t.id).sort()).toEqual(launched.filter((t) => t.createdAt < pivot).map((t) => t.id).sort());
+    expect(after.body.threads.length + before.body.threads.length).toBe(23);
+    const shifted = new Date(Date.parse(pivot)).toISOString().replace('Z', '+00:00');
+    const offset = await api.call('GET', `/v1/threads?limit=200&created_after=${encodeURIComponent(shifted)}`, { key: 'reader' });
+    expect(offset.body.threads.length).toBe(after.body.threads.length);
+    // Filters and cursors together: the second page of the echo threads.
+    const echoPage1 = await api.call('GET', '/v1/threads?agent=echo&limit=4', { key: 'reader' });
+    const echoPage2 = await api.call('GET', `/v1/threads?agent=echo&limit=4&cursor=${echoPage1.body.nextCursor}`, { key: 'reader' });
+    const echoIds = newestFirst.filter((id) => launched.find((t) => t.id === id)!.agent === 'echo');
+    expect([...echoPage1.body.threads, ...echoPage2.body.threads].map((t: { id: string }) => t.id)).toEqual(echoIds.slice(0, 8));
+
+    for (const [query, path] of [
+      ['status=running', 'status'],
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['limit=ten', 'limit'],
+      ['created_after=yesterday', 'created_after'],
+      ['created_before=2026-13-01T00:00:00Z', 'created_before'],
+    ] as const) {
+      const bad = await api.call('GET', `/v1/threads?${query}`, { key: 'reader' });
+      expect(bad.status, query).toBe(400);
+      expect(issuePaths(bad.body), query).toEqual([path]);
+    }
+    const badCursor = await api.call('GET', '/v1/threads?cursor=not-a-cursor', { key: 'reader' });
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body.error.message).toMatch(/cursor/);
+  });
+
+  it('reads one thread (404 for an unknown one) and its events from a sequence number', async () => {
+    const api = await startApi();
+    const thread = await launch(api, 'payer', 'pay 5');
+    await api.runtime.runThread(thread.id);
+    const detail = await api.call('GET', `/v1/threads/${thread.id}`, { key: 'reader' });
+    expect(detail.status).toBe(200);
+    expect(detail.body).toMatchObject({ id: thread.id, agent: 'payer', status: 'completed', output: 'paid', pending: [], modelSteps: 2 });
+    const unknown = await api.call('GET', '/v1/threads/th_nope', { key: 'reader' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'thread_not_found', details: { threadId: 'th_nope' } });
+    expect((await api.call('GET', '/v1/threads/th_nope/events', { key: 'reader' })).status).toBe(404);
+
+    const events = await api.call('GET', `/v1/threads/${thread.id}/events`, { key: 'reader' });
+    const stored = await api.runtime.loadEvents(thread.id);
+    expect(events.body.events).toEqual(JSON.parse(JSON.stringify(stored)));
+    expect(events.body.lastSeq).toBe(stored.length);
+    const fromThree = await api.call('GET', `/v1/threads/${thread.id}/events?after=3`, { key: 'reader' });
+    expect(fromThree.body.events.map((e: { seq: number }) => e.seq)).toEqual(stored.slice(3).map((e) => e.seq));
+    const limited = await api.call('GET', `/v1/threads/${thread.id}/events?after=1&limit=2`, { key: 'reader' });
+    expect(limited.body.events.map((e: { seq: number }) => e.seq)).toEqual([2, 3]);
+    expect(limited.body.lastSeq).toBe(3);
+    const past = await api.call('GET', `/v1/threads/${thread.id}/events?after=999`, { key: 'reader' });
+    expect(past.body).toEqual({ events: [], lastSeq: 999 });
+    for (const query of ['after=-1', 'after=x', 'limit=0', 'limit=1001']) {
+      const bad = await api.call('GET', `/v1/threads/${thread.id}/events?${query}`, { key: 'reader' });
+      expect(bad.status, query).toBe(400);
+    }
+  });
+});
+
+describe('decisions over HTTP', () => {
+  it('approves as the key\'s name (never a name from the body), refuses a second decision (409) and decisions on finished threads (409)', async () => {
+    const api = await startApi();
+    const id = await awaitingApproval(api, 250);
+    const waiting = await api.call('GET', `/v1/threads/${id}`, { key: 'reader' });
+    expect(waiting.body.status).toBe('awaiting_approval');
+    expect(waiting.body.pending).toEqual([
+      expect.objectContaining({ kind: 'approval', tool: 'pay', args: { amount: 250 }, approvers: ['finance'], onTimeout: 'reject', deadline: null }),
+    ]);
+    const callId = waiting.body.pending[0].callId;
+
+    // An approver key whose owner the tool's policy does not name: 403 from the policy, not the role.
+    const notFinance = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'admin', body: { approved: true } });
+    expect(notFinance.status).toBe(403);
+    expect(notFinance.body.error.message).toMatch(/admin may not decide on pay: allowed are finance/);
+    const badBody = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: 'yes', comment: 5 } });
+    expect(badBody.status).toBe(400);
+    expect(issuePaths(badBody.body).sort()).toEqual(['approved', 'comment']);
+    const unknownCall = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: true, callId: 'call_nope' } });
+    expect(unknownCall.status).toBe(409);
+
+    // fiona@example.com has the finance role (TWELVE_HUMANS); the body's "by" is ignored.
+    const approved = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: true, callId, comment: 'checked', by: 'mallory' } });
+    expect(approved.status, approved.text).toBe(200);
+    expect(approved.body).toMatchObject({ applied: true, thread: { id, status: 'runnable' } });
+    const decided = (await api.runtime.loadEvents(id)).find((e) => e.type === 'approval_decided')!;
+    expect(decided.data).toEqual({ callId, approved: true, by: 'fiona@example.com', comment: 'checked' });
+
+    const twice = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: false } });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error).toMatchObject({ code: 'conflict', message: expect.stringMatching(/already approved by fiona@example.com; the first decision stands/) });
+
+    await api.runtime.runThread(id);
+    expect((await api.runtime.getThreadOrThrow(id)).status).toBe('completed');
+    for (const [path, key, body] of [
+      ['approvals', 'fiona', { approved: true }],
+      ['answer', 'fiona', { answer: 'late' }],
+      ['budget', 'fiona', { maxSteps: 10 }],
+      ['pause', 'ops', {}],
+      ['resume', 'ops', {}],
+      ['cancel', 'ops', {}],
+    ] as const) {
+      const late = await api.call('POST', `/v1/threads/${id}/${path}`, { key, body });
+      expect(late.status, path).toBe(409);
+      expect(late.body.error.message, path).toMatch(/is completed/);
+    }
+    const missing = await api.call('POST', '/v1/threads/th_nope/approvals', { key: 'fiona', body: { approved: true } });
+    expect(missing.status).toBe(404);
+  });
+
+  it('rejects with a comment the model then sees, recorded with the key\'s name', async () => {
+    const api = await startApi();
+    const id = await awaitingApproval(api, 500);
+    const rejected = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: false, comment: 'too much' } });
+    expect(rejected.status).toBe(200);
+    await api.runtime.runThread(id);
+    const events = await api.runtime.loadEvents(id);
+    expect(events.find((e) => e.type === 'approval_decided')!.data).toMatchObject({ approved: false, by: 'fiona@example.com', comment: 'too much' });
+    expect(api.pay.runs).toHaveLength(0);
+  });
+
+  it('answers a question as the key\'s name; a second answer is 409', async () => {
+    const api = await startApi();
+    const thread = await launch(api, 'asker', 'pick a colour');
+    expect((await api.runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
+    const detail = await api.call('GET', `/v1/threads/${thread.id}`, { key: 'reader' });
+    expect(detail.body.pending).toEqual([expect.objectContaining({ kind: 'question', question: 'Which colour?', options: ['red', 'blue'], urgency: 'normal' })]);
+    const empty = await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: '' } });
+    expect(empty.status).toBe(400);
+    expect(issuePaths(empty.body)).toEqual(['answer']);
+    const answered = await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: 'blue', by: 'someone-else' } });
+    expect(answered.status).toBe(200);
+    expect((await api.runtime.loadEvents(thread.id)).find((e) => e.type === 'human_answered')!.data).toMatchObject({ answer: 'blue', by: 'fiona@example.com' });
+    const again = await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: 'red' } });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('conflict');
+  });
+
+  it('pauses, resumes, raises a budget and cancels, each as the key\'s name; impossible transitions are 409', async () => {
+    const api = await startApi();
+    const thread = await launch(api, 'echo', 'hold on');
+    const resumeRunnable = await api.call('POST', `/v1/threads/${thread.id}/resume`, { key: 'ops', body: {} });
+    expect(resumeRunnable.status).toBe(409);
+    expect(resumeRunnable.body.error.message).toMatch(/not paused or escalated/);
+    const paused = await api.call('POST', `/v1/threads/${thread.id}/pause`, { key: 'ops', body: { reason: 'checking' } });
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ applied: true, thread: { status: 'paused' } });
+    const pausedTwice = await api.call('POST', `/v1/threads/${thread.id}/pause`, { key: 'ops', body: {} });
+    expect(pausedTwice.status).toBe(409);
+    expect(pausedTwice.body.error.message).toMatch(/already paused by ops-bot/);
+    const budget = await api.call('POST', `/v1/threads/${thread.id}/budget`, { key: 'fiona', body: { maxSteps: 12, comment: 'more room' } });
+    expect(budget.status).toBe(200);
+    const noLimit = await api.call('POST', `/v1/threads/${thread.id}/budget`, { key: 'fiona', body: { comment: 'nothing' } });
+    expect(noLimit.status).toBe(400);
+    expect(noLimit.body.error.message).toMatch(/at least one of maxCostUsd, maxTokens, maxSteps/);
+    const negative = await api.call('POST', `/v1/threads/${thread.id}/budget`, { key: 'fiona', body: { maxCostUsd: -1, maxTokens: 1.5 } });
+    expect(issuePaths(negative.body).sort()).toEqual(['maxCostUsd', 'maxTokens']);
+    const resumed = await api.call('POST', `/v1/threads/${thread.id}/resume`, { key: 'ops', body: { comment: 'go' } });
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.thread.status).toBe('runnable');
+    const cancelled = await api.call('POST', `/v1/threads/${thread.id}/cancel`, { key: 'ops', body: { reason: 'not needed' } });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.thread.status).toBe('cancelled');
+    expect((await api.call('POST', `/v1/threads/${thread.id}/cancel`, { key: 'ops', body: {} })).status).toBe(409);
+    const events = await api.runtime.loadEvents(thread.id);
+    expect(events.slice(1).map((e) => [e.type, (e.data as { by?: string }).by])).toEqual([
+      ['paused', 'ops-bot'],
+      ['budget_raised', 'fiona@example.com'],
+      ['resumed', 'ops-bot'],
+      ['cancelled', 'ops-bot'],
+    ]);
+  });
+});
+
+describe('the inbox and the agents', () => {
+  it('lists waiting threads, oldest first, with what each waits for', async () => {
+    const api = await startApi();
+    const approval = await awaitingApproval(api, 300);
+    const question = await launch(api, 'asker', 'pick');
+    await api.runtime.runThread(question.id);
+    const done = await launch(api, 'echo', 'done');
+    await api.runtime.runThread(done.id);
+    const inbox = await api.call('GET', '/v1/inbox', { key: 'reader' });
+    expect(inbox.status).toBe(200);
+    expect(inbox.body.items.map((item: any) => item.thread.id)).toEqual([approval, question.id]);
+    expect(inbox.body.items[0].pending).toEqual([expect.objectContaining({ kind: 'approval', tool: 'pay', args: { amount: 300 } })]);
+    expect(inbox.body.items[1].pending).toEqual([expect.objectContaining({ kind: 'question', question: 'Which colour?' })]);
+    const onlyAsker = await api.call('GET', '/v1/inbox?agent=asker', { key: 'reader' });
+    expect(onlyAsker.body.items.map((item: any) => item.thread.id)).toEqual([question.id]);
+    expect((await api.call('GET', '/v1/inbox', { key: null })).status).toBe(401);
+  });
+
+  it('describes every agent: models, tools with JSON Schemas, approval policies, limits', async () => {
+    const api = await startApi();
+    const response = await api.call('GET', '/v1/agents', { key: 'reader' });
+    expect(response.status).toBe(200);
+    const byName = Object.fromEntries(response.body.agents.map((a: any) => [a.name, a]));
+    expect(Object.keys(byName).sort()).toEqual(['asker', 'echo', 'gated', 'payer', 'structured']);
+    const releases = new Map(api.runtime.agents.map((r) => [r.agent.name, r.releaseId]));
+    expect(byName.payer).toMatchObject({ purpose: expect.any(String), releaseId: releases.get('payer'), models: ['scripted:payer'], outputSchema: null, limits: { maxSteps: 6 } });
+    expect(byName.payer.tools).toEqual([
+      {
+        name: 'pay',
+        description: 'Pays an amount of money to the customer',
+        inputSchema: expect.objectContaining({ type: 'object', properties: { amount: expect.objectContaining({ type: 'number' }) }, required: ['amount'] }),
+        approval: { policy: 'predicate', approvers: ['finance'], timeoutMs: null, onTimeout: 'reject' },
+      },
+    ]);
+    expect(byName.asker.tools[0]).toMatchObject({ name: 'ask_human', approval: { policy: 'never' }, inputSchema: { type: 'object', properties: { question: expect.any(Object) } } });
+    expect(byName.echo.tools).toEqual([]);
+  });
+});
+
+describe('operations', () => {
+  it('answers /healthz without a key, and /readyz 200 until drain() and 503 after', async () => {
+    const api = await startApi();
+    const health = await api.call('GET', '/healthz', { key: null });
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ ok: true, version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version });
+    expect((await api.call('GET', '/readyz', { key: null })).body).toEqual({ ready: true });
+    api.server.drain();
+    const draining = await api.call('GET', '/readyz', { key: null });
+    expect(draining.status).toBe(503);
+    expect(draining.body).toEqual({ ready: false, reason: 'draining' });
+    // Draining only tells load balancers to stop: requests in the meantime still work.
+    expect((await api.call('GET', '/v1/me', { key: 'reader' })).status).toBe(200);
+    expect((await api.call('GET', '/healthz', { key: null })).status).toBe(200);
+  });
+
+  it('serves Prometheus metrics (with a key) with thread counts by status', async () => {
+    const api = await startApi();
+    for (let i = 0; i < 3; i++) await api.runtime.runThread((await launch(api, 'echo', `m${i}`)).id);
+    await awaitingApproval(api, 999);
+    await launch(api, 'echo', 'not run');
+    expect((await api.call('GET', '/metrics', { key: null })).status).toBe(401);
+    const metrics = await api.call('GET', '/metrics', { key: 'reader' });
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = metrics.text;
+    expect(text).toContain('# TYPE twelve_threads gauge');
+    expect(text).toMatch(/^twelve_threads\{status="completed"\} 3$/m);
+    expect(text).toMatch(/^twelve_threads\{status="awaiting_approval"\} 1$/m);
+    expect(text).toMatch(/^twelve_threads\{status="runnable"\} 1$/m);
+    expect(text).toMatch(/^twelve_threads\{status="cancelled"\} 0$/m);
+    expect(text).toMatch(/^twelve_model_steps 4$/m);
+    expect(text).toMatch(/^twelve_events_total\{type="thread_started"\} 5$/m);
+    expect(text).toMatch(/^twelve_model_calls_total\{model="scripted:echo"\} 3$/m);
+    expect(text).toMatch(/^twelve_http_requests_total\{method="POST",status="201"\} 5$/m);
+    expect(text).toMatch(/^twelve_http_requests_total\{method="GET",status="401"\} 1$/m);
+    // Every sample line is `name{labels} value`.
+    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|NaN|[+-]Inf$/);
+  });
+
+  it('publishes a valid OpenAPI 3.1 document listing every /v1 path with bearer security', async () => {
+    const api = await startApi();
+    const response = await api.call('GET', '/openapi.json', { key: null });
+    expect(response.status).toBe(200);
+    const doc = response.body;
+    expect(doc.openapi).toBe('3.1.0');
+    const validator = new Validator();
+    const result = await validator.validate(doc);
+    expect(result.errors ?? [], JSON.stringify(result.errors, null, 2)).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+    const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(operations.sort()).toEqual(
+      [
+        'POST /v1/threads',
+        'GET /v1/threads',
+        'GET /v1/threads/{id}',
+        'GET /v1/threads/{id}/events',
+        'GET /v1/threads/{id}/stream',
+        'POST /v1/threads/{id}/approvals',
+        'POST /v1/threads/{id}/answer',
+        'POST /v1/threads/{id}/budget',
+        'POST /v1/threads/{id}/pause',
+        'POST /v1/threads/{id}/resume',
+        'POST /v1/threads/{id}/cancel',
+        'GET /v1/inbox',
+        'GET /v1/agents',
+        'GET /v1/me',
+        'POST /v1/hooks/{agent}',
+      ].sort(),
+    );
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (path.startsWith('/v1/hooks/')) expect(operation.security, `${method} ${path}`).toBeUndefined();
+        else expect(operation.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+      }
+    }
+    // Every $ref resolves inside the document.
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    for (const ref of new Set(refs)) {
+      const pointer = ref.slice(8, -1);
+      expect(pointer.startsWith('#/')).toBe(true);
+      const target = pointer.slice(2).split('/').reduce((node: any, part) => node?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+      expect(target, pointer).toBeDefined();
+    }
+    expect(doc.components.schemas.Thread.properties.status).toEqual({ $ref: '#/components/schemas/ThreadStatus' });
+  });
+
+  it('answers unknown routes with the error shape', async () => {
+    const api = await startApi();
+    const unknown = await api.call('GET', '/v1/nothing-here', { key: 'reader' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('not_found');
+    const wrongMethod = await api.call('DELETE', '/v1/threads', { key: 'admin' });
+    expect(wrongMethod.status).toBe(404);
+    expect(wrongMethod.body).toEqual({ error: { code: 'not_found', message: 'no route for DELETE /v1/threads' } });
+  });
+
+  it('waits for the server\'s own worker when it runs one (like twelve dev)', async () => {
+    const api = await startApi({ worker: true });
+    const thread = await launch(api, 'echo', 'via worker');
+    const done = await waitForStatus(api, thread.id, ['completed']);
+    expect(done.output).toBe('echo: via worker');
+  });
+});
