@@ -124,3 +124,19 @@ export function table(rows: string[][]): string {
 function stripAnsi(text: string): string {
   return text.replace(/\u001b\[\d+m/g, '');
 }
+
+/** `twelve threads show`: the header, then one line per event with its time offset and release changes. */
+export function renderTimeline(thread: Parameters<typeof threadHeader>[0], events: readonly ThreadEvent[]): string {
+  const formatter = new EventFormatter();
+  const start = Date.parse(events[0]?.at ?? thread.createdAt);
+  const lines = [threadHeader(thread), ''];
+  let release = '';
+  for (const event of events) {
+    if (event.releaseId !== release) {
+      release = event.releaseId;
+      lines.push(dim(`        release ${release}`));
+    }
+    lines.push(`${dim(`+${((Date.parse(event.at) - start) / 1000).toFixed(3)}s`.padStart(10))}${formatter.format(event)}`);
+  }
+  return lines.join('\n');
+}

@@ -349,19 +349,8 @@ async function threadsCommand(rest: string[], flags: Flags): Promise<number> {
         process.stdout.write(`${JSON.stringify({ thread, events })}\n`);
         return 0;
       }
-      const { EventFormatter, threadHeader, dim } = await import('./format.js');
-      const formatter = new EventFormatter();
-      const start = Date.parse(events[0]?.at ?? thread.createdAt);
-      const lines = [threadHeader(thread), ''];
-      let release = '';
-      for (const event of events) {
-        if (event.releaseId !== release) {
-          release = event.releaseId;
-          lines.push(dim(`        release ${release}`));
-        }
-        lines.push(`${dim(`+${((Date.parse(event.at) - start) / 1000).toFixed(3)}s`.padStart(10))}${formatter.format(event)}`);
-      }
-      return print(lines.join('\n'));
+      const { renderTimeline } = await import('./format.js');
+      return print(renderTimeline(thread, events));
     } finally {
       await store.close();
     }

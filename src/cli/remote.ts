@@ -265,19 +265,8 @@ async function threadsCommand(client: TwelveClient, rest: string[], flags: Flags
       process.stdout.write(`${JSON.stringify({ thread, events })}\n`);
       return 0;
     }
-    const { EventFormatter, threadHeader, dim } = await import('./format.js');
-    const formatter = new EventFormatter();
-    const start = Date.parse(events[0]?.at ?? thread.createdAt);
-    const lines = [threadHeader(thread), ''];
-    let release = '';
-    for (const event of events) {
-      if (event.releaseId !== release) {
-        release = event.releaseId;
-        lines.push(dim(`        release ${release}`));
-      }
-      lines.push(`${dim(`+${((Date.parse(event.at) - start) / 1000).toFixed(3)}s`.padStart(10))}${formatter.format(event as unknown as ThreadEvent)}`);
-    }
-    return print(lines.join('\n'));
+    const { renderTimeline } = await import('./format.js');
+    return print(renderTimeline(thread, events as unknown as ThreadEvent[]));
   }
   throw new TwelveError('usage', 'usage: twelve threads ls | twelve threads show <thread>');
 }
