@@ -9,7 +9,6 @@ import type { Agent } from '../agent/define-agent.js';
 import type { Runtime, RunOutcome } from '../runtime/runtime.js';
 import type { ThreadEvent } from '../thread/events.js';
 import type { ThreadRecord } from '../store/types.js';
-import { threadStatuses, type ThreadStatus } from '../thread/state.js';
 
 export const exitCodes = { completed: 0, usage: 2, failed: 3, waiting: 4, interrupted: 130 } as const;
 
@@ -313,15 +312,11 @@ async function threadsCommand(rest: string[], flags: Flags): Promise<number> {
   const [sub, ...args] = rest;
   if (sub === 'ls' || sub === 'list') {
     expectArgs(args, 0, 'twelve threads ls [--status s1,s2] [--agent a] [--limit n]');
-    const status = flags.status?.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const s of status ?? []) {
-      if (!(threadStatuses as readonly string[]).includes(s)) throw new TwelveError('usage', `--status: "${s}" is not a status (${threadStatuses.join(', ')})`);
-    }
-    const limit = flags.limit === undefined ? 50 : Number(flags.limit);
-    if (!Number.isInteger(limit) || limit <= 0) throw new TwelveError('usage', `--limit must be a positive integer, got "${flags.limit}"`);
+    const { parseListFlags } = await import('./arguments.js');
+    const { status, limit } = parseListFlags(flags);
     const store = await openStoreForReading();
     try {
-      const threads = await store.listThreads({ ...(status ? { status: status as ThreadStatus[] } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit });
+      const threads = await store.listThreads({ ...(status ? { status } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit });
       if (flags.json) {
         for (const thread of threads) process.stdout.write(`${JSON.stringify(thread)}\n`);
         return 0;
@@ -429,66 +424,16 @@ async function inboxCommand(rest: string[], flags: Flags): Promise<number> {
   }
 }
 
-function positiveNumber(flag: string, value: string | undefined, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
-    throw new TwelveError('usage', `--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
-  }
-  return number;
-}
-
 /** approve, reject, answer, budget, pause, cancel: one recorded action by a named person. */
 async function humanCommand(command: string, rest: string[], flags: Flags): Promise<number> {
-  const usage: Record<string, string> = {
-    approve: 'twelve approve <thread> [callId] --as <who> [--comment <text>]',
-    reject: 'twelve reject <thread> [callId] --as <who> [--comment <text>]',
-    answer: 'twelve answer <thread> [callId] --as <who> "<answer>"',
-    budget: 'twelve budget <thread> --as <who> [--max-cost-usd n] [--max-tokens n] [--max-steps n] [--comment <text>]',
-    pause: 'twelve pause <thread> --as <who> [--reason <text>]',
-    cancel: 'twelve cancel <thread> --as <who> [--reason <text>]',
-  };
-  const [threadId, ...more] = rest;
-  if (!threadId) throw new TwelveError('usage', `usage: ${usage[command]}`);
-  if (!flags.as) throw new TwelveError('usage', `${command} needs --as <who>: decisions are recorded with who made them`);
-  let action: import('../runtime/human.js').HumanAction;
-  switch (command) {
-    case 'approve':
-    case 'reject':
-      if (more.length > 1) throw new TwelveError('usage', `usage: ${usage[command]}`);
-      action = { kind: 'decide', approved: command === 'approve', ...(more[0] ? { callId: more[0] } : {}), ...(flags.comment ? { comment: flags.comment } : {}) };
-      break;
-    case 'answer': {
-      const [first, second] = more;
-      const text = second ?? first;
-      if (!text || more.length > 2) throw new TwelveError('usage', `usage: ${usage.answer}`);
-      action = { kind: 'answer', answer: text, ...(second !== undefined ? { callId: first! } : {}) };
-      break;
-    }
-    case 'budget': {
-      if (more.length > 0) throw new TwelveError('usage', `usage: ${usage.budget}`);
-      const maxCostUsd = positiveNumber('max-cost-usd', flags['max-cost-usd'], false);
-      const maxTokens = positiveNumber('max-tokens', flags['max-tokens'], true);
-      const maxSteps = positiveNumber('max-steps', flags['max-steps'], true);
-      action = {
-        kind: 'raiseBudget',
-        ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
-        ...(maxTokens !== undefined ? { maxTokens } : {}),
-        ...(maxSteps !== undefined ? { maxSteps } : {}),
-        ...(flags.comment ? { comment: flags.comment } : {}),
-      };
-      break;
-    }
-    default:
-      if (more.length > 0) throw new TwelveError('usage', `usage: ${usage[command]}`);
-      action = { kind: command as 'pause' | 'cancel', ...(flags.reason ? { reason: flags.reason } : {}) };
-  }
+  const { parseHumanCommand } = await import('./arguments.js');
+  const { threadId, action } = parseHumanCommand(command, rest, flags, { as: true });
   const agents = await loadAgents(flags);
   const runtime = await makeRuntime(agents);
   try {
     const before = await runtime.getThreadOrThrow(threadId);
     runtime.release(before.agent); // a clear error when this project does not define the thread's agent
-    const result = await runtime.act(threadId, flags.as, action);
+    const result = await runtime.act(threadId, flags.as!, action);
     const { EventFormatter } = await import('./format.js');
     const formatter = new EventFormatter();
     for (const event of await runtime.loadEvents(threadId)) {

@@ -8,9 +8,10 @@
  */
 import { TwelveError } from '../errors.js';
 import type { ThreadEvent } from '../thread/events.js';
-import { threadStatuses, type ThreadStatus } from '../thread/state.js';
+import type { ThreadStatus } from '../thread/state.js';
 import { ApiError, createClient, type ActionResult, type Event, type Thread, type TwelveClient } from '../client/index.js';
 import { exitCodes, type Flags } from './main.js';
+import { parseHumanCommand, parseListFlags } from './arguments.js';
 
 /** The commands that have a remote form; the rest (worker, serve, dev, migrate, consume) stay local. */
 export const remoteCommands = ['run', 'resume', 'threads', 'inbox', 'approve', 'reject', 'answer', 'budget', 'pause', 'cancel', 'agents'];
@@ -232,16 +233,11 @@ async function threadsCommand(client: TwelveClient, rest: string[], flags: Flags
   const [sub, ...args] = rest;
   if (sub === 'ls' || sub === 'list') {
     expectArgs(args, 0, 'twelve threads ls [--status s1,s2] [--agent a] [--limit n]');
-    const status = flags.status?.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const s of status ?? []) {
-      if (!(threadStatuses as readonly string[]).includes(s)) throw new TwelveError('usage', `--status: "${s}" is not a status (${threadStatuses.join(', ')})`);
-    }
-    const limit = flags.limit === undefined ? 50 : Number(flags.limit);
-    if (!Number.isInteger(limit) || limit <= 0) throw new TwelveError('usage', `--limit must be a positive integer, got "${flags.limit}"`);
+    const { status, limit } = parseListFlags(flags);
     const threads: Thread[] = [];
     let cursor: string | undefined;
     do {
-      const page = await client.listThreads({ ...(status ? { status: status as ThreadStatus[] } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit: Math.min(200, limit - threads.length), ...(cursor ? { cursor } : {}) });
+      const page = await client.listThreads({ ...(status ? { status } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit: Math.min(200, limit - threads.length), ...(cursor ? { cursor } : {}) });
       threads.push(...page.threads);
       cursor = page.nextCursor ?? undefined;
     } while (cursor && threads.length < limit);
@@ -309,65 +305,30 @@ async function agentsCommand(client: TwelveClient, rest: string[], flags: Flags)
   return print(table(rows));
 }
 
-function positiveNumber(flag: string, value: string | undefined, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
-    throw new TwelveError('usage', `--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
-  }
-  return number;
-}
-
 /** approve, reject, answer, budget, pause, cancel: one action, recorded under the API key's name. */
 async function humanCommand(client: TwelveClient, command: string, rest: string[], flags: Flags): Promise<number> {
-  const usage: Record<string, string> = {
-    approve: 'twelve approve <thread> [callId] [--comment <text>]',
-    reject: 'twelve reject <thread> [callId] [--comment <text>]',
-    answer: 'twelve answer <thread> [callId] "<answer>"',
-    budget: 'twelve budget <thread> [--max-cost-usd n] [--max-tokens n] [--max-steps n] [--comment <text>]',
-    pause: 'twelve pause <thread> [--reason <text>]',
-    cancel: 'twelve cancel <thread> [--reason <text>]',
-  };
-  const [threadId, ...more] = rest;
-  if (!threadId) throw new TwelveError('usage', `usage: ${usage[command]}`);
+  const { threadId, action } = parseHumanCommand(command, rest, flags, { as: false });
   let act: () => Promise<ActionResult>;
-  switch (command) {
-    case 'approve':
-    case 'reject': {
-      if (more.length > 1) throw new TwelveError('usage', `usage: ${usage[command]}`);
-      const decision = { approved: command === 'approve', ...(more[0] ? { callId: more[0] } : {}), ...(flags.comment ? { comment: flags.comment } : {}) };
+  switch (action.kind) {
+    case 'decide': {
+      const { kind: _kind, ...decision } = action;
       act = () => client.decide(threadId, decision);
       break;
     }
     case 'answer': {
-      const [first, second] = more;
-      const text = second ?? first;
-      if (!text || more.length > 2) throw new TwelveError('usage', `usage: ${usage.answer}`);
-      act = () => client.answer(threadId, { answer: text, ...(second !== undefined ? { callId: first! } : {}) });
+      const { kind: _kind, ...answer } = action;
+      act = () => client.answer(threadId, answer);
       break;
     }
-    case 'budget': {
-      if (more.length > 0) throw new TwelveError('usage', `usage: ${usage.budget}`);
-      const maxCostUsd = positiveNumber('max-cost-usd', flags['max-cost-usd'], false);
-      const maxTokens = positiveNumber('max-tokens', flags['max-tokens'], true);
-      const maxSteps = positiveNumber('max-steps', flags['max-steps'], true);
-      if (maxCostUsd === undefined && maxTokens === undefined && maxSteps === undefined) {
-        throw new TwelveError('usage', 'raise the budget with at least one of --max-cost-usd, --max-tokens, --max-steps');
-      }
-      const limits = {
-        ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
-        ...(maxTokens !== undefined ? { maxTokens } : {}),
-        ...(maxSteps !== undefined ? { maxSteps } : {}),
-        ...(flags.comment ? { comment: flags.comment } : {}),
-      };
+    case 'raiseBudget': {
+      const { kind: _kind, ...limits } = action;
       act = () => client.raiseBudget(threadId, limits);
       break;
     }
     case 'pause':
     case 'cancel': {
-      if (more.length > 0) throw new TwelveError('usage', `usage: ${usage[command]}`);
-      const body = flags.reason ? { reason: flags.reason } : {};
-      act = () => (command === 'pause' ? client.pause(threadId, body) : client.cancel(threadId, body));
+      const body = action.reason ? { reason: action.reason } : {};
+      act = () => (action.kind === 'pause' ? client.pause(threadId, body) : client.cancel(threadId, body));
       break;
     }
     default:
