@@ -181,7 +181,7 @@ describe('bad input gets one line and exit 2', () => {
     ['an unknown agent', ['run', 'nope', '--input', 'x'], {}, /^twelve: unknown agent "nope" \(known: email-classifier, refunds\)$/],
     ['an unreadable input file', ['run', 'refunds', '--input', '@does-not-exist.txt'], {}, /^twelve: --input @does-not-exist.txt: cannot read does-not-exist.txt \(no such file\)$/],
     ['a missing --input', ['run', 'refunds'], {}, /needs --input/],
-    ['an unknown option', ['run', 'refunds', '--input', 'x', '--fast'], {}, /Unknown option '--fast'/],
+    ['an unknown option', ['run', 'refunds', '--input', 'x', '--fast'], {}, /^twelve: unknown option --fast \(see twelve --help\)$/],
     ['an unknown command', ['launch'], {}, /unknown command "launch"/],
     ['an agent file that does not exist', ['run', './agents/missing.ts', '--input', 'x'], {}, /cannot read \.\/agents\/missing\.ts: no such file/],
     ['an unknown thread', ['threads', 'show', 'th_nope'], {}, /no thread "th_nope"/],

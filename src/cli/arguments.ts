@@ -5,7 +5,7 @@
 import { TwelveError } from '../errors.js';
 import type { HumanAction } from '../runtime/human.js';
 import { threadStatuses, type ThreadStatus } from '../thread/state.js';
-import type { Flags } from './main.js';
+import type { Flags } from './command.js';
 
 /** `threads ls` filters: --status s1,s2 and --limit n. */
 export function parseListFlags(flags: Flags): { status: ThreadStatus[] | undefined; limit: number } {
@@ -32,18 +32,10 @@ function positiveNumber(flag: string, value: string | undefined, integer: boolea
  * the command names its person with --as (locally; remotely the API key's name is recorded).
  */
 export function parseHumanCommand(command: string, rest: string[], flags: Flags, options: { as: boolean }): { threadId: string; action: HumanAction } {
-  const as = options.as ? ' --as <who>' : '';
-  const usage: Record<string, string> = {
-    approve: `twelve approve <thread> [callId]${as} [--comment <text>]`,
-    reject: `twelve reject <thread> [callId]${as} [--comment <text>]`,
-    answer: `twelve answer <thread> [callId]${as} "<answer>"`,
-    budget: `twelve budget <thread>${as} [--max-cost-usd n] [--max-tokens n] [--max-steps n] [--comment <text>]`,
-    pause: `twelve pause <thread>${as} [--reason <text>]`,
-    cancel: `twelve cancel <thread>${as} [--reason <text>]`,
-  };
+  const usage = humanUsage(options);
   if (!usage[command]) throw new TwelveError('usage', `unknown command "${command}"`);
   const [threadId, ...more] = rest;
-  const wrong = () => new TwelveError('usage', `usage: ${usage[command]}`);
+  const wrong = () => new TwelveError('usage', `usage: ${usage[command]} (see twelve ${command} --help)`);
   if (!threadId) throw wrong();
   if (options.as && !flags.as) throw new TwelveError('usage', `${command} needs --as <who>: decisions are recorded with who made them`);
   switch (command) {
@@ -80,4 +72,17 @@ export function parseHumanCommand(command: string, rest: string[], flags: Flags,
       if (more.length > 0) throw wrong();
       return { threadId, action: { kind: command as 'pause' | 'cancel', ...(flags.reason ? { reason: flags.reason } : {}) } };
   }
+}
+
+/** Usage lines of the commands by which people act on threads (with --as locally, without it remotely). */
+export function humanUsage(options: { as: boolean }): Record<string, string> {
+  const as = options.as ? ' --as <who>' : '';
+  return {
+    approve: `twelve approve <thread> [callId]${as} [--comment <text>] [--run|--wait]`,
+    reject: `twelve reject <thread> [callId]${as} [--comment <text>] [--run|--wait]`,
+    answer: `twelve answer <thread> [callId]${as} "<answer>" [--run|--wait]`,
+    budget: `twelve budget <thread>${as} [--max-cost-usd n] [--max-tokens n] [--max-steps n] [--comment <text>] [--run|--wait]`,
+    pause: `twelve pause <thread>${as} [--reason <text>]`,
+    cancel: `twelve cancel <thread>${as} [--reason <text>]`,
+  };
 }

@@ -1,0 +1,20 @@
+/** Every `twelve` command, in the order the help lists them. */
+import type { CommandSpec } from '../command.js';
+import { agents } from './agents.js';
+import { answer } from './answer.js';
+import { approve } from './approve.js';
+import { budget } from './budget.js';
+import { cancel } from './cancel.js';
+import { consume } from './consume.js';
+import { dev } from './dev.js';
+import { inbox } from './inbox.js';
+import { migrate } from './migrate.js';
+import { pause } from './pause.js';
+import { reject } from './reject.js';
+import { resume } from './resume.js';
+import { run } from './run.js';
+import { serve } from './serve.js';
+import { threads } from './threads.js';
+import { worker } from './worker.js';
+
+export const commands: readonly CommandSpec[] = [run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, worker, consume, migrate, serve, dev];

@@ -1,0 +1,55 @@
+/** `twelve serve` (the HTTP API; workers run elsewhere) and the serving both it and `twelve dev` share. */
+import { TwelveError } from '../../errors.js';
+import { exitCodes, expectArgs, type CommandSpec, type Flags } from '../command.js';
+
+export const serve: CommandSpec = {
+  name: 'serve',
+  summary: 'the HTTP API and web console (PORT, TWELVE_HOST, TWELVE_API_KEYS)',
+  usage: ['serve'],
+  flags: {},
+  details:
+    'Listens on TWELVE_HOST (default 127.0.0.1) and PORT (default 8080). Every endpoint but /healthz and /readyz needs an\nAPI key from TWELVE_API_KEYS ("name=role,role=key;..."; roles reader, operator, approver); /metrics needs a reader key.\nRun threads with twelve worker processes against the same TWELVE_DATABASE_URL. On SIGTERM /readyz answers 503 and the\nserver drains.',
+  run: (args, flags) => serveProcess('serve', args, flags),
+};
+
+/** Serves the API (and, for dev, a worker and a signed-in console) until a signal. */
+export async function serveProcess(command: 'serve' | 'dev', args: string[], flags: Flags): Promise<number> {
+  expectArgs(args, 0, { name: command, usage: [command] });
+  const { startServer, randomKey } = await import('../../server/serve.js');
+  const { requireAgents, makeRuntime } = await import('../local.js');
+  const agents = await requireAgents(flags);
+  const dev = command === 'dev';
+  const portText = process.env.PORT ?? (dev ? '4120' : '8080');
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TwelveError('config_invalid', `PORT must be a port number, got "${portText}"`);
+  const host = process.env.TWELVE_HOST ?? '127.0.0.1';
+  const runtime = await makeRuntime(agents);
+  // In dev on loopback with no keys configured, the console signs in with a fresh key of all roles.
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  const bootKey = dev && loopback ? { key: randomKey(), name: process.env.TWELVE_USER ?? process.env.USER ?? 'developer' } : undefined;
+  let server;
+  try {
+    server = await startServer({ runtime, host, port, console: true, ...(bootKey ? { bootKey } : {}) });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  const worker = dev ? runtime.startWorker({ concurrency: runtime.config.worker.concurrency, pollMs: runtime.config.worker.pollMs }) : undefined;
+  process.stderr.write(`twelve ${command}: ${server.url}  (API ${server.url}/v1, OpenAPI ${server.url}/openapi.json${dev ? ', console and worker in this process' : ''})\n`);
+  if (bootKey) process.stderr.write(`  console: ${server.url}/   signed in as ${bootKey.name}; API key for this run: ${bootKey.key}\n`);
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = () => {
+      if (++signals > 1) process.exit(exitCodes.interrupted);
+      server.drain();
+      process.stderr.write(`twelve ${command}: draining (again to force)\n`);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await worker?.stop({ graceMs: runtime.config.worker.shutdownGraceMs });
+  await server.close();
+  await runtime.close();
+  return 0;
+}

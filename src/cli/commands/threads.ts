@@ -1,0 +1,107 @@
+/** `twelve threads ls | show`: list threads, or one thread's whole timeline (local store or TWELVE_URL). */
+import { TwelveError } from '../../errors.js';
+import type { ThreadEvent } from '../../thread/events.js';
+import { print, usageError, type CommandSpec, type Flags } from '../command.js';
+
+interface Row {
+  id: string;
+  agent: string;
+  status: string;
+  running: boolean;
+  modelSteps: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  updatedAt: string;
+}
+
+export const threads: CommandSpec = {
+  name: 'threads',
+  summary: 'list threads (newest first), or show one thread\'s whole timeline',
+  usage: ['threads ls [--status s1,s2] [--agent a] [--limit n] [--json]', 'threads show <thread> [--json]'],
+  flags: {
+    status: 'only threads in these statuses (runnable, awaiting_approval, awaiting_human, sleeping, paused, completed, failed, cancelled)',
+    agent: 'only threads of this agent',
+    limit: 'at most this many threads (default 50)',
+    json: 'ls: one thread per line; show: {thread, events} as one JSON object',
+  },
+  async run(args, flags) {
+    const [sub, ...rest] = args;
+    const { openStoreForReading } = await import('../local.js');
+    if (sub === 'ls' || sub === 'list') {
+      if (rest.length) throw usageError(threads);
+      const { parseListFlags } = await import('../arguments.js');
+      const { status, limit } = parseListFlags(flags);
+      const store = await openStoreForReading();
+      try {
+        const found = await store.listThreads({ ...(status ? { status } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit });
+        const now = Date.now();
+        return printList(found, (t) => ({ ...t, running: t.status === 'runnable' && t.leaseUntil !== null && t.leaseUntil > now }), flags);
+      } finally {
+        await store.close();
+      }
+    }
+    if (sub === 'show') {
+      if (rest.length !== 1) throw usageError(threads);
+      const store = await openStoreForReading();
+      try {
+        const thread = await store.getThread(rest[0]!);
+        if (!thread) throw new TwelveError('thread_not_found', `no thread "${rest[0]}" in ${store.location}`);
+        return printTimeline(thread, await store.loadEvents(thread.id), flags);
+      } finally {
+        await store.close();
+      }
+    }
+    throw usageError(threads);
+  },
+  async remote(args, flags) {
+    const [sub, ...rest] = args;
+    const { withClient, allEvents } = await import('../remote/connection.js');
+    if (sub === 'ls' || sub === 'list') {
+      if (rest.length) throw usageError(threads);
+      const { parseListFlags } = await import('../arguments.js');
+      const { status, limit } = parseListFlags(flags);
+      return withClient(async (client) => {
+        const found = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listThreads({ ...(status ? { status } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit: Math.min(200, limit - found.length), ...(cursor ? { cursor } : {}) });
+          found.push(...page.threads);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor && found.length < limit);
+        return printList(found, (t) => t, flags);
+      });
+    }
+    if (sub === 'show') {
+      if (rest.length !== 1) throw usageError(threads);
+      return withClient(async (client) => {
+        const thread = await client.getThread(rest[0]!);
+        return printTimeline(thread, (await allEvents(client, thread.id)) as unknown as ThreadEvent[], flags);
+      });
+    }
+    throw usageError(threads);
+  },
+};
+
+async function printList<T>(found: T[], row: (thread: T) => Row, flags: Flags): Promise<number> {
+  if (flags.json) {
+    for (const thread of found) process.stdout.write(`${JSON.stringify(thread)}\n`);
+    return 0;
+  }
+  if (found.length === 0) return print('no threads');
+  const { table, statusText, usd } = await import('../format.js');
+  const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED']];
+  for (const t of found.map(row)) {
+    rows.push([t.id, t.agent, t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), usd(t.costUsd), t.updatedAt]);
+  }
+  return print(table(rows));
+}
+
+async function printTimeline(thread: Parameters<typeof import('../format.js').renderTimeline>[0], events: ThreadEvent[], flags: Flags): Promise<number> {
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ thread, events })}\n`);
+    return 0;
+  }
+  const { renderTimeline } = await import('../format.js');
+  return print(renderTimeline(thread, events));
+}

@@ -1,0 +1,34 @@
+/** What a waiting thread waits for, and the command that moves it on (local and remote CLI). */
+export interface WaitingThread {
+  id: string;
+  status: string;
+  waitingReason: string | null;
+}
+
+/** `remote`: decisions are recorded under the API key's name, so the hints carry no --as. */
+export function waitingHint(thread: WaitingThread, options: { remote: boolean }): string {
+  const id = thread.id;
+  const as = options.remote ? '' : ' --as <you>';
+  switch (thread.status) {
+    case 'awaiting_approval':
+      return `waits for approval: ${thread.waitingReason}\n  decide with: twelve approve ${id}${as} [--comment ...]   or: twelve reject ${id}${as} --comment "<why>"`;
+    case 'awaiting_human':
+      if (isEscalation(thread.waitingReason)) {
+        return `waits for a human: ${thread.waitingReason}\n  guide it: twelve answer ${id}${as} "<guidance>"   raise a limit: twelve budget ${id}${as} --max-cost-usd <n>   stop it: twelve cancel ${id}${as}`;
+      }
+      return `waits for an answer: ${thread.waitingReason}\n  answer with: twelve answer ${id}${as} "<answer>"`;
+    case 'sleeping':
+      return options.remote
+        ? `${thread.waitingReason}; the server's workers continue it after that (follow it with: twelve resume ${id})`
+        : `${thread.waitingReason}; a worker (twelve worker) or twelve resume ${id} continues it after that`;
+    case 'paused':
+      return `is ${thread.waitingReason}; continue with: twelve resume ${id}${as}`;
+    default:
+      return `is ${thread.status}`;
+  }
+}
+
+/** Escalations and budget breaches take `resume` (guidance); questions take an answer. */
+export function isEscalation(waitingReason: string | null | undefined): boolean {
+  return /^(escalated|budget):/.test(waitingReason ?? '');
+}
