@@ -8,6 +8,7 @@ import { TwelveError, errorMessage } from '../errors.js';
 import { version } from '../version.js';
 import { allOptions, commonFlags, exitCodes, print, type CommandSpec, type FlagName, type Flags } from './command.js';
 import { commands } from './commands/index.js';
+import { stopWhenNpmParentExits } from './parent-watch.js';
 
 export { exitCodes, type Flags } from './command.js';
 
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     if (foreign.length > 0) {
       throw new TwelveError('usage', `twelve ${spec.name} does not take ${foreign.map((flag) => `--${flag}`).join(', ')} (see twelve ${spec.name} --help)`);
     }
+    stopWhenNpmParentExits();
     // Remote mode: the same command against a Twelve server over HTTP.
     if (process.env.TWELVE_URL && spec.remote) return await spec.remote(args, flags);
     return await spec.run(args, flags);
