@@ -6,6 +6,7 @@
  * in constant time (fixed-length digests) and never logged.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretHint, secretProblem } from '../config/secret-strength.js';
 import { TwelveError } from '../errors.js';
 
 export const roles = ['reader', 'operator', 'approver'] as const;
@@ -36,7 +37,8 @@ export function parseApiKeys(text: string | undefined, variable = 'TWELVE_API_KE
     const unknown = entryRoles.filter((r) => !(roles as readonly string[]).includes(r));
     if (!name) problems.push(`entry ${index + 1} has no name`);
     if (unknown.length) problems.push(`entry ${index + 1} (${name}) has unknown roles ${unknown.join(', ')} (roles: ${roles.join(', ')})`);
-    if (key.length < 16) problems.push(`entry ${index + 1} (${name}): keys must be at least 16 characters`);
+    const weak = secretProblem(key);
+    if (weak) problems.push(`entry ${index + 1} (${name}): the key ${weak} (${secretHint})`);
     keys.push({ name, roles: entryRoles as Role[], key });
   }
   const names = keys.map((k) => k.name);
