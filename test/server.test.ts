@@ -162,23 +162,39 @@ describe('POST /v1/threads', () => {
     expect(await api.runtime.listThreads()).toHaveLength(1);
   });
 
-  it('returns the same thread for a repeated Idempotency-Key (200, created false), and 409 for the key with another input', async () => {
+  it('returns the same thread for a repeated Idempotency-Key and body (200, created false), and 409 for the key with another agent, input or metadata', async () => {
     const api = await startApi();
     const headers = { 'idempotency-key': 'order-A-1001-refund' };
-    const first = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'echo', input: 'refund A-1001' } });
+    const launchBody = { agent: 'echo', input: 'refund A-1001', metadata: { ticket: 'T-9' } };
+    const first = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: launchBody });
     expect(first.status).toBe(201);
     expect(first.body.created).toBe(true);
-    const again = await api.call('POST', '/v1/threads', { key: 'admin', headers, body: { agent: 'echo', input: 'refund A-1001' } });
+    const again = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: launchBody });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ created: false, thread: { id: first.body.thread.id } });
-    const otherInput = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'echo', input: 'refund A-1002' } });
+    const otherInput = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { ...launchBody, input: 'refund A-1002' } });
     expect(otherInput.status).toBe(409);
-    expect(otherInput.body.error).toMatchObject({ code: 'conflict', details: { threadId: first.body.thread.id } });
-    const otherAgent = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'payer', input: 'refund A-1001' } });
+    expect(otherInput.body.error).toMatchObject({ code: 'conflict', message: expect.stringMatching(/"order-A-1001-refund" was already used for thread th_\w+ with another agent or input, or other metadata/), details: { threadId: first.body.thread.id } });
+    const otherAgent = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { ...launchBody, agent: 'payer' } });
     expect(otherAgent.status).toBe(409);
+    // The whole body counts: the same key with other (or no) metadata is not a retry of this launch.
+    const otherMetadata = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { ...launchBody, metadata: { ticket: 'T-10' } } });
+    expect(otherMetadata.status).toBe(409);
+    const noMetadata = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'echo', input: 'refund A-1001' } });
+    expect(noMetadata.status).toBe(409);
+    const reordered = await api.call('POST', '/v1/threads', { key: 'ops', raw: '{"metadata":{"ticket":"T-9"},"input":"refund A-1001","agent":"echo"}', headers: { ...headers, 'content-type': 'application/json' } });
+    expect(reordered.status).toBe(200);
     const tooLong = await api.call('POST', '/v1/threads', { key: 'ops', headers: { 'idempotency-key': 'k'.repeat(256) }, body: { agent: 'echo', input: 'x' } });
     expect(tooLong.status).toBe(400);
     expect(issuePaths(tooLong.body)).toEqual(['idempotency-key']);
+
+    // Keys belong to the API key that sent them: another caller using the same string neither
+    // gets this thread (nor learns its id from a 409) nor is blocked by it.
+    const otherCaller = await api.call('POST', '/v1/threads', { key: 'admin', headers, body: { agent: 'echo', input: 'something of mine' } });
+    expect(otherCaller.status).toBe(201);
+    expect(otherCaller.body.thread.id).not.toBe(first.body.thread.id);
+    expect(JSON.stringify(otherCaller.body)).not.toContain(first.body.thread.id);
+    expect((await api.call('POST', '/v1/threads', { key: 'admin', headers, body: { agent: 'echo', input: 'something of mine' } })).body.thread.id).toBe(otherCaller.body.thread.id);
 
     // Ten concurrent retries of one launch: one thread, created exactly once.
     const racing = await Promise.all(
@@ -187,7 +203,7 @@ describe('POST /v1/threads', () => {
     expect(new Set(racing.map((r) => r.body.thread.id)).size).toBe(1);
     expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
     expect(racing.filter((r) => r.status === 200)).toHaveLength(9);
-    expect(await api.runtime.listThreads()).toHaveLength(2);
+    expect(await api.runtime.listThreads()).toHaveLength(3);
   });
 });
 

@@ -26,7 +26,8 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       path: '/v1/threads',
       tags: ['threads'],
       summary: 'Launch a thread',
-      description: 'A retried launch with the same Idempotency-Key header returns the same thread (200, created: false).',
+      description:
+        'A retried launch with the same Idempotency-Key header and the same body (agent, input, metadata) returns the same thread (200, created: false); the same key with another body is 409. Keys are scoped to the calling API key.',
       security,
       middleware: [requireRole('operator')] as const,
       request: {
@@ -43,7 +44,8 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       const body = c.req.valid('json');
       const key = c.req.valid('header')['idempotency-key'];
       const metadata = { ...(body.metadata ?? {}), launchedBy: c.get('principal').name };
-      const { thread, created } = await runtime.launchOnce({ agent: body.agent, input: body.input, metadata, ...(key ? { idempotencyKey: key } : {}) });
+      const principal = c.get('principal').name;
+      const { thread, created } = await runtime.launchOnce({ agent: body.agent, input: body.input, metadata, ...(key ? { idempotencyKey: key, idempotencyScope: principal } : {}) });
       return c.json({ thread: presentThread(thread), created }, created ? 201 : 200);
     },
   );
