@@ -33,12 +33,12 @@ function expectSigned(request: ReceivedRequest) {
   expect(request.headers['content-type']).toBe('application/json');
   expect(request.headers['x-twelve-event']).toBe('human.waiting');
   expect(request.headers['x-twelve-delivery']).toBe(request.body.id);
-  const header = request.headers['x-twelve-signature'] as string;
-  expect(verifyWebhook({ secret, body: request.rawBody, header })).toEqual({ ok: true });
+  const headers = request.headers;
+  expect(verifyWebhook({ secret, body: request.rawBody, headers, direction: 'outbound' })).toEqual({ ok: true });
   // The signature covers the exact bytes and the secret.
   const tampered = Buffer.from(request.rawBody.toString('utf8').replace('"seq":', '"seq": '));
-  expect(verifyWebhook({ secret, body: tampered, header })).toEqual({ ok: false, reason: 'signature_mismatch' });
-  expect(verifyWebhook({ secret: `${secret}x`, body: request.rawBody, header })).toEqual({ ok: false, reason: 'signature_mismatch' });
+  expect(verifyWebhook({ secret, body: tampered, headers, direction: 'outbound' })).toEqual({ ok: false, reason: 'signature_mismatch' });
+  expect(verifyWebhook({ secret: `${secret}x`, body: request.rawBody, headers, direction: 'outbound' })).toEqual({ ok: false, reason: 'signature_mismatch' });
 }
 
 /** One agent that, by its input, asks for approval, asks a question, keeps failing, or runs out of steps. */
