@@ -8,9 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createRuntime } from '../src/index.js';
+import { verifyWebhook } from '../src/notify/webhook.js';
 import { KeyRing } from '../src/server/auth.js';
-import { keys, startApi, waitForStatus, type TestApi } from './support/api.js';
+import { apiAgents, keys, startApi, waitForStatus, type TestApi } from './support/api.js';
+import { testEnv } from './support/runtime.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 async function launch(api: TestApi, agent: string, input: unknown, options: { key?: string; headers?: Record<string, string> } = {}) {
   const response = await api.call('POST', '/v1/threads', { key: options.key ?? 'ops', body: { agent, input }, ...(options.headers ? { headers: options.headers } : {}) });
@@ -560,6 +564,26 @@ describe('operations', () => {
     const wrongMethod = await api.call('DELETE', '/v1/threads', { key: 'admin' });
     expect(wrongMethod.status).toBe(404);
     expect(wrongMethod.body).toEqual({ error: { code: 'not_found', message: 'no route for DELETE /v1/threads' } });
+  });
+
+  it('delivers notifications from the API process when only it has TWELVE_NOTIFY_URL (the worker elsewhere has none)', async () => {
+    const receiver = await startWebhookReceiver();
+    onTestFinished(() => receiver.close());
+    const secret = 'whsec_test_serve_notify_0123';
+    const api = await startApi({ env: { TWELVE_NOTIFY_URL: receiver.url, TWELVE_NOTIFY_SECRET: secret } });
+    expect(api.server.notes.join('\n')).toMatch(/notifications: delivered from this process to http:\/\/127\.0\.0\.1:\d+\/hooks\/twelve/);
+    // A worker "in another process": its own runtime on the same database, without the webhook.
+    const fixtures = apiAgents();
+    const worker = createRuntime({ agents: fixtures.agents, models: fixtures.models, retryBaseMs: 1, env: testEnv({ dbFile: api.dbFile, extra: { TWELVE_HUMANS: 'fiona@example.com=finance' } }) });
+    onTestFinished(() => worker.close());
+    expect(worker.config.notify).toBeUndefined();
+    const thread = await launch(api, 'payer', 'pay 250');
+    expect((await worker.runThread(thread.id)).outcome).toBe('awaiting_approval');
+    await receiver.waitFor(1, 15_000);
+    const request = receiver.requests[0]!;
+    expect(request.headers['x-twelve-event']).toBe('human.waiting');
+    expect(request.body).toMatchObject({ threadId: thread.id, kind: 'approval' });
+    expect(verifyWebhook({ secret, body: request.rawBody, headers: request.headers, direction: 'outbound' })).toEqual({ ok: true });
   });
 
   it('waits for the server\'s own worker when it runs one (like twelve dev)', async () => {

@@ -128,7 +128,6 @@ export class Runtime {
       models,
       redactor,
       logger: this.logger,
-      notify: Boolean(this.config.notify),
       emit: (events) => {
         for (const e of events) {
           if (logEvents) this.logger.info({ threadId: e.threadId, seq: e.seq, type: e.type, releaseId: e.releaseId, data: e.data }, e.type);
@@ -436,10 +435,25 @@ export class Runtime {
   }
 
   private notifierInstance: Notifier | undefined;
+  /** Set by startNotifier: the notifier then outlives this runtime's workers. */
+  private notifierPinned = false;
+
+  /**
+   * Delivers notifications from this process in the background until close() (an API process
+   * does this, so `serve` notifies people even when no worker has TWELVE_NOTIFY_URL).
+   * Returns false when TWELVE_NOTIFY_URL is not set here.
+   */
+  startNotifier(): boolean {
+    const notifier = this.notifier();
+    if (!notifier) return false;
+    this.notifierPinned = true;
+    notifier.start({ intervalMs: 1_000 });
+    return true;
+  }
 
   private notifier(): Notifier | undefined {
     if (!this.config.notify) return undefined;
-    this.notifierInstance ??= new Notifier({ outbox: this.store, url: this.config.notify.url, secret: this.config.notify.secret, logger: this.logger });
+    this.notifierInstance ??= new Notifier({ outbox: this.store, url: this.config.notify.url, secret: this.config.notify.secret, logger: this.logger, maxAgeMs: 24 * 3_600_000 });
     return this.notifierInstance;
   }
 
@@ -465,7 +479,7 @@ export class Runtime {
     notifier?.start({ intervalMs: 1_000 });
     void worker.stopped.then(async () => {
       this.workers.delete(worker);
-      if (notifier && this.workers.size === 0) await notifier.stop();
+      if (notifier && this.workers.size === 0 && !this.notifierPinned) await notifier.stop();
     });
     return worker;
   }
@@ -497,6 +511,7 @@ export class Runtime {
   /** Stops workers (draining the step in flight) and closes the store if this runtime opened it. */
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((worker) => worker.stop()));
+    await this.notifierInstance?.stop();
     if (this.ownsStore) await this.store.close();
   }
 }
