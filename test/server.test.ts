@@ -65,14 +65,14 @@ describe('authentication and roles', () => {
     for (const key of ['reader', 'ops', 'fiona', 'admin']) expect((await api.call('GET', `/v1/threads/${thread.id}`, { key })).status).toBe(200);
   });
 
-  it('says who the key belongs to, and takes ?access_token= only on the event stream (for EventSource)', async () => {
+  it('says who the key belongs to, and takes a key only from the Authorization header, never from the URL', async () => {
     const api = await startApi();
     expect((await api.call('GET', '/v1/me', { key: 'fiona' })).body).toEqual({ name: 'fiona@example.com', roles: ['approver'] });
-    // Keys in URLs end up in access logs: everywhere but the stream, a query-string key is no key.
+    // Keys in URLs end up in access logs and browser history: a query-string key is no key, the stream included.
     const viaQuery = await api.call('GET', `/v1/me?access_token=${keys.reader.key}`, { key: null });
     expect(viaQuery.status).toBe(401);
     const stream = await api.call('GET', `/v1/threads/th_missing/stream?access_token=${keys.reader.key}`, { key: null });
-    expect(stream.status).toBe(404);
+    expect(stream.status).toBe(401);
   });
 
   it('compares keys through KeyRing (fixed-length digests, timingSafeEqual over every entry)', () => {
