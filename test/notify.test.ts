@@ -394,6 +394,22 @@ describe('Notifier', () => {
     expect(lines).toContainEqual(expect.objectContaining({ level: 'error', object: expect.objectContaining({ error: 'database is locked' }) }));
   });
 
+  it('records a notification first attempted more than maxAgeMs after its wait began as expired, and never sends it', async () => {
+    const clock = manualClock(Date.parse('2025-01-03T00:00:00.000Z'));
+    const outbox = new MemoryOutbox(clock.now);
+    outbox.add(payload(1)); // its wait began 2025-01-01: two days ago
+    outbox.add({ ...payload(2), at: '2025-01-02T12:00:00.000Z' }); // twelve hours ago
+    const n = notifier({ outbox, now: clock.now, maxAgeMs: 24 * 3_600_000 });
+    expect(await n.deliverDue()).toBe(1);
+    expect(receiver.requests.map((r) => r.body.id)).toEqual(['th_2:7']);
+    expect(await outbox.listDeliveryAttempts('th_1:7')).toEqual([
+      expect.objectContaining({ attempt: 1, ok: false, status: null, error: 'not sent: the wait started 48 h before the first attempt (limit 24 h)' }),
+    ]);
+    expect(outbox.nextAttemptAt('th_1:7')).toBeNull(); // given up, never retried
+    expect(await n.deliverDue()).toBe(0);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
   it('refuses bad configuration up front', () => {
     const outbox = new MemoryOutbox();
     expect(() => new Notifier({ outbox, url: 'not a url', secret })).toThrow();
