@@ -1,7 +1,8 @@
 /**
  * The HTTP API client: bearer key, JSON in and out, errors as ApiError carrying the
- * server's `{ error: { code, message, details } }`. The key comes from the dev server's
- * boot block (`twelve dev`) or from localStorage, where the sign-in form puts it.
+ * server's `{ error: { code, message, details } }`. The key comes from `twelve dev`
+ * (GET /dev/session, which answers only this machine) or from localStorage, where the
+ * sign-in form puts it. It only ever travels in the Authorization header, never in a URL.
  */
 const storageKey = 'twelve.apiKey';
 
@@ -14,14 +15,27 @@ export class ApiError extends Error {
   }
 }
 
-const boot = typeof window !== 'undefined' && window.TWELVE_BOOT && typeof window.TWELVE_BOOT === 'object' ? window.TWELVE_BOOT : undefined;
-
 export const session = {
-  /** Where the key came from: "boot" (injected by the dev server), "stored", or undefined. */
-  source: boot?.apiKey ? 'boot' : readStored() ? 'stored' : undefined,
-  key: boot?.apiKey || readStored() || '',
+  /** Where the key came from: "boot" (handed out by the dev server), "stored", or undefined. */
+  source: readStored() ? 'stored' : undefined,
+  key: readStored(),
   me: undefined,
 };
+
+/** `twelve dev` signs the console in by itself: ask it for its key (any other server answers 404). */
+export async function loadDevSession() {
+  try {
+    const response = await fetch('/dev/session', { headers: { accept: 'application/json' }, cache: 'no-store' });
+    if (!response.ok) return false;
+    const boot = await response.json();
+    if (typeof boot?.apiKey !== 'string' || !boot.apiKey) return false;
+    session.key = boot.apiKey;
+    session.source = 'boot';
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function readStored() {
   try {
@@ -111,8 +125,7 @@ export const endpoints = {
   answer: (id, body) => api(`/v1/threads/${enc(id)}/answer`, { method: 'POST', body }),
   control: (id, action, body = {}) => api(`/v1/threads/${enc(id)}/${action}`, { method: 'POST', body }),
   budget: (id, body) => api(`/v1/threads/${enc(id)}/budget`, { method: 'POST', body }),
-  /** EventSource cannot send headers: the stream takes the key as a query parameter. */
-  streamUrl: (id, after) => `/v1/threads/${enc(id)}/stream` + query({ after, access_token: session.key }),
+  streamPath: (id) => `/v1/threads/${enc(id)}/stream`,
 };
 
 /**

@@ -3,7 +3,7 @@
  *   #/threads[?status=&agent=]   #/threads/<id>   #/inbox   #/agents[?name=]
  * Plain ES modules, no build step. Views mount into <main> and return a cleanup function.
  */
-import { ApiError, endpoints, session, signIn, signOut } from './api.js';
+import { ApiError, endpoints, loadDevSession, session, signIn, signOut } from './api.js';
 import { h, mount } from './dom.js';
 import { refreshRelativeTimes } from './format.js';
 import { poll } from './live.js';
@@ -137,4 +137,4 @@ window.addEventListener('hashchange', () => {
   if (session.key) route();
 });
 setInterval(() => refreshRelativeTimes(), 5000);
-start();
+loadDevSession().finally(start);

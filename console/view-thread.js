@@ -3,19 +3,14 @@
  * waits for, operator controls, and the timeline streamed over SSE (`/stream`, resuming
  * after the last seq seen), falling back to polling `/events` if the stream cannot open.
  */
-import { can, endpoints } from './api.js';
+import { can, endpoints, session } from './api.js';
 import { budgetForm, pendingForm, pendingKey } from './actions.js';
 import { h, mount, valueView } from './dom.js';
 import { count, statusBadge, terminalStatuses, timeAgo, usd, absoluteTime } from './format.js';
 import { poll, quietErrors } from './live.js';
+import { openEventStream } from './sse.js';
 import { renderTimeline } from './timeline.js';
 import { showError, toast } from './toast.js';
-
-const eventTypes = [
-  'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed',
-  'model_output_invalid', 'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping',
-  'budget_exceeded', 'budget_raised', 'escalated', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
-];
 
 export function threadView(root, params) {
   const id = params.get('id');
@@ -195,39 +190,37 @@ export function threadView(root, params) {
   }
 
   function openStream() {
-    if (closed || typeof EventSource === 'undefined') return startFallback();
+    if (closed) return;
     const after = events.length ? events[events.length - 1].seq : 0;
-    stream = new EventSource(endpoints.streamUrl(id, after));
-    const onMessage = (message) => {
-      // Counted so anyone (and the browser test) can tell the timeline came over the stream.
-      live.dataset.received = String(Number(live.dataset.received ?? 0) + 1);
-      lastStreamed = Date.now();
-      try {
-        accept(JSON.parse(message.data));
-      } catch {
-        // A malformed message: the next poll or reconnect fills the gap.
-      }
-    };
-    for (const type of eventTypes) stream.addEventListener(type, onMessage);
-    // The server says the thread is finished and closes the stream: do not reconnect.
-    stream.addEventListener('end', () => {
-      stream?.close();
-      stream = undefined;
-      setLive('ended', 'finished');
-      detail.now();
-    });
-    stream.addEventListener('message', onMessage);
-    stream.addEventListener('open', () => {
-      setLive('sse', 'live');
-      draw();
-    });
-    stream.addEventListener('error', () => {
-      if (!stream) return;
-      if (stream.readyState === EventSource.CLOSED) {
-        // The server refused the stream (an HTTP error): poll instead.
+    stream = openEventStream(endpoints.streamPath(id), {
+      key: session.key,
+      lastEventId: after,
+      onOpen: () => {
+        setLive('sse', 'live');
+        draw();
+      },
+      onMessage: (type, data) => {
+        // Counted so anyone (and the browser test) can tell the timeline came over the stream.
+        live.dataset.received = String(Number(live.dataset.received ?? 0) + 1);
+        lastStreamed = Date.now();
+        try {
+          accept(JSON.parse(data));
+        } catch {
+          // A malformed message: the next poll or reconnect fills the gap.
+        }
+      },
+      // The server says the thread is finished and closes the stream: do not reconnect.
+      onEnd: () => {
+        stream = undefined;
+        setLive('ended', 'finished');
+        detail.now();
+      },
+      onReconnecting: () => setLive('reconnecting', 'reconnecting'),
+      // The server refused the stream (an HTTP error): poll instead.
+      onFail: () => {
         stream = undefined;
         startFallback();
-      } else setLive('reconnecting', 'reconnecting');
+      },
     });
   }
 

@@ -83,7 +83,7 @@ describe('createClient', () => {
     const first = await ops.launch('echo', 'hello', { idempotencyKey: 'client-1', metadata: { source: 'client-test' } });
     expect(first.created).toBe(true);
     expect(first.thread).toMatchObject({ agent: 'echo', status: 'runnable', input: 'hello' });
-    const again = await ops.launch('echo', 'hello', { idempotencyKey: 'client-1' });
+    const again = await ops.launch('echo', 'hello', { idempotencyKey: 'client-1', metadata: { source: 'client-test' } });
     expect(again).toMatchObject({ created: false, thread: { id: first.thread.id } });
     const conflict = await apiError(ops.launch('echo', 'other', { idempotencyKey: 'client-1' }));
     expect(conflict).toMatchObject({ status: 409, code: 'conflict', details: { threadId: first.thread.id } });

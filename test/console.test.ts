@@ -28,6 +28,8 @@ let runtime: Runtime;
 let server: RunningServer;
 let context: BrowserContext;
 const pageErrors: string[] = [];
+/** Every request the browser made: a key must only ever travel in a header, never in a URL. */
+const requests: Array<{ url: string; authorization: string | undefined }> = [];
 
 async function api<T = any>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
   const response = await fetch(server.url + path, {
@@ -44,6 +46,7 @@ const eventually = <T>(read: () => Promise<T>, timeout = 15_000) => expect.poll(
 async function newPage(): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+  page.on('request', (request) => requests.push({ url: request.url(), authorization: request.headers().authorization }));
   page.on('console', (message) => {
     // A 4xx the test provokes on purpose is logged by the browser as a failed resource; anything else is a bug.
     if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) {
@@ -162,6 +165,11 @@ describe('the web console', () => {
     const live = threadPage.getByTestId('live-indicator');
     expect(Number(await live.getAttribute('data-received'))).toBeGreaterThanOrEqual(13);
     await eventually(() => live.getAttribute('data-state')).toBe('ended');
+    // The stream carried the key in its Authorization header, and no URL ever did.
+    const streamRequests = requests.filter((r) => r.url.includes(`/v1/threads/${threadId}/stream`));
+    expect(streamRequests.length).toBeGreaterThan(0);
+    for (const r of streamRequests) expect(r.authorization).toBe(`Bearer ${aliceKey}`);
+    expect(requests.filter((r) => r.url.includes(aliceKey) || r.url.includes('access_token'))).toEqual([]);
 
     // The header agrees with the API, and every model call and tool call is on the timeline.
     const { body: thread } = await api(`/v1/threads/${threadId}`);
@@ -218,17 +226,24 @@ describe('the web console', () => {
     expect(pageErrors).toEqual([]);
   }, 30_000);
 
-  it('signs in by itself with the key `twelve dev` puts in the page', async () => {
-    const devServer = await startServer({ runtime, host: '127.0.0.1', port: 0, apiKeys: [], console: true, bootKey: { key: 'tw_test_dev_boot_5a8e1f0c2b7d', name: 'dev' } });
+  it('signs in by itself with the key `twelve dev` hands to this machine, which no page or URL carries', async () => {
+    const bootKey = 'tw_test_dev_boot_5a8e1f0c2b7d';
+    const devServer = await startServer({ runtime, host: '127.0.0.1', port: 0, apiKeys: [], console: true, bootKey: { key: bootKey, name: 'dev' } });
     try {
       const page = await newPage();
-      await page.goto(`${devServer.url}/#/threads`);
+      const response = await page.goto(`${devServer.url}/#/threads`);
+      expect(await response!.text()).not.toContain(bootKey);
       await eventually(() => page.getByTestId('me').textContent()).toContain('dev');
       expect(await page.getByTestId('sign-out').count()).toBe(0);
       const { body } = await api<{ threads: Array<{ id: string }> }>('/v1/threads');
       expect(body.threads.length).toBeGreaterThan(0);
       await page.locator(`[data-testid="thread-row"][data-id="${body.threads[0]!.id}"]`).waitFor();
       expect(await page.getByTestId('thread-row').count()).toBe(body.threads.length);
+      // A thread page streams with the dev key too (same origin, loopback Host).
+      await page.goto(`${devServer.url}/#/threads/${body.threads[0]!.id}`);
+      await eventually(() => page.getByTestId('live-indicator').getAttribute('data-state')).toBe('ended');
+      expect(requests.filter((r) => r.url.includes(bootKey))).toEqual([]);
+      expect(pageErrors).toEqual([]);
     } finally {
       await devServer.close();
     }

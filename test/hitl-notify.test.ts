@@ -33,12 +33,12 @@ function expectSigned(request: ReceivedRequest) {
   expect(request.headers['content-type']).toBe('application/json');
   expect(request.headers['x-twelve-event']).toBe('human.waiting');
   expect(request.headers['x-twelve-delivery']).toBe(request.body.id);
-  const header = request.headers['x-twelve-signature'] as string;
-  expect(verifyWebhook({ secret, body: request.rawBody, header })).toEqual({ ok: true });
+  const headers = request.headers;
+  expect(verifyWebhook({ secret, body: request.rawBody, headers, direction: 'outbound' })).toEqual({ ok: true });
   // The signature covers the exact bytes and the secret.
   const tampered = Buffer.from(request.rawBody.toString('utf8').replace('"seq":', '"seq": '));
-  expect(verifyWebhook({ secret, body: tampered, header })).toEqual({ ok: false, reason: 'signature_mismatch' });
-  expect(verifyWebhook({ secret: `${secret}x`, body: request.rawBody, header })).toEqual({ ok: false, reason: 'signature_mismatch' });
+  expect(verifyWebhook({ secret, body: tampered, headers, direction: 'outbound' })).toEqual({ ok: false, reason: 'signature_mismatch' });
+  expect(verifyWebhook({ secret: `${secret}x`, body: request.rawBody, headers, direction: 'outbound' })).toEqual({ ok: false, reason: 'signature_mismatch' });
 }
 
 /** One agent that, by its input, asks for approval, asks a question, keeps failing, or runs out of steps. */
@@ -213,13 +213,14 @@ describe('notifications when a thread starts waiting for a person', () => {
     expect(await runtime.loadEvents(thread.id)).toHaveLength(1);
   });
 
-  it('writes no outbox rows without a webhook, and wants the URL and the secret together', async () => {
+  it('writes the outbox row without a webhook too (whichever process has one delivers it), and wants the URL and the secret together', async () => {
     const { agent, model } = waitingAgent();
     const { runtime, dbFile } = makeRuntime({ agents: [agent], models: { 'scripted:payer': model } });
     const thread = await runtime.launch({ agent: 'payer', input: 'approval' });
     expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_approval');
-    await runtime.flushNotifications(); // a no-op without a webhook
-    expect(readDb(dbFile, 'SELECT id FROM notifications')).toHaveLength(0);
+    await runtime.flushNotifications(); // a no-op without a webhook: the row waits for a process that has one
+    expect(readDb(dbFile, 'SELECT id FROM notifications')).toHaveLength(1);
+    expect(readDb(dbFile, 'SELECT * FROM notification_attempts')).toHaveLength(0);
 
     expect(() => loadConfig({ TWELVE_NOTIFY_URL: 'http://127.0.0.1:1/hook' })).toThrow(/TWELVE_NOTIFY_URL and TWELVE_NOTIFY_SECRET go together/);
     expect(() => loadConfig({ TWELVE_NOTIFY_URL: 'http://127.0.0.1:1/hook', TWELVE_NOTIFY_SECRET: 'short' })).toThrow(/TWELVE_NOTIFY_SECRET: must be at least 16 characters/);

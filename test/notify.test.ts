@@ -100,7 +100,7 @@ function notifier(options: Partial<NotifierOptions> & { outbox: NotificationOutb
 }
 
 describe('webhook signatures', () => {
-  it('signs each delivery so the receiver verifies the raw body, and rejects tampering', async () => {
+  it('signs each delivery so the receiver verifies the raw body with its headers, and rejects tampering', async () => {
     const result = await deliverWebhook({ url: receiver.url, secret, payload: payload(1), timeoutMs: 2000 });
     expect(result).toMatchObject({ ok: true, status: 200, error: null });
     const [request] = receiver.requests;
@@ -113,40 +113,56 @@ describe('webhook signatures', () => {
     });
     expect(request?.body).toEqual(payload(1));
     const header = request!.headers['x-twelve-signature'] as string;
-    expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(header).toMatch(/^t=\d+,v2=[0-9a-f]{64}$/);
+    const { headers, rawBody } = request!;
 
-    expect(verifyWebhook({ secret, body: request!.rawBody, header })).toEqual({ ok: true });
-    expect(verifyWebhook({ secret, body: request!.rawBody.toString('utf8'), header })).toEqual({ ok: true });
-    const tampered = request!.rawBody.toString('utf8').replace('49.99', '4999');
-    expect(verifyWebhook({ secret, body: tampered, header })).toEqual({ ok: false, reason: 'signature_mismatch' });
-    expect(verifyWebhook({ secret: 'whsec_other', body: request!.rawBody, header })).toEqual({ ok: false, reason: 'signature_mismatch' });
+    expect(verifyWebhook({ secret, body: rawBody, headers, direction: 'outbound' })).toEqual({ ok: true });
+    expect(verifyWebhook({ secret, body: rawBody.toString('utf8'), headers: new Headers(headers as Record<string, string>), direction: 'outbound' })).toEqual({ ok: true });
+    const tampered = rawBody.toString('utf8').replace('49.99', '4999');
+    expect(verifyWebhook({ secret, body: tampered, headers, direction: 'outbound' })).toEqual({ ok: false, reason: 'signature_mismatch' });
+    expect(verifyWebhook({ secret: 'whsec_other', body: rawBody, headers, direction: 'outbound' })).toEqual({ ok: false, reason: 'signature_mismatch' });
+    // The signature covers what the request is, not only its body.
+    expect(verifyWebhook({ secret, body: rawBody, headers, direction: 'inbound' })).toEqual({ ok: false, reason: 'signature_mismatch' });
+    expect(verifyWebhook({ secret, body: rawBody, headers, direction: 'outbound', delivery: 'th_1:8' })).toEqual({ ok: false, reason: 'signature_mismatch' });
+    expect(verifyWebhook({ secret, body: rawBody, headers, direction: 'outbound', event: 'thread.finished' })).toEqual({ ok: false, reason: 'signature_mismatch' });
+    expect(verifyWebhook({ secret, body: rawBody, headers: { ...headers, 'x-twelve-delivery': undefined }, direction: 'outbound' })).toEqual({ ok: false, reason: 'missing_envelope' });
     // The same signature replayed after the tolerance window (or dated far ahead) is refused.
     const t = Number(/^t=(\d+)/.exec(header)![1]);
-    expect(verifyWebhook({ secret, body: request!.rawBody, header, now: (t + 301) * 1000 })).toEqual({ ok: false, reason: 'timestamp_out_of_tolerance' });
-    expect(verifyWebhook({ secret, body: request!.rawBody, header, now: (t - 301) * 1000 })).toEqual({ ok: false, reason: 'timestamp_out_of_tolerance' });
-    expect(verifyWebhook({ secret, body: request!.rawBody, header, now: (t + 60) * 1000, toleranceSeconds: 30 })).toMatchObject({ ok: false });
-    expect(verifyWebhook({ secret, body: request!.rawBody, header, now: (t + 299) * 1000 })).toEqual({ ok: true });
+    const at = (now: number, extra: object = {}) => verifyWebhook({ secret, body: rawBody, headers, direction: 'outbound', now, ...extra });
+    expect(at((t + 301) * 1000)).toEqual({ ok: false, reason: 'timestamp_out_of_tolerance' });
+    expect(at((t - 301) * 1000)).toEqual({ ok: false, reason: 'timestamp_out_of_tolerance' });
+    expect(at((t + 60) * 1000, { toleranceSeconds: 30 })).toMatchObject({ ok: false });
+    expect(at((t + 299) * 1000)).toEqual({ ok: true });
   });
 
-  it('computes t=<unix seconds>,v1=HMAC-SHA256(secret, "t.body")', () => {
+  it('computes t=<unix seconds>,v2=HMAC-SHA256(secret, "twelve.v2\\n<direction>\\n<event>\\n<delivery>\\n<callback url>\\n<t>\\n<body>")', () => {
     const body = '{"id":"x"}';
-    const expected = createHmac('sha256', secret).update(`1700000000.${body}`).digest('hex');
-    expect(signWebhook({ secret, body, timestamp: 1_700_000_000 })).toBe(`t=1700000000,v1=${expected}`);
-    const header = signWebhook({ secret, body, timestamp: 1_700_000_000 });
-    expect(verifyWebhook({ secret, body, header, now: 1_700_000_000_000 })).toEqual({ ok: true });
+    const envelope = { direction: 'inbound', event: 'launch.refunds', delivery: 'evt_1', callbackUrl: 'https://ci.example.com/done' } as const;
+    const expected = createHmac('sha256', secret).update(`twelve.v2\ninbound\nlaunch.refunds\nevt_1\nhttps://ci.example.com/done\n1700000000\n${body}`).digest('hex');
+    const header = signWebhook({ secret, body, timestamp: 1_700_000_000, ...envelope });
+    expect(header).toBe(`t=1700000000,v2=${expected}`);
+    expect(verifyWebhook({ secret, body, header, ...envelope, now: 1_700_000_000_000 })).toEqual({ ok: true });
+    // Another callback URL, or none, is another request.
+    expect(verifyWebhook({ secret, body, header, ...envelope, callbackUrl: 'https://evil.example/x', now: 1_700_000_000_000 })).toMatchObject({ ok: false });
+    expect(verifyWebhook({ secret, body, header, ...envelope, callbackUrl: '', now: 1_700_000_000_000 })).toMatchObject({ ok: false });
     // While a secret is rotated the sender may sign twice; either signature is enough.
-    const rotated = `${signWebhook({ secret: 'whsec_new', body, timestamp: 1_700_000_000 })},v1=${expected}`;
-    expect(verifyWebhook({ secret, body, header: rotated, now: 1_700_000_000_000 })).toEqual({ ok: true });
-    expect(() => signWebhook({ secret: '', body })).toThrow(/secret/);
-    expect(verifyWebhook({ secret: '', body, header })).toEqual({ ok: false, reason: 'missing_secret' });
+    const rotated = `${signWebhook({ secret: 'whsec_new', body, timestamp: 1_700_000_000, ...envelope })},v2=${expected}`;
+    expect(verifyWebhook({ secret, body, header: rotated, ...envelope, now: 1_700_000_000_000 })).toEqual({ ok: true });
+    expect(() => signWebhook({ secret: '', body, ...envelope })).toThrow(/secret/);
+    expect(() => signWebhook({ secret, body, ...envelope, delivery: 'a\nb' })).toThrow(/line break/);
+    expect(verifyWebhook({ secret: '', body, header, ...envelope })).toEqual({ ok: false, reason: 'missing_secret' });
+    // A body-only v1 signature (the old scheme) is refused with its own reason.
+    const v1 = createHmac('sha256', secret).update(`1700000000.${body}`).digest('hex');
+    expect(verifyWebhook({ secret, body, header: `t=1700000000,v1=${v1}`, ...envelope, now: 1_700_000_000_000 })).toEqual({ ok: false, reason: 'unsupported_scheme' });
   });
 
   it('rejects malformed headers without throwing', () => {
     const body = '{}';
-    const good = signWebhook({ secret, body, timestamp: 1_700_000_000 });
-    const v1 = good.split('v1=')[1]!;
-    for (const header of [undefined, null, '', 'garbage', `v1=${v1}`, 't=1700000000', `t=abc,v1=${v1}`, `t=1700000000,v1=${v1.slice(2)}`, `t=1700000000,v1=${'z'.repeat(64)}`, `t=1,t=1700000000,v1=${v1}`, `t=1700000000;v1=${v1}`]) {
-      expect(verifyWebhook({ secret, body, header, now: 1_700_000_000_000 }), String(header)).toEqual({ ok: false, reason: 'malformed_header' });
+    const envelope = { direction: 'outbound', event: 'human.waiting', delivery: 'd1' } as const;
+    const good = signWebhook({ secret, body, timestamp: 1_700_000_000, ...envelope });
+    const v2 = good.split('v2=')[1]!;
+    for (const header of [undefined, null, '', 'garbage', `v2=${v2}`, 't=1700000000', `t=abc,v2=${v2}`, `t=1700000000,v2=${v2.slice(2)}`, `t=1700000000,v2=${'z'.repeat(64)}`, `t=1,t=1700000000,v2=${v2}`, `t=1700000000;v2=${v2}`]) {
+      expect(verifyWebhook({ secret, body, header, ...envelope, now: 1_700_000_000_000 }), String(header)).toEqual({ ok: false, reason: 'malformed_header' });
     }
   });
 });
@@ -219,7 +235,7 @@ describe('Notifier', () => {
     expect(attempts[0]).toMatchObject({ notificationId: 'th_1:7', url: receiver.url, error: 'HTTP 500', at: new Date(1_700_000_000_000).toISOString() });
     // Every retry is the same delivery, freshly signed.
     expect(receiver.requests.map((r) => r.headers['x-twelve-delivery'])).toEqual(['th_1:7', 'th_1:7', 'th_1:7']);
-    for (const r of receiver.requests) expect(verifyWebhook({ secret, body: r.rawBody, header: r.headers['x-twelve-signature'] as string }).ok).toBe(true);
+    for (const r of receiver.requests) expect(verifyWebhook({ secret, body: r.rawBody, headers: r.headers, direction: 'outbound' }).ok).toBe(true);
   });
 
   it('caps the backoff at maxDelayMs', () => {
@@ -376,6 +392,22 @@ describe('Notifier', () => {
     await receiver.waitFor(1);
     await n.stop();
     expect(lines).toContainEqual(expect.objectContaining({ level: 'error', object: expect.objectContaining({ error: 'database is locked' }) }));
+  });
+
+  it('records a notification first attempted more than maxAgeMs after its wait began as expired, and never sends it', async () => {
+    const clock = manualClock(Date.parse('2025-01-03T00:00:00.000Z'));
+    const outbox = new MemoryOutbox(clock.now);
+    outbox.add(payload(1)); // its wait began 2025-01-01: two days ago
+    outbox.add({ ...payload(2), at: '2025-01-02T12:00:00.000Z' }); // twelve hours ago
+    const n = notifier({ outbox, now: clock.now, maxAgeMs: 24 * 3_600_000 });
+    expect(await n.deliverDue()).toBe(1);
+    expect(receiver.requests.map((r) => r.body.id)).toEqual(['th_2:7']);
+    expect(await outbox.listDeliveryAttempts('th_1:7')).toEqual([
+      expect.objectContaining({ attempt: 1, ok: false, status: null, error: 'not sent: the wait started 48 h before the first attempt (limit 24 h)' }),
+    ]);
+    expect(outbox.nextAttemptAt('th_1:7')).toBeNull(); // given up, never retried
+    expect(await n.deliverDue()).toBe(0);
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it('refuses bad configuration up front', () => {

@@ -32,7 +32,8 @@ const keyValues = Object.values(keys).map((k) => k.key);
 describe('bad input', () => {
   it('survives a few hundred random requests: no 5xx, no crash, /healthz still answers', async () => {
     const log = lineSink();
-    const api = await startApi({ logger: createLogger({ format: 'json', destination: log.stream }) });
+    // Unthrottled: the mix has many wrong keys, and past the authentication throttle every request would be 429.
+    const api = await startApi({ logger: createLogger({ format: 'json', destination: log.stream }), server: { authThrottle: { burst: 100_000 } } });
     const launched = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'echo', input: 'a real thread' } });
     const realId = launched.body.thread.id as string;
     await api.runtime.runThread(realId); // completed: its stream ends at once
@@ -105,7 +106,12 @@ describe('bad input', () => {
       if (!('authorization' in headers) && random.chance(0.7)) headers.authorization = `Bearer ${random.pick(keyValues)}`;
       if (!('content-type' in headers) && random.chance(0.8)) headers['content-type'] = 'application/json';
       const body = method === 'GET' || method === 'HEAD' ? undefined : random.pick(bodies)();
-      if (path.startsWith('/v1/hooks/') && typeof body === 'string' && random.chance(0.5)) headers['x-twelve-signature'] = signWebhook({ secret: hookSecret, body });
+      if (path.startsWith('/v1/hooks/') && typeof body === 'string' && random.chance(0.5)) {
+        const delivery = headers['x-twelve-delivery'] || 'd';
+        headers['x-twelve-delivery'] = delivery;
+        const event = `launch.${path.split('/')[3]?.split('?')[0] ?? ''}`;
+        headers['x-twelve-signature'] = signWebhook({ secret: hookSecret, body, direction: 'inbound', event, delivery, callbackUrl: headers['x-twelve-callback-url'] });
+      }
       if (headers['content-length'] !== undefined && body !== undefined) delete headers['content-length'];
       if (headers['content-length'] !== undefined) delete headers['content-length']; // fetch sets it; a wrong one is refused client-side
       let status: number;
@@ -182,7 +188,9 @@ describe('API keys in logs', () => {
     await api.call('POST', `/v1/threads/${payer.body.thread.id}/approvals`, { key: 'fiona', body: { approved: true, comment: `approved with ${keys.fiona.key}` } });
     await api.call('POST', `/v1/threads/${payer.body.thread.id}/approvals`, { key: 'fiona', body: { approved: true } }); // 409
     const hookBody = JSON.stringify({ input: `hook ${hookSecret}` });
-    await api.call('POST', '/v1/hooks/echo', { key: null, raw: hookBody, headers: { 'x-twelve-signature': signWebhook({ secret: hookSecret, body: hookBody }), 'x-twelve-delivery': 'd1' } });
+    const hookSignature = signWebhook({ secret: hookSecret, body: hookBody, direction: 'inbound', event: 'launch.echo', delivery: 'd1' });
+    const hooked = await api.call('POST', '/v1/hooks/echo', { key: null, raw: hookBody, headers: { 'x-twelve-signature': hookSignature, 'x-twelve-delivery': 'd1' } });
+    expect(hooked.status, hooked.text).toBe(202);
     await eventually(async () => (await api.runtime.listThreads({ status: ['completed'] })).length === 3);
 
     expect(log.lines.length).toBeGreaterThan(10);

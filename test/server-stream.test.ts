@@ -142,7 +142,7 @@ describe('GET /v1/threads/{id}/stream', () => {
     const api = await startApi({ worker: true });
     const launched = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'payer', input: 'pay 400' } });
     const threadId = launched.body.thread.id as string;
-    const response = await openStream(api, threadId, { query: `?access_token=${keys.reader.key}`, key: null });
+    const response = await openStream(api, threadId);
     expect(response.status).toBe(200);
     const messages = sseQueue(response);
     const upToApproval = await messages.readUntil((m) => m.event === 'approval_requested');
@@ -156,7 +156,7 @@ describe('GET /v1/threads/{id}/stream', () => {
     expect(JSON.parse(rest[0]!.data).data.by).toBe('fiona@example.com');
   });
 
-  it('answers 401, 404 and 400 before streaming', async () => {
+  it('answers 401, 404 and 400 before streaming; a key in the URL is refused', async () => {
     const api = await startApi();
     const launched = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'echo', input: 'x' } });
     const threadId = launched.body.thread.id as string;
@@ -165,6 +165,10 @@ describe('GET /v1/threads/{id}/stream', () => {
     expect(((await noKey.json()) as any).error.code).toBe('unauthorized');
     const badToken = await openStream(api, threadId, { key: null, query: '?access_token=tw_wrong_wrong_wrong_1' });
     expect(badToken.status).toBe(401);
+    // A key in the URL ends up in access logs and browser history: even a valid one is no key.
+    const inUrl = await openStream(api, threadId, { key: null, query: `?access_token=${keys.reader.key}` });
+    expect(inUrl.status).toBe(401);
+    expect(((await inUrl.json()) as any).error.message).toMatch(/missing API key: send Authorization: Bearer/);
     const unknown = await openStream(api, 'th_missing');
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as any).error.code).toBe('thread_not_found');
@@ -173,5 +177,35 @@ describe('GET /v1/threads/{id}/stream', () => {
     expect(((await badHeader.json()) as any).error.details.issues[0].path).toBe('last-event-id');
     const badAfter = await openStream(api, threadId, { query: '?after=-3' });
     expect(badAfter.status).toBe(400);
+  });
+});
+
+describe('open streams per key', () => {
+  it('caps the streams one key holds open (429 with Retry-After), frees a slot when a stream closes, and leaves other keys alone', async () => {
+    const api = await startApi({ worker: true, server: { limits: { maxStreamsPerKey: 2 } } });
+    const launched = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'payer', input: 'pay 400' } });
+    const threadId = launched.body.thread.id as string;
+    const aborts = [new AbortController(), new AbortController()];
+    const open = await Promise.all(aborts.map((abort) => openStream(api, threadId, { signal: abort.signal })));
+    expect(open.map((r) => r.status)).toEqual([200, 200]);
+    const third = await openStream(api, threadId);
+    expect(third.status).toBe(429);
+    expect(third.headers.get('retry-after')).toBe('5');
+    expect(((await third.json()) as any).error).toMatchObject({ code: 'too_many_requests', message: expect.stringMatching(/dashboard already has 2 event streams open/) });
+    // Another key has its own share.
+    const fiona = new AbortController();
+    expect((await openStream(api, threadId, { key: keys.fiona.key, signal: fiona.signal })).status).toBe(200);
+    // Closing one stream frees its slot (the server sees the disconnect and lets go).
+    aborts[0]!.abort();
+    const reopened = await eventually(async () => {
+      const next = new AbortController();
+      aborts.push(next);
+      const response = await openStream(api, threadId, { signal: next.signal });
+      if (response.status === 200) return response;
+      await response.body?.cancel();
+      return undefined;
+    });
+    expect(reopened.status).toBe(200);
+    for (const abort of [...aborts, fiona]) abort.abort();
   });
 });

@@ -8,9 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createRuntime } from '../src/index.js';
+import { verifyWebhook } from '../src/notify/webhook.js';
 import { KeyRing } from '../src/server/auth.js';
-import { keys, startApi, waitForStatus, type TestApi } from './support/api.js';
+import { apiAgents, keys, startApi, waitForStatus, type TestApi } from './support/api.js';
+import { testEnv } from './support/runtime.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 async function launch(api: TestApi, agent: string, input: unknown, options: { key?: string; headers?: Record<string, string> } = {}) {
   const response = await api.call('POST', '/v1/threads', { key: options.key ?? 'ops', body: { agent, input }, ...(options.headers ? { headers: options.headers } : {}) });
@@ -61,14 +65,14 @@ describe('authentication and roles', () => {
     for (const key of ['reader', 'ops', 'fiona', 'admin']) expect((await api.call('GET', `/v1/threads/${thread.id}`, { key })).status).toBe(200);
   });
 
-  it('says who the key belongs to, and takes ?access_token= only on the event stream (for EventSource)', async () => {
+  it('says who the key belongs to, and takes a key only from the Authorization header, never from the URL', async () => {
     const api = await startApi();
     expect((await api.call('GET', '/v1/me', { key: 'fiona' })).body).toEqual({ name: 'fiona@example.com', roles: ['approver'] });
-    // Keys in URLs end up in access logs: everywhere but the stream, a query-string key is no key.
+    // Keys in URLs end up in access logs and browser history: a query-string key is no key, the stream included.
     const viaQuery = await api.call('GET', `/v1/me?access_token=${keys.reader.key}`, { key: null });
     expect(viaQuery.status).toBe(401);
     const stream = await api.call('GET', `/v1/threads/th_missing/stream?access_token=${keys.reader.key}`, { key: null });
-    expect(stream.status).toBe(404);
+    expect(stream.status).toBe(401);
   });
 
   it('compares keys through KeyRing (fixed-length digests, timingSafeEqual over every entry)', () => {
@@ -162,23 +166,39 @@ describe('POST /v1/threads', () => {
     expect(await api.runtime.listThreads()).toHaveLength(1);
   });
 
-  it('returns the same thread for a repeated Idempotency-Key (200, created false), and 409 for the key with another input', async () => {
+  it('returns the same thread for a repeated Idempotency-Key and body (200, created false), and 409 for the key with another agent, input or metadata', async () => {
     const api = await startApi();
     const headers = { 'idempotency-key': 'order-A-1001-refund' };
-    const first = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'echo', input: 'refund A-1001' } });
+    const launchBody = { agent: 'echo', input: 'refund A-1001', metadata: { ticket: 'T-9' } };
+    const first = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: launchBody });
     expect(first.status).toBe(201);
     expect(first.body.created).toBe(true);
-    const again = await api.call('POST', '/v1/threads', { key: 'admin', headers, body: { agent: 'echo', input: 'refund A-1001' } });
+    const again = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: launchBody });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ created: false, thread: { id: first.body.thread.id } });
-    const otherInput = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'echo', input: 'refund A-1002' } });
+    const otherInput = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { ...launchBody, input: 'refund A-1002' } });
     expect(otherInput.status).toBe(409);
-    expect(otherInput.body.error).toMatchObject({ code: 'conflict', details: { threadId: first.body.thread.id } });
-    const otherAgent = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'payer', input: 'refund A-1001' } });
+    expect(otherInput.body.error).toMatchObject({ code: 'conflict', message: expect.stringMatching(/"order-A-1001-refund" was already used for thread th_\w+ with another agent or input, or other metadata/), details: { threadId: first.body.thread.id } });
+    const otherAgent = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { ...launchBody, agent: 'payer' } });
     expect(otherAgent.status).toBe(409);
+    // The whole body counts: the same key with other (or no) metadata is not a retry of this launch.
+    const otherMetadata = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { ...launchBody, metadata: { ticket: 'T-10' } } });
+    expect(otherMetadata.status).toBe(409);
+    const noMetadata = await api.call('POST', '/v1/threads', { key: 'ops', headers, body: { agent: 'echo', input: 'refund A-1001' } });
+    expect(noMetadata.status).toBe(409);
+    const reordered = await api.call('POST', '/v1/threads', { key: 'ops', raw: '{"metadata":{"ticket":"T-9"},"input":"refund A-1001","agent":"echo"}', headers: { ...headers, 'content-type': 'application/json' } });
+    expect(reordered.status).toBe(200);
     const tooLong = await api.call('POST', '/v1/threads', { key: 'ops', headers: { 'idempotency-key': 'k'.repeat(256) }, body: { agent: 'echo', input: 'x' } });
     expect(tooLong.status).toBe(400);
     expect(issuePaths(tooLong.body)).toEqual(['idempotency-key']);
+
+    // Keys belong to the API key that sent them: another caller using the same string neither
+    // gets this thread (nor learns its id from a 409) nor is blocked by it.
+    const otherCaller = await api.call('POST', '/v1/threads', { key: 'admin', headers, body: { agent: 'echo', input: 'something of mine' } });
+    expect(otherCaller.status).toBe(201);
+    expect(otherCaller.body.thread.id).not.toBe(first.body.thread.id);
+    expect(JSON.stringify(otherCaller.body)).not.toContain(first.body.thread.id);
+    expect((await api.call('POST', '/v1/threads', { key: 'admin', headers, body: { agent: 'echo', input: 'something of mine' } })).body.thread.id).toBe(otherCaller.body.thread.id);
 
     // Ten concurrent retries of one launch: one thread, created exactly once.
     const racing = await Promise.all(
@@ -187,7 +207,7 @@ describe('POST /v1/threads', () => {
     expect(new Set(racing.map((r) => r.body.thread.id)).size).toBe(1);
     expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
     expect(racing.filter((r) => r.status === 200)).toHaveLength(9);
-    expect(await api.runtime.listThreads()).toHaveLength(2);
+    expect(await api.runtime.listThreads()).toHaveLength(3);
   });
 });
 
@@ -544,6 +564,26 @@ describe('operations', () => {
     const wrongMethod = await api.call('DELETE', '/v1/threads', { key: 'admin' });
     expect(wrongMethod.status).toBe(404);
     expect(wrongMethod.body).toEqual({ error: { code: 'not_found', message: 'no route for DELETE /v1/threads' } });
+  });
+
+  it('delivers notifications from the API process when only it has TWELVE_NOTIFY_URL (the worker elsewhere has none)', async () => {
+    const receiver = await startWebhookReceiver();
+    onTestFinished(() => receiver.close());
+    const secret = 'whsec_test_serve_notify_0123';
+    const api = await startApi({ env: { TWELVE_NOTIFY_URL: receiver.url, TWELVE_NOTIFY_SECRET: secret } });
+    expect(api.server.notes.join('\n')).toMatch(/notifications: delivered from this process to http:\/\/127\.0\.0\.1:\d+\/hooks\/twelve/);
+    // A worker "in another process": its own runtime on the same database, without the webhook.
+    const fixtures = apiAgents();
+    const worker = createRuntime({ agents: fixtures.agents, models: fixtures.models, retryBaseMs: 1, env: testEnv({ dbFile: api.dbFile, extra: { TWELVE_HUMANS: 'fiona@example.com=finance' } }) });
+    onTestFinished(() => worker.close());
+    expect(worker.config.notify).toBeUndefined();
+    const thread = await launch(api, 'payer', 'pay 250');
+    expect((await worker.runThread(thread.id)).outcome).toBe('awaiting_approval');
+    await receiver.waitFor(1, 15_000);
+    const request = receiver.requests[0]!;
+    expect(request.headers['x-twelve-event']).toBe('human.waiting');
+    expect(request.body).toMatchObject({ threadId: thread.id, kind: 'approval' });
+    expect(verifyWebhook({ secret, body: request.rawBody, headers: request.headers, direction: 'outbound' })).toEqual({ ok: true });
   });
 
   it('waits for the server\'s own worker when it runs one (like twelve dev)', async () => {

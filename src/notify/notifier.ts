@@ -24,6 +24,13 @@ export interface NotifierOptions {
   leaseMs?: number;
   /** Most items claimed per round (default 10; fewer if the lease could not cover them). */
   batchSize?: number;
+  /**
+   * A notification never attempted whose wait started longer ago than this is recorded as
+   * expired instead of sent (default: no limit). Every process writes notifications, so a
+   * deployment that sets TWELVE_NOTIFY_URL for the first time would otherwise page people
+   * about every wait since the beginning.
+   */
+  maxAgeMs?: number;
   /** Clock for attempt times and retry schedules, in ms. */
   now?: () => number;
   /** In [0, 1): the jitter source, injectable for tests. */
@@ -47,6 +54,7 @@ export class Notifier {
   private readonly timeoutMs: number;
   private readonly leaseMs: number;
   private readonly batchSize: number;
+  private readonly maxAgeMs: number | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
   private loop: { stopping: boolean; wake: () => void; done: Promise<void> } | undefined;
@@ -71,6 +79,7 @@ export class Notifier {
     // notifier could claim (and send) an item this one is about to send.
     const coverable = Math.max(1, Math.floor(this.leaseMs / this.timeoutMs) - 1);
     this.batchSize = Math.min(positive('batchSize', options.batchSize ?? 10), coverable);
+    this.maxAgeMs = options.maxAgeMs === undefined ? undefined : positive('maxAgeMs', options.maxAgeMs);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     // Only the safe form of the URL is ever logged; the secret and signatures never are.
@@ -104,6 +113,16 @@ export class Notifier {
   private async deliverOne(item: OutboxItem, timeoutMs: number): Promise<boolean> {
     const attempt = item.attempts + 1;
     const at = this.now();
+    const age = at - Date.parse(item.payload.at);
+    if (this.maxAgeMs !== undefined && item.attempts === 0 && age > this.maxAgeMs) {
+      const error = `not sent: the wait started ${Math.round(age / 3_600_000)} h before the first attempt (limit ${Math.round(this.maxAgeMs / 3_600_000)} h)`;
+      await this.outbox.recordDeliveryAttempt(
+        { notificationId: item.id, attempt, url: safeWebhookUrl(this.url), at: new Date(at).toISOString(), ok: false, status: null, error, durationMs: 0 },
+        { delivered: false, retryAt: null },
+      );
+      this.logger.info({ notificationId: item.id, threadId: item.payload.threadId, error }, 'notification expired');
+      return false;
+    }
     const result = await deliverWebhook({ url: this.url, secret: this.secret, payload: item.payload, timeoutMs });
     const delay = result.ok ? null : this.retryDelayMs(attempt);
     const retryAt = delay === null ? null : this.now() + delay;

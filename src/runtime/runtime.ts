@@ -23,6 +23,7 @@ import { Notifier } from '../notify/notifier.js';
 import type { Human } from './approval.js';
 import { eventsForAction, type HumanAction } from './human.js';
 import { zodIssues } from './compact-error.js';
+import { stableStringify as stableJson } from '../util/stable-json.js';
 import type { RuntimeServices } from './services.js';
 import { ThreadSession } from './thread-session.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
@@ -53,9 +54,12 @@ export interface LaunchOptions {
   metadata?: Record<string, unknown>;
   /**
    * Makes the launch idempotent: a retry with the same key returns the same thread (an
-   * HTTP Idempotency-Key, a broker message id). Reusing a key for another agent or input is a conflict.
+   * HTTP Idempotency-Key, a broker message id). Reusing a key for another agent, input or
+   * metadata is a conflict.
    */
   idempotencyKey?: string;
+  /** Whose keys these are (an API key's name): the same key under another scope is another launch. */
+  idempotencyScope?: string;
 }
 
 /** How a foreground run ended: the thread's status when it stopped, or interrupted (stop signal, lost lease). */
@@ -124,7 +128,6 @@ export class Runtime {
       models,
       redactor,
       logger: this.logger,
-      notify: Boolean(this.config.notify),
       emit: (events) => {
         for (const e of events) {
           if (logEvents) this.logger.info({ threadId: e.threadId, seq: e.seq, type: e.type, releaseId: e.releaseId, data: e.data }, e.type);
@@ -172,33 +175,40 @@ export class Runtime {
     if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 255)) {
       throw new TwelveError('usage', 'idempotencyKey must be a non-empty string of at most 255 characters');
     }
-    if (key) {
-      const existing = await this.store.findThreadByLaunchKey(key);
-      if (existing) return { thread: this.sameLaunch(existing, options), created: false };
+    // Scoped keys are stored as "<scope>|<key>" (scope URI-encoded, so it holds no "|").
+    const launchKey = key && options.idempotencyScope !== undefined ? `${encodeURIComponent(options.idempotencyScope)}|${key}` : key;
+    if (launchKey) {
+      const existing = await this.store.findThreadByLaunchKey(launchKey);
+      if (existing) return { thread: await this.sameLaunch(existing, options), created: false };
     }
     try {
-      return { thread: await this.createLaunch(options), created: true };
+      return { thread: await this.createLaunch(options, launchKey), created: true };
     } catch (error) {
-      if (!key || !TwelveError.is(error, 'conflict')) throw error;
+      if (!launchKey || !TwelveError.is(error, 'conflict')) throw error;
       // Lost a race with a concurrent launch under the same key: theirs stands.
-      const existing = await this.store.findThreadByLaunchKey(key);
+      const existing = await this.store.findThreadByLaunchKey(launchKey);
       if (!existing) throw error;
-      return { thread: this.sameLaunch(existing, options), created: false };
+      return { thread: await this.sameLaunch(existing, options), created: false };
     }
   }
 
-  private sameLaunch(existing: ThreadRecord, options: LaunchOptions): ThreadRecord {
+  /** The thread a retried launch finds must be the one it asks for: same agent, input and metadata. */
+  private async sameLaunch(existing: ThreadRecord, options: LaunchOptions): Promise<ThreadRecord> {
     const parsed = this.release(options.agent).agent.inputSchema.safeParse(options.input);
     const input = parsed.success ? this.services.redactor.scrub(parsed.data) : options.input;
-    if (existing.agent !== options.agent || JSON.stringify(existing.input) !== JSON.stringify(input ?? null)) {
-      throw new TwelveError('conflict', `idempotency key "${options.idempotencyKey}" was already used for thread ${existing.id} with another agent or input`, {
+    const metadata = options.metadata ? this.services.redactor.scrub(options.metadata) : undefined;
+    const [started] = await this.store.loadEvents(existing.id);
+    const recorded = started?.type === 'thread_started' ? started.data.metadata : undefined;
+    const differs = existing.agent !== options.agent || JSON.stringify(existing.input) !== JSON.stringify(input ?? null) || stableJson(recorded ?? null) !== stableJson(metadata ?? null);
+    if (differs) {
+      throw new TwelveError('conflict', `idempotency key "${options.idempotencyKey}" was already used for thread ${existing.id} with another agent or input, or other metadata`, {
         details: { threadId: existing.id },
       });
     }
     return existing;
   }
 
-  private async createLaunch(options: LaunchOptions): Promise<ThreadRecord> {
+  private async createLaunch(options: LaunchOptions, launchKey: string | undefined): Promise<ThreadRecord> {
     const release = this.release(options.agent);
     const parsed = release.agent.inputSchema.safeParse(options.input);
     if (!parsed.success) {
@@ -213,7 +223,7 @@ export class Runtime {
     const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}) });
     const stored = await this.store.createThread({
       id,
-      ...(options.idempotencyKey ? { launchKey: options.idempotencyKey } : {}),
+      ...(launchKey ? { launchKey } : {}),
       agent: release.agent.name,
       releaseId: release.releaseId,
       input,
@@ -425,10 +435,25 @@ export class Runtime {
   }
 
   private notifierInstance: Notifier | undefined;
+  /** Set by startNotifier: the notifier then outlives this runtime's workers. */
+  private notifierPinned = false;
+
+  /**
+   * Delivers notifications from this process in the background until close() (an API process
+   * does this, so `serve` notifies people even when no worker has TWELVE_NOTIFY_URL).
+   * Returns false when TWELVE_NOTIFY_URL is not set here.
+   */
+  startNotifier(): boolean {
+    const notifier = this.notifier();
+    if (!notifier) return false;
+    this.notifierPinned = true;
+    notifier.start({ intervalMs: 1_000 });
+    return true;
+  }
 
   private notifier(): Notifier | undefined {
     if (!this.config.notify) return undefined;
-    this.notifierInstance ??= new Notifier({ outbox: this.store, url: this.config.notify.url, secret: this.config.notify.secret, logger: this.logger });
+    this.notifierInstance ??= new Notifier({ outbox: this.store, url: this.config.notify.url, secret: this.config.notify.secret, logger: this.logger, maxAgeMs: 24 * 3_600_000 });
     return this.notifierInstance;
   }
 
@@ -454,7 +479,7 @@ export class Runtime {
     notifier?.start({ intervalMs: 1_000 });
     void worker.stopped.then(async () => {
       this.workers.delete(worker);
-      if (notifier && this.workers.size === 0) await notifier.stop();
+      if (notifier && this.workers.size === 0 && !this.notifierPinned) await notifier.stop();
     });
     return worker;
   }
@@ -486,6 +511,7 @@ export class Runtime {
   /** Stops workers (draining the step in flight) and closes the store if this runtime opened it. */
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((worker) => worker.stop()));
+    await this.notifierInstance?.stop();
     if (this.ownsStore) await this.store.close();
   }
 }

@@ -10,8 +10,6 @@ export interface RuntimeServices {
   models: ModelCaller;
   redactor: Redactor;
   logger: Logger;
-  /** Whether a notification webhook is configured (outbox rows are written only then). */
-  notify: boolean;
   /** Called with events right after they are durably appended. */
   emit(events: ThreadEvent[]): void;
 }

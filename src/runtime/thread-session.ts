@@ -136,7 +136,8 @@ export class ThreadSession {
       const provisional = { ...e, threadId: this.threadId, seq: expectedSeq + index + 1, at, releaseId } as ThreadEvent;
       this.apply(provisional);
       if (provisional.type === 'model_called') spend += provisional.data.costUsd ?? 0;
-      const notification = this.services.notify ? waitNotification(provisional, this.state) : undefined;
+      // Always written: whichever process has TWELVE_NOTIFY_URL (an API server, a worker) delivers it.
+      const notification = waitNotification(provisional, this.state);
       if (notification) notifications.push(notification);
     });
     if (spend > 0) extras.spend = { agent: this.release.agent.name, day: at.slice(0, 10), costUsd: spend };

@@ -1,6 +1,8 @@
 /**
  * The HTTP API (hono + @hono/zod-openapi): routes under /v1, OpenAPI 3.1 at
  * /openapi.json, health, readiness and Prometheus metrics, and the web console at `/`.
+ * Public (no key): /healthz, /readyz, /openapi.json, the console's static files, and
+ * POST /v1/hooks/{agent} (authenticated by its signature). Everything else needs a key.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
@@ -8,6 +10,9 @@ import { version } from '../version.js';
 import { authenticate, requireRole, type AppEnv, type ServerState } from './context.js';
 import type { ConsoleAssets } from './console-assets.js';
 import { errorResponse, onError } from './http-errors.js';
+import { limitJsonDepth } from './json-depth.js';
+import { localRequestProblem } from './local-request.js';
+import { consolePolicy, securityHeaders } from './security-headers.js';
 import { actionRoutes } from './routes/actions.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { HookCallbacks, hookRoutes } from './routes/hooks.js';
@@ -38,6 +43,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
     await next();
     state.metrics.httpRequests.inc({ method: c.req.method, status: String(c.res.status) });
   });
+  app.use('*', securityHeaders());
 
   app.get('/healthz', (c) => c.json({ ok: true, version }));
   app.get('/readyz', async (c) => {
@@ -46,7 +52,9 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
       await state.runtime.store.getThread('th_readyz_probe');
       return c.json({ ready: true });
     } catch (error) {
-      return c.json({ ready: false, reason: (error as Error).message }, 503);
+      // The store's message names its host and port: the log gets it, an anonymous caller does not.
+      logger.warn({ error: (error as Error).message }, 'readiness check: the store is unavailable');
+      return c.json({ ready: false, reason: 'store_unavailable' }, 503);
     }
   });
 
@@ -62,14 +70,26 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
       },
     }),
   );
-  const callbacks = new HookCallbacks(state.runtime, logger);
+  const depth = limitJsonDepth();
+  app.use('/v1/hooks/*', depth);
+  const callbacks = new HookCallbacks(state.runtime, logger, state.callbackPolicy);
   hookRoutes(app, state, callbacks); // authenticated by signature, not by bearer key
   const auth = authenticate(state);
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : auth(c, next)));
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : depth(c, next)));
   app.use('/metrics', auth, requireRole('reader'));
   threadRoutes(app, state);
   actionRoutes(app, state);
   catalogRoutes(app, state);
+  // `twelve dev`: the console fetches its key here (never inlined in a page, which any
+  // page could load as a script); only a request from this machine that names it gets it.
+  app.get('/dev/session', (c) => {
+    const session = state.devSession;
+    if (!session) return errorResponse(c, 'not_found', 'no dev session here: only `twelve dev` without TWELVE_API_KEYS signs the console in by itself', undefined, 404);
+    const problem = localRequestProblem(c, state.port());
+    if (problem) return errorResponse(c, 'forbidden', `the dev key is handed only to this machine: ${problem}`, undefined, 403);
+    return c.json(session, 200);
+  });
   app.get('/metrics', async (c) => c.text(await state.metrics.registry.metrics(), 200, { 'content-type': state.metrics.registry.contentType }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key from TWELVE_API_KEYS' });
@@ -81,14 +101,15 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   if (options.console) {
     const assets = options.console;
     app.get('/*', (c) => {
+      // API paths never fall through to the console's page: an unknown one is a JSON 404.
+      if (c.req.path === '/v1' || c.req.path.startsWith('/v1/')) return errorResponse(c, 'not_found', `no route for GET ${c.req.path}`, undefined, 404);
       const name = c.req.path.replace(/^\/+/, '');
       const file = assets.get(name) ?? (name.includes('.') ? undefined : assets.get(''));
       if (!file) return errorResponse(c, 'not_found', `no file ${c.req.path}`, undefined, 404);
       return c.body(typeof file.body === 'string' ? file.body : new Uint8Array(file.body), 200, {
         'content-type': file.type,
         'cache-control': 'no-cache',
-        'x-content-type-options': 'nosniff',
-        'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
+        'content-security-policy': consolePolicy,
       });
     });
   }

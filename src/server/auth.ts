@@ -16,11 +16,14 @@ export interface ApiKey {
   name: string;
   roles: Role[];
   key: string;
+  /** Accepted only from this machine, on requests that name it (the `twelve dev` key; see local-request.ts). */
+  localOnly?: boolean;
 }
 
 export interface Principal {
   name: string;
   roles: Role[];
+  localOnly?: boolean;
 }
 
 export function parseApiKeys(text: string | undefined, variable = 'TWELVE_API_KEYS'): ApiKey[] {
@@ -53,7 +56,7 @@ export class KeyRing {
   private readonly entries: Array<{ digest: Buffer; principal: Principal }>;
 
   constructor(keys: ApiKey[]) {
-    this.entries = keys.map((k) => ({ digest: digest(k.key), principal: { name: k.name, roles: k.roles } }));
+    this.entries = keys.map((k) => ({ digest: digest(k.key), principal: { name: k.name, roles: k.roles, ...(k.localOnly ? { localOnly: true } : {}) } }));
   }
 
   get size(): number {

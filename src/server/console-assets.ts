@@ -20,8 +20,8 @@ export interface ConsoleAssets {
   get(name: string): { body: Buffer | string; type: string } | undefined;
 }
 
-/** `boot`: a script tag put where index.html has `<!--TWELVE_BOOT-->` (the dev key in `twelve dev`). */
-export function loadConsoleAssets(options: { dir?: string; boot?: string } = {}): ConsoleAssets | undefined {
+/** The files are served as they are: no page carries a key (`twelve dev`'s comes from GET /dev/session). */
+export function loadConsoleAssets(options: { dir?: string } = {}): ConsoleAssets | undefined {
   // dist/server/ and src/server/ are both two levels below the package root.
   const dir = options.dir ?? fileURLToPath(new URL('../../console/', import.meta.url));
   if (!existsSync(dir)) return undefined;
@@ -33,7 +33,5 @@ export function loadConsoleAssets(options: { dir?: string; boot?: string } = {})
     }
   };
   walk(dir, '');
-  const index = files.get('index.html');
-  if (index) files.set('index.html', { ...index, body: index.body.toString('utf8').replace('<!--TWELVE_BOOT-->', options.boot ?? '') });
   return { get: (name) => files.get(name === '' ? 'index.html' : name) };
 }

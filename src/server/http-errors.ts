@@ -24,6 +24,7 @@ const statusOf: Record<string, ContentfulStatusCode> = {
   thread_not_runnable: 409,
   thread_busy: 409,
   payload_too_large: 413,
+  too_many_requests: 429,
   store_unavailable: 503,
   draining: 503,
 };

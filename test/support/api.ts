@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { z } from 'zod';
 import { askHuman, createRuntime, defineAgent, type Agent, type Runtime, type RuntimeOptions, type ScriptedReply } from '../../src/index.js';
+import { DestinationPolicy, parseDestinationRules } from '../../src/notify/destination.js';
 import type { ApiKey } from '../../src/server/auth.js';
-import { startServer, type RunningServer } from '../../src/server/serve.js';
+import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/serve.js';
 import { gate, payTool, scriptedAgent, stepModel, userTexts } from './hitl.js';
 import { testEnv } from './runtime.js';
 import { tempDir } from './temp-dir.js';
@@ -96,6 +97,12 @@ export interface StartApiOptions extends Partial<Pick<RuntimeOptions, 'agents' |
   hookSecrets?: Map<string, string>;
   apiKeys?: ApiKey[];
   dir?: string;
+  /** Serve the web console too (its files, and its fall-through for unknown paths). */
+  console?: boolean;
+  /** TWELVE_HOOK_CALLBACK_URLS entries (callbacks to 127.0.0.1 need one naming it). */
+  callbackUrls?: string[];
+  /** Passed to startServer as they are. */
+  server?: Pick<StartServerOptions, 'limits' | 'authThrottle' | 'bootKey' | 'host' | 'notifications' | 'callbackPolicy'>;
 }
 
 /** The real server over a fresh runtime; call inside a test. */
@@ -120,6 +127,9 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi &
       port: 0,
       apiKeys: options.apiKeys ?? Object.values(keys),
       hookSecrets: options.hookSecrets ?? new Map([['echo', hookSecret], ['structured', hookSecret]]),
+      ...(options.console ? { console: true } : {}),
+      ...(options.callbackUrls ? { callbackPolicy: new DestinationPolicy({ rules: parseDestinationRules(options.callbackUrls.join(',')) }) } : {}),
+      ...options.server,
     });
   } catch (error) {
     await runtime.close();

@@ -24,9 +24,9 @@ export async function serveProcess(command: 'serve' | 'dev', args: string[], fla
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TwelveError('config_invalid', `PORT must be a port number, got "${portText}"`);
   const host = process.env.TWELVE_HOST ?? '127.0.0.1';
   const runtime = await makeRuntime(agents);
-  // In dev on loopback with no keys configured, the console signs in with a fresh key of all roles.
-  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
-  const bootKey = dev && loopback ? { key: randomKey(), name: process.env.TWELVE_USER ?? process.env.USER ?? 'developer' } : undefined;
+  // In dev with no keys configured, the console signs in with a fresh key of all roles, handed only to this machine.
+  const keysConfigured = Boolean(process.env.TWELVE_API_KEYS?.trim());
+  const bootKey = dev && !keysConfigured ? { key: randomKey(), name: process.env.TWELVE_USER ?? process.env.USER ?? 'developer' } : undefined;
   let server;
   try {
     server = await startServer({ runtime, host, port, console: true, ...(bootKey ? { bootKey } : {}) });
@@ -36,7 +36,8 @@ export async function serveProcess(command: 'serve' | 'dev', args: string[], fla
   }
   const worker = dev ? runtime.startWorker({ concurrency: runtime.config.worker.concurrency, pollMs: runtime.config.worker.pollMs }) : undefined;
   process.stderr.write(`twelve ${command}: ${server.url}  (API ${server.url}/v1, OpenAPI ${server.url}/openapi.json${dev ? ', console and worker in this process' : ''})\n`);
-  if (bootKey) process.stderr.write(`  console: ${server.url}/   signed in as ${bootKey.name}; API key for this run: ${bootKey.key}\n`);
+  for (const note of server.notes) process.stderr.write(`  ${note}\n`);
+  if (dev && keysConfigured) process.stderr.write('  console: TWELVE_API_KEYS is set, so no dev key is made: sign in with one of those keys\n');
   await new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = () => {

@@ -75,6 +75,9 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): voi
       middleware: [requireRole('reader')] as const,
       responses: { 200: { content: { 'application/json': { schema: z.object({ name: z.string(), roles: z.array(z.string()) }) } }, description: 'You' }, ...errors },
     }),
-    (c) => c.json(c.get('principal'), 200),
+    (c) => {
+      const { name, roles } = c.get('principal');
+      return c.json({ name, roles }, 200);
+    },
   );
 }

@@ -26,7 +26,8 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       path: '/v1/threads',
       tags: ['threads'],
       summary: 'Launch a thread',
-      description: 'A retried launch with the same Idempotency-Key header returns the same thread (200, created: false).',
+      description:
+        'A retried launch with the same Idempotency-Key header and the same body (agent, input, metadata) returns the same thread (200, created: false); the same key with another body is 409. Keys are scoped to the calling API key.',
       security,
       middleware: [requireRole('operator')] as const,
       request: {
@@ -43,7 +44,8 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       const body = c.req.valid('json');
       const key = c.req.valid('header')['idempotency-key'];
       const metadata = { ...(body.metadata ?? {}), launchedBy: c.get('principal').name };
-      const { thread, created } = await runtime.launchOnce({ agent: body.agent, input: body.input, metadata, ...(key ? { idempotencyKey: key } : {}) });
+      const principal = c.get('principal').name;
+      const { thread, created } = await runtime.launchOnce({ agent: body.agent, input: body.input, metadata, ...(key ? { idempotencyKey: key, idempotencyScope: principal } : {}) });
       return c.json({ thread: presentThread(thread), created }, created ? 201 : 200);
     },
   );
@@ -140,21 +142,33 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       path: '/v1/threads/{id}/stream',
       tags: ['threads'],
       summary: 'Stream events as Server-Sent Events',
-      description: 'Resumes after the Last-Event-ID header (or ?after=). EventSource clients may pass the key as ?access_token=. Ends with an `end` event once the thread is finished.',
+      description:
+        'Resumes after the Last-Event-ID header (or ?after=). The key goes in the Authorization header like everywhere else (never in the URL): read the stream with fetch. Ends with an `end` event once the thread is finished. Each key may hold a limited number of streams open at once (429 beyond).',
       security,
       middleware: [requireRole('reader')] as const,
       request: {
         params: ThreadParams,
-        query: z.object({ after: z.coerce.number().int().min(0).optional(), access_token: z.string().optional() }),
+        query: z.object({ after: z.coerce.number().int().min(0).optional() }),
         headers: z.object({ 'last-event-id': z.string().regex(/^\d+$/, 'Last-Event-ID must be a sequence number').optional() }),
       },
-      responses: { 200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'An event stream' }, ...errors },
+      responses: {
+        200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'An event stream' },
+        ...errors,
+        429: { content: { 'application/json': { schema: ErrorBody } }, description: 'This key already holds its share of open streams' },
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const header = c.req.valid('header')['last-event-id'];
       let last = header !== undefined ? Number(header) : (c.req.valid('query').after ?? 0);
       await runtime.getThreadOrThrow(id);
+      const holder = c.get('principal').name;
+      const release = state.streams.acquire(holder);
+      if (!release) {
+        c.header('Retry-After', '5');
+        const message = `${holder} already has ${state.streams.perKey} event streams open (the most one key may hold); close one, or read /events instead`;
+        return c.json({ error: { code: 'too_many_requests', message, details: { openStreams: state.streams.perKey } } }, 429);
+      }
       return streamSSE(c, async (stream) => {
         let wake: (() => void) | undefined;
         const unsubscribe = runtime.subscribe((e) => {
@@ -197,6 +211,7 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
           }
         } finally {
           unsubscribe();
+          release();
         }
       });
     },
