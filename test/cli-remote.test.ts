@@ -165,7 +165,7 @@ describe('twelve <command> with TWELVE_URL, against an in-test server', () => {
     expect(follower.output()).not.toMatch(/^ +[1-4] {2}/m); // only what came after seq 4
 
     const again = await runCli(['resume', threadId], { env: api.as('ops') });
-    expect(again.code).toBe(2);
+    expect(again.code).toBe(5);
     expect(again.stderr).toBe(`twelve: thread ${threadId} is cancelled; there is nothing to resume\n`);
   });
 
@@ -194,7 +194,7 @@ describe('twelve <command> with TWELVE_URL, against an in-test server', () => {
     expect(rejected.code).toBe(0);
     expect(rejected.stdout).toMatch(/rejected +pay rejected by fiona@example.com: "no"/);
     const twice = await runCli(['approve', threadId], { env: api.as('fiona') });
-    expect(twice.code).toBe(2);
+    expect(twice.code).toBe(5);
     expect(twice.stderr).toMatch(/is completed; it takes no more decisions/);
 
     const asked = await runCli(['run', 'asker', '--input', 'colour?'], { env: api.as('ops') });

@@ -176,6 +176,24 @@ describe('twelve threads and agents', () => {
   });
 });
 
+describe('conflicts exit 5, not 2', () => {
+  it('refuses a decision on a finished thread and a resume of one with exit 5', async () => {
+    const { env } = dbEnv({ TWELVE_MODEL_MODE: 'replay' });
+    const run = await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-request.txt'], { env });
+    expect(run.code).toBe(0);
+    const threadId = run.stdout.split(/\s+/)[0]!;
+
+    const approve = await runCli(['approve', threadId, '--as', 'fiona@example.com'], { env });
+    expect(approve.code).toBe(5);
+    expect(approve.stderr).toBe(`twelve: thread ${threadId} is completed; it takes no more decisions\n`);
+    const resume = await runCli(['resume', threadId], { env });
+    expect(resume.code).toBe(5);
+    expect(resume.stderr).toBe(`twelve: thread ${threadId} is completed; there is nothing to resume\n`);
+    const help = await runCli(['--help'], { env });
+    expect(help.stdout).toContain('5 conflict (already decided or answered, thread finished, held by another worker)');
+  });
+});
+
 describe('bad input gets one line and exit 2', () => {
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
     ['an unknown agent', ['run', 'nope', '--input', 'x'], {}, /^twelve: unknown agent "nope" \(known: email-classifier, refunds\)$/],

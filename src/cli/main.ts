@@ -1,6 +1,6 @@
 /**
  * The `twelve` command line. Exit codes: 0 completed, 2 bad usage or config,
- * 3 thread failed or cancelled, 4 waiting (for a person, or asleep), 130 interrupted.
+ * 3 thread failed or cancelled, 4 waiting (for a person, or asleep), 5 conflict, 130 interrupted.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TwelveError, errorMessage } from '../errors.js';
@@ -10,7 +10,7 @@ import type { Runtime, RunOutcome } from '../runtime/runtime.js';
 import type { ThreadEvent } from '../thread/events.js';
 import type { ThreadRecord } from '../store/types.js';
 
-export const exitCodes = { completed: 0, usage: 2, failed: 3, waiting: 4, interrupted: 130 } as const;
+export const exitCodes = { completed: 0, usage: 2, failed: 3, waiting: 4, conflict: 5, interrupted: 130 } as const;
 
 const help = `twelve ${version}: run single-purpose LLM agents as durable threads
 
@@ -46,7 +46,8 @@ TWELVE_HUMANS="alice=finance,approver;bob=support" gives people roles for approv
 TWELVE_URL=http://host:port with TWELVE_API_KEY: run, resume, threads, inbox, approve, reject, answer, budget, pause,
 cancel and agents talk to a Twelve server (twelve serve / twelve dev) instead of the local store; its workers run the
 threads, and decisions are recorded under the API key's name (--as is ignored).
-Exit codes: 0 completed, 2 bad usage or config, 3 failed or cancelled, 4 waiting (for a person, or asleep), 130 interrupted.`;
+Exit codes: 0 completed, 1 internal error, 2 bad usage or config, 3 failed or cancelled, 4 waiting (for a person, or asleep),
+5 conflict (already decided or answered, thread finished, held by another worker), 130 interrupted.`;
 
 const options = {
   input: { type: 'string', short: 'i' },

@@ -50,7 +50,7 @@ export async function remote(command: string, rest: string[], flags: Flags, env:
   } catch (error) {
     if (!ApiError.is(error)) throw error;
     process.stderr.write(`twelve: ${describe(error, client)}\n`);
-    return error.status >= 500 ? 1 : exitCodes.usage;
+    return error.status >= 500 ? 1 : error.status === 409 ? exitCodes.conflict : exitCodes.usage;
   }
 }
 
