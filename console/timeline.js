@@ -5,7 +5,7 @@
  * opened.
  */
 import { h, jsonView, valueView } from './dom.js';
-import { absoluteTime, clock, count, duration, usd } from './format.js';
+import { absoluteTime, callCost, clock, count, duration, usd } from './format.js';
 
 /** Groups events into timeline entries, in order of first appearance. */
 export function entriesOf(events) {
@@ -108,7 +108,7 @@ const renderers = {
       title: h('span', {}, 'Model ', h('code', { class: 'model-id' }, d.model)),
       meta: [
         h('span', { title: 'input → output tokens' }, `${count(d.usage?.inputTokens)} → ${count(d.usage?.outputTokens)} tok`),
-        h('span', { title: 'cost' }, usd(d.costUsd)),
+        h('span', { title: 'cost' }, callCost(d.costUsd)),
         h('span', { title: 'latency' }, duration(d.latencyMs)),
         d.totalLatencyMs !== undefined ? h('span', { title: 'the whole step, failed attempts and retry waits included' }, `step ${duration(d.totalLatencyMs)}`) : null,
         d.fallbackIndex > 0 ? h('span', { class: 'pill pill-warn' }, `fallback ${d.fallbackIndex}`) : null,

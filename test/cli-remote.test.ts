@@ -217,7 +217,10 @@ describe('twelve <command> with TWELVE_URL, against an in-test server', () => {
     expect(ls.code).toBe(0);
     expect(ls.stdout.trim().split('\n')).toHaveLength(3);
     expect(ls.stdout).toMatch(/^THREAD +AGENT +STATUS +STEPS +TOKENS +COST +UPDATED$/m);
-    expect(ls.stdout).toMatch(/^th_\w+ +echo +completed +1 +15 +/m);
+    expect(ls.stdout).toMatch(/^th_\w+ +echo +completed +1 +15 +price unknown \(1 call\) +/m); // scripted models have no price
+    const echoId = /^(th_\w+) +echo/m.exec(ls.stdout)![1]!;
+    const echoShow = await runCli(['threads', 'show', echoId], { env: api.as('reader') });
+    expect(echoShow.stdout).toMatch(/^ {2}usage {4}1 model steps, \d+→\d+ tokens, price unknown \(1 of 1 call had no known price\)$/m);
     const all = await runCli(['threads', 'ls', '--json', '--limit', '250'], { env: api.as('reader') });
     expect(all.stdout.trim().split('\n').map((line) => JSON.parse(line).agent).sort()).toEqual(['echo', 'echo', 'echo', 'structured']);
     const shown = await runCli(['threads', 'show', JSON.parse(all.stdout.split('\n')[0]!).id, '--json'], { env: api.as('reader') });

@@ -129,7 +129,7 @@ describe('budgets are checked before the call', () => {
       // ...and it stopped only when the next call's worst case no longer fit.
       const breach = ofType(events, 'budget_exceeded')[0]!.data;
       expect(breach.limit).toBe('cost');
-      expect(breach.used).toBeCloseTo(stopped.costUsd, 12);
+      expect(breach.used).toBeCloseTo(stopped.costUsd!, 12);
       expect(breach.used + breach.estimate).toBeGreaterThan(maxCostUsd);
       expect(breach.estimate, 'the estimates above are the runtime’s own').toBeCloseTo(refused.estimateUsd, 12);
       expect(events.at(-1)!.type).toBe('budget_exceeded');

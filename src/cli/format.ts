@@ -21,6 +21,29 @@ export function usd(value: number | null | undefined): string {
   return `$${value < 0.01 ? value.toFixed(5) : value.toFixed(4)}`;
 }
 
+/** What a thread's totals need for its spend (a store record, or a thread from the HTTP API). */
+export interface ThreadCostView {
+  /** null when some call had no known price. */
+  costUsd: number | null;
+  pricedCostUsd?: number;
+  unpricedCalls?: number;
+  modelSteps: number;
+}
+
+/**
+ * A thread's spend. Calls with no known price make it unknown, never $0: `short` (lists)
+ * says "price unknown (2 calls)"; the long form also says what the priced calls cost.
+ */
+export function threadCost(thread: ThreadCostView, options: { short?: boolean } = {}): string {
+  const unpriced = thread.unpricedCalls ?? 0;
+  if (unpriced === 0 && thread.costUsd !== null) return usd(thread.costUsd);
+  const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
+  if (options.short || unpriced === 0) return unpriced === 0 ? 'price unknown' : `price unknown (${calls(unpriced)})`;
+  const priced = thread.modelSteps - unpriced;
+  const others = priced > 0 && thread.pricedCostUsd !== undefined ? `; the other ${calls(priced)} ${usd(thread.pricedCostUsd)}` : '';
+  return `price unknown (${unpriced} of ${calls(thread.modelSteps)} had no known price${others})`;
+}
+
 /** "850 ms", "2.31 s". */
 function duration(ms: number): string {
   return ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(2)} s`;
@@ -119,14 +142,15 @@ export function statusText(status: string): string {
 }
 
 /** The fields of a thread the header shows (a store record, or a thread from the HTTP API). */
-export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'costUsd' | 'waitingReason' | 'output' | 'error'>;
+export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'waitingReason' | 'output' | 'error'> &
+  ThreadCostView;
 
 export function threadHeader(thread: ThreadSummaryView): string {
   const lines = [
     `${bold(thread.id)}  ${statusText(thread.status)}`,
     `  agent    ${thread.agent}   release ${thread.releaseId}`,
     `  created  ${thread.createdAt}   updated ${thread.updatedAt}`,
-    `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens, ${usd(thread.costUsd)}`,
+    `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens, ${threadCost(thread)}`,
   ];
   if (thread.waitingReason) lines.push(`  waiting  ${yellow(thread.waitingReason)}`);
   if (thread.status === 'completed') lines.push(`  output   ${short(thread.output, 400)}`);

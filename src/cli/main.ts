@@ -323,11 +323,11 @@ async function threadsCommand(rest: string[], flags: Flags): Promise<number> {
         return 0;
       }
       if (threads.length === 0) return print('no threads');
-      const { table, statusText, usd } = await import('./format.js');
+      const { table, statusText, threadCost } = await import('./format.js');
       const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED']];
       for (const t of threads) {
         const leased = t.status === 'runnable' && t.leaseUntil !== null && t.leaseUntil > Date.now();
-        rows.push([t.id, t.agent, leased ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), usd(t.costUsd), t.updatedAt]);
+        rows.push([t.id, t.agent, leased ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt]);
       }
       return print(table(rows));
     } finally {

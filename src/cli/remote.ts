@@ -246,10 +246,10 @@ async function threadsCommand(client: TwelveClient, rest: string[], flags: Flags
       return 0;
     }
     if (threads.length === 0) return print('no threads');
-    const { table, statusText, usd } = await import('./format.js');
+    const { table, statusText, threadCost } = await import('./format.js');
     const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED']];
     for (const t of threads) {
-      rows.push([t.id, t.agent, t.status === 'runnable' && t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), usd(t.costUsd), t.updatedAt]);
+      rows.push([t.id, t.agent, t.status === 'runnable' && t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt]);
     }
     return print(table(rows));
   }

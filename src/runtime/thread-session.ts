@@ -150,6 +150,7 @@ export class ThreadSession {
       inputTokens: this.state.inputTokens,
       outputTokens: this.state.outputTokens,
       costUsd: this.state.costUsd,
+      unpricedCalls: this.state.unpricedCalls,
       wakeAt: this.state.wakeAt ? Date.parse(this.state.wakeAt) : null,
       // A finished thread never keeps a control request (it would look claimable forever).
       ...(options.clearControl || isTerminal(this.state.status) ? { clearControl: true } : {}),
