@@ -108,6 +108,10 @@ export const eventDataSchemas = {
     estimate: z.number().nonnegative(),
     max: z.number().nonnegative(),
     message: z.string(),
+    /** Models of the chain with no known price: the call could not be priced ahead, so it was refused (estimate is 0). */
+    unpricedModels: z.array(z.string()).optional(),
+    /** Earlier calls of this thread with no known price: its spend is unknown, so the cost limit could not be checked. */
+    unpricedCalls: z.number().int().positive().optional(),
   }),
   /** A person raised this thread's limits (after a budget breach, or at any time). */
   budget_raised: z.object({
