@@ -33,6 +33,24 @@ export function usd(value) {
   return '$' + value.toFixed(2);
 }
 
+/** The cost of one model call: null means its model has no known price, which is not $0. */
+export function callCost(value) {
+  return value === null || value === undefined ? 'price unknown' : usd(value);
+}
+
+/**
+ * A thread's spend. Calls with no known price make it unknown (costUsd null), never $0;
+ * the title says what the priced calls cost.
+ */
+export function threadCost(thread) {
+  const unpriced = thread.unpricedCalls ?? 0;
+  if (thread.costUsd !== null && thread.costUsd !== undefined && unpriced === 0) return usd(thread.costUsd);
+  const text = unpriced > 0 ? `price unknown (${unpriced} call${unpriced === 1 ? '' : 's'})` : 'price unknown';
+  const priced = (thread.modelSteps ?? 0) - unpriced;
+  const title = `${unpriced} model call${unpriced === 1 ? '' : 's'} had no known price (set TWELVE_MODEL_PRICES)${priced > 0 ? `; the other ${priced} cost ${usd(thread.pricedCostUsd)}` : ''}`;
+  return h('span', { class: 'price-unknown', title, testid: 'price-unknown' }, text);
+}
+
 const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 export function count(value) {
   return value === null || value === undefined ? '—' : integer.format(value);

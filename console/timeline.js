@@ -5,7 +5,7 @@
  * opened.
  */
 import { h, jsonView, valueView } from './dom.js';
-import { absoluteTime, clock, count, duration, usd } from './format.js';
+import { absoluteTime, callCost, clock, count, duration, usd } from './format.js';
 
 /** Groups events into timeline entries, in order of first appearance. */
 export function entriesOf(events) {
@@ -98,7 +98,7 @@ const renderers = {
         expander(
           'failures',
           `${d.failures.length} failed attempt${d.failures.length > 1 ? 's' : ''} before this one`,
-          h('ul', { class: 'plain-list' }, d.failures.map((f) => h('li', {}, h('code', {}, f.model), ` attempt ${f.attempt}${f.status ? ` (HTTP ${f.status})` : ''}: `, f.error))),
+          h('ul', { class: 'plain-list' }, d.failures.map((f) => h('li', {}, h('code', {}, f.model), ` attempt ${f.attempt}${f.status ? ` (HTTP ${f.status})` : ''}: `, f.error, attemptTime(f)))),
         ),
       );
     }
@@ -108,8 +108,9 @@ const renderers = {
       title: h('span', {}, 'Model ', h('code', { class: 'model-id' }, d.model)),
       meta: [
         h('span', { title: 'input → output tokens' }, `${count(d.usage?.inputTokens)} → ${count(d.usage?.outputTokens)} tok`),
-        h('span', { title: 'cost' }, usd(d.costUsd)),
+        h('span', { title: 'cost' }, callCost(d.costUsd)),
         h('span', { title: 'latency' }, duration(d.latencyMs)),
+        d.totalLatencyMs !== undefined ? h('span', { title: 'the whole step, failed attempts and retry waits included' }, `step ${duration(d.totalLatencyMs)}`) : null,
         d.fallbackIndex > 0 ? h('span', { class: 'pill pill-warn' }, `fallback ${d.fallbackIndex}`) : null,
         d.attempt > 1 ? h('span', { class: 'pill' }, `attempt ${d.attempt}`) : null,
         h('span', { class: 'muted', title: 'messages the model was shown' }, `${count(d.contextMessages)} msgs`),
@@ -121,10 +122,11 @@ const renderers = {
   model_failed: (_entry, e) => ({
     tone: 'bad',
     title: 'Model call failed',
+    meta: [e.data.totalLatencyMs !== undefined ? h('span', { title: 'the whole step, every attempt and retry wait included' }, `step ${duration(e.data.totalLatencyMs)}`) : null],
     body: [
       h('p', { class: 'error-text' }, h('code', {}, e.data.error.code), ' ', e.data.error.message),
       e.data.failures?.length
-        ? h('ul', { class: 'plain-list' }, e.data.failures.map((f) => h('li', {}, h('code', {}, f.model), ` attempt ${f.attempt}: `, f.error)))
+        ? h('ul', { class: 'plain-list' }, e.data.failures.map((f) => h('li', {}, h('code', {}, f.model), ` attempt ${f.attempt}: `, f.error, attemptTime(f))))
         : null,
     ],
   }),
@@ -177,6 +179,11 @@ const renderers = {
     body: [h('p', { class: 'error-text', testid: 'thread-error' }, h('code', {}, e.data.error.code), ' ', e.data.error.message)],
   }),
 };
+
+/** How long a failed attempt took (recorded since the step's total latency is). */
+function attemptTime(f) {
+  return f.latencyMs !== undefined ? h('span', { class: 'muted' }, ` · ${duration(f.latencyMs)}`) : null;
+}
 
 function fmtLimit(limit, value) {
   return limit === 'cost' || limit === 'daily_cost' ? usd(value) : count(value);

@@ -2,7 +2,7 @@
 import { endpoints } from './api.js';
 import { pendingForm, pendingKey } from './actions.js';
 import { h, mount } from './dom.js';
-import { count, preview, statusBadge, timeAgo, usd } from './format.js';
+import { count, preview, statusBadge, threadCost, timeAgo } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { showError } from './toast.js';
 
@@ -76,7 +76,9 @@ function threadLine(thread) {
       { class: 'muted small' },
       'waiting since ',
       timeAgo(thread.updatedAt),
-      ` · ${count(thread.modelSteps)} steps · ${usd(thread.costUsd)} · started `,
+      ` · ${count(thread.modelSteps)} steps · `,
+      threadCost(thread),
+      ' · started ',
       timeAgo(thread.createdAt),
     ),
   );

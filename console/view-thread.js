@@ -6,7 +6,7 @@
 import { can, endpoints, session } from './api.js';
 import { budgetForm, pendingForm, pendingKey } from './actions.js';
 import { h, mount, valueView } from './dom.js';
-import { count, statusBadge, terminalStatuses, timeAgo, usd, absoluteTime } from './format.js';
+import { count, statusBadge, terminalStatuses, threadCost, timeAgo, absoluteTime } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { openEventStream } from './sse.js';
 import { renderTimeline } from './timeline.js';
@@ -80,7 +80,7 @@ export function threadView(root, params) {
       h(
         'div',
         { class: 'stats' },
-        stat('Cost', usd(t.costUsd), 'thread-cost'),
+        stat('Cost', threadCost(t), 'thread-cost'),
         stat('Tokens in → out', `${count(t.inputTokens)} → ${count(t.outputTokens)}`, 'thread-tokens'),
         stat('Model steps', count(t.modelSteps), 'thread-steps'),
         stat('Events', count(t.seq)),

@@ -1,7 +1,7 @@
 /** Threads: every thread, newest first, filtered by status and agent, refreshed every 2 s. */
 import { endpoints } from './api.js';
 import { h, mount } from './dom.js';
-import { count, preview, statusBadge, statusLabel, timeAgo, tokens, usd } from './format.js';
+import { count, preview, statusBadge, statusLabel, threadCost, timeAgo, tokens } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { showError } from './toast.js';
 
@@ -160,7 +160,7 @@ function row(thread, version) {
     h('td', { 'data-label': 'Status' }, statusBadge(thread, 'thread-status'), thread.waitingReason ? h('div', { class: 'waiting-reason' }, thread.waitingReason) : null),
     h('td', { class: 'num', 'data-label': 'Steps' }, count(thread.modelSteps)),
     h('td', { class: 'num', 'data-label': 'Tokens' }, tokens(thread.inputTokens, thread.outputTokens)),
-    h('td', { class: 'num', 'data-label': 'Cost' }, usd(thread.costUsd)),
+    h('td', { class: 'num', 'data-label': 'Cost' }, threadCost(thread)),
     h('td', { 'data-label': 'Updated' }, timeAgo(thread.updatedAt)),
   );
 }

@@ -41,7 +41,7 @@ export class TwelveError extends Error {
     this.name = 'TwelveError';
     this.code = code;
     this.details = options.details ?? {};
-    this.exitCode = options.exitCode ?? (isUserFacing(code) ? 2 : 1);
+    this.exitCode = options.exitCode ?? exitCodeOf(code);
   }
 
   /**
@@ -56,8 +56,17 @@ export class TwelveError extends Error {
   }
 }
 
-function isUserFacing(code: TwelveErrorCode): boolean {
-  return code !== 'internal' && code !== 'store_conflict' && code !== 'model_call_failed';
+/**
+ * The thread's state refused the action (already decided, already answered, finished,
+ * held by another worker): HTTP 409. Not bad usage: the same command was right a moment
+ * earlier, and a script may want to treat "someone else got there first" as done.
+ */
+export const conflictCodes: readonly TwelveErrorCode[] = ['conflict', 'thread_not_runnable', 'thread_busy'];
+
+/** Exit statuses: 1 internal, 2 bad usage or configuration, 5 conflict (see the CLI's help). */
+function exitCodeOf(code: TwelveErrorCode): number {
+  if (conflictCodes.includes(code)) return 5;
+  return code !== 'internal' && code !== 'store_conflict' && code !== 'model_call_failed' ? 2 : 1;
 }
 
 /** Two writers raced for the same sequence number; the loser must drop its result. */

@@ -169,7 +169,7 @@ describe('twelve <command> with TWELVE_URL, against an in-test server', () => {
     expect(follower.output()).not.toMatch(/^ +[1-4] {2}/m); // only what came after seq 4
 
     const again = await runCli(['resume', threadId], { env: api.as('ops') });
-    expect(again.code).toBe(2);
+    expect(again.code).toBe(5);
     expect(again.stderr).toBe(`twelve: thread ${threadId} is cancelled; there is nothing to resume\n`);
   });
 
@@ -198,7 +198,7 @@ describe('twelve <command> with TWELVE_URL, against an in-test server', () => {
     expect(rejected.code).toBe(0);
     expect(rejected.stdout).toMatch(/rejected +pay rejected by fiona@example.com: "no"/);
     const twice = await runCli(['approve', threadId], { env: api.as('fiona') });
-    expect(twice.code).toBe(2);
+    expect(twice.code).toBe(5);
     expect(twice.stderr).toMatch(/is completed; it takes no more decisions/);
 
     const asked = await runCli(['run', 'asker', '--input', 'colour?'], { env: api.as('ops') });
@@ -221,7 +221,10 @@ describe('twelve <command> with TWELVE_URL, against an in-test server', () => {
     expect(ls.code).toBe(0);
     expect(ls.stdout.trim().split('\n')).toHaveLength(3);
     expect(ls.stdout).toMatch(/^THREAD +AGENT +STATUS +STEPS +TOKENS +COST +UPDATED$/m);
-    expect(ls.stdout).toMatch(/^th_\w+ +echo +completed +1 +15 +/m);
+    expect(ls.stdout).toMatch(/^th_\w+ +echo +completed +1 +15 +price unknown \(1 call\) +/m); // scripted models have no price
+    const echoId = /^(th_\w+) +echo/m.exec(ls.stdout)![1]!;
+    const echoShow = await runCli(['threads', 'show', echoId], { env: api.as('reader') });
+    expect(echoShow.stdout).toMatch(/^ {2}usage {4}1 model steps, \d+→\d+ tokens, price unknown \(1 of 1 call had no known price\)$/m);
     const all = await runCli(['threads', 'ls', '--json', '--limit', '250'], { env: api.as('reader') });
     expect(all.stdout.trim().split('\n').map((line) => JSON.parse(line).agent).sort()).toEqual(['echo', 'echo', 'echo', 'structured']);
     const shown = await runCli(['threads', 'show', JSON.parse(all.stdout.split('\n')[0]!).id, '--json'], { env: api.as('reader') });

@@ -3,8 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { supportAgent } from './support/agents.js';
 import { eventually, runCli, startCli } from './support/cli.js';
-import { startServer, testApiKey } from './support/runtime.js';
+import { makeRuntime, startServer, testApiKey } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
 
 const fixture = 'test/fixtures/strict-answer-agent.ts';
@@ -176,6 +177,24 @@ describe('twelve threads and agents', () => {
   });
 });
 
+describe('conflicts exit 5, not 2', () => {
+  it('refuses a decision on a finished thread and a resume of one with exit 5', async () => {
+    const { env } = dbEnv({ TWELVE_MODEL_MODE: 'replay' });
+    const run = await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-request.txt'], { env });
+    expect(run.code).toBe(0);
+    const threadId = run.stdout.split(/\s+/)[0]!;
+
+    const approve = await runCli(['approve', threadId, '--as', 'fiona@example.com'], { env });
+    expect(approve.code).toBe(5);
+    expect(approve.stderr).toBe(`twelve: thread ${threadId} is completed; it takes no more decisions\n`);
+    const resume = await runCli(['resume', threadId], { env });
+    expect(resume.code).toBe(5);
+    expect(resume.stderr).toBe(`twelve: thread ${threadId} is completed; there is nothing to resume\n`);
+    const help = await runCli(['--help'], { env });
+    expect(help.stdout).toContain('5 conflict (already decided or answered, thread finished, held by another worker)');
+  });
+});
+
 describe('bad input gets one line and exit 2', () => {
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
     ['an unknown agent', ['run', 'nope', '--input', 'x'], {}, /^twelve: unknown agent "nope" \(known: email-classifier, refunds\)$/],
@@ -226,5 +245,62 @@ describe('bad input gets one line and exit 2', () => {
     expect(withPassword.code).toBe(2);
     expect(withPassword.stderr).toContain('mysql://app:***@db.internal/twelve');
     expect(withPassword.stderr).not.toContain('hunter2');
+  });
+});
+
+describe('twelve threads show: retries, latency and unpriced calls', () => {
+  it('shows every failed attempt of a model step with its latency, the step’s total, and how many calls had no known price', async () => {
+    const server = await startServer();
+    const local = 'openai-compatible:llama3.1-8b';
+    const { agent } = supportAgent({ fallbackModels: [local], modelSettings: { maxRetries: 1, timeoutMs: 5_000 } }); // long: only the hanging request may time out, even on a loaded machine
+    const { runtime, env } = makeRuntime({ agents: [agent], server });
+    server.enqueue(
+      // Step 1: the primary answers 500, then times out; the (unpriced) fallback answers.
+      { status: 500, body: { error: { message: 'upstream exploded', type: 'server_error', code: null } } },
+      { hang: true },
+      { toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }], usage: { prompt_tokens: 50, completion_tokens: 5 } },
+      // Step 2: every attempt of every model fails.
+      { status: 500 },
+      { status: 500 },
+      { status: 503 },
+      { status: 503 },
+      // Step 3: the (priced) primary answers.
+      { text: 'A-1001 was delivered.', usage: { prompt_tokens: 100, completion_tokens: 10 } },
+    );
+    const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+    const cliEnv = { TWELVE_DATABASE_URL: env.TWELVE_DATABASE_URL };
+
+    const show = await runCli(['threads', 'show', thread.id], { env: cliEnv });
+    expect(show.stderr).toBe('');
+    expect(show.code).toBe(0);
+    const out = show.stdout;
+    expect(out).toMatch(/^ {2}usage {4}2 model steps, \d+→\d+ tokens, price unknown \(1 of 2 calls had no known price; the other 1 call \$0\.00035\)$/m);
+    expect(out).toMatch(new RegExp(`model +${local} +50→5 tok +price unknown +\\d+ ms +→ lookup_order +attempt 1, fallback #1 +step (\\d+ ms|[\\d.]+ s) with 2 failed attempts$`, 'm'));
+    expect(out).toMatch(/^ +✗ attempt 1 openai:gpt-4o-2024-08-06: HTTP 500: upstream exploded +\d+ ms$/m);
+    expect(out).toMatch(/^ +✗ attempt 2 openai:gpt-4o-2024-08-06: timed out after 5000 ms +[\d.]+ s$/m);
+    expect(out).toMatch(/model error +every model failed \(4 attempts\); last: openai-compatible:llama3\.1-8b: HTTP 503: .* +step \d+/);
+    const lines = out.split('\n');
+    const failed = lines.findIndex((l) => /model error/.test(l));
+    expect(lines.slice(failed + 1, failed + 5).map((l) => /✗ attempt (\d) (\S+): HTTP (\d+)/.exec(l)?.slice(1))).toEqual([
+      ['1', 'openai:gpt-4o-2024-08-06', '500'],
+      ['2', 'openai:gpt-4o-2024-08-06', '500'],
+      ['1', local, '503'],
+      ['2', local, '503'],
+    ]);
+    // The step's total covers both attempts, the 5 s timeout included.
+    const events = await runtime.loadEvents(thread.id);
+    const first = events.find((e) => e.type === 'model_called')!;
+    if (first.type !== 'model_called') throw new Error('unreachable');
+    const total = first.data.totalLatencyMs!;
+    const attempts = first.data.failures!.reduce((sum, f) => sum + f.latencyMs!, first.data.latencyMs);
+    expect(total).toBeGreaterThanOrEqual(attempts);
+    expect(first.data.failures![1]!.latencyMs).toBeGreaterThanOrEqual(5_000);
+    expect(events.find((e) => e.type === 'model_failed')!.data).toMatchObject({ totalLatencyMs: expect.any(Number) });
+
+    const ls = await runCli(['threads', 'ls'], { env: cliEnv });
+    expect(ls.stdout).toMatch(new RegExp(`^${thread.id} +support +completed +2 +\\d+ +price unknown \\(1 call\\) +`, 'm'));
+    const json = JSON.parse((await runCli(['threads', 'show', thread.id, '--json'], { env: cliEnv })).stdout);
+    expect(json.thread).toMatchObject({ costUsd: null, unpricedCalls: 1 });
   });
 });

@@ -65,7 +65,8 @@ describe('createClient', () => {
     type Client = ReturnType<typeof Published.createClient>;
     expectTypeOf<Awaited<ReturnType<Client['launch']>>>().toEqualTypeOf<Published.LaunchResult>();
     expectTypeOf<Published.Thread['status']>().toEqualTypeOf<ThreadStatus>();
-    expectTypeOf<Published.Thread['costUsd']>().toEqualTypeOf<number>();
+    expectTypeOf<Published.Thread['costUsd']>().toEqualTypeOf<number | null>();
+    expectTypeOf<Published.Thread['unpricedCalls']>().toEqualTypeOf<number>();
     expectTypeOf<Published.Thread['error']>().toEqualTypeOf<{ code: string; message: string } | null>();
     expectTypeOf<Published.ThreadDetail['pending'][number]['kind']>().toEqualTypeOf<'approval' | 'question' | 'escalation' | 'budget'>();
     expectTypeOf<Published.Event['seq']>().toEqualTypeOf<number>();

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import refunds from '../examples/refunds/agent.js';
-import { createRuntime, type Runtime } from '../src/index.js';
+import { createRuntime, defineAgent, type Runtime } from '../src/index.js';
+import { scriptedModel } from '../src/testing.js';
 import { parseApiKeys } from '../src/server/auth.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
 
@@ -246,6 +247,39 @@ describe('the web console', () => {
       expect(pageErrors).toEqual([]);
     } finally {
       await devServer.close();
+    }
+  }, 30_000);
+
+  it('shows the spend of calls with no known price as "price unknown", never as $0', async () => {
+    // A scripted model has no price: its calls cost an unknown amount, whatever their tokens.
+    const echo = defineAgent({ name: 'echo', purpose: 'Echoes on a model with no price', model: 'scripted:echo', prompt: { text: 'Echo {{input}}' } });
+    const unpriced = createRuntime({
+      agents: [echo],
+      models: { 'scripted:echo': scriptedModel(() => ({ text: 'echo', usage: { inputTokens: 5, outputTokens: 1 } })) },
+      env: { TWELVE_DATABASE_URL: `sqlite:${join(dir, 'unpriced.db')}` },
+    });
+    const devServer = await startServer({ runtime: unpriced, host: '127.0.0.1', port: 0, apiKeys: [], console: true, bootKey: { key: 'tw_test_dev_boot_9c2e4a7f1b3d', name: 'dev' } });
+    const errors: string[] = [];
+    let opened: Page | undefined;
+    try {
+      const thread = await unpriced.launch({ agent: 'echo', input: 'hi' });
+      expect((await unpriced.runThread(thread.id)).outcome).toBe('completed');
+      const page = (opened = await newPage());
+      // This page's own errors: an earlier test's page may still poll a server that has closed.
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${devServer.url}/#/threads/${thread.id}`);
+      await eventually(() => page.getByTestId('thread-cost').textContent()).toBe('price unknown (1 call)');
+      expect(await page.getByTestId('price-unknown').getAttribute('title')).toBe('1 model call had no known price (set TWELVE_MODEL_PRICES)');
+      expect(await page.getByTestId('model-call').first().textContent()).toContain('price unknown');
+      await page.goto(`${devServer.url}/#/threads`);
+      const row = page.locator(`[data-testid="thread-row"][data-id="${thread.id}"]`);
+      await row.waitFor();
+      expect(await row.locator('[data-label="Cost"]').textContent()).toBe('price unknown (1 call)');
+      expect(errors).toEqual([]);
+    } finally {
+      await opened?.close();
+      await devServer.close();
+      await unpriced.close();
     }
   }, 30_000);
 });

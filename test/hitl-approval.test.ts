@@ -546,7 +546,7 @@ describe('decisions', () => {
     await runtime.decide(thread.id, { by: 'alice', approved: false, comment: 'no' });
     const second = await expectTwelveError(runtime.decide(thread.id, { by: 'bob', approved: true }), 'conflict');
     expect(second.message).toBe('call call_pay (pay) was already rejected by alice; the first decision stands');
-    expect(second.exitCode).toBe(2);
+    expect(second.exitCode).toBe(5);
     const byId = await expectTwelveError(runtime.decide(thread.id, { by: 'bob', approved: true, callId: 'call_pay' }), 'conflict');
     expect(byId.message).toContain('already rejected by alice');
     await expectTwelveError(runtime.decide(thread.id, { by: 'bob', approved: true, callId: 'call_nope' }), 'conflict');
@@ -664,7 +664,7 @@ describe('decisions', () => {
       const lost = results.filter((r) => r.code !== 0);
       expect(ok, results.map((r) => `${r.code}: ${r.stdout} ${r.stderr}`).join('\n')).toHaveLength(1);
       expect(lost).toHaveLength(1);
-      expect(lost[0]!.code).toBe(2);
+      expect(lost[0]!.code).toBe(5);
       expect(lost[0]!.stderr).toMatch(/^twelve: call call_t\d \(transfer\) was already (approved by alice|rejected by bob); the first decision stands\n$/);
       const decisions = ofType(await runtime.loadEvents(threadId), 'approval_decided');
       expect(decisions).toHaveLength(1);

@@ -5,7 +5,8 @@
  * process on the store, and breaches that wait for a person who raises the budget.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultRenderContext, type Runtime, type ThreadEvent } from '../src/index.js';
+import { z } from 'zod';
+import { createRuntime, defaultRenderContext, defineAgent, defineTool, TwelveError, type Runtime, type ThreadEvent } from '../src/index.js';
 import { buildRequest } from '../src/model/call-model.js';
 import { countInputTokens } from '../src/model/estimate.js';
 import { defaultPrices } from '../src/model/prices.js';
@@ -129,7 +130,7 @@ describe('budgets are checked before the call', () => {
       // ...and it stopped only when the next call's worst case no longer fit.
       const breach = ofType(events, 'budget_exceeded')[0]!.data;
       expect(breach.limit).toBe('cost');
-      expect(breach.used).toBeCloseTo(stopped.costUsd, 12);
+      expect(breach.used).toBeCloseTo(stopped.costUsd!, 12);
       expect(breach.used + breach.estimate).toBeGreaterThan(maxCostUsd);
       expect(breach.estimate, 'the estimates above are the runtime’s own').toBeCloseTo(refused.estimateUsd, 12);
       expect(events.at(-1)!.type).toBe('budget_exceeded');
@@ -221,5 +222,111 @@ describe('the per-agent daily cap', () => {
     const third = await a.runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
     expect((await a.runtime.runThread(third.id)).outcome).toBe('awaiting_human');
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('a model with no known price fails closed', () => {
+  const local = 'openai-compatible:llama3.1-8b';
+  const localPrices = { TWELVE_MODEL_PRICES: JSON.stringify({ [local]: { input: 0.1, output: 0.2 } }) };
+
+  function startupError(fn: () => unknown): TwelveError {
+    try {
+      fn();
+    } catch (error) {
+      if (TwelveError.is(error)) return error;
+      throw error;
+    }
+    throw new Error('expected a configuration error');
+  }
+
+  it('refuses to start an agent with a cost limit and an unpriced model in its chain, listing every one with the line that prices it', async () => {
+    const { agent: support } = supportAgent({ fallbackModels: [local], limits: { maxCostUsd: 0.5 } });
+    const triage = defineAgent({ name: 'triage', purpose: 'Sort mail', model: 'openai-compatible:qwen2.5-7b', prompt: { text: 'Sort {{input}}' } });
+    const free = defineAgent({ name: 'free', purpose: 'No limit, no price', model: local, prompt: { text: 'x' } });
+    const env = { TWELVE_DATABASE_URL: 'sqlite::memory:', TWELVE_AGENT_TRIAGE_DAILY_COST_USD: '3' };
+
+    const error = startupError(() => createRuntime({ agents: [support, triage, free], env }));
+    expect(error.code).toBe('config_invalid');
+    expect(error.exitCode).toBe(2);
+    expect(error.details.problems).toEqual([
+      `agent support: model ${local} (fallback 1) has no known price, so its cost limit (limits.maxCostUsd 0.5 (in code)) could not be enforced.` +
+        ` Give it a price in USD per million input and output tokens, e.g. TWELVE_MODEL_PRICES='{"${local}":{"input":2.5,"output":10}}' with its real prices, or remove the limit`,
+      `agent triage: model openai-compatible:qwen2.5-7b (primary) has no known price, so its cost limit (TWELVE_AGENT_TRIAGE_DAILY_COST_USD=3) could not be enforced.` +
+        ` Give it a price in USD per million input and output tokens, e.g. TWELVE_MODEL_PRICES='{"openai-compatible:qwen2.5-7b":{"input":2.5,"output":10}}' with its real prices, or remove the limit`,
+    ]);
+
+    // A limit from the environment counts too, and the hint says to extend the prices already set.
+    const fromEnv = startupError(() => createRuntime({ agents: [free], env: { TWELVE_DATABASE_URL: 'sqlite::memory:', TWELVE_AGENT_FREE_MAX_COST_USD: '1', TWELVE_MODEL_PRICES: '{"openai-compatible:other":{"input":1,"output":1}}' } }));
+    expect(fromEnv.details.problems).toEqual([expect.stringMatching(/^agent free: model openai-compatible:llama3\.1-8b \(primary\) has no known price, so its cost limit \(TWELVE_AGENT_FREE_MAX_COST_USD=1\) could not be enforced\..* \(add the entry to the JSON object TWELVE_MODEL_PRICES already holds\), or remove the limit$/)]);
+
+    // Priced, they start.
+    const prices = JSON.stringify({ [local]: { input: 0.1, output: 0.2 }, 'openai-compatible:qwen2.5-7b': { input: 0.1, output: 0.2 } });
+    const runtime = createRuntime({ agents: [support, triage, free], env: { ...env, TWELVE_MODEL_PRICES: prices } });
+    expect(runtime.release('triage').limits.dailyCostUsd).toBe(3);
+    await runtime.close();
+  });
+
+  it('refuses the next call when a person sets a cost limit on a thread whose model has no price, and goes on once it has one', async () => {
+    const server = await startServer();
+    const { agent } = supportAgent({ model: local, limits: { maxSteps: 1 }, modelSettings: { maxRetries: 0 } });
+    const a = makeRuntime({ agents: [agent], server }); // no cost limit: it starts
+    server.enqueue({ toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }] });
+    const thread = await a.runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    const first = await a.runtime.runThread(thread.id);
+    expect(first.outcome).toBe('awaiting_human'); // its step limit
+    expect(first.thread).toMatchObject({ modelSteps: 1, costUsd: null, pricedCostUsd: 0, unpricedCalls: 1 });
+    expect(server.requests).toHaveLength(1);
+
+    await a.runtime.raiseBudget(thread.id, { by: 'alice', maxSteps: 5, maxCostUsd: 1 });
+    const refused = await a.runtime.runThread(thread.id);
+    expect(refused.outcome).toBe('awaiting_human');
+    expect(server.requests, 'no call whose cost cannot be checked').toHaveLength(1);
+    const breach = ofType(await a.runtime.loadEvents(thread.id), 'budget_exceeded').at(-1)!.data;
+    expect(breach).toMatchObject({ limit: 'cost', max: 1, estimate: 0, unpricedModels: [local] });
+    expect(refused.thread.waitingReason).toBe(
+      `budget: price unknown: ${local} has no known price, so the next call could not be checked against the thread's cost limit ($1); ` +
+        `price it (TWELVE_MODEL_PRICES='{"${local}":{"input":2.5,"output":10}}' with real prices), restart the workers, then resume the thread, or cancel it`,
+    );
+    // Resuming changes nothing while the price is still unknown.
+    await a.runtime.resume(thread.id, { by: 'alice' });
+    expect((await a.runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(1);
+
+    // A worker that knows the price goes on once a person resumes the thread.
+    const b = makeRuntime({ agents: [agent], server, dir: a.dir, env: localPrices });
+    await b.runtime.resume(thread.id, { by: 'alice' });
+    server.enqueue({ text: 'Delivered.', usage: { prompt_tokens: 100, completion_tokens: 10 } });
+    const done = await b.runtime.runThread(thread.id);
+    expect(done.outcome).toBe('completed');
+    expect(server.requests).toHaveLength(2);
+    expect(done.thread).toMatchObject({ modelSteps: 2, costUsd: null, unpricedCalls: 1 });
+    expect(done.thread.pricedCostUsd).toBeCloseTo((100 * 0.1 + 10 * 0.2) / 1_000_000, 12);
+  });
+
+  it('does not take earlier calls of unknown price as $0: a cost limit that comes later waits until a person accepts the unknown spend', async () => {
+    const server = await startServer();
+    const gatedLookup = defineTool({ name: 'lookup_order', description: 'Find an order', input: z.object({ orderId: z.string() }), approval: 'always', run: async () => ({ status: 'delivered' }) });
+    const { agent } = supportAgent({ model: local, tools: [gatedLookup], modelSettings: { maxRetries: 0 } });
+    const a = makeRuntime({ agents: [agent], server });
+    server.enqueue({ toolCalls: [{ name: 'lookup_order', arguments: { orderId: 'A-1001' } }] });
+    const thread = await a.runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    expect((await a.runtime.runThread(thread.id)).outcome).toBe('awaiting_approval');
+    await a.runtime.decide(thread.id, { by: 'alice', approved: true });
+
+    // The next release has a cost limit, and the model now has a price; the first call still has none.
+    const b = makeRuntime({ agents: [agent], server, dir: a.dir, env: { ...localPrices, TWELVE_AGENT_SUPPORT_MAX_COST_USD: '1' } });
+    const stopped = await b.runtime.runThread(thread.id);
+    expect(stopped.outcome).toBe('awaiting_human');
+    expect(server.requests).toHaveLength(1);
+    const breach = ofType(await b.runtime.loadEvents(thread.id), 'budget_exceeded').at(-1)!.data;
+    expect(breach).toMatchObject({ limit: 'cost', max: 1, used: 0, unpricedCalls: 1 });
+    expect(stopped.thread.waitingReason).toBe(
+      "budget: price unknown: 1 earlier model call of this thread had no known price, so its spend (at least $0.0000) could not be checked against the thread's cost limit ($1); resume or raise the budget to go on anyway, or cancel",
+    );
+
+    await b.runtime.resume(thread.id, { by: 'alice', comment: 'the local model is free' });
+    server.enqueue({ text: 'Delivered.' });
+    expect((await b.runtime.runThread(thread.id)).outcome).toBe('completed');
+    expect(server.requests).toHaveLength(2);
   });
 });

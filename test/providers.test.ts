@@ -160,7 +160,8 @@ describe('retries and fallbacks', () => {
     const calls = eventsOfType(await runtime.loadEvents(thread.id), 'model_called');
     expect(calls).toHaveLength(1);
     expect(calls[0]!.data).toMatchObject({ attempt: 2, fallbackIndex: 0, text: 'All good.' });
-    expect(calls[0]!.data.failures).toEqual([{ model: 'openai:gpt-4o-2024-08-06', attempt: 1, status: 500, error: expect.stringContaining('HTTP 500') }]);
+    expect(calls[0]!.data.failures).toEqual([{ model: 'openai:gpt-4o-2024-08-06', attempt: 1, status: 500, error: expect.stringContaining('HTTP 500'), latencyMs: expect.any(Number) }]);
+    expect(calls[0]!.data.totalLatencyMs).toBeGreaterThanOrEqual(calls[0]!.data.latencyMs + calls[0]!.data.failures![0]!.latencyMs!);
     expect(server.requests).toHaveLength(2);
   });
 
@@ -194,7 +195,8 @@ describe('retries and fallbacks', () => {
     expect(finished.output).toBe('answer from the fallback');
     const [call] = eventsOfType(await runtime.loadEvents(thread.id), 'model_called');
     expect(call!.data).toMatchObject({ model: 'openai-compatible:llama3.1-8b', fallbackIndex: 1, attempt: 1 });
-    expect(call!.data.failures).toEqual([{ model: 'openai:gpt-4o-2024-08-06', attempt: 1, error: 'timed out after 300 ms' }]);
+    expect(call!.data.failures).toEqual([{ model: 'openai:gpt-4o-2024-08-06', attempt: 1, error: 'timed out after 300 ms', latencyMs: expect.any(Number) }]);
+    expect(call!.data.failures![0]!.latencyMs).toBeGreaterThanOrEqual(300);
     expect(server.requests.map((r) => r.model)).toEqual(['gpt-4o-2024-08-06', 'llama3.1-8b']);
   });
 
@@ -427,7 +429,9 @@ describe('limits and cost', () => {
     const calls = eventsOfType(await runtime.loadEvents(thread.id), 'model_called');
     expect(calls[0]!.data.costUsd).toBeCloseTo(0.0012, 10);
     expect(calls[1]!.data).toMatchObject({ model: 'openai-compatible:llama3.1-8b', costUsd: null });
-    expect(finished.costUsd).toBeCloseTo(0.0012, 10);
+    // The thread's spend is unknown, not $0.0012: one call had no price.
+    expect(finished).toMatchObject({ costUsd: null, unpricedCalls: 1 });
+    expect(finished.pricedCostUsd).toBeCloseTo(0.0012, 10);
   });
 
   it('stops before a model call that could take the spend over maxCostUsd, and waits for a person', async () => {

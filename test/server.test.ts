@@ -291,6 +291,10 @@ describe('reading threads', () => {
     const detail = await api.call('GET', `/v1/threads/${thread.id}`, { key: 'reader' });
     expect(detail.status).toBe(200);
     expect(detail.body).toMatchObject({ id: thread.id, agent: 'payer', status: 'completed', output: 'paid', pending: [], modelSteps: 2 });
+    // Scripted models have no price: the spend is unknown (null, with the count), never $0.
+    expect(detail.body).toMatchObject({ costUsd: null, pricedCostUsd: 0, unpricedCalls: 2 });
+    const listed = await api.call('GET', '/v1/threads', { key: 'reader' });
+    expect(listed.body.threads[0]).toMatchObject({ id: thread.id, costUsd: null, unpricedCalls: 2 });
     const unknown = await api.call('GET', '/v1/threads/th_nope', { key: 'reader' });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toMatchObject({ code: 'thread_not_found', details: { threadId: 'th_nope' } });
@@ -501,6 +505,10 @@ describe('operations', () => {
     expect(text).toMatch(/^twelve_model_steps 4$/m);
     expect(text).toMatch(/^twelve_events_total\{type="thread_started"\} 5$/m);
     expect(text).toMatch(/^twelve_model_calls_total\{model="scripted:echo"\} 3$/m);
+    // Scripted models have no price: counted apart, never added to the spend as $0.
+    expect(text).toMatch(/^twelve_model_calls_unpriced_total\{model="scripted:echo"\} 3$/m);
+    expect(text).toMatch(/^twelve_unpriced_model_calls 4$/m);
+    expect(text).toMatch(/^twelve_cost_usd 0$/m);
     expect(text).toMatch(/^twelve_http_requests_total\{method="POST",status="201"\} 5$/m);
     expect(text).toMatch(/^twelve_http_requests_total\{method="GET",status="401"\} 1$/m);
     // Every sample line is `name{labels} value`.
@@ -554,6 +562,11 @@ describe('operations', () => {
       expect(target, pointer).toBeDefined();
     }
     expect(doc.components.schemas.Thread.properties.status).toEqual({ $ref: '#/components/schemas/ThreadStatus' });
+    // A spend with calls of unknown price is null, and the schema says so.
+    const thread = doc.components.schemas.Thread;
+    expect(thread.properties.costUsd.type).toEqual(['number', 'null']);
+    expect(thread.properties.unpricedCalls.type).toBe('integer');
+    expect(thread.required).toEqual(expect.arrayContaining(['costUsd', 'pricedCostUsd', 'unpricedCalls']));
   });
 
   it('answers unknown routes with the error shape', async () => {

@@ -61,20 +61,46 @@ describe('PostgresStore on a shared server', () => {
 
     const rows = await withAdminClient((client) => client.query('SELECT version FROM twelve_migrations ORDER BY version'), database.url);
     expect(rows.rows.map((row) => row.version)).toEqual(postgresMigrations.map((m) => m.version));
-    expect(postgresMigrations.map((m) => m.version)).toEqual([1, 2, 3]);
+    expect(postgresMigrations.map((m) => m.version)).toEqual([1, 2, 3, 4]);
     expect((await ten[0]!.listThreads()).length).toBe(10);
     // A second round of opens finds the schema current and applies nothing.
-    expect(await migratePostgres(database.url)).toMatchObject({ applied: [], version: 3 });
+    expect(await migratePostgres(database.url)).toMatchObject({ applied: [], version: 4 });
+  });
+
+  it('counts the unpriced model calls of threads recorded before the count existed (migration 4)', async () => {
+    await fresh();
+    const called = (costUsd: number | null) => JSON.stringify({ model: 'm', attempt: 1, fallbackIndex: 0, latencyMs: 1, usage: { inputTokens: 1, outputTokens: 1 }, costUsd, text: '', toolCalls: [], finishReason: 'stop', contextMessages: 1 });
+    await withAdminClient(async (client) => {
+      await client.query(`CREATE TABLE twelve_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      for (const migration of postgresMigrations.filter((m) => m.version <= 3)) {
+        await client.query(migration.sql);
+        await client.query(`INSERT INTO twelve_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      }
+      await client.query(`INSERT INTO threads (id, agent, status, seq, release_id, input, model_steps, cost_usd, created_at, updated_at)
+        VALUES ('th_mixed', 'refunds', 'completed', 4, 'rel_one', '"x"', 3, 0.002, now(), now()), ('th_priced', 'refunds', 'completed', 2, 'rel_one', '"x"', 1, 0.001, now(), now())`);
+      await client.query(
+        `INSERT INTO events (thread_id, seq, type, at, release_id, data) VALUES
+          ('th_mixed', 1, 'thread_started', now(), 'rel_one', '{"agent":"refunds","input":"x"}'), ('th_mixed', 2, 'model_called', now(), 'rel_one', $1),
+          ('th_mixed', 3, 'model_called', now(), 'rel_one', $2), ('th_mixed', 4, 'model_called', now(), 'rel_one', $1),
+          ('th_priced', 1, 'thread_started', now(), 'rel_one', '{"agent":"refunds","input":"x"}'), ('th_priced', 2, 'model_called', now(), 'rel_one', $3)`,
+        [called(null), called(0.002), called(0.001)],
+      );
+    }, database.url);
+
+    expect((await migratePostgres(database.url)).applied).toEqual([4]);
+    const store = open();
+    expect(await store.getThread('th_mixed')).toMatchObject({ costUsd: null, pricedCostUsd: 0.002, unpricedCalls: 2 });
+    expect(await store.getThread('th_priced')).toMatchObject({ costUsd: 0.001, pricedCostUsd: 0.001, unpricedCalls: 0 });
   });
 
   it('refuses a database migrated by a newer Twelve, naming both versions', async () => {
     await fresh();
-    expect((await migratePostgres(database.url)).applied).toEqual([1, 2, 3]);
+    expect((await migratePostgres(database.url)).applied).toEqual([1, 2, 3, 4]);
     await withAdminClient((client) => client.query(`INSERT INTO twelve_migrations (version, name) VALUES (99, 'from the future')`), database.url);
 
     const error = await failureOf(() => open().listThreads());
     expect(TwelveError.is(error, 'store_unavailable')).toBe(true);
-    expect((error as Error).message).toMatch(/schema version 99, newer than this Twelve knows \(3\); upgrade twelve-agents/);
+    expect((error as Error).message).toMatch(/schema version 99, newer than this Twelve knows \(4\); upgrade twelve-agents/);
   });
 
   it('wakes a subscribed worker within ~100 ms of a launch from another store instance', async () => {

@@ -55,7 +55,7 @@ describe('SqliteStore on disk', () => {
     const raw = new Database(path, { readonly: true });
     try {
       expect(raw.prepare('SELECT version FROM twelve_migrations ORDER BY version').pluck().all()).toEqual(migrations.map((m) => m.version));
-      expect(migrations.map((m) => m.version)).toEqual([1, 2, 3]);
+      expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4]);
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       raw.close();
@@ -87,9 +87,43 @@ describe('SqliteStore on disk', () => {
     }
     const check = new Database(v1, { readonly: true });
     try {
-      expect(check.prepare('SELECT version FROM twelve_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3]);
+      expect(check.prepare('SELECT version FROM twelve_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4]);
     } finally {
       check.close();
+    }
+  });
+
+  it('counts the unpriced model calls of threads recorded before the count existed (migration 4)', async () => {
+    const v3 = join(tempDir(), 'v3.db');
+    const seeded = new Database(v3);
+    seeded.exec(`CREATE TABLE twelve_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    for (const migration of migrations.filter((m) => m.version <= 3)) {
+      seeded.exec(migration.sql);
+      seeded.prepare(`INSERT INTO twelve_migrations (version, name, applied_at) VALUES (?, ?, ?)`).run(migration.version, migration.name, new Date().toISOString());
+    }
+    const now = new Date().toISOString();
+    const called = (costUsd: number | null) => JSON.stringify({ model: 'm', attempt: 1, fallbackIndex: 0, latencyMs: 1, usage: { inputTokens: 1, outputTokens: 1 }, costUsd, text: '', toolCalls: [], finishReason: 'stop', contextMessages: 1 });
+    seeded
+      .prepare(`INSERT INTO threads (id, agent, status, seq, release_id, input, model_steps, cost_usd, created_at, updated_at) VALUES (?, 'refunds', 'completed', 4, 'rel_one', '"x"', ?, ?, ?, ?)`)
+      .run('th_mixed', 3, 0.002, now, now);
+    seeded
+      .prepare(`INSERT INTO threads (id, agent, status, seq, release_id, input, model_steps, cost_usd, created_at, updated_at) VALUES (?, 'refunds', 'completed', 2, 'rel_one', '"x"', ?, ?, ?, ?)`)
+      .run('th_priced', 1, 0.001, now, now);
+    const insert = seeded.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data) VALUES (?, ?, ?, ?, 'rel_one', ?)`);
+    insert.run('th_mixed', 1, 'thread_started', now, JSON.stringify({ agent: 'refunds', input: 'x' }));
+    insert.run('th_mixed', 2, 'model_called', now, called(null));
+    insert.run('th_mixed', 3, 'model_called', now, called(0.002));
+    insert.run('th_mixed', 4, 'model_called', now, called(null));
+    insert.run('th_priced', 1, 'thread_started', now, JSON.stringify({ agent: 'refunds', input: 'x' }));
+    insert.run('th_priced', 2, 'model_called', now, called(0.001));
+    seeded.close();
+
+    const store = new SqliteStore({ path: v3 });
+    try {
+      expect(await store.getThread('th_mixed')).toMatchObject({ costUsd: null, pricedCostUsd: 0.002, unpricedCalls: 2 });
+      expect(await store.getThread('th_priced')).toMatchObject({ costUsd: 0.001, pricedCostUsd: 0.001, unpricedCalls: 0 });
+    } finally {
+      await store.close();
     }
   });
 

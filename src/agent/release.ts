@@ -81,9 +81,14 @@ export interface AgentRelease {
 export const defaultLimits = { maxSteps: 20, maxConsecutiveErrors: 3, maxToolAttempts: 3 } as const;
 export const defaultModelSettings = { timeoutMs: 60_000, maxRetries: 2 } as const;
 
+/** The models that may answer, primary first, with the environment's overrides applied. */
+export function modelChain(agent: Agent, overrides: AgentOverrides = {}): string[] {
+  return [overrides.model ?? agent.options.model, ...(overrides.fallbackModels ?? agent.options.fallbackModels ?? [])];
+}
+
 export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twelveVersion = '0'): AgentRelease {
   const options = agent.options;
-  const models = [overrides.model ?? options.model, ...(overrides.fallbackModels ?? options.fallbackModels ?? [])];
+  const models = modelChain(agent, overrides);
   const settings: ResolvedModelSettings = {
     temperature: overrides.temperature ?? options.modelSettings?.temperature,
     maxOutputTokens: overrides.maxOutputTokens ?? options.modelSettings?.maxOutputTokens,

@@ -7,8 +7,8 @@
 import type { ParseArgsConfig } from 'node:util';
 import { TwelveError } from '../errors.js';
 
-/** Exit codes: 0 completed, 2 bad usage or config, 3 failed or cancelled, 4 waiting, 130 interrupted. */
-export const exitCodes = { completed: 0, usage: 2, failed: 3, waiting: 4, interrupted: 130 } as const;
+/** Exit codes: 0 completed, 1 internal error, 2 bad usage or config, 3 failed or cancelled, 4 waiting, 5 conflict, 130 interrupted. */
+export const exitCodes = { completed: 0, usage: 2, failed: 3, waiting: 4, conflict: 5, interrupted: 130 } as const;
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,5 +1,5 @@
 /** Human-readable rendering of events and threads for the terminal. */
-import type { ThreadEvent } from '../thread/events.js';
+import type { ModelAttemptFailure, ThreadEvent } from '../thread/events.js';
 import type { ThreadRecord } from '../store/types.js';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -21,6 +21,41 @@ export function usd(value: number | null | undefined): string {
   return `$${value < 0.01 ? value.toFixed(5) : value.toFixed(4)}`;
 }
 
+/** What a thread's totals need for its spend (a store record, or a thread from the HTTP API). */
+export interface ThreadCostView {
+  /** null when some call had no known price. */
+  costUsd: number | null;
+  pricedCostUsd?: number;
+  unpricedCalls?: number;
+  modelSteps: number;
+}
+
+/**
+ * A thread's spend. Calls with no known price make it unknown, never $0: `short` (lists)
+ * says "price unknown (2 calls)"; the long form also says what the priced calls cost.
+ */
+export function threadCost(thread: ThreadCostView, options: { short?: boolean } = {}): string {
+  const unpriced = thread.unpricedCalls ?? 0;
+  if (unpriced === 0 && thread.costUsd !== null) return usd(thread.costUsd);
+  const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
+  if (options.short || unpriced === 0) return unpriced === 0 ? 'price unknown' : `price unknown (${calls(unpriced)})`;
+  const priced = thread.modelSteps - unpriced;
+  const others = priced > 0 && thread.pricedCostUsd !== undefined ? `; the other ${calls(priced)} ${usd(thread.pricedCostUsd)}` : '';
+  return `price unknown (${unpriced} of ${calls(thread.modelSteps)} had no known price${others})`;
+}
+
+/** "850 ms", "2.31 s". */
+function duration(ms: number): string {
+  return ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(2)} s`;
+}
+
+/** One line per failed attempt of a model step (each 500, each timeout), under the step's line. */
+function attemptLines(failures: readonly ModelAttemptFailure[]): string {
+  return failures
+    .map((f) => `\n${' '.repeat(20)}${red('✗')} ${dim(`attempt ${f.attempt}`)} ${f.model}: ${f.error}${f.latencyMs !== undefined ? dim(`  ${duration(f.latencyMs)}`) : ''}`)
+    .join('');
+}
+
 /** One line (sometimes two) per event. Tool names come from the request events seen so far. */
 export class EventFormatter {
   private readonly tools = new Map<string, string>();
@@ -36,10 +71,16 @@ export class EventFormatter {
         const calls = d.toolCalls.length ? `  → ${d.toolCalls.map((c) => c.tool).join(', ')}` : '';
         const retry = d.attempt > 1 || d.fallbackIndex > 0 ? yellow(`  attempt ${d.attempt}${d.fallbackIndex ? `, fallback #${d.fallbackIndex}` : ''}`) : '';
         const text = d.text && d.toolCalls.length ? `\n${' '.repeat(20)}${dim(short(d.text, 140))}` : '';
-        return line(cyan('model'), `${d.model}  ${d.usage.inputTokens}→${d.usage.outputTokens} tok  ${usd(d.costUsd)}  ${Math.round(d.latencyMs)} ms${calls}${retry}${text}`);
+        const failures = d.failures ?? [];
+        // With retries, the step took longer than its last attempt: say how long, and show every failed attempt.
+        const total = failures.length > 0 ? yellow(`  step ${d.totalLatencyMs !== undefined ? duration(d.totalLatencyMs) : '?'} with ${failures.length} failed attempt${failures.length === 1 ? '' : 's'}`) : '';
+        return line(cyan('model'), `${d.model}  ${d.usage.inputTokens}→${d.usage.outputTokens} tok  ${usd(d.costUsd)}  ${Math.round(d.latencyMs)} ms${calls}${retry}${total}${text}${attemptLines(failures)}`);
       }
-      case 'model_failed':
-        return line(red('model error'), `${event.data.error.message}`);
+      case 'model_failed': {
+        const d = event.data;
+        const total = d.totalLatencyMs !== undefined ? dim(`  step ${duration(d.totalLatencyMs)}`) : '';
+        return line(red('model error'), `${d.error.message}${total}${attemptLines(d.failures)}`);
+      }
       case 'model_output_invalid':
         return line(yellow('bad answer'), `${event.data.error.code}: ${event.data.error.message}`);
       case 'tool_requested':
@@ -101,14 +142,15 @@ export function statusText(status: string): string {
 }
 
 /** The fields of a thread the header shows (a store record, or a thread from the HTTP API). */
-export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'costUsd' | 'waitingReason' | 'output' | 'error'>;
+export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'waitingReason' | 'output' | 'error'> &
+  ThreadCostView;
 
 export function threadHeader(thread: ThreadSummaryView): string {
   const lines = [
     `${bold(thread.id)}  ${statusText(thread.status)}`,
     `  agent    ${thread.agent}   release ${thread.releaseId}`,
     `  created  ${thread.createdAt}   updated ${thread.updatedAt}`,
-    `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens, ${usd(thread.costUsd)}`,
+    `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens, ${threadCost(thread)}`,
   ];
   if (thread.waitingReason) lines.push(`  waiting  ${yellow(thread.waitingReason)}`);
   if (thread.status === 'completed') lines.push(`  output   ${short(thread.output, 400)}`);

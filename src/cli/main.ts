@@ -12,7 +12,8 @@ import { stopWhenNpmParentExits } from './parent-watch.js';
 
 export { exitCodes, type Flags } from './command.js';
 
-const exitCodeText = 'Exit codes: 0 completed, 2 bad usage or configuration, 3 failed or cancelled, 4 waiting (for a person, or asleep), 130 interrupted.';
+const exitCodeText = `Exit codes: 0 completed, 1 internal error, 2 bad usage or configuration, 3 failed or cancelled, 4 waiting (for a person,
+or asleep), 5 conflict (already decided or answered, thread finished, held by another worker), 130 interrupted.`;
 
 /** How each string flag's value reads in help. */
 const valueNames: Partial<Record<FlagName, string>> = {

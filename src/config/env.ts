@@ -8,6 +8,7 @@ import type { AgentOverrides } from '../agent/release.js';
 import type { ModelPrice } from '../model/prices.js';
 import { assertPinned, parseModelId } from '../model/model-id.js';
 import type { Agent } from '../agent/define-agent.js';
+import { costLimitProblems } from './cost-limits.js';
 
 export type ModelMode = 'live' | 'record' | 'replay';
 
@@ -159,6 +160,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
         }
       }
     }
+  }
+  if (parsed.success) {
+    // Only with valid prices: a TWELVE_MODEL_PRICES that does not parse is already a problem of its own.
+    problems.push(...costLimitProblems({ agents, overrides, priceOverrides: parsed.data.TWELVE_MODEL_PRICES, envPrefix: agentEnvPrefix }));
   }
   if (parsed.success && Boolean(parsed.data.TWELVE_NOTIFY_URL) !== Boolean(parsed.data.TWELVE_NOTIFY_SECRET)) {
     problems.push('TWELVE_NOTIFY_URL and TWELVE_NOTIFY_SECRET go together: set both (the secret signs every delivery) or neither');

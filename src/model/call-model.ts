@@ -23,10 +23,16 @@ export interface ModelCallSuccess {
   usage: { inputTokens: number; outputTokens: number };
   costUsd: number | null;
   failures: ModelAttemptFailure[];
+  /** The whole step: failed attempts and retry waits included. */
+  totalLatencyMs: number;
 }
 
 export class ModelCallError extends TwelveError {
-  constructor(readonly failures: ModelAttemptFailure[]) {
+  constructor(
+    readonly failures: ModelAttemptFailure[],
+    /** The whole step: every attempt and retry wait. */
+    readonly totalLatencyMs: number,
+  ) {
     const last = failures[failures.length - 1];
     super('model_call_failed', `every model failed (${failures.length} attempts); last: ${last ? `${last.model}: ${last.error}` : 'none'}`, {
       details: { failures },
@@ -65,6 +71,7 @@ export async function callModel(
 ): Promise<ModelCallSuccess> {
   const failures: ModelAttemptFailure[] = [];
   const { timeoutMs, maxRetries } = release.settings;
+  const stepStarted = performance.now();
   for (const [fallbackIndex, model] of release.models.entries()) {
     for (let attempt = 1; attempt <= maxRetries + 1; attempt++) {
       signal?.throwIfAborted();
@@ -79,23 +86,28 @@ export async function callModel(
           model,
           attempt,
           fallbackIndex,
-          latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+          latencyMs: millisecondsSince(started),
           result,
           usage,
           costUsd: caller.prices.cost(model, usage),
           failures,
+          totalLatencyMs: millisecondsSince(stepStarted),
         };
       } catch (error) {
         if (signal?.aborted) throw error;
         if (TwelveError.is(error, 'replay_missing') || TwelveError.is(error, 'config_invalid')) throw error;
         const failure = describeFailure(model, attempt, error, timeoutMs);
-        failures.push(failure.record);
+        failures.push({ ...failure.record, latencyMs: millisecondsSince(started) });
         if (!failure.retryable || attempt > maxRetries) break;
         await sleep(failure.retryAfterMs ?? backoff(caller.retryBaseMs, attempt), signal);
       }
     }
   }
-  throw new ModelCallError(failures);
+  throw new ModelCallError(failures, millisecondsSince(stepStarted));
+}
+
+function millisecondsSince(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
 }
 
 async function generateOnce(

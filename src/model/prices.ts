@@ -2,6 +2,10 @@
  * USD per million tokens for known pinned models (list prices as published by the
  * vendors; check before relying on them). Override or extend with TWELVE_MODEL_PRICES,
  * a JSON object: {"openai:gpt-4o-2024-08-06": {"input": 2.5, "output": 10}}.
+ *
+ * A model without a price is never counted as free: its calls record costUsd null
+ * ("price unknown"), and an agent with a cost limit refuses to start with one in its
+ * chain (config/cost-limits.ts), because its spend could not be checked.
  */
 export interface ModelPrice {
   /** USD per 1M input tokens. */
@@ -35,10 +39,20 @@ export class PriceTable {
     return this.prices.get(model);
   }
 
+  /** The models of `models` that have no price, each once. */
+  unpriced(models: readonly string[]): string[] {
+    return [...new Set(models.filter((model) => !this.prices.has(model)))];
+  }
+
   /** Cost of one call, or null when the model has no known price. */
   cost(model: string, usage: { inputTokens: number; outputTokens: number }): number | null {
     const price = this.prices.get(model);
     if (!price) return null;
     return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
   }
+}
+
+/** How to give `model` a price, as a line a person can copy and edit (the figures are placeholders). */
+export function priceExample(model: string): string {
+  return `TWELVE_MODEL_PRICES='${JSON.stringify({ [model]: { input: 2.5, output: 10 } })}'`;
 }

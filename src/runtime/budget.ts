@@ -2,12 +2,13 @@
  * Hard budgets, checked BEFORE each model call: recorded spend plus the worst case of
  * the call about to be made (input tokens counted, output at its cap), so a limit is
  * never overshot by more than one call's estimate error. A breach does not stop the
- * thread silently: it waits for a person, who can raise the limit or cancel.
+ * thread silently: it waits for a person, who can raise the limit or cancel. A spend that
+ * cannot be priced counts as a breach, never as $0 (unknownSpend).
  */
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
 import type { AgentRelease } from '../agent/release.js';
 import { countInputTokens, defaultMaxOutputTokens } from '../model/estimate.js';
-import type { PriceTable } from '../model/prices.js';
+import { priceExample, type PriceTable } from '../model/prices.js';
 import { event, type NewEvent } from '../thread/events.js';
 import type { ThreadState } from '../thread/state.js';
 
@@ -37,17 +38,55 @@ export async function checkBudget({ release, state, request, prices, dailySpend 
   if (maxTokens !== undefined && used + inputTokens + outputTokens > maxTokens) {
     return breach('tokens', used, inputTokens + outputTokens, maxTokens, `the next call could use up to ${inputTokens + outputTokens} tokens; ${used} of ${maxTokens} are used`);
   }
+  const unknown = maxCostUsd !== undefined || dailyCap !== undefined ? await unknownSpend(release, state, prices, maxCostUsd, dailyCap, dailySpend) : undefined;
+  if (unknown) return unknown;
+  // Every model of the chain has a price by now (or no cost limit applies).
   const costs = release.models.map((model) => prices.cost(model, { inputTokens, outputTokens }));
-  // A model without a known price cannot be budgeted ahead; its recorded cost is 0 (see PriceTable).
   const estimate = Math.max(0, ...costs.map((cost) => cost ?? 0));
   if (maxCostUsd !== undefined && state.costUsd + estimate > maxCostUsd) {
-    return breach('cost', state.costUsd, estimate, maxCostUsd, `the next call could cost up to $${estimate.toFixed(4)}; $${state.costUsd.toFixed(4)} of $${maxCostUsd} is spent`);
+    const unpriced = state.unpricedCalls > 0 ? ` (plus ${state.unpricedCalls} call${state.unpricedCalls === 1 ? '' : 's'} of unknown price)` : '';
+    return breach('cost', state.costUsd, estimate, maxCostUsd, `the next call could cost up to $${estimate.toFixed(4)}; $${state.costUsd.toFixed(4)}${unpriced} of $${maxCostUsd} is spent`);
   }
   if (dailyCap !== undefined) {
     const today = await dailySpend();
     if (today + estimate > dailyCap) {
       return breach('daily_cost', today, estimate, dailyCap, `agent ${release.agent.name} has spent $${today.toFixed(4)} of its $${dailyCap} daily cap; the next call could cost up to $${estimate.toFixed(4)}`);
     }
+  }
+  return undefined;
+}
+
+/**
+ * Fail closed: a cost limit is only checked against what can be priced. Start-up refuses an
+ * agent with a cost limit and an unpriced model (config/cost-limits.ts), so this is the
+ * backstop for what start-up cannot see: a limit a person set on one thread, prices that
+ * differ between processes, calls recorded by an earlier release without a limit.
+ */
+async function unknownSpend(
+  release: AgentRelease,
+  state: ThreadState,
+  prices: PriceTable,
+  maxCostUsd: number | undefined,
+  dailyCap: number | undefined,
+  dailySpend: () => Promise<number>,
+): Promise<NewEvent | undefined> {
+  const limit = maxCostUsd !== undefined ? 'cost' : 'daily_cost';
+  const max = (maxCostUsd ?? dailyCap)!;
+  const what = maxCostUsd !== undefined ? `the thread's cost limit ($${maxCostUsd})` : `agent ${release.agent.name}'s daily cap ($${dailyCap})`;
+  const unpricedModels = prices.unpriced(release.models);
+  if (unpricedModels.length > 0) {
+    const message =
+      `price unknown: ${unpricedModels.join(', ')} ${unpricedModels.length === 1 ? 'has' : 'have'} no known price, so the next call could not be checked against ${what}; ` +
+      `price ${unpricedModels.length === 1 ? 'it' : 'them'} (${priceExample(unpricedModels[0]!)} with real prices), restart the workers, then resume the thread, or cancel it`;
+    const used = limit === 'cost' ? state.costUsd : await dailySpend();
+    return event('budget_exceeded', { limit, used, estimate: 0, max, message, unpricedModels });
+  }
+  const unaccepted = state.unpricedCalls - state.unpricedCallsAccepted;
+  if (maxCostUsd !== undefined && unaccepted > 0) {
+    const message =
+      `price unknown: ${state.unpricedCalls} earlier model call${state.unpricedCalls === 1 ? '' : 's'} of this thread had no known price, so its spend` +
+      ` (at least $${state.costUsd.toFixed(4)}) could not be checked against ${what}; resume or raise the budget to go on anyway, or cancel`;
+    return event('budget_exceeded', { limit: 'cost', used: state.costUsd, estimate: 0, max: maxCostUsd, message, unpricedCalls: state.unpricedCalls });
   }
   return undefined;
 }

@@ -151,6 +151,7 @@ export class ThreadSession {
       inputTokens: this.state.inputTokens,
       outputTokens: this.state.outputTokens,
       costUsd: this.state.costUsd,
+      unpricedCalls: this.state.unpricedCalls,
       wakeAt: this.state.wakeAt ? Date.parse(this.state.wakeAt) : null,
       // A finished thread never keeps a control request (it would look claimable forever).
       ...(options.clearControl || isTerminal(this.state.status) ? { clearControl: true } : {}),
@@ -180,7 +181,7 @@ export class ThreadSession {
       success = await callModel(this.services.models, this.release, request, signal);
     } catch (error) {
       if (!(error instanceof ModelCallError)) throw error;
-      await this.commit([event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures })]);
+      await this.commit([event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs })]);
       return;
     }
     const { result } = success;
@@ -213,7 +214,7 @@ export class ThreadSession {
         toolCalls: toolCalls.map((call, index) => ({ callId: callIds[index]!, tool: call.toolName })),
         finishReason: result.finishReason.unified,
         contextMessages: messages.length,
-        ...(success.failures.length > 0 ? { failures: success.failures } : {}),
+        ...(success.failures.length > 0 ? { failures: success.failures, totalLatencyMs: success.totalLatencyMs } : {}),
       }),
     ];
     const now = Date.now();

@@ -13,6 +13,7 @@ export class Metrics {
   private readonly modelCalls: client.Counter;
   private readonly modelTokens: client.Counter;
   private readonly modelCost: client.Counter;
+  private readonly modelUnpriced: client.Counter;
   private readonly modelLatency: client.Histogram;
   private readonly toolLatency: client.Histogram;
   readonly httpRequests: client.Counter;
@@ -24,6 +25,12 @@ export class Metrics {
     this.modelCalls = new client.Counter({ name: 'twelve_model_calls_total', help: 'Model calls recorded by this process', labelNames: ['model'], registers: [registry] });
     this.modelTokens = new client.Counter({ name: 'twelve_model_tokens_total', help: 'Tokens of model calls by this process', labelNames: ['model', 'kind'], registers: [registry] });
     this.modelCost = new client.Counter({ name: 'twelve_model_cost_usd_total', help: 'Cost of model calls by this process, USD', labelNames: ['model'], registers: [registry] });
+    this.modelUnpriced = new client.Counter({
+      name: 'twelve_model_calls_unpriced_total',
+      help: 'Model calls by this process with no known price (not in twelve_model_cost_usd_total)',
+      labelNames: ['model'],
+      registers: [registry],
+    });
     this.modelLatency = new client.Histogram({
       name: 'twelve_model_latency_seconds',
       help: 'Model call latency',
@@ -47,7 +54,8 @@ export class Metrics {
         this.modelCalls.inc({ model });
         this.modelTokens.inc({ model, kind: 'input' }, event.data.usage.inputTokens);
         this.modelTokens.inc({ model, kind: 'output' }, event.data.usage.outputTokens);
-        if (event.data.costUsd) this.modelCost.inc({ model }, event.data.costUsd);
+        if (event.data.costUsd === null) this.modelUnpriced.inc({ model });
+        else if (event.data.costUsd > 0) this.modelCost.inc({ model }, event.data.costUsd);
         this.modelLatency.observe({ model }, event.data.latencyMs / 1000);
       } else if (event.type === 'tool_requested') {
         tools.set(`${event.threadId}:${event.data.callId}`, event.data.tool);
@@ -80,7 +88,8 @@ export class Metrics {
       });
     totals('twelve_model_steps', 'Model steps recorded (whole store)', (s) => s.modelSteps);
     totals('twelve_tokens', 'Input + output tokens recorded (whole store)', (s) => s.inputTokens + s.outputTokens);
-    totals('twelve_cost_usd', 'Model spend recorded, USD (whole store)', (s) => s.costUsd);
+    totals('twelve_cost_usd', 'Model spend recorded, USD, of the calls with a known price (whole store)', (s) => s.costUsd);
+    totals('twelve_unpriced_model_calls', 'Model calls recorded with no known price, so not in twelve_cost_usd (whole store)', (s) => s.unpricedCalls);
   }
 
   close(): void {

@@ -18,6 +18,8 @@ export function presentThread(thread: ThreadRecord, now = Date.now()): ThreadJso
     inputTokens: thread.inputTokens,
     outputTokens: thread.outputTokens,
     costUsd: thread.costUsd,
+    pricedCostUsd: thread.pricedCostUsd,
+    unpricedCalls: thread.unpricedCalls,
     createdAt: thread.createdAt,
     updatedAt: thread.updatedAt,
     wakeAt: thread.wakeAt === null ? null : new Date(thread.wakeAt).toISOString(),

@@ -65,7 +65,11 @@ export const Thread = z
     modelSteps: z.number().int(),
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),
-    costUsd: z.number(),
+    costUsd: z.number().nullable().openapi({
+      description: 'USD spent on model calls; null when any call had no known price (unpricedCalls > 0): the spend is then unknown, never $0',
+    }),
+    pricedCostUsd: z.number().openapi({ description: 'USD spent on the model calls that had a known price (equals costUsd when unpricedCalls is 0)' }),
+    unpricedCalls: z.number().int().openapi({ description: 'Model calls with no known price; give their models one with TWELVE_MODEL_PRICES' }),
     createdAt: z.string(),
     updatedAt: z.string(),
     wakeAt: z.string().nullable().openapi({ description: 'When a deadline or wake-up falls due' }),

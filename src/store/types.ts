@@ -21,7 +21,12 @@ export interface ThreadRecord {
   modelSteps: number;
   inputTokens: number;
   outputTokens: number;
-  costUsd: number;
+  /** USD spent on model calls; null when some call had no known price (unpricedCalls > 0): the spend is unknown, never $0. */
+  costUsd: number | null;
+  /** USD spent on the model calls with a known price (equals costUsd when nothing is unpriced). */
+  pricedCostUsd: number;
+  /** Model calls with no known price ("price unknown"). */
+  unpricedCalls: number;
   leaseOwner: string | null;
   /** Epoch ms; a lease in the past is free. */
   leaseUntil: number | null;
@@ -44,6 +49,8 @@ export interface ThreadSummary {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Model calls with no known price (default 0). */
+  unpricedCalls?: number;
   /** Epoch ms, or null when nothing is due. */
   wakeAt?: number | null;
   /** Clear the thread's control request (it was applied by these events). */
@@ -92,7 +99,10 @@ export interface StoreStats {
   modelSteps: number;
   inputTokens: number;
   outputTokens: number;
+  /** Spend of the priced model calls. */
   costUsd: number;
+  /** Model calls with no known price, which costUsd does not include. */
+  unpricedCalls: number;
 }
 
 export interface ClaimOptions {

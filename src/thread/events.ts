@@ -16,7 +16,14 @@ export type CompactError = z.infer<typeof compactError>;
 const usage = z.object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative() });
 export type TokenUsage = z.infer<typeof usage>;
 
-const modelAttemptFailure = z.object({ model: z.string(), attempt: z.number().int(), error: z.string(), status: z.number().int().optional() });
+const modelAttemptFailure = z.object({
+  model: z.string(),
+  attempt: z.number().int(),
+  error: z.string(),
+  status: z.number().int().optional(),
+  /** How long the failed attempt took (absent in events recorded before it was kept). */
+  latencyMs: z.number().nonnegative().optional(),
+});
 export type ModelAttemptFailure = z.infer<typeof modelAttemptFailure>;
 
 export const eventDataSchemas = {
@@ -53,8 +60,15 @@ export const eventDataSchemas = {
     contextMessages: z.number().int().nonnegative(),
     /** Attempts that failed before this one succeeded (retries and fallbacks). */
     failures: z.array(modelAttemptFailure).optional(),
+    /** The whole step, failed attempts and retry waits included; set when there were failures. */
+    totalLatencyMs: z.number().nonnegative().optional(),
   }),
-  model_failed: z.object({ error: compactError, failures: z.array(modelAttemptFailure) }),
+  model_failed: z.object({
+    error: compactError,
+    failures: z.array(modelAttemptFailure),
+    /** The whole step, every attempt and retry wait included. */
+    totalLatencyMs: z.number().nonnegative().optional(),
+  }),
   model_output_invalid: z.object({ text: z.string(), error: compactError }),
   /** The call waits for a person's approval before it may run. Appended with tool_requested, atomically. */
   approval_requested: z.object({
@@ -94,6 +108,10 @@ export const eventDataSchemas = {
     estimate: z.number().nonnegative(),
     max: z.number().nonnegative(),
     message: z.string(),
+    /** Models of the chain with no known price: the call could not be priced ahead, so it was refused (estimate is 0). */
+    unpricedModels: z.array(z.string()).optional(),
+    /** Earlier calls of this thread with no known price: its spend is unknown, so the cost limit could not be checked. */
+    unpricedCalls: z.number().int().positive().optional(),
   }),
   /** A person raised this thread's limits (after a budget breach, or at any time). */
   budget_raised: z.object({

@@ -79,7 +79,12 @@ export interface ThreadState {
   modelSteps: number;
   inputTokens: number;
   outputTokens: number;
+  /** Spend of the priced calls; the calls counted in unpricedCalls are not in it. */
   costUsd: number;
+  /** Model calls whose price was unknown: while above 0, the thread's real spend is unknown. */
+  unpricedCalls: number;
+  /** unpricedCalls as it stood when a person last answered a budget wait (accepting the unknown spend). */
+  unpricedCallsAccepted: number;
   consecutiveErrors: number;
   output: unknown;
   error: CompactError | undefined;
@@ -109,6 +114,8 @@ export function initialState(threadId: string): ThreadState {
     inputTokens: 0,
     outputTokens: 0,
     costUsd: 0,
+    unpricedCalls: 0,
+    unpricedCallsAccepted: 0,
     consecutiveErrors: 0,
     output: undefined,
     error: undefined,
@@ -220,7 +227,8 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       state.modelSteps += 1;
       state.inputTokens += event.data.usage.inputTokens;
       state.outputTokens += event.data.usage.outputTokens;
-      state.costUsd += event.data.costUsd ?? 0;
+      if (event.data.costUsd === null) state.unpricedCalls += 1;
+      else state.costUsd += event.data.costUsd;
       // A model that answers at all ends the prefetch phase (prefetch always comes first).
       state.prefetchRequested = true;
       break;
@@ -235,7 +243,10 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       if (event.data.maxCostUsd !== undefined) state.limits.maxCostUsd = event.data.maxCostUsd;
       if (event.data.maxTokens !== undefined) state.limits.maxTokens = event.data.maxTokens;
       if (event.data.maxSteps !== undefined) state.limits.maxSteps = event.data.maxSteps;
-      if (state.escalation?.kind === 'budget') state.escalation = undefined;
+      if (state.escalation?.kind === 'budget') {
+        state.escalation = undefined;
+        state.unpricedCallsAccepted = state.unpricedCalls;
+      }
       break;
     case 'escalated':
       state.escalation = { reason: event.data.reason, kind: event.data.kind ?? 'errors' };
@@ -244,6 +255,8 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       state.paused = { by: event.data.by, reason: event.data.reason };
       break;
     case 'resumed':
+      // Going on after a budget wait accepts what the person was shown, unpriced calls included.
+      if (state.escalation?.kind === 'budget') state.unpricedCallsAccepted = state.unpricedCalls;
       state.paused = undefined;
       state.escalation = undefined;
       state.consecutiveErrors = 0;

@@ -365,6 +365,27 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(await b.dailySpend('refunds', '2026-01-01')).toBeCloseTo(0.75, 10);
     });
 
+    it('keeps calls with no known price out of the spend: the cost is unknown (null), never $0, and counted in stats', async () => {
+      const store = await open();
+      const { id: fresh } = await createThread(store);
+      expect(await store.getThread(fresh)).toMatchObject({ costUsd: 0, pricedCostUsd: 0, unpricedCalls: 0 });
+
+      const { id } = await createThread(store);
+      const unpriced = { ...(modelCalled('local') as Extract<NewEvent, { type: 'model_called' }>) };
+      unpriced.data = { ...unpriced.data, model: 'openai-compatible:llama3.1-8b', costUsd: null };
+      await store.append(id, 1, 'rel_one', [unpriced], { ...runnable, modelSteps: 1, inputTokens: 10, outputTokens: 2, costUsd: 0, unpricedCalls: 1 });
+      expect(await store.getThread(id)).toMatchObject({ modelSteps: 1, costUsd: null, pricedCostUsd: 0, unpricedCalls: 1 });
+      await store.append(id, 2, 'rel_one', [modelCalled('priced')], { ...runnable, modelSteps: 2, inputTokens: 20, outputTokens: 4, costUsd: 0.001, unpricedCalls: 1 });
+      const thread = await store.getThread(id);
+      expect(thread).toMatchObject({ modelSteps: 2, costUsd: null, unpricedCalls: 1 });
+      expect(thread!.pricedCostUsd).toBeCloseTo(0.001, 10);
+      const listed = new Map((await store.listThreads()).map((t) => [t.id, [t.costUsd, t.unpricedCalls]]));
+      expect(listed).toEqual(new Map([[id, [null, 1]], [fresh, [0, 0]]]));
+      const stats = await store.stats();
+      expect(stats.unpricedCalls).toBe(1);
+      expect(stats.costUsd).toBeCloseTo(0.001, 10);
+    });
+
     const notification = (threadId: string, seq: number, kind: NotificationPayload['kind'] = 'approval'): NotificationPayload => ({
       id: `${threadId}:${seq}`,
       threadId,

@@ -12,6 +12,8 @@ interface Row {
   inputTokens: number;
   outputTokens: number;
   costUsd: number | null;
+  pricedCostUsd?: number;
+  unpricedCalls?: number;
   updatedAt: string;
 }
 
@@ -89,10 +91,10 @@ async function printList<T>(found: T[], row: (thread: T) => Row, flags: Flags): 
     return 0;
   }
   if (found.length === 0) return print('no threads');
-  const { table, statusText, usd } = await import('../format.js');
+  const { table, statusText, threadCost } = await import('../format.js');
   const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED']];
   for (const t of found.map(row)) {
-    rows.push([t.id, t.agent, t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), usd(t.costUsd), t.updatedAt]);
+    rows.push([t.id, t.agent, t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt]);
   }
   return print(table(rows));
 }

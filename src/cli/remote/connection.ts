@@ -25,7 +25,7 @@ export async function withClient(work: (client: TwelveClient) => Promise<number>
   } catch (error) {
     if (!ApiError.is(error)) throw error;
     process.stderr.write(`twelve: ${describe(error, client)}\n`);
-    return error.status >= 500 ? 1 : exitCodes.usage;
+    return error.status >= 500 ? 1 : error.status === 409 ? exitCodes.conflict : exitCodes.usage;
   }
 }
 

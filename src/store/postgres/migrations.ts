@@ -139,6 +139,18 @@ export const postgresMigrations: Migration[] = [
       CREATE UNIQUE INDEX threads_by_launch_key ON threads (launch_key) WHERE launch_key IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'unpriced model calls',
+    sql: `
+      -- Model calls with no known price: while above 0, cost_usd is what the priced calls cost,
+      -- not the thread's spend, which is unknown. Counted from the log for existing threads.
+      ALTER TABLE threads ADD COLUMN unpriced_calls integer NOT NULL DEFAULT 0;
+      UPDATE threads t SET unpriced_calls = u.n
+      FROM (SELECT thread_id, count(*)::integer AS n FROM events WHERE type = 'model_called' AND data ->> 'costUsd' IS NULL GROUP BY thread_id) u
+      WHERE u.thread_id = t.id;
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */

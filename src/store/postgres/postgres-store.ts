@@ -63,7 +63,7 @@ export class PostgresStore implements Store {
         [
           thread.id, thread.agent, c.status, thread.events.length, thread.releaseId, jsonText(thread.input ?? null), c.output, c.error, c.waitingReason,
           c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now, thread.summary.wakeAt ?? null, readyAtOf(thread.summary, nowMs), thread.launchKey ?? null,
-          events.seqs, events.types, events.data, nowMs,
+          events.seqs, events.types, events.data, nowMs, c.unpricedCalls,
         ],
         { idempotent: false },
       );
@@ -89,7 +89,7 @@ export class PostgresStore implements Store {
       [
         threadId, expectedSeq, expectedSeq + events.length, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens,
         c.costUsd, now, summary.wakeAt ?? null, summary.clearControl === true, readyAtOf(summary, nowMs), nowMs, columns.seqs, columns.types, columns.data,
-        spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications,
+        spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications, c.unpricedCalls,
       ],
       { idempotent: false },
     );
@@ -141,18 +141,19 @@ export class PostgresStore implements Store {
   }
 
   async stats(): Promise<StoreStats> {
-    const { rows } = await this.pool.run<{ status: ThreadStatus; n: string; steps: string; input: string; output: string; cost: string }>(
-      `SELECT status, count(*) AS n, sum(model_steps) AS steps, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost FROM threads GROUP BY status`,
+    const { rows } = await this.pool.run<{ status: ThreadStatus; n: string; steps: string; input: string; output: string; cost: string; unpriced: string }>(
+      `SELECT status, count(*) AS n, sum(model_steps) AS steps, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, sum(unpriced_calls) AS unpriced FROM threads GROUP BY status`,
       [],
       { idempotent: true },
     );
-    const stats: StoreStats = { threadsByStatus: {}, modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    const stats: StoreStats = { threadsByStatus: {}, modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
     for (const row of rows) {
       stats.threadsByStatus[row.status] = Number(row.n);
       stats.modelSteps += Number(row.steps);
       stats.inputTokens += Number(row.input);
       stats.outputTokens += Number(row.output);
       stats.costUsd += Number(row.cost);
+      stats.unpricedCalls += Number(row.unpriced);
     }
     return stats;
   }

@@ -21,15 +21,15 @@ const notifyIfClaimable = (now: string) =>
 /**
  * $1 id, $2 agent, $3 status, $4 seq, $5 release, $6 input, $7 output, $8 error, $9 waiting
  * reason, $10-$13 steps/tokens/cost, $14 now (ISO), $15 wake_at, $16 ready_at, $17 launch key,
- * $18-$20 event seqs/types/data (JSON text), $21 now (ms).
+ * $18-$20 event seqs/types/data (JSON text), $21 now (ms), $22 unpriced calls.
  * The events' foreign key is checked at the end of the statement, after the thread row exists.
  */
 export const createThreadSql = `
   WITH r AS (
     INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens,
-                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key)
+                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key, unpriced_calls)
     VALUES ($1::text, $2::text, $3::text, $4::integer, $5::text, $6::json, $7::json, $8::json, $9::text, $10::integer, $11::bigint, $12::bigint,
-            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text)
+            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer)
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
     INSERT INTO events (thread_id, seq, type, at, release_id, data)
@@ -46,13 +46,14 @@ export const createThreadSql = `
  *
  * $1 id, $2 expected seq, $3 new seq, $4 release, $5 status, $6 output, $7 error, $8 waiting
  * reason, $9-$12 steps/tokens/cost, $13 now (ISO), $14 wake_at, $15 clear control, $16 ready_at,
- * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array).
+ * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array),
+ * $25 unpriced calls.
  */
 export const appendSql = `
   WITH r AS (
     UPDATE threads SET seq = $3::integer, release_id = $4::text, status = $5::text, output = $6::json, error = $7::json,
       waiting_reason = $8::text, model_steps = $9::integer, input_tokens = $10::bigint, output_tokens = $11::bigint, cost_usd = $12::float8,
-      updated_at = $13::timestamptz, wake_at = $14::bigint,
+      unpriced_calls = $25::integer, updated_at = $13::timestamptz, wake_at = $14::bigint,
       control = CASE WHEN $15::boolean THEN NULL ELSE control END,
       ready_at = CASE WHEN control IS NOT NULL AND NOT $15::boolean THEN least(coalesce($16::bigint, $17::bigint), $17::bigint) ELSE $16::bigint END
     WHERE id = $1::text AND seq = $2::integer

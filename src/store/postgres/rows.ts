@@ -21,6 +21,7 @@ export type ThreadRow = {
   input_tokens: string;
   output_tokens: string;
   cost_usd: number;
+  unpriced_calls: number;
   lease_owner: string | null;
   lease_until: string | null;
   launch_key: string | null;
@@ -68,6 +69,7 @@ export function summaryColumns(summary: ThreadSummary) {
     inputTokens: summary.inputTokens,
     outputTokens: summary.outputTokens,
     costUsd: summary.costUsd,
+    unpricedCalls: summary.unpricedCalls ?? 0,
   };
 }
 
@@ -107,7 +109,9 @@ export function toThread(row: ThreadRow): ThreadRecord {
     modelSteps: row.model_steps,
     inputTokens: Number(row.input_tokens),
     outputTokens: Number(row.output_tokens),
-    costUsd: row.cost_usd,
+    costUsd: row.unpriced_calls > 0 ? null : row.cost_usd,
+    pricedCostUsd: row.cost_usd,
+    unpricedCalls: row.unpriced_calls,
     leaseOwner: row.lease_owner,
     leaseUntil: toNumber(row.lease_until),
     launchKey: row.launch_key,

@@ -114,4 +114,16 @@ export const migrations: Migration[] = [
       CREATE UNIQUE INDEX threads_by_launch_key ON threads (launch_key) WHERE launch_key IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'unpriced model calls',
+    sql: `
+      -- Model calls with no known price: while above 0, cost_usd is what the priced calls cost,
+      -- not the thread's spend, which is unknown. Counted from the log for existing threads.
+      ALTER TABLE threads ADD COLUMN unpriced_calls INTEGER NOT NULL DEFAULT 0;
+      UPDATE threads SET unpriced_calls = (
+        SELECT count(*) FROM events e WHERE e.thread_id = threads.id AND e.type = 'model_called' AND json_extract(e.data, '$.costUsd') IS NULL
+      ) WHERE model_steps > 0;
+    `,
+  },
 ];

@@ -41,6 +41,7 @@ interface ThreadRow {
   input_tokens: number;
   output_tokens: number;
   cost_usd: number;
+  unpriced_calls: number;
   lease_owner: string | null;
   lease_until: number | null;
   launch_key: string | null;
@@ -95,14 +96,14 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.statements = {
       insertThread: db.prepare(
-        `INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens, cost_usd, created_at, updated_at, wake_at, ready_at, launch_key)
-         VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @now, @now, @wakeAt, @readyAt, @launchKey)`,
+        `INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens, cost_usd, unpriced_calls, created_at, updated_at, wake_at, ready_at, launch_key)
+         VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @unpricedCalls, @now, @now, @wakeAt, @readyAt, @launchKey)`,
       ),
       // The expected-seq check: zero rows changed means someone else appended first.
       // Positional parameters: this runs on every append, and binding by name costs ~40% more.
       advanceThread: db.prepare(
         `UPDATE threads SET seq = ?, release_id = ?, status = ?, output = ?, error = ?, waiting_reason = ?,
-           model_steps = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, updated_at = ?, wake_at = ?,
+           model_steps = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, unpriced_calls = ?, updated_at = ?, wake_at = ?,
            control = CASE WHEN ? THEN NULL ELSE control END,
            ready_at = CASE WHEN control IS NOT NULL AND NOT ? THEN min(coalesce(?, ?), ?) ELSE ? END
          WHERE id = ? AND seq = ?`,
@@ -158,7 +159,7 @@ export class SqliteStore implements Store {
       const readyAt = readyAtOf(summary, nowMs);
       const clear = summary.clearControl ? 1 : 0;
       const changed = this.statements.advanceThread.run(
-        seq, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now,
+        seq, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, c.unpricedCalls, now,
         summary.wakeAt ?? null, clear, clear, readyAt, nowMs, nowMs, readyAt, threadId, expectedSeq,
       ).changes;
       if (changed === 0) {
@@ -333,15 +334,16 @@ export class SqliteStore implements Store {
   stats(): Promise<StoreStats> {
     return this.guard(() => {
       const rows = this.db
-        .prepare(`SELECT status, count(*) AS n, sum(model_steps) AS steps, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost FROM threads GROUP BY status`)
-        .all() as Array<{ status: ThreadStatus; n: number; steps: number; input: number; output: number; cost: number }>;
-      const stats: StoreStats = { threadsByStatus: {}, modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+        .prepare(`SELECT status, count(*) AS n, sum(model_steps) AS steps, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, sum(unpriced_calls) AS unpriced FROM threads GROUP BY status`)
+        .all() as Array<{ status: ThreadStatus; n: number; steps: number; input: number; output: number; cost: number; unpriced: number }>;
+      const stats: StoreStats = { threadsByStatus: {}, modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
       for (const row of rows) {
         stats.threadsByStatus[row.status] = row.n;
         stats.modelSteps += row.steps;
         stats.inputTokens += row.input;
         stats.outputTokens += row.output;
         stats.costUsd += row.cost;
+        stats.unpricedCalls += row.unpriced;
       }
       return stats;
     });
@@ -431,6 +433,7 @@ function summaryColumns(summary: ThreadSummary) {
     inputTokens: summary.inputTokens,
     outputTokens: summary.outputTokens,
     costUsd: summary.costUsd,
+    unpricedCalls: summary.unpricedCalls ?? 0,
   };
 }
 
@@ -452,7 +455,9 @@ function toThread(row: ThreadRow): ThreadRecord {
     modelSteps: row.model_steps,
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,
-    costUsd: row.cost_usd,
+    costUsd: row.unpriced_calls > 0 ? null : row.cost_usd,
+    pricedCostUsd: row.cost_usd,
+    unpricedCalls: row.unpriced_calls,
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until,
     launchKey: row.launch_key,
