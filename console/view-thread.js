@@ -14,7 +14,7 @@ import { showError, toast } from './toast.js';
 const eventTypes = [
   'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed',
   'model_output_invalid', 'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping',
-  'budget_exceeded', 'budget_raised', 'escalated', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
+  'budget_exceeded', 'budget_raised', 'escalated', 'blocked', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
 ];
 
 export function threadView(root, params) {
@@ -139,7 +139,7 @@ export function threadView(root, params) {
         button.disabled = false;
       }
     };
-    const canResume = t.status === 'paused' || (t.status === 'awaiting_human' && /^(escalated|budget):/.test(t.waitingReason ?? ''));
+    const canResume = t.status === 'paused' || (t.status === 'awaiting_human' && /^(escalated|budget|blocked):/.test(t.waitingReason ?? ''));
     const button = (action, label, cls) => {
       const b = h('button', { type: 'button', class: `btn ${cls}`, testid: `${action}-button` }, label);
       b.addEventListener('click', () => act(action, b));

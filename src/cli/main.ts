@@ -171,7 +171,7 @@ async function runCommand(rest: string[], flags: Flags): Promise<number> {
   const runtime = await makeRuntime(agents);
   try {
     const release = runtime.release(agentName);
-    const thread = await runtime.launch({ agent: agentName, input: coerceInput(text, release.agent.inputSchema) });
+    const thread = await runtime.launch({ agent: agentName, input: coerceInput(text, release.agent.inputSchema), checkModels: true });
     if (!flags.json) process.stdout.write(`${thread.id}  agent ${agentName}  release ${release.releaseId}\n`);
     return await follow(runtime, thread.id, flags, { printAfterSeq: 0 });
   } finally {
@@ -201,6 +201,7 @@ async function resumeCommand(rest: string[], flags: Flags): Promise<number> {
  */
 async function follow(runtime: Runtime, threadId: string, flags: Flags, options: { printAfterSeq: number }): Promise<number> {
   const { EventFormatter } = await import('./format.js');
+  runtime.logThreadEvents = false; // printed on stdout, with the hint that moves the thread on
   const formatter = new EventFormatter();
   let seen = 0;
   const write = (event: ThreadEvent) => {
@@ -276,6 +277,7 @@ function waitingHint(thread: ThreadRecord): string {
     case 'awaiting_approval':
       return `waits for approval: ${thread.waitingReason}\n  decide with: twelve approve ${id} --as <you> [--comment ...]   or: twelve reject ${id} --as <you> --comment "<why>"`;
     case 'awaiting_human':
+      if (thread.waitingReason?.startsWith('blocked:')) return `is ${thread.waitingReason}\n  fix the configuration, then: twelve resume ${id} --as <you>`;
       if (/^(escalated|budget):/.test(thread.waitingReason ?? '')) {
         return `waits for a human: ${thread.waitingReason}\n  guide it: twelve answer ${id} --as <you> "<guidance>"   raise a limit: twelve budget ${id} --as <you> --max-cost-usd <n>   stop it: twelve cancel ${id} --as <you>`;
       }
@@ -470,10 +472,10 @@ async function consumeCommand(rest: string[], flags: Flags): Promise<number> {
   const stream = flags.stream ?? 'TWELVE_LAUNCH';
   const durable = flags.durable ?? 'twelve';
   const runtime = await makeRuntime(agents);
-  const { startNatsTrigger, lineLogger } = await import('../triggers/nats.js');
+  const { startNatsTrigger } = await import('../triggers/nats.js');
   let trigger;
   try {
-    trigger = await startNatsTrigger({ runtime, servers, stream, subject, durable, logger: runtime.config.log === 'json' ? runtime.logger : lineLogger() });
+    trigger = await startNatsTrigger({ runtime, servers, stream, subject, durable });
   } catch (error) {
     await runtime.close();
     throw error;

@@ -18,7 +18,7 @@ export const remoteCommands = ['run', 'resume', 'threads', 'inbox', 'approve', '
 
 const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human', 'sleeping', 'paused'];
 /** Events after which a thread may be waiting (for a person, or asleep). */
-const waitingEvents = new Set(['approval_requested', 'human_asked', 'escalated', 'budget_exceeded', 'tool_sleeping', 'paused']);
+const waitingEvents = new Set(['approval_requested', 'human_asked', 'escalated', 'budget_exceeded', 'tool_sleeping', 'paused', 'blocked']);
 const isTerminal = (status: string) => status === 'completed' || status === 'failed' || status === 'cancelled';
 const looksLikePath = (value: string) => /[\\/]/.test(value) || /\.[cm]?[jt]s$/.test(value);
 
@@ -110,7 +110,7 @@ async function resumeCommand(client: TwelveClient, rest: string[], flags: Flags)
   if (isTerminal(thread.status)) throw new TwelveError('thread_not_runnable', `thread ${thread.id} is ${thread.status}; there is nothing to resume`);
   await noteIgnoredAs(client, flags);
   // Paused or escalated threads need a resume event; a runnable (or waiting) one is just followed.
-  if (thread.status === 'paused' || (thread.status === 'awaiting_human' && /^(escalated|budget):/.test(thread.waitingReason ?? ''))) {
+  if (thread.status === 'paused' || (thread.status === 'awaiting_human' && /^(escalated|budget|blocked):/.test(thread.waitingReason ?? ''))) {
     await client.resume(thread.id, flags.comment ? { comment: flags.comment } : {});
   }
   if (!flags.json) process.stdout.write(`${thread.id}  agent ${thread.agent}  resuming after seq ${thread.seq}\n`);
@@ -216,6 +216,7 @@ function waitingHint(thread: Thread): string {
     case 'awaiting_approval':
       return `waits for approval: ${thread.waitingReason}\n  decide with: twelve approve ${id} [--comment ...]   or: twelve reject ${id} --comment "<why>"`;
     case 'awaiting_human':
+      if (thread.waitingReason?.startsWith('blocked:')) return `is ${thread.waitingReason}\n  fix the configuration of the server's workers, then: twelve resume ${id}`;
       if (/^(escalated|budget):/.test(thread.waitingReason ?? '')) {
         return `waits for a human: ${thread.waitingReason}\n  guide it: twelve answer ${id} "<guidance>"   raise a limit: twelve budget ${id} --max-cost-usd <n>   stop it: twelve cancel ${id}`;
       }

@@ -10,6 +10,8 @@ export interface RuntimeServices {
   models: ModelCaller;
   redactor: Redactor;
   logger: Logger;
+  /** Whether the events that stop a thread are logged (see Runtime.logThreadEvents). */
+  logThreadEvents(): boolean;
   /** Whether a notification webhook is configured (outbox rows are written only then). */
   notify: boolean;
   /** Called with events right after they are durably appended. */

@@ -13,12 +13,13 @@ import { decide, type Decision } from '../thread/decide.js';
 import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
-import { buildRequest, callModel, ModelCallError } from '../model/call-model.js';
+import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
 import type { NotificationPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
+import { logNotableEvents } from './event-log.js';
 import type { RuntimeServices } from './services.js';
 
 export class ThreadSession {
@@ -156,6 +157,7 @@ export class ThreadSession {
     };
     const stored = await this.services.store.append(this.threadId, expectedSeq, releaseId, clean, summary, extras);
     this.broken = false;
+    if (this.services.logThreadEvents()) logNotableEvents(this.services.logger, this.release.agent.name, stored);
     this.services.emit(stored);
     return stored;
   }
@@ -178,9 +180,18 @@ export class ThreadSession {
     try {
       success = await callModel(this.services.models, this.release, request, signal);
     } catch (error) {
+      if (error instanceof ModelBlockedError) {
+        // Retrying cannot help: wait for a person to fix the configuration (twelve resume).
+        const message = error.message.replace(/\s+/g, ' ').slice(0, 2000);
+        await this.commit([event('blocked', { error: { code: error.code, message }, failures: error.failures })]);
+        return;
+      }
       if (!(error instanceof ModelCallError)) throw error;
       await this.commit([event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures })]);
       return;
+    }
+    for (const problem of success.blocked) {
+      this.services.logger.warn({ threadId: this.threadId, agent: this.release.agent.name, model: success.model }, `${problem.message}; answered by fallback ${success.model}`);
     }
     const { result } = success;
     let text = '';
@@ -354,6 +365,8 @@ function waitNotification(e: ThreadEvent, state: ThreadState): NotificationPaylo
       return { ...base, kind: 'escalation', summary: e.data.reason };
     case 'budget_exceeded':
       return { ...base, kind: 'budget', summary: e.data.message };
+    case 'blocked':
+      return { ...base, kind: 'blocked', summary: `Blocked by its configuration: ${e.data.error.message}` };
     default:
       return undefined;
   }
