@@ -201,6 +201,7 @@ async function resumeCommand(rest: string[], flags: Flags): Promise<number> {
  */
 async function follow(runtime: Runtime, threadId: string, flags: Flags, options: { printAfterSeq: number }): Promise<number> {
   const { EventFormatter } = await import('./format.js');
+  const { runOrWatch } = await import('./run-or-watch.js');
   runtime.logThreadEvents = false; // printed on stdout, with the hint that moves the thread on
   const formatter = new EventFormatter();
   let seen = 0;
@@ -231,7 +232,7 @@ async function follow(runtime: Runtime, threadId: string, flags: Flags, options:
   let outcome: RunOutcome;
   try {
     for (;;) {
-      const run = await runtime.runThread(threadId, { stop: stop.signal });
+      const run = await runOrWatch(runtime, threadId, { stop: stop.signal, catchUp, quiet: Boolean(flags.json) });
       outcome = run.outcome;
       if (!flags.wait || !isWaiting(outcome) || stop.signal.aborted) break;
       // The seq as this run left it: someone may act while the notification goes out.
@@ -438,13 +439,15 @@ async function humanCommand(command: string, rest: string[], flags: Flags): Prom
     const result = await runtime.act(threadId, flags.as!, action);
     const { EventFormatter } = await import('./format.js');
     const formatter = new EventFormatter();
+    let printed = result.thread.seq;
     for (const event of await runtime.loadEvents(threadId)) {
       const line = formatter.format(event);
       if (event.seq > before.seq && !flags.json) process.stdout.write(`${line}\n`);
       if (event.seq > before.seq && flags.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+      printed = Math.max(printed, event.seq);
     }
     if (!result.applied && !flags.json) process.stdout.write(`${command} requested: a worker is running ${threadId}; it applies after the current step\n`);
-    if (flags.run || flags.wait) return await follow(runtime, threadId, flags, { printAfterSeq: result.thread.seq });
+    if (flags.run || flags.wait) return await follow(runtime, threadId, flags, { printAfterSeq: printed });
     await runtime.flushNotifications();
     const status = result.thread.status;
     if (!flags.json && status === 'runnable') process.stdout.write(`${threadId} is runnable: it continues in a process waiting on it (--wait), in a worker (twelve worker), or here with: twelve resume ${threadId}\n`);

@@ -340,12 +340,15 @@ async function humanCommand(client: TwelveClient, command: string, rest: string[
   const result = await act();
   const { EventFormatter } = await import('./format.js');
   const formatter = new EventFormatter();
+  // Workers may append while these are read: follow() must start after the last one printed, not after the decision.
+  let printed = result.thread.seq;
   for (const event of await allEvents(client, threadId)) {
     const line = formatter.format(event as unknown as ThreadEvent);
     if (event.seq > before.seq) process.stdout.write(`${flags.json ? JSON.stringify(event) : line}\n`);
+    printed = Math.max(printed, event.seq);
   }
   if (!result.applied && !flags.json) process.stdout.write(`${command} requested: a worker is running ${threadId}; it applies after the current step\n`);
-  if (flags.run || flags.wait) return follow(client, threadId, flags, { printAfterSeq: result.thread.seq });
+  if (flags.run || flags.wait) return follow(client, threadId, flags, { printAfterSeq: printed });
   if (!flags.json && result.thread.status === 'runnable') process.stdout.write(`${threadId} is runnable: the server's workers continue it (follow it with: twelve resume ${threadId})\n`);
   return 0;
 }
