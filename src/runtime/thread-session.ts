@@ -14,12 +14,13 @@ import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
-import type { NotificationPayload } from '../notify/types.js';
+import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
 import { logNotableEvents } from './event-log.js';
+import { replyFor, replyTarget, type ReplyTarget } from './reply.js';
 import type { RuntimeServices } from './services.js';
 
 export class ThreadSession {
@@ -29,6 +30,8 @@ export class ThreadSession {
   private readonly events: ThreadEvent[] | undefined;
   /** Set once an append failed: the in-memory state may be ahead of the log; drop the session. */
   private broken = false;
+  /** Where the thread's outcome goes when it finishes (from its launch metadata), if anywhere. */
+  private reply: ReplyTarget | undefined;
 
   constructor(
     private readonly services: RuntimeServices,
@@ -45,6 +48,7 @@ export class ThreadSession {
   }
 
   private apply(stored: ThreadEvent): void {
+    if (stored.type === 'thread_started') this.reply = replyTarget(stored.data.metadata);
     applyEvent(this.state, stored);
     this.builder.apply(stored);
     this.events?.push(stored);
@@ -131,6 +135,7 @@ export class ThreadSession {
     const releaseId = this.release.releaseId;
     const extras: AppendExtras = {};
     const notifications: NotificationPayload[] = [];
+    const replies: ReplyPayload[] = [];
     let spend = 0;
     this.broken = true;
     clean.forEach((e, index) => {
@@ -139,9 +144,12 @@ export class ThreadSession {
       if (provisional.type === 'model_called') spend += provisional.data.costUsd ?? 0;
       const notification = this.services.notify ? waitNotification(provisional, this.state) : undefined;
       if (notification) notifications.push(notification);
+      const reply = this.reply && replyFor(provisional, this.reply);
+      if (reply) replies.push(reply);
     });
     if (spend > 0) extras.spend = { agent: this.release.agent.name, day: at.slice(0, 10), costUsd: spend };
     if (notifications.length > 0) extras.notifications = notifications;
+    if (replies.length > 0) extras.replies = replies;
     const summary: ThreadSummary = {
       status: this.state.status,
       output: this.state.output,
