@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createRuntime } from '../src/index.js';
 import { keys, startApi } from './support/api.js';
-import { eventually, repoRoot, runCli, startCli } from './support/cli.js';
+import { eventually, runCli, startCli } from './support/cli.js';
 import { startServer, testApiKey } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
 import slowAgent from './fixtures/slow-tool-agent.js';
