@@ -35,7 +35,8 @@ function startWorker(env: NodeJS.ProcessEnv) {
     if (child.exitCode === null) child.kill('SIGKILL');
     await exited;
   });
-  const lines = (pattern: RegExp) => stderr.split('\n').filter((line) => pattern.test(line));
+  // Whole lines only: a line still arriving must not match half-way.
+  const lines = (pattern: RegExp) => stderr.split('\n').slice(0, -1).filter((line) => pattern.test(line));
   return { child, exited, stderr: () => stderr, lines };
 }
 
