@@ -37,10 +37,12 @@ export class SqliteOutbox {
   }
 
   claimDue<T = OutboxItem>(options: { limit: number; leaseMs: number; maxAttempts: number; replies?: boolean }): T[] {
+    const due = options.replies ? this.statements.dueReplies : this.statements.due;
+    // Every consumer and notifier polls: look before taking the write lock, which workers need.
+    if (due.all(Date.now(), options.maxAttempts, 1).length === 0) return [];
     return this.db
       .transaction(() => {
         const now = Date.now();
-        const due = options.replies ? this.statements.dueReplies : this.statements.due;
         const rows = due.all(now, options.maxAttempts, options.limit) as Array<{ id: string; payload: string; attempts: number }>;
         for (const row of rows) this.statements.lease.run(now + options.leaseMs, row.id);
         return rows.map((row) => ({ id: row.id, payload: JSON.parse(row.payload), attempts: row.attempts }) as T);
