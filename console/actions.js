@@ -147,9 +147,10 @@ export function escalationForm(thread, pending, { onDone } = {}) {
     h(
       'div',
       { class: 'pending-head' },
-      h('span', { class: `kind kind-${pending.kind}` }, isBudget ? 'Budget reached' : 'Escalated'),
+      h('span', { class: `kind kind-${pending.kind}` }, isBudget ? 'Budget reached' : pending.kind === 'blocked' ? 'Blocked by configuration' : 'Escalated'),
     ),
     h('p', { class: 'reason', testid: 'escalation-reason' }, pending.reason),
+    pending.kind === 'blocked' ? h('p', { class: 'muted' }, 'Fix the configuration of the workers, then resume the thread (Resume, or guidance below).') : null,
   );
   if (isBudget) add(form, budgetForm(thread, { onDone, primary: true }));
   else add(form, guidanceForm(thread, { onDone }));

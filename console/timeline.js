@@ -162,6 +162,12 @@ const renderers = {
     body: [h('p', {}, e.data.reason)],
   }),
 
+  blocked: (_entry, e) => ({
+    tone: 'bad',
+    title: 'Blocked by its configuration',
+    body: [h('p', { class: 'error-text', testid: 'thread-blocked' }, h('code', {}, e.data.error.code), ' ', e.data.error.message)],
+  }),
+
   paused: (_entry, e) => ({ tone: 'human', title: h('span', {}, 'Paused by ', by(e.data.by)), body: [comment(e.data.reason)] }),
   resumed: (_entry, e) => ({ tone: 'human', title: h('span', {}, 'Resumed by ', by(e.data.by)), body: [comment(e.data.comment)] }),
   cancelled: (_entry, e) => ({ tone: 'bad', title: h('span', {}, 'Cancelled by ', by(e.data.by)), body: [comment(e.data.reason)] }),

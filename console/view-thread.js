@@ -134,7 +134,7 @@ export function threadView(root, params) {
         button.disabled = false;
       }
     };
-    const canResume = t.status === 'paused' || (t.status === 'awaiting_human' && /^(escalated|budget):/.test(t.waitingReason ?? ''));
+    const canResume = t.status === 'paused' || (t.status === 'awaiting_human' && /^(escalated|budget|blocked):/.test(t.waitingReason ?? ''));
     const button = (action, label, cls) => {
       const b = h('button', { type: 'button', class: `btn ${cls}`, testid: `${action}-button` }, label);
       b.addEventListener('click', () => act(action, b));

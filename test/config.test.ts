@@ -61,7 +61,7 @@ describe('loadConfig', () => {
   it('fills in defaults for an empty environment', () => {
     expect(loadConfig({})).toMatchObject({
       databaseUrl: 'sqlite:.twelve/twelve.db',
-      log: 'off',
+      log: 'text',
       modelMode: 'live',
       leaseMs: 30_000,
       prices: {},

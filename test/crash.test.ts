@@ -23,6 +23,8 @@ function setUp(server: ScriptedServer) {
     REFUNDS_LEDGER_PATH: join(dir, 'ledger.db'),
     OPENAI_API_KEY: testApiKey,
     OPENAI_BASE_URL: server.baseURL,
+    // `twelve run` checks every model of the chain up front; the Anthropic fallback is never reached here.
+    ANTHROPIC_API_KEY: testApiKey,
     TWELVE_MODEL_MODE: 'live',
   };
   const ledgerRows = () => {

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TwelveError, type ThreadEvent } from '../src/index.js';
+import type { ThreadEvent } from '../src/index.js';
 import { supportAgent } from './support/agents.js';
 import { makeRuntime, startServer, typesOf } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
@@ -77,20 +77,22 @@ describe('record and replay', () => {
     expect((await replayer.runtime.runThread(second.id)).thread.output).toBe('hello back');
   });
 
-  it('throws replay_missing, saying how to record, for a request that was never recorded', async () => {
+  it('blocks the thread on a request that was never recorded, saying how to record it, until a person resumes it', async () => {
     const recordings = join(tempDir(), 'empty');
     const { runtime } = makeRuntime({ agents: [supportAgent().agent], modelMode: 'replay', recordingsDir: recordings });
     const thread = await runtime.launch({ agent: 'support', input: 'a question nobody recorded' });
 
-    const error = await runtime.runThread(thread.id).catch((e: unknown) => e);
+    const { thread: after, outcome } = await runtime.runThread(thread.id);
 
-    expect(error).toBeInstanceOf(TwelveError);
-    expect((error as TwelveError).code).toBe('replay_missing');
-    expect((error as Error).message).toContain('TWELVE_MODEL_MODE=record');
-    expect((error as Error).message).toContain(recordings);
-    expect((error as TwelveError).details).toMatchObject({ model: 'openai:gpt-4o-2024-08-06', agent: 'support' });
-    // Nothing was appended and the lease is free again, so the thread can run once recorded.
-    const after = await runtime.getThread(thread.id);
-    expect(after).toMatchObject({ status: 'runnable', seq: 1, leaseOwner: null });
+    // Not retried blindly: the thread waits for a person, and says why.
+    expect(outcome).toBe('awaiting_human');
+    expect(after).toMatchObject({ status: 'awaiting_human', seq: 2, leaseOwner: null, error: { code: 'replay_missing' } });
+    expect(after.waitingReason).toMatch(/^blocked: no recorded response for this openai:gpt-4o-2024-08-06 request/);
+    expect(after.waitingReason).toContain('TWELVE_MODEL_MODE=record');
+    expect(after.waitingReason).toContain(recordings);
+    const events = await runtime.loadEvents(thread.id);
+    expect(typesOf(events)).toEqual(['thread_started', 'blocked']);
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
+    expect(await runtime.loadEvents(thread.id)).toHaveLength(2);
   });
 });

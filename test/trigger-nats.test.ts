@@ -290,6 +290,40 @@ describe.skipIf(Boolean(skipReason))(`NATS JetStream trigger${skipReason ? ` (SK
     expect(replies).toHaveLength(1);
   });
 
+  it('publishes the reply whichever process runs the thread, even when no consumer was up as it finished', async () => {
+    const f = await natsFixture();
+    const consumer = makeRuntime({ agents: [echoAgent], models: echoModels() });
+    // Another process on the same store: a worker that has never heard of NATS.
+    const elsewhere = makeRuntime({ agents: [echoAgent], models: echoModels(), dir: consumer.dir });
+    const replySubject = `twelve-test.${f.suffix}.replies`;
+    const replies = collect(f, replySubject);
+    const first = await trigger(f, consumer.runtime, { replySubject });
+    await f.publish(`${f.prefix}.echo`, { input: 'ping' }, { msgId: `elsewhere-${f.suffix}` });
+    const [acked] = await first.acked(1);
+    // The consumer stops before anything runs the thread: no process that saw the message is up when it ends.
+    await first.trigger.stop();
+    const worker = elsewhere.runtime.startWorker({ pollMs: 50 });
+    await waitFor('the thread to complete in the other process', async () => (await elsewhere.runtime.getThread(acked!.threadId))?.status === 'completed');
+    expect(replies).toHaveLength(0);
+
+    // Any consumer that starts publishes what is due in the store, and so for every thread the other process finishes.
+    const second = await trigger(f, consumer.runtime, { replySubject });
+    await waitFor('the reply of the thread finished while no consumer was up', () => replies.length === 1);
+    expect(replies[0]!.body).toEqual({ threadId: acked!.threadId, messageId: `elsewhere-${f.suffix}`, status: 'completed', output: 'echo: ping' });
+    expect(replies[0]!.msg.headers?.get('Nats-Msg-Id')).toBe(`twelve-reply:${acked!.threadId}`);
+    await f.publish(`${f.prefix}.echo`, { input: 'pong' }, { msgId: `elsewhere-2-${f.suffix}` });
+    const [next] = await second.acked(1);
+    await waitFor('the reply of a thread the other process ran', () => replies.length === 2);
+    await worker.stop();
+    expect(replies[1]!.body).toMatchObject({ threadId: next!.threadId, status: 'completed', output: 'echo: pong' });
+    expect((await consumer.runtime.listThreads()).every((t) => t.status === 'completed')).toBe(true);
+    await sleep(300);
+    expect(replies).toHaveLength(2);
+    // Each reply is on record as delivered, like a notification.
+    const attempts = await consumer.runtime.store.listDeliveryAttempts(`reply:${acked!.threadId}`);
+    expect(attempts).toMatchObject([{ attempt: 1, ok: true, url: `nats:${replySubject}` }]);
+  });
+
   it('extends a stream that does not cover the subject, and refuses a durable that does not fit', async () => {
     const f = await natsFixture();
     const { runtime } = makeRuntime({ agents: [echoAgent], models: echoModels() });

@@ -10,6 +10,8 @@ import { waitingHint } from './waiting-hint.js';
 
 export async function follow(runtime: Runtime, threadId: string, flags: Flags, options: { printAfterSeq: number }): Promise<number> {
   const { EventFormatter } = await import('./format.js');
+  const { runOrWatch } = await import('./run-or-watch.js');
+  runtime.logThreadEvents = false; // printed on stdout, with the hint that moves the thread on
   const formatter = new EventFormatter();
   let seen = 0;
   const write = (event: ThreadEvent) => {
@@ -39,7 +41,7 @@ export async function follow(runtime: Runtime, threadId: string, flags: Flags, o
   let outcome: RunOutcome;
   try {
     for (;;) {
-      const run = await runtime.runThread(threadId, { stop: stop.signal });
+      const run = await runOrWatch(runtime, threadId, { stop: stop.signal, catchUp, quiet: Boolean(flags.json) });
       outcome = run.outcome;
       if (!flags.wait || !isWaiting(outcome) || stop.signal.aborted) break;
       // The seq as this run left it: someone may act while the notification goes out.

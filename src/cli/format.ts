@@ -94,6 +94,8 @@ export class EventFormatter {
         return line(red('tool error'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${event.data.error.code}: ${event.data.error.message}`);
       case 'escalated':
         return line(yellow('escalated'), event.data.reason);
+      case 'blocked':
+        return line(red('blocked'), `${event.data.error.code}: ${event.data.error.message}`);
       case 'approval_requested': {
         const who = event.data.approvers.length ? ` (approvers: ${event.data.approvers.join(', ')})` : '';
         const deadline = event.data.deadline ? `; ${event.data.onTimeout} at ${event.data.deadline} if nobody decides` : '';

@@ -42,11 +42,11 @@ async function runLocal(command: HumanCommandName, args: string[], flags: Flags)
     const before = await runtime.getThreadOrThrow(threadId);
     runtime.release(before.agent); // a clear error when this project does not define the thread's agent
     const result = await runtime.act(threadId, flags.as!, action);
-    await printAppended(await runtime.loadEvents(threadId), before.seq, flags);
+    const printed = await printAppended(await runtime.loadEvents(threadId), before.seq, flags);
     if (!result.applied && !flags.json) process.stdout.write(`${command} requested: a worker is running ${threadId}; it applies after the current step\n`);
     if (flags.run || flags.wait) {
       const { follow } = await import('./follow.js');
-      return await follow(runtime, threadId, flags, { printAfterSeq: result.thread.seq });
+      return await follow(runtime, threadId, flags, { printAfterSeq: Math.max(printed, result.thread.seq) });
     }
     await runtime.flushNotifications();
     if (!flags.json && result.thread.status === 'runnable') process.stdout.write(`${threadId} is runnable: it continues in a process waiting on it (--wait), in a worker (twelve worker), or here with: twelve resume ${threadId}\n`);
@@ -65,11 +65,11 @@ async function runRemote(command: HumanCommandName, args: string[], flags: Flags
     const before = await client.getThread(threadId);
     await noteIgnoredAs(client, flags);
     const result = await act();
-    await printAppended((await allEvents(client, threadId)) as unknown as ThreadEvent[], before.seq, flags);
+    const printed = await printAppended((await allEvents(client, threadId)) as unknown as ThreadEvent[], before.seq, flags);
     if (!result.applied && !flags.json) process.stdout.write(`${command} requested: a worker is running ${threadId}; it applies after the current step\n`);
     if (flags.run || flags.wait) {
       const { followRemote } = await import('./remote/follow.js');
-      return followRemote(client, threadId, flags, { printAfterSeq: result.thread.seq });
+      return followRemote(client, threadId, flags, { printAfterSeq: Math.max(printed, result.thread.seq) });
     }
     if (!flags.json && result.thread.status === 'runnable') process.stdout.write(`${threadId} is runnable: the server's workers continue it (follow it with: twelve resume ${threadId})\n`);
     return 0;
@@ -100,12 +100,19 @@ function remoteAction(client: TwelveClient, threadId: string, action: import('..
   }
 }
 
-/** Prints the events after `afterSeq` (what the action appended, and anything since). */
-async function printAppended(events: ThreadEvent[], afterSeq: number, flags: Flags): Promise<void> {
+/**
+ * Prints the events after `afterSeq` (what the action appended, and anything since) and
+ * returns the last seq printed: workers may append while the log is read, so a follow that
+ * comes next must start after it, not after the action's own event, or it prints them twice.
+ */
+async function printAppended(events: ThreadEvent[], afterSeq: number, flags: Flags): Promise<number> {
   const { EventFormatter } = await import('./format.js');
   const formatter = new EventFormatter();
+  let printed = afterSeq;
   for (const event of events) {
     const line = formatter.format(event); // also teaches the formatter tool names
     if (event.seq > afterSeq) process.stdout.write(`${flags.json ? JSON.stringify(event) : line}\n`);
+    printed = Math.max(printed, event.seq);
   }
+  return printed;
 }

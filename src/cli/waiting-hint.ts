@@ -13,6 +13,9 @@ export function waitingHint(thread: WaitingThread, options: { remote: boolean })
     case 'awaiting_approval':
       return `waits for approval: ${thread.waitingReason}\n  decide with: twelve approve ${id}${as} [--comment ...]   or: twelve reject ${id}${as} --comment "<why>"`;
     case 'awaiting_human':
+      if (thread.waitingReason?.startsWith('blocked:')) {
+        return `is ${thread.waitingReason}\n  fix the configuration${options.remote ? " of the server's workers" : ''}, then: twelve resume ${id}${as}`;
+      }
       if (isEscalation(thread.waitingReason)) {
         return `waits for a human: ${thread.waitingReason}\n  guide it: twelve answer ${id}${as} "<guidance>"   raise a limit: twelve budget ${id}${as} --max-cost-usd <n>   stop it: twelve cancel ${id}${as}`;
       }
@@ -28,7 +31,12 @@ export function waitingHint(thread: WaitingThread, options: { remote: boolean })
   }
 }
 
-/** Escalations and budget breaches take `resume` (guidance); questions take an answer. */
+/** Escalations and budget breaches take guidance, not an answer. */
 export function isEscalation(waitingReason: string | null | undefined): boolean {
   return /^(escalated|budget):/.test(waitingReason ?? '');
+}
+
+/** Waits that `twelve resume` ends with a resume event: escalations, budget breaches, blocked configuration. */
+export function takesResume(waitingReason: string | null | undefined): boolean {
+  return /^(escalated|budget|blocked):/.test(waitingReason ?? '');
 }

@@ -14,7 +14,9 @@ export type ModelMode = 'live' | 'record' | 'replay';
 
 export interface TwelveConfig {
   databaseUrl: string;
-  log: 'json' | 'off';
+  /** text (default): warnings and errors as one line each on stderr; json: pino lines, every event too; off. */
+  log: 'text' | 'json' | 'off';
+  /** Default warn for text logs, info for JSON ones. */
   logLevel: string;
   modelMode: ModelMode;
   recordingsDir: string | undefined;
@@ -40,8 +42,8 @@ const price = z.object({ input: z.number().nonnegative(), output: z.number().non
 
 const base = z.object({
   TWELVE_DATABASE_URL: z.string().min(1).default('sqlite:.twelve/twelve.db'),
-  TWELVE_LOG: z.enum(['json', 'off']).default('off'),
-  TWELVE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  TWELVE_LOG: z.enum(['text', 'json', 'off']).default('text'),
+  TWELVE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional(),
   TWELVE_MODEL_MODE: z.enum(['live', 'record', 'replay']).default('live'),
   TWELVE_RECORDINGS_DIR: z.string().min(1).optional(),
   TWELVE_MODEL_PRICES: z
@@ -180,7 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
   return {
     databaseUrl: e.TWELVE_DATABASE_URL,
     log: e.TWELVE_LOG,
-    logLevel: e.TWELVE_LOG_LEVEL,
+    logLevel: e.TWELVE_LOG_LEVEL ?? (e.TWELVE_LOG === 'json' ? 'info' : 'warn'),
     modelMode: e.TWELVE_MODEL_MODE,
     recordingsDir: e.TWELVE_RECORDINGS_DIR,
     prices: e.TWELVE_MODEL_PRICES,

@@ -1,7 +1,8 @@
 /**
- * Logging: with TWELVE_LOG=json every appended event is one pino JSON line on stderr;
- * otherwise logs are silent unless something goes wrong. Secrets are scrubbed by the
- * redactor before anything is written.
+ * Logging. By default (TWELVE_LOG=text) warnings and errors go to stderr as one readable line
+ * each: time, level, message, then the key fields (thread id, agent, ...). TWELVE_LOG=json
+ * writes pino JSON lines instead, with every appended event at info; TWELVE_LOG=off is
+ * silent. Secrets are scrubbed by the redactor before anything is written, in every format.
  */
 import { createRequire } from 'node:module';
 import type pinoModule from 'pino';
@@ -15,12 +16,15 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-export type LogFormat = 'json' | 'off';
+export type LogFormat = 'text' | 'json' | 'off';
+
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
 export function createLogger(options: { format: LogFormat; level?: string; redactor?: Redactor; destination?: NodeJS.WritableStream }): Logger {
   if (options.format === 'off') return silentLogger;
+  if (options.format === 'text') return createTextLogger(options);
   const redactor = options.redactor;
-  // Loaded only when logging is on: it is ~20 ms of a cold start otherwise.
+  // Loaded only for JSON logs: it is ~20 ms of a worker's cold start otherwise.
   const pino = createRequire(import.meta.url)('pino') as typeof pinoModule;
   const output = options.destination ?? pino.destination({ fd: 2, sync: true });
   // Scrub each serialised line too: messages, child bindings and Error objects bypass formatters.log.
@@ -38,6 +42,42 @@ export function createLogger(options: { format: LogFormat; level?: string; redac
     },
     destination as pinoModule.DestinationStream,
   ) as unknown as Logger;
+}
+
+/**
+ * `2026-12-01T10:00:00.000Z WARN  the message  threadId=th_1 agent=refunds error="..."`: one
+ * line per call, at `level` (default warn) and above. No pino: nothing to load at start.
+ */
+export function createTextLogger(options: { level?: string; redactor?: Redactor; destination?: NodeJS.WritableStream; write?: (line: string) => void }): Logger {
+  const threshold = Math.max(0, logLevels.indexOf((options.level ?? 'warn') as (typeof logLevels)[number]));
+  const write = options.write ?? ((line: string) => (options.destination ? options.destination.write(line) : process.stderr.write(line)));
+  const redactor = options.redactor;
+  const make = (bindings: Record<string, unknown>): Logger => {
+    const at = (level: (typeof logLevels)[number]) => {
+      if (logLevels.indexOf(level) < threshold) return () => undefined;
+      return (object: Record<string, unknown>, message?: string) => {
+        const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${oneLine(message ?? '')}${fieldsText({ ...bindings, ...object })}\n`;
+        write(redactor && !redactor.empty ? redactor.scrubText(line) : line);
+      };
+    };
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => make({ ...bindings, ...more }) };
+  };
+  return make({});
+}
+
+function fieldsText(fields: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const text = value instanceof Error ? value.message : value;
+    if (typeof text !== 'string') parts.push(`${key}=${JSON.stringify(text)}`);
+    else parts.push(`${key}=${text !== '' && !/[\s"=]/.test(text) ? text : JSON.stringify(oneLine(text))}`);
+  }
+  return parts.length ? `  ${parts.join(' ')}` : '';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 export const silentLogger: Logger = {

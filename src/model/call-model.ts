@@ -3,6 +3,12 @@
  * honouring Retry-After), then each fallback in turn. Calls the provider adapter's
  * doGenerate directly: Twelve runs tools itself, so the AI SDK's higher-level loop
  * would only add overhead. Record/replay sits here, below retries and fallbacks.
+ *
+ * Two kinds of failure: transient ones (5xx, 429, timeouts, network) are retried and end in
+ * ModelCallError (the thread records model_failed and tries again next step); configuration
+ * ones (no key or base URL, no recording to replay, credentials refused, no such model) are
+ * never retried on that model, and when every model of the chain has one the step ends in
+ * ModelBlockedError: retrying cannot help, a person must fix the configuration.
  */
 import { APICallError, type LanguageModelV3CallOptions, type LanguageModelV3GenerateResult } from '@ai-sdk/provider';
 import type { AgentRelease } from '../agent/release.js';
@@ -11,7 +17,7 @@ import { TwelveError, errorMessage } from '../errors.js';
 import type { ModelAttemptFailure } from '../thread/events.js';
 import type { ContextMessage } from '../thread/render-context.js';
 import type { PriceTable } from './prices.js';
-import type { ModelResolver } from './providers.js';
+import { providerVariables, type ModelResolver } from './providers.js';
 import { type RecordingStore, replayMissing, requestKey } from './recording.js';
 
 export interface ModelCallSuccess {
@@ -25,6 +31,8 @@ export interface ModelCallSuccess {
   failures: ModelAttemptFailure[];
   /** The whole step: failed attempts and retry waits included. */
   totalLatencyMs: number;
+  /** Models of the chain skipped for a configuration problem before this one answered. */
+  blocked: TwelveError[];
 }
 
 export class ModelCallError extends TwelveError {
@@ -37,6 +45,17 @@ export class ModelCallError extends TwelveError {
     super('model_call_failed', `every model failed (${failures.length} attempts); last: ${last ? `${last.model}: ${last.error}` : 'none'}`, {
       details: { failures },
     });
+  }
+}
+
+/** Every model of the chain has a configuration problem: no retry can help. `code` is the first problem's. */
+export class ModelBlockedError extends TwelveError {
+  constructor(
+    readonly failures: ModelAttemptFailure[],
+    readonly problems: TwelveError[],
+  ) {
+    super(problems[0]!.code, blockedMessage(problems), { details: { failures, problems: problems.map((p) => ({ code: p.code, message: p.message, ...p.details })) } });
+    this.name = 'ModelBlockedError';
   }
 }
 
@@ -70,6 +89,7 @@ export async function callModel(
   signal: AbortSignal | undefined,
 ): Promise<ModelCallSuccess> {
   const failures: ModelAttemptFailure[] = [];
+  const blocked: TwelveError[] = [];
   const { timeoutMs, maxRetries } = release.settings;
   const stepStarted = performance.now();
   for (const [fallbackIndex, model] of release.models.entries()) {
@@ -92,10 +112,17 @@ export async function callModel(
           costUsd: caller.prices.cost(model, usage),
           failures,
           totalLatencyMs: millisecondsSince(stepStarted),
+          blocked,
         };
       } catch (error) {
         if (signal?.aborted) throw error;
-        if (TwelveError.is(error, 'replay_missing') || TwelveError.is(error, 'config_invalid')) throw error;
+        const problem = configurationProblem(model, error);
+        if (problem) {
+          // Not retried: the same configuration fails the same way. The next fallback may do.
+          failures.push({ model, attempt, error: problem.message.slice(0, 300), ...(APICallError.isInstance(error) && error.statusCode ? { status: error.statusCode } : {}) });
+          blocked.push(problem);
+          break;
+        }
         const failure = describeFailure(model, attempt, error, timeoutMs);
         failures.push({ ...failure.record, latencyMs: millisecondsSince(started) });
         if (!failure.retryable || attempt > maxRetries) break;
@@ -103,11 +130,46 @@ export async function callModel(
       }
     }
   }
+  if (blocked.length === release.models.length) throw new ModelBlockedError(failures, blocked);
   throw new ModelCallError(failures, millisecondsSince(stepStarted));
 }
 
 function millisecondsSince(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
+}
+
+function blockedMessage(problems: TwelveError[]): string {
+  if (problems.length === 1) return problems[0]!.message;
+  const directories = new Set(problems.map((p) => p.details.directory));
+  if (problems.every((p) => p.code === 'replay_missing') && directories.size === 1) {
+    // One sentence for the whole chain: the same advice, once.
+    const { directory, agent } = problems[0]!.details as { directory: string; agent: string };
+    const keys = problems.map((p) => `${String(p.details.model)} key ${String(p.details.key)}`).join(', ');
+    return (
+      `no recorded response for this request from any model of the chain (${keys}) in ${directory}. ` +
+      `Record it by running the same thread with TWELVE_MODEL_MODE=record and a live provider key (agent ${agent}); a changed prompt, tool schema or input changes the key`
+    );
+  }
+  return `no model of the chain can be called: ${problems.map((p) => p.message).join('; ')}`;
+}
+
+/** The failure as a configuration problem (it will not fix itself), or undefined for a transient one. */
+export function configurationProblem(model: string, error: unknown): TwelveError | undefined {
+  if (TwelveError.is(error, 'config_invalid') || TwelveError.is(error, 'replay_missing') || TwelveError.is(error, 'model_id_invalid')) return error;
+  if (!APICallError.isInstance(error)) return undefined;
+  const status = error.statusCode;
+  const said = errorMessage(error).slice(0, 200);
+  if (status === 401 || status === 403) {
+    return new TwelveError('config_invalid', `model ${model}: the provider refused the credentials (HTTP ${status}: ${said}); check ${providerVariables(model)}`, {
+      details: { model, status },
+    });
+  }
+  if (status === 404) {
+    return new TwelveError('config_invalid', `model ${model}: the provider answered HTTP 404 (${said}); check the model id and ${providerVariables(model)}`, {
+      details: { model, status },
+    });
+  }
+  return undefined;
 }
 
 async function generateOnce(

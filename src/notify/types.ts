@@ -9,13 +9,38 @@ export interface NotificationPayload {
   threadId: string;
   agent: string;
   seq: number;
-  kind: 'approval' | 'question' | 'escalation' | 'budget';
+  kind: 'approval' | 'question' | 'escalation' | 'budget' | 'blocked';
   /** What the person is asked, in one or two sentences. */
   summary: string;
   /** The event that started the wait (its data). */
   data: Record<string, unknown>;
   at: string;
 }
+
+/**
+ * A reply to the message that launched a thread (the NATS trigger's `Twelve-Reply-To`). It is
+ * written to the same outbox in the transaction that finishes the thread, whichever process
+ * runs it, and published by any `twelve consume nats` process. Id: `reply:<threadId>`.
+ */
+export interface ReplyPayload {
+  id: string;
+  threadId: string;
+  channel: 'nats';
+  /** Where to publish it. */
+  subject: string;
+  /** What to publish: `{ threadId, messageId, status, output | error }`. */
+  body: Record<string, unknown>;
+  at: string;
+}
+
+export interface ReplyItem {
+  id: string;
+  payload: ReplyPayload;
+  attempts: number;
+}
+
+/** Outbox rows whose id starts with this are replies; the others are notifications for the webhook. */
+export const replyIdPrefix = 'reply:';
 
 export interface OutboxItem {
   id: string;

@@ -15,6 +15,7 @@ import type { ModelCaller } from '../model/call-model.js';
 import { PriceTable } from '../model/prices.js';
 import { ModelResolver, type ModelRegistry } from '../model/providers.js';
 import { RecordingStore } from '../model/recording.js';
+import { assertModelsCallable } from '../model/preflight.js';
 import { openStore } from '../store/open.js';
 import type { ClaimOptions, ListThreadsOptions, Store, ThreadRecord } from '../store/types.js';
 import { event, type ThreadEvent } from '../thread/events.js';
@@ -60,6 +61,12 @@ export interface LaunchOptions {
   idempotencyKey?: string;
   /** Whose keys these are (an API key's name): the same key under another scope is another launch. */
   idempotencyScope?: string;
+  /**
+   * Refuse (config_invalid) before creating the thread when a model of the agent's chain cannot
+   * be called here: no key or base URL, no recordings to replay. For processes that run the
+   * thread themselves (`twelve run`); a server's launch is run by workers with their own config.
+   */
+  checkModels?: boolean;
 }
 
 /** How a foreground run ended: the thread's status when it stopped, or interrupted (stop signal, lost lease). */
@@ -90,6 +97,11 @@ export class Runtime {
   private readonly leaseMs: number;
   private readonly ownsStore: boolean;
   private readonly workers = new Set<Worker>();
+  /**
+   * Log the events that stop a thread (blocked, escalated, failed...) as warnings and errors.
+   * The CLI's foreground run turns it off: it prints every event on stdout already.
+   */
+  logThreadEvents = true;
 
   constructor(options: RuntimeOptions) {
     const agents = options.agents ?? [];
@@ -128,6 +140,7 @@ export class Runtime {
       models,
       redactor,
       logger: this.logger,
+      logThreadEvents: () => this.logThreadEvents,
       emit: (events) => {
         for (const e of events) {
           if (logEvents) this.logger.info({ threadId: e.threadId, seq: e.seq, type: e.type, releaseId: e.releaseId, data: e.data }, e.type);
@@ -216,6 +229,7 @@ export class Runtime {
         details: { issues: parsed.error.issues },
       });
     }
+    if (options.checkModels) assertModelsCallable(this.services.models, release);
     await this.saveRelease(release);
     const id = newThreadId();
     const input = this.services.redactor.scrub(parsed.data);
@@ -402,7 +416,7 @@ export class Runtime {
    */
   async resume(threadId: string, options: { by: string | Human; comment?: string }): Promise<ThreadRecord> {
     const thread = await this.getThreadOrThrow(threadId);
-    if (thread.status !== 'paused' && !(thread.status === 'awaiting_human' && /^(escalated|budget):/.test(thread.waitingReason ?? ''))) {
+    if (thread.status !== 'paused' && !(thread.status === 'awaiting_human' && /^(escalated|budget|blocked):/.test(thread.waitingReason ?? ''))) {
       if (isTerminal(thread.status)) throw new TwelveError('thread_not_runnable', `thread ${threadId} is ${thread.status}; there is nothing to resume`);
       return thread;
     }

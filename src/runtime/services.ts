@@ -10,6 +10,8 @@ export interface RuntimeServices {
   models: ModelCaller;
   redactor: Redactor;
   logger: Logger;
+  /** Whether the events that stop a thread are logged (see Runtime.logThreadEvents). */
+  logThreadEvents(): boolean;
   /** Called with events right after they are durably appended. */
   emit(events: ThreadEvent[]): void;
 }

@@ -13,12 +13,14 @@ import { decide, type Decision } from '../thread/decide.js';
 import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
-import { buildRequest, callModel, ModelCallError } from '../model/call-model.js';
-import type { NotificationPayload } from '../notify/types.js';
+import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
+import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
+import { logNotableEvents } from './event-log.js';
+import { replyFor, replyTarget, type ReplyTarget } from './reply.js';
 import type { RuntimeServices } from './services.js';
 
 export class ThreadSession {
@@ -28,6 +30,8 @@ export class ThreadSession {
   private readonly events: ThreadEvent[] | undefined;
   /** Set once an append failed: the in-memory state may be ahead of the log; drop the session. */
   private broken = false;
+  /** Where the thread's outcome goes when it finishes (from its launch metadata), if anywhere. */
+  private reply: ReplyTarget | undefined;
 
   constructor(
     private readonly services: RuntimeServices,
@@ -44,6 +48,7 @@ export class ThreadSession {
   }
 
   private apply(stored: ThreadEvent): void {
+    if (stored.type === 'thread_started') this.reply = replyTarget(stored.data.metadata);
     applyEvent(this.state, stored);
     this.builder.apply(stored);
     this.events?.push(stored);
@@ -130,6 +135,7 @@ export class ThreadSession {
     const releaseId = this.release.releaseId;
     const extras: AppendExtras = {};
     const notifications: NotificationPayload[] = [];
+    const replies: ReplyPayload[] = [];
     let spend = 0;
     this.broken = true;
     clean.forEach((e, index) => {
@@ -139,9 +145,12 @@ export class ThreadSession {
       // Always written: whichever process has TWELVE_NOTIFY_URL (an API server, a worker) delivers it.
       const notification = waitNotification(provisional, this.state);
       if (notification) notifications.push(notification);
+      const reply = this.reply && replyFor(provisional, this.reply);
+      if (reply) replies.push(reply);
     });
     if (spend > 0) extras.spend = { agent: this.release.agent.name, day: at.slice(0, 10), costUsd: spend };
     if (notifications.length > 0) extras.notifications = notifications;
+    if (replies.length > 0) extras.replies = replies;
     const summary: ThreadSummary = {
       status: this.state.status,
       output: this.state.output,
@@ -158,6 +167,7 @@ export class ThreadSession {
     };
     const stored = await this.services.store.append(this.threadId, expectedSeq, releaseId, clean, summary, extras);
     this.broken = false;
+    if (this.services.logThreadEvents()) logNotableEvents(this.services.logger, this.release.agent.name, stored);
     this.services.emit(stored);
     return stored;
   }
@@ -180,9 +190,18 @@ export class ThreadSession {
     try {
       success = await callModel(this.services.models, this.release, request, signal);
     } catch (error) {
+      if (error instanceof ModelBlockedError) {
+        // Retrying cannot help: wait for a person to fix the configuration (twelve resume).
+        const message = error.message.replace(/\s+/g, ' ').slice(0, 2000);
+        await this.commit([event('blocked', { error: { code: error.code, message }, failures: error.failures })]);
+        return;
+      }
       if (!(error instanceof ModelCallError)) throw error;
       await this.commit([event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs })]);
       return;
+    }
+    for (const problem of success.blocked) {
+      this.services.logger.warn({ threadId: this.threadId, agent: this.release.agent.name, model: success.model }, `${problem.message}; answered by fallback ${success.model}`);
     }
     const { result } = success;
     let text = '';
@@ -356,6 +375,8 @@ function waitNotification(e: ThreadEvent, state: ThreadState): NotificationPaylo
       return { ...base, kind: 'escalation', summary: e.data.reason };
     case 'budget_exceeded':
       return { ...base, kind: 'budget', summary: e.data.message };
+    case 'blocked':
+      return { ...base, kind: 'blocked', summary: `Blocked by its configuration: ${e.data.error.message}` };
     default:
       return undefined;
   }

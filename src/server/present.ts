@@ -27,10 +27,12 @@ export function presentThread(thread: ThreadRecord, now = Date.now()): ThreadJso
   };
 }
 
+const pendingKind = { errors: 'escalation', budget: 'budget', configuration: 'blocked' } as const;
+
 /** What a person is asked for, right now, by this thread. */
 export function pendingOf(state: ThreadState): PendingJson[] {
   const pending: PendingJson[] = [];
-  if (state.escalation) pending.push({ kind: state.escalation.kind === 'budget' ? 'budget' : 'escalation', reason: state.escalation.reason });
+  if (state.escalation) pending.push({ kind: pendingKind[state.escalation.kind], reason: state.escalation.reason });
   for (const callId of state.openCalls) {
     const call = state.calls.get(callId)!;
     if (call.approval && !call.approval.decision) {

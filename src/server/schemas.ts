@@ -46,7 +46,11 @@ export const PendingQuestion = z
   .openapi('PendingQuestion');
 
 export const PendingEscalation = z
-  .object({ kind: z.enum(['escalation', 'budget']), reason: z.string() })
+  .object({
+    /** blocked: the configuration must be fixed (a provider key, a recording), then the thread resumed. */
+    kind: z.enum(['escalation', 'budget', 'blocked']),
+    reason: z.string(),
+  })
   .openapi('PendingEscalation');
 
 export const Pending = z.union([PendingApproval, PendingQuestion, PendingEscalation]).openapi('Pending');

@@ -3,7 +3,7 @@
  * embedded default; a PostgreSQL twin implements the same interface and passes the
  * same conformance suite (test/store-conformance.ts).
  */
-import type { NotificationOutbox, NotificationPayload } from '../notify/types.js';
+import type { NotificationOutbox, NotificationPayload, ReplyItem, ReplyPayload } from '../notify/types.js';
 import type { CompactError, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { ThreadStatus } from '../thread/state.js';
 
@@ -69,6 +69,8 @@ export interface AppendExtras {
   spend?: { agent: string; day: string; costUsd: number };
   /** Notifications to deliver (a thread started waiting for a person). */
   notifications?: NotificationPayload[];
+  /** Replies to the message that launched the thread (it finished), for the broker trigger to publish. */
+  replies?: ReplyPayload[];
 }
 
 export interface NewThread {
@@ -152,6 +154,11 @@ export interface Store extends NotificationOutbox {
   /** Records a pause or cancel request for the holder (or next claimer) of the thread to apply. */
   setControl(threadId: string, control: ControlRequest): Promise<void>;
   getControl(threadId: string): Promise<ControlRequest | null>;
+  /**
+   * Leases due replies (see ReplyPayload) like claimDueNotifications leases notifications; attempts
+   * are recorded with recordDeliveryAttempt. The two never hand out each other's rows.
+   */
+  claimDueReplies(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<ReplyItem[]>;
   /** The agent's recorded spend for a UTC day (YYYY-MM-DD). */
   dailySpend(agent: string, day: string): Promise<number>;
   /**

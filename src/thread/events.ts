@@ -121,6 +121,12 @@ export const eventDataSchemas = {
     maxSteps: z.number().int().positive().optional(),
     comment: z.string().optional(),
   }),
+  /**
+   * The thread cannot go on until a person fixes the configuration (no provider key or base URL,
+   * no recording to replay, credentials refused): it waits instead of being retried blindly,
+   * and `resumed` (twelve resume) tries again. Transient provider errors are model_failed.
+   */
+  blocked: z.object({ error: compactError, failures: z.array(modelAttemptFailure).optional() }),
   escalated: z.object({
     reason: z.string(),
     consecutiveErrors: z.number().int().nonnegative(),

@@ -88,8 +88,8 @@ export interface ThreadState {
   consecutiveErrors: number;
   output: unknown;
   error: CompactError | undefined;
-  /** An unresolved escalation (errors or budget): a person must respond. */
-  escalation: { reason: string; kind: 'errors' | 'budget' } | undefined;
+  /** An unresolved escalation (errors, budget, or blocked by configuration): a person must respond. */
+  escalation: { reason: string; kind: 'errors' | 'budget' | 'configuration' } | undefined;
   paused: { by: string; reason: string | undefined } | undefined;
   /** Limits a person raised for this thread. */
   limits: LimitOverrides;
@@ -251,6 +251,11 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
     case 'escalated':
       state.escalation = { reason: event.data.reason, kind: event.data.kind ?? 'errors' };
       break;
+    case 'blocked':
+      state.escalation = { reason: event.data.error.message, kind: 'configuration' };
+      // Shown as the thread's error while it waits, so an API reader sees why at once.
+      state.error = event.data.error;
+      break;
     case 'paused':
       state.paused = { by: event.data.by, reason: event.data.reason };
       break;
@@ -258,6 +263,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       // Going on after a budget wait accepts what the person was shown, unpriced calls included.
       if (state.escalation?.kind === 'budget') state.unpricedCallsAccepted = state.unpricedCalls;
       state.paused = undefined;
+      if (state.escalation?.kind === 'configuration') state.error = undefined;
       state.escalation = undefined;
       state.consecutiveErrors = 0;
       break;
@@ -287,6 +293,9 @@ function settle(state: ThreadState, callId: string, outcome: NonNullable<CallSta
   if (index >= 0) state.openCalls.splice(index, 1);
 }
 
+/** How a waiting reason starts, per kind of escalation: `twelve resume` and the UIs key on it. */
+const waitingPrefix = { errors: 'escalated', budget: 'budget', configuration: 'blocked' } as const;
+
 /** Status, waiting reason and wake-up time, from the state (O(1): only the first open call matters). */
 function deriveStatus(state: ThreadState, type: ThreadEvent['type']): void {
   state.wakeAt = undefined;
@@ -302,7 +311,7 @@ function deriveStatus(state: ThreadState, type: ThreadEvent['type']): void {
   }
   if (state.escalation) {
     state.status = 'awaiting_human';
-    state.waitingReason = `${state.escalation.kind === 'budget' ? 'budget' : 'escalated'}: ${state.escalation.reason}`;
+    state.waitingReason = `${waitingPrefix[state.escalation.kind]}: ${state.escalation.reason}`;
     return;
   }
   const first = state.openCalls[0] === undefined ? undefined : state.calls.get(state.openCalls[0]);

@@ -26,12 +26,13 @@
  *
  * Replies (optional): when a thread launched here completes, fails or is cancelled,
  * `{ threadId, messageId, status, output | error }` is published to the message's
- * `Twelve-Reply-To` header, else to `replySubject`. They come from this runtime's own
- * events, so they are published when this process (its worker) runs the thread to its end,
- * or when a redelivered message finds its thread already finished; at least once, with
- * `Nats-Msg-Id: twelve-reply:<threadId>` so a stream capturing replies dedupes them.
+ * `Twelve-Reply-To` header, else to `replySubject`. The reply subject is kept in the launch
+ * metadata (`replyTo`); whichever process finishes the thread (a worker elsewhere, the API
+ * server applying a cancel) writes the reply to the store's outbox in the same transaction,
+ * and every consumer process publishes what is due there (nats-replies.ts): at least once,
+ * with `Nats-Msg-Id: twelve-reply:<threadId>` so a stream capturing replies dedupes them.
  */
-import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -49,8 +50,9 @@ import { z } from 'zod';
 import { TwelveError, coerceError, errorMessage, type TwelveErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { ThreadEvent } from '../thread/events.js';
+import { replyBody } from '../runtime/reply.js';
 import { isTerminal } from '../thread/state.js';
+import { publishReply, startReplyPublisher } from './nats-replies.js';
 import { agentFromFilter, subjectCovers, versionAtLeast } from './subjects.js';
 
 export const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -171,38 +173,19 @@ export async function startNatsTrigger(options: NatsTriggerOptions): Promise<Nat
   const log = (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string) => logger[level]({ trigger: 'nats', stream, durable, ...fields }, message);
   log('info', { subject, server: nc.info?.version }, `nats: consuming ${subject}`);
 
-  // ---- replies -------------------------------------------------------------------------
-  const pendingReplies = new Map<string, { replyTo: string; messageId: string }>();
-  const publishReply = (event: ThreadEvent) => {
-    const target = pendingReplies.get(event.threadId);
-    if (!target) return;
-    pendingReplies.delete(event.threadId);
-    const reply = replyBody(event, target.messageId);
-    if (!reply) return;
-    if (nc.isClosed() || nc.isDraining()) {
-      log('warn', { threadId: event.threadId, replyTo: target.replyTo }, 'nats: connection closed; reply not published');
-      return;
-    }
-    try {
-      const h = headers();
-      h.set(MSG_ID_HEADER, `twelve-reply:${event.threadId}`);
-      h.set('Twelve-Thread-Id', event.threadId);
-      nc.publish(target.replyTo, JSON.stringify(reply), { headers: h });
-    } catch (error) {
-      log('warn', { threadId: event.threadId, replyTo: target.replyTo, error: errorMessage(error) }, 'nats: reply not published');
-    }
-  };
+  // ---- replies: from the store's outbox, whoever finished the thread --------------------
+  const replies = startReplyPublisher({ store: runtime.store, nc, log });
+  // A thread this process finishes is replied to at once; others' at the next poll.
   const unsubscribe = runtime.subscribe((event) => {
-    if (event.type === 'thread_completed' || event.type === 'thread_failed' || event.type === 'cancelled') publishReply(event);
+    if (event.type === 'thread_completed' || event.type === 'thread_failed' || event.type === 'cancelled') replies.nudge();
   });
-  const expectReply = async (threadId: string, replyTo: string, messageId: string) => {
-    pendingReplies.set(threadId, { replyTo, messageId });
-    // Finished already (a redelivery of a message whose thread ran), or between the launch and now.
+
+  const replyIfFinished = async (threadId: string, replyTo: string, messageId: string) => {
     const current = await runtime.getThread(threadId);
     if (!current || !isTerminal(current.status)) return;
     const events = await runtime.loadEvents(threadId, Math.max(0, current.seq - 3));
-    const last = events.findLast((e) => e.type === 'thread_completed' || e.type === 'thread_failed' || e.type === 'cancelled');
-    if (last) publishReply(last);
+    const body = events.map((e) => replyBody(e, messageId)).findLast(Boolean);
+    if (body) await publishReply(nc, { threadId, subject: replyTo, body });
   };
 
   // ---- one message -----------------------------------------------------------------------
@@ -235,6 +218,7 @@ export async function startNatsTrigger(options: NatsTriggerOptions): Promise<Nat
     }
     if (messageId.length > 255) return terminate(`message id is ${messageId.length} characters; at most 255 can be a launch key`);
 
+    const replyTo = msg.headers?.get(REPLY_TO_HEADER) || options.replySubject;
     // A slow database must not let AckWait expire under a launch that is still on its way.
     const progress = setInterval(() => msg.working(), Math.max(250, Math.floor(ackWaitMs / 3)));
     progress.unref();
@@ -243,7 +227,7 @@ export async function startNatsTrigger(options: NatsTriggerOptions): Promise<Nat
       launched = await runtime.launchOnce({
         agent,
         input,
-        metadata: { ...metadata, trigger: 'nats', subject: msg.subject, messageId },
+        metadata: { ...metadata, trigger: 'nats', subject: msg.subject, messageId, ...(replyTo ? { replyTo } : {}) },
         idempotencyKey: messageId,
       });
     } catch (error) {
@@ -264,10 +248,11 @@ export async function startNatsTrigger(options: NatsTriggerOptions): Promise<Nat
     const launch: NatsLaunch = { ...about, threadId: launched.thread.id, created: launched.created };
     log('info', { ...about, threadId: launch.threadId, created: launch.created }, launch.created ? 'nats: launched' : 'nats: redelivered; thread already launched');
 
-    const replyTo = msg.headers?.get(REPLY_TO_HEADER) || options.replySubject;
-    if (replyTo) {
-      await expectReply(launch.threadId, replyTo, messageId).catch((error) =>
-        log('warn', { ...about, threadId: launch.threadId, error: errorMessage(error) }, 'nats: cannot check the thread for a reply'),
+    // A message for a thread that finished already (republished, redelivered) is answered again
+    // here, at once; one whose thread is still going gets the reply written when it ends.
+    if (replyTo && !launch.created) {
+      await replyIfFinished(launch.threadId, replyTo, messageId).catch((error) =>
+        log('warn', { ...about, threadId: launch.threadId, error: errorMessage(error) }, 'nats: reply not published'),
       );
     }
     await hooks.beforeAck?.(launch);
@@ -316,6 +301,7 @@ export async function startNatsTrigger(options: NatsTriggerOptions): Promise<Nat
         await messages.close().catch(() => undefined);
         await loop.catch(() => undefined);
         unsubscribe();
+        await replies.stop();
         if (!nc.isClosed()) await nc.drain().catch((error) => log('warn', { error: errorMessage(error) }, 'nats: drain failed'));
         log('info', {}, 'nats: stopped');
       })();
@@ -343,20 +329,6 @@ function parseLaunch(msg: JsMsg, agentFromSubject: (subject: string) => string |
     return { reason: `the body names agent "${parsed.data.agent}" but the subject ${msg.subject} names "${fromSubject}"` };
   }
   return { ...parsed.data, agent };
-}
-
-function replyBody(event: ThreadEvent, messageId: string): Record<string, unknown> | undefined {
-  const base = { threadId: event.threadId, messageId };
-  switch (event.type) {
-    case 'thread_completed':
-      return { ...base, status: 'completed', output: event.data.output ?? null };
-    case 'thread_failed':
-      return { ...base, status: 'failed', error: event.data.error };
-    case 'cancelled':
-      return { ...base, status: 'cancelled', error: { code: 'cancelled', message: `cancelled by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}` } };
-    default:
-      return undefined;
-  }
 }
 
 function isApiError(error: unknown, code: number): boolean {

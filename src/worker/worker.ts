@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ThreadRecord } from '../store/types.js';
 import type { RunOutcome } from '../runtime/runtime.js';
+import { OutageLog } from './outage.js';
 
 export interface WorkerOptions {
   /** Threads driven at once by this worker (default 1). */
@@ -48,6 +49,7 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
   // the next loop to go idle sees it and claims again at once.
   let nudged = false;
   let processed = 0;
+  const outage = new OutageLog(deps.logger);
 
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -70,8 +72,10 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
   async function loop(): Promise<void> {
     let failures = 0;
     while (!draining.signal.aborted) {
+      let thread: ThreadRecord | undefined;
       try {
-        const thread = await deps.claim();
+        thread = await deps.claim();
+        outage.ok();
         if (!thread) {
           failures = 0; // the store answered: the next failure starts the backoff afresh
           await idle(pollMs);
@@ -83,7 +87,9 @@ export function startWorker(deps: WorkerDeps, options: WorkerOptions = {}): Work
       } catch (error) {
         failures++;
         const backoff = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
-        deps.logger.error({ error: errorMessage(error), backoffMs: backoff }, 'worker step failed');
+        if (!outage.failed(error, backoff)) {
+          deps.logger.error({ ...(thread ? { threadId: thread.id, agent: thread.agent } : {}), error: errorMessage(error), backoffMs: backoff }, 'worker step failed');
+        }
         await idle(backoff);
       }
     }

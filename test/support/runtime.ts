@@ -24,6 +24,8 @@ export async function startServer(): Promise<ScriptedServer> {
 export function testEnv(options: { dbFile: string; server?: ScriptedServer; extra?: NodeJS.ProcessEnv }): NodeJS.ProcessEnv {
   return {
     TWELVE_DATABASE_URL: `sqlite:${options.dbFile}`,
+    // Quiet test output: the warnings a runtime logs by default are asserted where they matter.
+    TWELVE_LOG: 'off',
     OPENAI_API_KEY: testApiKey,
     ...(options.server ? { OPENAI_BASE_URL: options.server.baseURL, TWELVE_OPENAI_COMPATIBLE_BASE_URL: options.server.baseURL } : {}),
     ...options.extra,

@@ -470,6 +470,27 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect((await store.claimDueNotifications({ limit: 10, leaseMs: 60_000, maxAttempts: 4 })).map((item) => [item.id, item.attempts])).toEqual([[first.id, 3]]);
     });
 
+    it('keeps broker replies apart from notifications in the outbox: each claim hands out only its own kind', async () => {
+      const [a, b] = [await open(), await open()];
+      const { id } = await createThread(a);
+      const note = notification(id, 2);
+      const reply = { id: `reply:${id}`, threadId: id, channel: 'nats' as const, subject: 'replies.here', body: { threadId: id, messageId: 'm-1', status: 'completed', output: 'ok' }, at: '2026-01-01T00:00:00.000Z' };
+      await a.append(id, 1, 'rel_one', [event('resumed', { by: 'test' })], runnable, { notifications: [note], replies: [reply] });
+      const options = { limit: 10, leaseMs: 60_000, maxAttempts: 5 };
+      expect(await b.claimDueReplies(options)).toEqual([{ id: reply.id, payload: reply, attempts: 0 }]);
+      expect(await b.claimDueNotifications(options)).toEqual([{ id: note.id, payload: note, attempts: 0 }]);
+      expect(await a.claimDueReplies(options)).toEqual([]);
+      await b.recordDeliveryAttempt({ ...attempt(reply.id, 1, false), url: 'nats:replies.here' }, { delivered: false, retryAt: Date.now() - 1 });
+      expect(await a.claimDueNotifications(options)).toEqual([]);
+      expect(await a.claimDueReplies(options)).toEqual([{ id: reply.id, payload: reply, attempts: 1 }]);
+      await a.recordDeliveryAttempt({ ...attempt(reply.id, 2, true), url: 'nats:replies.here' }, { delivered: true, retryAt: null });
+      expect(await b.claimDueReplies({ ...options, leaseMs: 1 })).toEqual([]);
+      expect((await b.listDeliveryAttempts(reply.id)).map((x) => [x.attempt, x.ok, x.url])).toEqual([
+        [1, false, 'nats:replies.here'],
+        [2, true, 'nats:replies.here'],
+      ]);
+    });
+
     it('claims only threads of the agents a worker can run, even when another agent’s thread is older', async () => {
       const store = await open();
       const { id: foreign } = await createThread(store, { agent: 'retired-agent' });

@@ -30,10 +30,10 @@ export const consume: CommandSpec = {
     const stream = flags.stream ?? 'TWELVE_LAUNCH';
     const durable = flags.durable ?? 'twelve';
     const runtime = await makeRuntime(agents);
-    const { startNatsTrigger, lineLogger } = await import('../../triggers/nats.js');
+    const { startNatsTrigger } = await import('../../triggers/nats.js');
     let trigger;
     try {
-      trigger = await startNatsTrigger({ runtime, servers, stream, subject, durable, logger: runtime.config.log === 'json' ? runtime.logger : lineLogger() });
+      trigger = await startNatsTrigger({ runtime, servers, stream, subject, durable });
     } catch (error) {
       await runtime.close();
       throw error;

@@ -1,7 +1,7 @@
 /** `twelve resume`: continue an interrupted, paused or escalated thread, here or (TWELVE_URL) on the server. */
 import { TwelveError } from '../../errors.js';
 import { defaultUser, expectArgs, type CommandSpec } from '../command.js';
-import { isEscalation } from '../waiting-hint.js';
+import { takesResume } from '../waiting-hint.js';
 
 const isTerminal = (status: string) => status === 'completed' || status === 'failed' || status === 'cancelled';
 
@@ -39,7 +39,7 @@ export const resume: CommandSpec = {
       if (isTerminal(thread.status)) throw new TwelveError('thread_not_runnable', `thread ${thread.id} is ${thread.status}; there is nothing to resume`);
       await noteIgnoredAs(client, flags);
       // Paused or escalated threads need a resume event; a runnable (or waiting) one is just followed.
-      if (thread.status === 'paused' || (thread.status === 'awaiting_human' && isEscalation(thread.waitingReason))) {
+      if (thread.status === 'paused' || (thread.status === 'awaiting_human' && takesResume(thread.waitingReason))) {
         await client.resume(thread.id, flags.comment ? { comment: flags.comment } : {});
       }
       if (!flags.json) process.stdout.write(`${thread.id}  agent ${thread.agent}  resuming after seq ${thread.seq}\n`);

@@ -27,7 +27,7 @@ export const run: CommandSpec = {
     const runtime = await makeRuntime(agents);
     try {
       const release = runtime.release(agentName);
-      const thread = await runtime.launch({ agent: agentName, input: coerceInput(text, release.agent.inputSchema) });
+      const thread = await runtime.launch({ agent: agentName, input: coerceInput(text, release.agent.inputSchema), checkModels: true });
       if (!flags.json) process.stdout.write(`${thread.id}  agent ${agentName}  release ${release.releaseId}\n`);
       const { follow } = await import('../follow.js');
       return await follow(runtime, thread.id, flags, { printAfterSeq: 0 });

@@ -12,7 +12,7 @@ import { waitingHint } from '../waiting-hint.js';
 
 const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human', 'sleeping', 'paused'];
 /** Events after which a thread may be waiting (for a person, or asleep). */
-const waitingEvents = new Set(['approval_requested', 'human_asked', 'escalated', 'budget_exceeded', 'tool_sleeping', 'paused']);
+const waitingEvents = new Set(['approval_requested', 'human_asked', 'escalated', 'budget_exceeded', 'tool_sleeping', 'paused', 'blocked']);
 
 export async function followRemote(client: TwelveClient, threadId: string, flags: Flags, options: { printAfterSeq: number }): Promise<number> {
   const { EventFormatter } = await import('../format.js');

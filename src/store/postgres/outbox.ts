@@ -5,20 +5,24 @@
  * LOCKED` lets notifiers in many processes share the queue without blocking each other.
  */
 import type { QueryResultRow } from 'pg';
-import type { DeliveryAttempt, NotificationPayload, OutboxItem } from '../../notify/types.js';
+import { replyIdPrefix, type DeliveryAttempt, type NotificationPayload, type OutboxItem } from '../../notify/types.js';
 
 /** Runs one statement on the store's pool (with its error mapping and reconnects). */
 export type RunQuery = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>;
 
-const claimDueSql = `
+// Notifications for the webhook, or replies for the broker trigger (ids 'reply:...'): never each other's.
+const claimDueSql = (replies: boolean) => `
   WITH due AS (
     SELECT id FROM notifications
     WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND attempts < $2
+      AND left(id, ${replyIdPrefix.length}) ${replies ? '=' : '<>'} '${replyIdPrefix}'
     ORDER BY next_attempt_at LIMIT $3
     FOR UPDATE SKIP LOCKED
   )
   UPDATE notifications n SET next_attempt_at = $4 FROM due WHERE n.id = due.id
   RETURNING n.id, n.payload, n.attempts`;
+const claimDueNotificationsSql = claimDueSql(false);
+const claimDueRepliesSql = claimDueSql(true);
 
 // One statement: the attempt row and the notification's new state commit together.
 const recordAttemptSql = `
@@ -36,15 +40,15 @@ const attemptsSql = `
 export class PostgresOutbox {
   constructor(private readonly query: RunQuery) {}
 
-  async claimDue(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<OutboxItem[]> {
+  async claimDue<T = OutboxItem>(options: { limit: number; leaseMs: number; maxAttempts: number; replies?: boolean }): Promise<T[]> {
     const now = Date.now();
-    const { rows } = await this.query<{ id: string; payload: NotificationPayload; attempts: number }>(claimDueSql, [
+    const { rows } = await this.query<{ id: string; payload: NotificationPayload; attempts: number }>(options.replies ? claimDueRepliesSql : claimDueNotificationsSql, [
       now,
       options.maxAttempts,
       options.limit,
       now + options.leaseMs,
     ]);
-    return rows.map((row) => ({ id: row.id, payload: row.payload, attempts: row.attempts }));
+    return rows.map((row) => ({ id: row.id, payload: row.payload, attempts: row.attempts }) as T);
   }
 
   async recordAttempt(attempt: DeliveryAttempt, outcome: { delivered: boolean; retryAt: number | null }): Promise<void> {

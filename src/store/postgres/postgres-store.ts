@@ -15,7 +15,7 @@
  */
 import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { NewEvent, ThreadEvent } from '../../thread/events.js';
-import type { DeliveryAttempt, OutboxItem } from '../../notify/types.js';
+import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import type { ThreadStatus } from '../../thread/state.js';
 import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import { loadPg, parsePostgresUrl } from './connection.js';
@@ -83,7 +83,9 @@ export class PostgresStore implements Store {
     const c = summaryColumns(summary);
     const columns = eventColumns(events, expectedSeq);
     const spend = extras?.spend && extras.spend.costUsd > 0 ? extras.spend : undefined;
-    const notifications = extras?.notifications?.length ? jsonText(extras.notifications) : null;
+    // Replies go to the same outbox table (ids 'reply:...'), written by the same statement.
+    const outboxRows = [...(extras?.notifications ?? []), ...(extras?.replies ?? [])];
+    const notifications = outboxRows.length ? jsonText(outboxRows) : null;
     const { rowCount } = await this.pool.run(
       sql.appendSql,
       [
@@ -249,6 +251,10 @@ export class PostgresStore implements Store {
   async dailySpend(agent: string, day: string): Promise<number> {
     const { rows } = await this.pool.run<{ cost_usd: number }>(`SELECT cost_usd FROM daily_spend WHERE agent = $1 AND day = $2`, [agent, day], { idempotent: true });
     return rows[0]?.cost_usd ?? 0;
+  }
+
+  claimDueReplies(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<ReplyItem[]> {
+    return this.outbox.claimDue<ReplyItem>({ ...options, replies: true });
   }
 
   claimDueNotifications(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<OutboxItem[]> {

@@ -5,7 +5,7 @@
  * (a lease), so two notifiers never post the same attempt at once.
  */
 import type Database from 'better-sqlite3';
-import type { DeliveryAttempt, NotificationPayload, OutboxItem } from '../../notify/types.js';
+import { replyIdPrefix, type DeliveryAttempt, type NotificationPayload, type OutboxItem, type ReplyPayload } from '../../notify/types.js';
 
 export class SqliteOutbox {
   private readonly statements;
@@ -15,7 +15,13 @@ export class SqliteOutbox {
       enqueue: db.prepare(
         `INSERT INTO notifications (id, thread_id, payload, created_at, attempts, next_attempt_at) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (id) DO NOTHING`,
       ),
-      due: db.prepare(`SELECT id, payload, attempts FROM notifications WHERE delivered_at IS NULL AND next_attempt_at <= ? AND attempts < ? ORDER BY next_attempt_at LIMIT ?`),
+      // Notifications for the webhook, or replies for the broker trigger (ids 'reply:...'): never each other's.
+      due: db.prepare(
+        `SELECT id, payload, attempts FROM notifications WHERE delivered_at IS NULL AND next_attempt_at <= ? AND attempts < ? AND substr(id, 1, ${replyIdPrefix.length}) <> '${replyIdPrefix}' ORDER BY next_attempt_at LIMIT ?`,
+      ),
+      dueReplies: db.prepare(
+        `SELECT id, payload, attempts FROM notifications WHERE delivered_at IS NULL AND next_attempt_at <= ? AND attempts < ? AND substr(id, 1, ${replyIdPrefix.length}) = '${replyIdPrefix}' ORDER BY next_attempt_at LIMIT ?`,
+      ),
       lease: db.prepare(`UPDATE notifications SET next_attempt_at = ? WHERE id = ?`),
       attempt: db.prepare(
         `INSERT INTO notification_attempts (notification_id, attempt, url, at, ok, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -26,17 +32,20 @@ export class SqliteOutbox {
     };
   }
 
-  enqueue(payload: NotificationPayload, now: string): void {
+  enqueue(payload: NotificationPayload | ReplyPayload, now: string): void {
     this.statements.enqueue.run(payload.id, payload.threadId, JSON.stringify(payload), now, Date.now());
   }
 
-  claimDue(options: { limit: number; leaseMs: number; maxAttempts: number }): OutboxItem[] {
+  claimDue<T = OutboxItem>(options: { limit: number; leaseMs: number; maxAttempts: number; replies?: boolean }): T[] {
+    const due = options.replies ? this.statements.dueReplies : this.statements.due;
+    // Every consumer and notifier polls: look before taking the write lock, which workers need.
+    if (due.all(Date.now(), options.maxAttempts, 1).length === 0) return [];
     return this.db
       .transaction(() => {
         const now = Date.now();
-        const rows = this.statements.due.all(now, options.maxAttempts, options.limit) as Array<{ id: string; payload: string; attempts: number }>;
+        const rows = due.all(now, options.maxAttempts, options.limit) as Array<{ id: string; payload: string; attempts: number }>;
         for (const row of rows) this.statements.lease.run(now + options.leaseMs, row.id);
-        return rows.map((row) => ({ id: row.id, payload: JSON.parse(row.payload), attempts: row.attempts }));
+        return rows.map((row) => ({ id: row.id, payload: JSON.parse(row.payload), attempts: row.attempts }) as T);
       })
       .immediate();
   }

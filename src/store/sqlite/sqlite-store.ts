@@ -14,7 +14,7 @@ import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { CompactError, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { ThreadStatus } from '../../thread/state.js';
 import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
-import type { DeliveryAttempt, OutboxItem } from '../../notify/types.js';
+import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrations } from './migrations.js';
 
@@ -169,6 +169,7 @@ export class SqliteStore implements Store {
       }
       if (extras?.spend && extras.spend.costUsd > 0) this.statements.addSpend.run(extras.spend.agent, extras.spend.day, extras.spend.costUsd);
       for (const notification of extras?.notifications ?? []) this.outbox.enqueue(notification, now);
+      for (const reply of extras?.replies ?? []) this.outbox.enqueue(reply, now);
       return this.insertEvents(threadId, expectedSeq, releaseId, now, events);
     });
   }
@@ -269,6 +270,10 @@ export class SqliteStore implements Store {
 
   dailySpend(agent: string, day: string): Promise<number> {
     return this.guard(() => (this.statements.dailySpend.get(agent, day) as number | undefined) ?? 0);
+  }
+
+  claimDueReplies(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<ReplyItem[]> {
+    return this.guard(() => this.outbox.claimDue<ReplyItem>({ ...options, replies: true }));
   }
 
   claimDueNotifications(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<OutboxItem[]> {
