@@ -144,7 +144,7 @@ const renderers = {
 
   budget_raised: (_entry, e) => ({
     tone: 'human',
-    title: h('span', {}, 'Budget raised by ', by(e.data.by)),
+    title: h('span', {}, `Budget ${budgetVerb(e.data)} by `, by(e.data.by)),
     meta: [
       e.data.maxCostUsd !== undefined ? `max cost ${usd(e.data.maxCostUsd)}` : null,
       e.data.maxTokens !== undefined ? `max tokens ${count(e.data.maxTokens)}` : null,
@@ -177,6 +177,13 @@ const renderers = {
     body: [h('p', { class: 'error-text', testid: 'thread-error' }, h('code', {}, e.data.error.code), ' ', e.data.error.message)],
   }),
 };
+
+/** "raised", or "lowered"/"changed" when a limit went below the one before (events without `previous`: raised). */
+function budgetVerb(data) {
+  const keys = ['maxCostUsd', 'maxTokens', 'maxSteps'].filter((k) => data[k] !== undefined);
+  const lowered = keys.filter((k) => typeof data.previous?.[k] === 'number' && data[k] < data.previous[k]).length;
+  return lowered === 0 ? 'raised' : lowered === keys.length ? 'lowered' : 'changed';
+}
 
 function fmtLimit(limit, value) {
   return limit === 'cost' || limit === 'daily_cost' ? usd(value) : count(value);
@@ -257,7 +264,7 @@ function callEntry(entry) {
           'div',
           { class: 'muted small' },
           'Approvers: ',
-          a.approvers?.length ? a.approvers.join(', ') : 'anyone',
+          a.approvers?.length || a.people?.length ? [...(a.approvers ?? []), ...(a.people ?? []).map((p) => `${p} (person)`)].join(', ') : 'anyone',
           a.deadline && !decided ? ` · deadline ${absoluteTime(a.deadline)} (then ${a.onTimeout === 'approve' ? 'approved' : 'rejected'})` : '',
         ),
         decided

@@ -1,6 +1,7 @@
 /** Human-readable rendering of events and threads for the terminal. */
 import type { ThreadEvent } from '../thread/events.js';
 import type { ThreadRecord } from '../store/types.js';
+import { approversText, budgetChangeText } from './describe-human.js';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
@@ -54,7 +55,7 @@ export class EventFormatter {
       case 'escalated':
         return line(yellow('escalated'), event.data.reason);
       case 'approval_requested': {
-        const who = event.data.approvers.length ? ` (approvers: ${event.data.approvers.join(', ')})` : '';
+        const who = approversText(event.data);
         const deadline = event.data.deadline ? `; ${event.data.onTimeout} at ${event.data.deadline} if nobody decides` : '';
         return line(yellow('approval?'), `${event.data.tool} ${short(event.data.args, 120)}: ${event.data.reason}${who}${deadline}`);
       }
@@ -71,12 +72,7 @@ export class EventFormatter {
       case 'budget_exceeded':
         return line(yellow('budget'), `${event.data.limit}: ${event.data.message}`);
       case 'budget_raised': {
-        const raised = [
-          event.data.maxCostUsd !== undefined ? `max cost $${event.data.maxCostUsd}` : '',
-          event.data.maxTokens !== undefined ? `max tokens ${event.data.maxTokens}` : '',
-          event.data.maxSteps !== undefined ? `max steps ${event.data.maxSteps}` : '',
-        ].filter(Boolean);
-        return line(cyan('budget'), `raised by ${event.data.by}: ${raised.join(', ')}${event.data.comment ? `; ${short(event.data.comment, 120)}` : ''}`);
+        return line(cyan('budget'), `${budgetChangeText(event.data)}${event.data.comment ? `; ${short(event.data.comment, 120)}` : ''}`);
       }
       case 'paused':
         return line(yellow('paused'), `by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}`);
