@@ -351,7 +351,7 @@ describe('limits and cost', () => {
     expect(server.requests).toHaveLength(3);
     const after = await runtime.loadEvents(thread.id);
     expect(typesOf(after).slice(events.length)).toEqual(['budget_raised', 'model_called', 'tool_requested', 'tool_started', 'tool_succeeded', 'budget_exceeded']);
-    expect(eventsOfType(after, 'budget_raised')[0]!.data).toEqual({ by: 'ana@example.com', maxSteps: 3, comment: 'one more try' });
+    expect(eventsOfType(after, 'budget_raised')[0]!.data).toEqual({ by: 'ana@example.com', maxSteps: 3, comment: 'one more try', previous: { maxSteps: 2 } });
     expect(eventsOfType(after, 'budget_exceeded')[1]!.data).toMatchObject({ limit: 'steps', used: 3, max: 3 });
     // The raise's comment reaches the model.
     expect(messagesOf(server.requests[2]).at(-1)).toEqual({ role: 'user', content: 'A human operator (ana@example.com) says: one more try' });
