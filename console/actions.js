@@ -42,6 +42,11 @@ function noRight(what) {
 }
 
 /** Chips for names or roles ("anyone" when empty). */
+/** Roles as they are, people marked as such: "finance", "alice (person)". */
+export function deciders({ approvers = [], people = [] }) {
+  return [...approvers, ...people.map((name) => `${name} (person)`)];
+}
+
 export function people(list) {
   if (!list?.length) return h('span', { class: 'muted' }, 'anyone');
   return h('span', { class: 'chips' }, list.map((name) => h('span', { class: 'chip' }, name)));
@@ -78,7 +83,7 @@ export function approvalForm(thread, pending, { onDone } = {}) {
     h(
       'dl',
       { class: 'facts facts-inline' },
-      h('div', { class: 'fact' }, h('dt', {}, 'Approvers'), h('dd', { testid: 'approval-approvers' }, people(pending.approvers))),
+      h('div', { class: 'fact' }, h('dt', {}, 'Approvers'), h('dd', { testid: 'approval-approvers' }, people(deciders(pending)))),
       h('div', { class: 'fact' }, h('dt', {}, 'Deadline'), h('dd', {}, deadlineView(pending.deadline, 'approval-deadline'))),
       h('div', { class: 'fact' }, h('dt', {}, 'If nobody decides'), h('dd', {}, pending.onTimeout === 'approve' ? 'approved automatically' : 'rejected automatically')),
     ),

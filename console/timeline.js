@@ -146,7 +146,7 @@ const renderers = {
 
   budget_raised: (_entry, e) => ({
     tone: 'human',
-    title: h('span', {}, 'Budget raised by ', by(e.data.by)),
+    title: h('span', {}, `Budget ${budgetVerb(e.data)} by `, by(e.data.by)),
     meta: [
       e.data.maxCostUsd !== undefined ? `max cost ${usd(e.data.maxCostUsd)}` : null,
       e.data.maxTokens !== undefined ? `max tokens ${count(e.data.maxTokens)}` : null,
@@ -189,6 +189,13 @@ const renderers = {
 /** How long a failed attempt took (recorded since the step's total latency is). */
 function attemptTime(f) {
   return f.latencyMs !== undefined ? h('span', { class: 'muted' }, ` · ${duration(f.latencyMs)}`) : null;
+}
+
+/** "raised", or "lowered"/"changed" when a limit went below the one before (events without `previous`: raised). */
+function budgetVerb(data) {
+  const keys = ['maxCostUsd', 'maxTokens', 'maxSteps'].filter((k) => data[k] !== undefined);
+  const lowered = keys.filter((k) => typeof data.previous?.[k] === 'number' && data[k] < data.previous[k]).length;
+  return lowered === 0 ? 'raised' : lowered === keys.length ? 'lowered' : 'changed';
 }
 
 function fmtLimit(limit, value) {
@@ -270,7 +277,7 @@ function callEntry(entry) {
           'div',
           { class: 'muted small' },
           'Approvers: ',
-          a.approvers?.length ? a.approvers.join(', ') : 'anyone',
+          a.approvers?.length || a.people?.length ? [...(a.approvers ?? []), ...(a.people ?? []).map((p) => `${p} (person)`)].join(', ') : 'anyone',
           a.deadline && !decided ? ` · deadline ${absoluteTime(a.deadline)} (then ${a.onTimeout === 'approve' ? 'approved' : 'rejected'})` : '',
         ),
         decided

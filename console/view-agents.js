@@ -1,6 +1,6 @@
 /** Agents: each agent's manifest (models, tools with schemas and approval policies, limits, release), and a launcher. */
 import { can, endpoints } from './api.js';
-import { people } from './actions.js';
+import { deciders, people } from './actions.js';
 import { h, jsonView, mount } from './dom.js';
 import { count, duration, usd } from './format.js';
 import { showError, toast } from './toast.js';
@@ -101,7 +101,7 @@ function toolView(tool) {
       ? h(
           'dl',
           { class: 'facts facts-inline' },
-          h('div', { class: 'fact' }, h('dt', {}, 'Approvers'), h('dd', {}, people(a.approvers))),
+          h('div', { class: 'fact' }, h('dt', {}, 'Approvers'), h('dd', {}, people(deciders(a)))),
           h('div', { class: 'fact' }, h('dt', {}, 'Decide within'), h('dd', {}, a.timeoutMs ? duration(a.timeoutMs) : 'no deadline')),
           a.timeoutMs ? h('div', { class: 'fact' }, h('dt', {}, 'Then'), h('dd', {}, a.onTimeout === 'approve' ? 'approved' : 'rejected')) : null,
         )

@@ -72,7 +72,7 @@ describe('twelve <command> with TWELVE_URL, against `twelve dev`', () => {
 
     const large = await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-large.txt'], { env: as('ops') });
     expect(large.code).toBe(4);
-    expect(large.stdout).toMatch(/approval\? +issue_refund \{"orderId":"A-1005".*above the 10000-cent approval threshold \(approvers: finance, support-lead\)/);
+    expect(large.stdout).toMatch(/approval\? +issue_refund \{"orderId":"A-1005".*above the 10000-cent approval threshold \(approvers: roles finance, support-lead\)/);
     expect(large.stdout).not.toMatch(/tool result +issue_refund/);
     const threadId = large.stdout.split(/\s+/)[0]!;
     expect(large.stderr).toContain(`${threadId} waits for approval`);
@@ -87,7 +87,7 @@ describe('twelve <command> with TWELVE_URL, against `twelve dev`', () => {
     expect(reader.stderr).toBe('twelve: dashboard lacks the approver role for this request\n');
     const notFinance = await runCli(['approve', threadId], { env: as('admin') });
     expect(notFinance.code).toBe(2);
-    expect(notFinance.stderr).toMatch(/admin may not decide on issue_refund: allowed are finance, support-lead/);
+    expect(notFinance.stderr).toMatch(/admin may not decide on issue_refund: allowed are anyone with the role finance or support-lead; admin has the roles/);
 
     const approved = await runCli(['approve', threadId, '--as', 'bob@example.com', '--comment', 'checked the photos', '--run'], { env: as('fiona') });
     expect(approved.stderr).toBe("twelve: note: --as is ignored with TWELVE_URL: the server records the API key's owner, fiona@example.com\n");
@@ -190,7 +190,7 @@ describe('twelve <command> with TWELVE_URL, against an in-test server', () => {
     expect(resumed.stderr).toContain(`${threadId} waits for approval`);
     const budget = await runCli(['budget', threadId, '--max-steps', '9', '--comment', 'room'], { env: api.as('fiona') });
     expect(budget.code).toBe(0);
-    expect(budget.stdout).toMatch(/budget +raised by fiona@example.com: max steps 9; "room"/);
+    expect(budget.stdout).toMatch(/budget +raised by fiona@example.com: max steps 9 \(was 6\); "room"/);
     const noLimit = await runCli(['budget', threadId], { env: api.as('fiona') });
     expect(noLimit.code).toBe(2);
     expect(noLimit.stderr).toMatch(/at least one of --max-cost-usd, --max-tokens, --max-steps/);

@@ -32,7 +32,7 @@ describe('twelve run', () => {
     const { dir, env } = dbEnv({ TWELVE_MODEL_MODE: 'replay', TWELVE_HUMANS: 'fiona@example.com=finance;sam@example.com=support' });
     const run = await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-large.txt'], { env });
     expect(run.code).toBe(4);
-    expect(run.stdout).toMatch(/approval\? +issue_refund \{"orderId":"A-1005".*above the 10000-cent approval threshold \(approvers: finance, support-lead\)/);
+    expect(run.stdout).toMatch(/approval\? +issue_refund \{"orderId":"A-1005".*above the 10000-cent approval threshold \(approvers: roles finance, support-lead\)/);
     expect(run.stdout).not.toMatch(/tool result +issue_refund/);
     const threadId = run.stdout.split(/\s+/)[0]!;
     expect(run.stderr).toContain(`${threadId} waits for approval`);
@@ -43,7 +43,7 @@ describe('twelve run', () => {
 
     const forbidden = await runCli(['approve', threadId, '--as', 'sam@example.com'], { env });
     expect(forbidden.code).toBe(2);
-    expect(forbidden.stderr).toMatch(/sam@example.com may not decide on issue_refund: allowed are finance, support-lead/);
+    expect(forbidden.stderr).toMatch(/sam@example.com may not decide on issue_refund: allowed are anyone with the role finance or support-lead; sam@example.com has the roles support/);
 
     const approved = await runCli(['approve', threadId, '--as', 'fiona@example.com', '--comment', 'checked the photos', '--run'], { env });
     expect(approved.stderr).toBe('');
@@ -122,10 +122,16 @@ describe('twelve run', () => {
     expect(run.stderr).toContain(`twelve budget ${threadId} --as <you>`);
     expect(server.requests).toHaveLength(4);
 
+    // A limit the thread has already used up is refused, saying what is used (nothing is recorded).
+    const tooLow = await runCli(['budget', threadId, '--config', fixture, '--as', 'ops@example.com', '--max-steps', '4'], { env });
+    expect(tooLow.code).not.toBe(0);
+    expect(tooLow.stderr).toBe(
+      `twelve: thread ${threadId} cannot take a limit of 4 model steps when 4 are already taken: it could never take another step. Set a limit above what is used to let it go on, or stop it with cancel (or pause)\n`,
+    );
     const raised = await runCli(['budget', threadId, '--config', fixture, '--as', 'ops@example.com', '--max-steps', '5', '--run'], { env });
     expect(raised.stderr).toMatch(/waits for a human: budget: reached the limit of 5 model steps/);
     expect(raised.code).toBe(4);
-    expect(raised.stdout).toMatch(/budget +raised by ops@example.com: max steps 5/);
+    expect(raised.stdout).toMatch(/budget +raised by ops@example.com: max steps 5 \(was 4\)/);
     expect(server.requests).toHaveLength(5);
   });
 

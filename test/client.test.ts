@@ -119,7 +119,7 @@ describe('createClient', () => {
     expect(badQuery.details.issues).toEqual([expect.objectContaining({ path: 'limit' })]);
 
     const agents = await ops.agents();
-    expect(agents.agents.find((a) => a.name === 'payer')!.tools[0]!.approval).toEqual({ policy: 'predicate', approvers: ['finance'], timeoutMs: null, onTimeout: 'reject' });
+    expect(agents.agents.find((a) => a.name === 'payer')!.tools[0]!.approval).toEqual({ policy: 'predicate', approvers: ['finance'], people: [], timeoutMs: null, onTimeout: 'reject' });
   });
 
   it('decides, answers, pauses, resumes, raises budgets and cancels, throwing ApiError with status, code, message and details', async () => {

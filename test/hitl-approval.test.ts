@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createRelease, foldEvents, loadConfig, TwelveError, type Runtime, type ThreadEvent } from '../src/index.js';
+import { event, type NewEvent } from '../src/thread/events.js';
 import { eventually, runCli } from './support/cli.js';
 import {
   dbFileIn,
@@ -49,6 +50,7 @@ describe('a tool whose approval is "always"', () => {
       args: { amount: 120 },
       reason: 'this tool always needs approval',
       approvers: [],
+      people: [],
       onTimeout: 'reject',
     });
     // tool_requested and approval_requested were appended in one transaction: same timestamp.
@@ -177,8 +179,14 @@ describe('approval policies from code and the environment', () => {
     // The small payment needed no approval and ran; the others wait.
     expect(big.runs.map((r) => r.callId)).toEqual(['small']);
     expect(broken.runs).toHaveLength(0);
-    // Two calls wait: a decision must name one.
-    await expectTwelveError(runtime.decide(thread.id, { by: 'alice', approved: true }), 'usage');
+    // Two calls wait: a decision must name one, and a wrong name is told which ones wait.
+    const unnamed = await expectTwelveError(runtime.decide(thread.id, { by: 'alice', approved: true }), 'usage');
+    expect(unnamed.message).toBe(`thread ${thread.id} has 2 calls waiting for approval; name one: large (pay), broken (pay_broken)`);
+    const typo = await expectTwelveError(runtime.decide(thread.id, { by: 'alice', approved: true, callId: 'lrage' }), 'conflict');
+    expect(typo.message).toBe(`thread ${thread.id} has no call "lrage"; calls waiting for approval: large (pay), broken (pay_broken)`);
+    expect(typo.details).toEqual({ callId: 'lrage', waiting: ['large', 'broken'] });
+    const ungated = await expectTwelveError(runtime.decide(thread.id, { by: 'alice', approved: true, callId: 'small' }), 'conflict');
+    expect(ungated.message).toBe('call "small" (pay) is not one waiting for approval; calls waiting for approval: large (pay), broken (pay_broken)');
     await runtime.decide(thread.id, { by: 'alice', approved: true, callId: 'large' });
     await runtime.decide(thread.id, { by: 'alice', approved: false, callId: 'broken', comment: 'not while the policy is down' });
     expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
@@ -271,9 +279,11 @@ describe('a call interrupted mid-run and then gated by a stricter release', () =
 
 describe('approval safety over random operation sequences (seeded property test)', () => {
   type Policy = 'always' | 'never' | 'predicate' | 'throws';
-  type Op = 'run' | 'runStopped' | 'approve' | 'reject' | 'approveTwice' | 'crash' | 'deadline' | 'crashMidTool';
+  type Op = 'run' | 'runStopped' | 'approve' | 'reject' | 'approveTwice' | 'crash' | 'deadline' | 'decideLate' | 'crashMidTool';
   const threshold = 50;
   const leaseMs = 40;
+  /** Decisions refused for coming after the deadline, over every scenario (the generator must reach that case). */
+  let lateRefusals = 0;
   const opWeights: Array<[Op, number]> = [
     ['run', 6],
     ['runStopped', 2],
@@ -282,6 +292,7 @@ describe('approval safety over random operation sequences (seeded property test)
     ['approveTwice', 2],
     ['crash', 2],
     ['deadline', 2],
+    ['decideLate', 2],
     ['crashMidTool', 1],
   ];
 
@@ -361,9 +372,17 @@ describe('approval safety over random operation sequences (seeded property test)
       const args = new Map(ofType(events, 'tool_requested').map((e) => [e.data.callId, e.data.args as { amount: number }]));
       const decisions = new Map<string, Array<{ index: number; approved: boolean }>>();
       const requested = new Map<string, number>();
+      const deadlines = new Map<string, string | undefined>();
       events.forEach((e, index) => {
-        if (e.type === 'approval_requested' && !requested.has(e.data.callId)) requested.set(e.data.callId, index);
-        if (e.type === 'approval_decided') decisions.set(e.data.callId, [...(decisions.get(e.data.callId) ?? []), { index, approved: e.data.approved }]);
+        if (e.type === 'approval_requested' && !requested.has(e.data.callId)) {
+          requested.set(e.data.callId, index);
+          deadlines.set(e.data.callId, e.data.deadline);
+        }
+        if (e.type === 'approval_decided') {
+          decisions.set(e.data.callId, [...(decisions.get(e.data.callId) ?? []), { index, approved: e.data.approved }]);
+          // The default is never applied early (a person's decision after the deadline is checked in decideOp).
+          if (e.data.by === 'timeout') expect(Date.parse(e.at), `the timeout of ${e.data.callId} is not early`).toBeGreaterThanOrEqual(Date.parse(deadlines.get(e.data.callId)!));
+        }
       });
       for (const [callId, list] of decisions) expect(list, `at most one approval_decided for ${callId}`).toHaveLength(1);
       const startedCalls = new Set<string>();
@@ -403,14 +422,34 @@ describe('approval safety over random operation sequences (seeded property test)
       return { events, thread };
     };
 
-    const decideOp = async (threadId: string, approved: boolean, twice: boolean) => {
-      const open = pending(await runtime.loadEvents(threadId));
+    /** A person decides a waiting call; `late`: only once its deadline has passed (if it has one). */
+    const decideOp = async (threadId: string, approved: boolean, twice: boolean, late = false) => {
+      const events = await runtime.loadEvents(threadId);
+      const open = pending(events);
       if (open.length === 0) {
         await expectTwelveError(runtime.decide(threadId, { by: 'alice', approved }), 'conflict');
         return;
       }
       const callId = rng.pick(open);
-      await runtime.decide(threadId, { by: 'alice', approved, callId, ...(approved ? {} : { comment: 'no' }) });
+      const { deadline, onTimeout } = ofType(events, 'approval_requested').find((e) => e.data.callId === callId)!.data;
+      if (late && deadline) {
+        await sleep(Math.max(0, Date.parse(deadline) - Date.now()) + 2);
+        history.push('(after the deadline)');
+      }
+      const before = Date.now();
+      const refused = await runtime.decide(threadId, { by: 'alice', approved, callId, ...(approved ? {} : { comment: 'no' }) }).then(
+        () => undefined,
+        (error: unknown) => error as TwelveError,
+      );
+      if (deadline !== undefined && before >= Date.parse(deadline)) expect(refused, 'a decision after the deadline is refused').toBeDefined();
+      if (refused) {
+        lateRefusals++;
+        // Only for being late, and the default is then recorded in its place.
+        expect(TwelveError.is(refused, 'conflict'), String(refused)).toBe(true);
+        expect(refused.message).toBe(`too late: the approval deadline of call ${callId} (pay) passed at ${deadline}, and the policy default (${onTimeout}) was applied; your decision was not recorded`);
+        const decided = ofType(await runtime.loadEvents(threadId), 'approval_decided').filter((e) => e.data.callId === callId);
+        expect(decided.map((e) => [e.data.by, e.data.approved])).toEqual([['timeout', onTimeout === 'approve']]);
+      }
       if (twice) await expectTwelveError(runtime.decide(threadId, { by: 'bob', approved: rng.chance(0.5) ? approved : !approved, callId }), 'conflict');
     };
 
@@ -440,6 +479,9 @@ describe('approval safety over random operation sequences (seeded property test)
             break;
           case 'approveTwice':
             await decideOp(thread.id, true, true);
+            break;
+          case 'decideLate':
+            await decideOp(thread.id, rng.chance(0.5), rng.chance(0.3), true);
             break;
           case 'crash':
             await runtime.close();
@@ -477,8 +519,11 @@ describe('approval safety over random operation sequences (seeded property test)
         if (t.status === 'completed') break;
         const open = pending(events);
         history.push(`drain:${t.status}`);
-        if (t.status === 'awaiting_approval' && open.length > 0) await runtime.decide(thread.id, { by: 'closer', approved: true, callId: open[0]! });
-        else await runtime.runUntilIdle();
+        if (t.status === 'awaiting_approval' && open.length > 0) {
+          await runtime.decide(thread.id, { by: 'closer', approved: true, callId: open[0]! }).catch((error: unknown) => {
+            if (!(TwelveError.is(error, 'conflict') && error.message.startsWith('too late:'))) throw error;
+          });
+        } else await runtime.runUntilIdle();
       }
       const { thread: final } = await check(thread.id);
       expect(final.status).toBe('completed');
@@ -501,6 +546,7 @@ describe('approval safety over random operation sequences (seeded property test)
     const base = Number(process.env.TWELVE_HITL_SEED ?? 20_261_127);
     const count = Number(process.env.TWELVE_HITL_SCENARIOS ?? 200);
     for (let i = 0; i < count; i++) await runScenario(dir, base + i);
+    if (count >= 50) expect(lateRefusals, 'scenarios where a person decided after the deadline').toBeGreaterThan(0);
   }, 60_000);
 });
 
@@ -549,7 +595,8 @@ describe('decisions', () => {
     expect(second.exitCode).toBe(5);
     const byId = await expectTwelveError(runtime.decide(thread.id, { by: 'bob', approved: true, callId: 'call_pay' }), 'conflict');
     expect(byId.message).toContain('already rejected by alice');
-    await expectTwelveError(runtime.decide(thread.id, { by: 'bob', approved: true, callId: 'call_nope' }), 'conflict');
+    const nope = await expectTwelveError(runtime.decide(thread.id, { by: 'bob', approved: true, callId: 'call_nope' }), 'conflict');
+    expect(nope.message).toBe(`thread ${thread.id} has no call "call_nope"; no call is waiting for approval (status runnable)`);
 
     expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
     const decisions = ofType(await runtime.loadEvents(thread.id), 'approval_decided');
@@ -559,22 +606,28 @@ describe('decisions', () => {
     expect(TwelveError.is(await runtime.decide(thread.id, { by: 'bob', approved: true }).catch((e: unknown) => e), 'conflict')).toBe(true);
   });
 
-  it('lets only the named approvers decide, by name or by role (TWELVE_HUMANS or the caller’s roles)', async () => {
-    const pay = payTool({ approval: 'always', approvers: ['alice', 'finance'] });
+  it('lets only the approvers decide: plain strings are roles (TWELVE_HUMANS or the caller’s), people are named apart', async () => {
+    const pay = payTool({ approval: 'always', approvers: { roles: ['finance'], people: ['alice'] } });
     const { runtime } = makeRuntime({
       agents: [scriptedAgent({ tools: [pay.tool] })],
       models: { 'scripted:payer': payOnce() },
-      env: { TWELVE_HUMANS: 'carol=finance,ops; dave=support' },
+      env: { TWELVE_HUMANS: 'carol=finance,ops; dave=support; finance=support' },
     });
     const thread = await runtime.launch({ agent: 'payer', input: 'pay' });
     await runtime.runThread(thread.id);
-    expect(ofType(await runtime.loadEvents(thread.id), 'approval_requested')[0]!.data.approvers).toEqual(['alice', 'finance']);
+    expect(ofType(await runtime.loadEvents(thread.id), 'approval_requested')[0]!.data).toMatchObject({ approvers: ['finance'], people: ['alice'] });
 
     const bob = await expectTwelveError(runtime.decide(thread.id, { by: 'bob', approved: true }), 'forbidden');
-    expect(bob.message).toBe('bob may not decide on pay: allowed are alice, finance (names or roles)');
+    expect(bob.message).toBe('bob may not decide on pay: allowed are anyone with the role finance, and alice (by name); bob has no roles');
     expect(bob.exitCode).toBe(2);
     await expectTwelveError(runtime.decide(thread.id, { by: 'dave', approved: true }), 'forbidden'); // support, from TWELVE_HUMANS
     await expectTwelveError(runtime.decide(thread.id, { by: { name: 'frank', roles: ['support', 'ops'] }, approved: true }), 'forbidden');
+    // A person or an API key merely NAMED like a role does not have it.
+    const named = await expectTwelveError(runtime.decide(thread.id, { by: 'finance', approved: true }), 'forbidden');
+    expect(named.message).toBe('finance may not decide on pay: allowed are anyone with the role finance, and alice (by name); finance has the roles support');
+    await expectTwelveError(runtime.decide(thread.id, { by: { name: 'finance', roles: ['approver'] }, approved: true }), 'forbidden');
+    // Nor does someone who has a role named like the person.
+    await expectTwelveError(runtime.decide(thread.id, { by: { name: 'erin', roles: ['alice'] }, approved: true }), 'forbidden');
     // Roles given by the caller replace the ones from TWELVE_HUMANS.
     await expectTwelveError(runtime.decide(thread.id, { by: { name: 'carol', roles: [] }, approved: true }), 'forbidden');
     // "timeout" is reserved for the runtime.
@@ -583,20 +636,110 @@ describe('decisions', () => {
     expect(ofType(await runtime.loadEvents(thread.id), 'approval_decided')).toHaveLength(0);
     expect((await runtime.getThread(thread.id))!.status).toBe('awaiting_approval');
 
-    // carol has the finance role in TWELVE_HUMANS.
+    // carol has the finance role in TWELVE_HUMANS; the decider recorded is her name.
     await runtime.decide(thread.id, { by: 'carol', approved: true });
     expect(ofType(await runtime.loadEvents(thread.id), 'approval_decided').map((e) => e.data.by)).toEqual(['carol']);
 
-    // A { name, roles } caller (an API key with roles) and a named approver work on other threads.
+    // A { name, roles } caller (an API key with roles) and a person named in `people` work on other threads.
     const t2 = await runtime.launch({ agent: 'payer', input: 'pay' });
     await runtime.runThread(t2.id);
     await runtime.decide(t2.id, { by: { name: 'erin', roles: ['finance'] }, approved: true });
     const t3 = await runtime.launch({ agent: 'payer', input: 'pay' });
     await runtime.runThread(t3.id);
     await runtime.decide(t3.id, { by: 'alice', approved: false });
+    expect(ofType(await runtime.loadEvents(t3.id), 'approval_decided')[0]!.data).toMatchObject({ by: 'alice', approved: false });
     expect(await runtime.runUntilIdle()).toBe(3);
     expect(pay.runs.map((r) => r.threadId).sort()).toEqual([thread.id, t2.id].sort());
   });
+
+  it('reads an approval recorded before roles and people were apart (no `people`) as roles, unless the running release names the person', async () => {
+    // The agent now says: role finance, person alice. The old event said "names or roles": ['alice', 'finance', 'ops'].
+    const pay = payTool({ approval: 'always', approvers: { roles: ['finance'], people: ['alice'] } });
+    const { runtime } = makeRuntime({ agents: [scriptedAgent({ tools: [pay.tool] })], models: { 'scripted:payer': payOnce() } });
+    const release = runtime.release('payer');
+    const legacy = async () => {
+      const thread = await runtime.launch({ agent: 'payer', input: 'pay' });
+      await runtime.store.append(
+        thread.id,
+        1,
+        release.releaseId,
+        [
+          event('model_called', { model: 'scripted:payer', attempt: 1, fallbackIndex: 0, latencyMs: 1, usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, text: '', toolCalls: [{ callId: 'call_pay', tool: 'pay' }], finishReason: 'tool-calls', contextMessages: 2 }),
+          event('tool_requested', { callId: 'call_pay', tool: 'pay', args: { amount: 120 }, source: 'model' }),
+          // As recorded by an earlier version: no `people` field.
+          { type: 'approval_requested', data: { callId: 'call_pay', tool: 'pay', args: { amount: 120 }, reason: 'always', approvers: ['alice', 'finance', 'ops'], onTimeout: 'reject' } } as NewEvent,
+        ],
+        { status: 'awaiting_approval', modelSteps: 1, inputTokens: 1, outputTokens: 1, costUsd: 0, waitingReason: 'approval for pay: always' },
+      );
+      const state = foldEvents(thread.id, await runtime.loadEvents(thread.id));
+      expect(state.status).toBe('awaiting_approval');
+      expect(state.calls.get('call_pay')!.approval).toMatchObject({ approvers: ['alice', 'finance', 'ops'], people: undefined });
+      return thread.id;
+    };
+    const id = await legacy();
+    // A key named "finance" or "ops" no longer passes; the entries are roles.
+    const finance = await expectTwelveError(runtime.decide(id, { by: { name: 'finance', roles: [] }, approved: true }), 'forbidden');
+    expect(finance.message).toBe('finance may not decide on pay: allowed are anyone with the role finance or ops, and alice (by name); finance has no roles');
+    await expectTwelveError(runtime.decide(id, { by: { name: 'ops', roles: ['support'] }, approved: true }), 'forbidden');
+    // The ops role still does (the old list named it), and alice, whom the release names as a person.
+    await runtime.decide(id, { by: { name: 'zoe', roles: ['ops'] }, approved: true });
+    const id2 = await legacy();
+    await runtime.decide(id2, { by: 'alice', approved: true });
+    expect(await runtime.runUntilIdle()).toBe(2);
+    expect(pay.runs).toHaveLength(2);
+  });
+
+  it('refuses a decision that arrives after the deadline, recording the policy default in its place in the same commit', async () => {
+    for (const onApprovalTimeout of ['reject', 'approve'] as const) {
+      const pay = payTool({ approval: 'always', approvalTimeoutMs: 150, onApprovalTimeout });
+      const { runtime } = makeRuntime({ agents: [scriptedAgent({ tools: [pay.tool] })], models: { 'scripted:payer': payOnce() } });
+      const thread = await runtime.launch({ agent: 'payer', input: 'pay' });
+      expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_approval');
+      const requested = ofType(await runtime.loadEvents(thread.id), 'approval_requested')[0]!;
+      const deadline = requested.data.deadline!;
+      await sleep(Date.parse(deadline) - Date.now() + 5); // no worker looks meanwhile: the thread still says awaiting_approval
+      expect((await runtime.getThread(thread.id))!.status).toBe('awaiting_approval');
+      const before = (await runtime.getThread(thread.id))!.seq;
+
+      const opposite = onApprovalTimeout === 'reject';
+      const late = await expectTwelveError(runtime.decide(thread.id, { by: 'alice', approved: opposite, comment: 'sorry, I was out' }), 'conflict');
+      expect(late.message).toBe(
+        `too late: the approval deadline of call call_pay (pay) passed at ${deadline}, and the policy default (${onApprovalTimeout}) was applied; your decision was not recorded`,
+      );
+      expect(late.details).toEqual({ callId: 'call_pay', deadline, applied: onApprovalTimeout });
+      // One event, one commit: the timeout, not alice.
+      const appended = (await runtime.loadEvents(thread.id)).slice(before);
+      expect(appended.map((e) => [e.type, e.data])).toEqual([
+        ['approval_decided', { callId: 'call_pay', approved: !opposite, by: 'timeout', comment: `nobody decided before the deadline; the policy default (${onApprovalTimeout}) applies` }],
+      ]);
+      // Asking again (or the other way) finds the timeout standing, with the same explanation.
+      expect((await expectTwelveError(runtime.decide(thread.id, { by: 'bob', approved: !opposite }), 'conflict')).message).toBe(late.message);
+      expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+      expect(pay.runs).toHaveLength(onApprovalTimeout === 'approve' ? 1 : 0);
+      expect(ofType(await runtime.loadEvents(thread.id), 'approval_decided')).toHaveLength(1);
+    }
+  });
+
+  it('prints the refusal when `twelve approve` comes after the deadline, and the thread goes on with the default', async () => {
+    const server = await startServer();
+    const dir = tempDir();
+    const { runtime, env } = makeRuntime({ agents: [(await import('./support/hitl-cli-agent.js')).default], server, dir });
+    server.enqueue({ toolCalls: [{ id: 'call_late', name: 'transfer_by_deadline', arguments: { amount: 7 } }] });
+    const thread = await runtime.launch({ agent: 'hitl-cli', input: 'transfer 7' });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_approval');
+    const deadline = ofType(await runtime.loadEvents(thread.id), 'approval_requested')[0]!.data.deadline!;
+    await sleep(Date.parse(deadline) - Date.now() + 5);
+
+    const approve = await runCli(['approve', thread.id, '--as', 'alice', '--config', 'test/support/hitl-cli-agent.ts'], { env: { TWELVE_DATABASE_URL: env.TWELVE_DATABASE_URL } });
+    // A conflict (its exit code is the CLI's conflict code, not 0); the message says what happened instead.
+    expect(approve.code).not.toBe(0);
+    expect(approve.stderr).toBe(
+      `twelve: too late: the approval deadline of call call_late (transfer_by_deadline) passed at ${deadline}, and the policy default (reject) was applied; your decision was not recorded\n`,
+    );
+    expect(ofType(await runtime.loadEvents(thread.id), 'approval_decided').map((e) => e.data)).toEqual([expect.objectContaining({ callId: 'call_late', approved: false, by: 'timeout' })]);
+    server.setFallback(() => ({ text: 'not transferred' }));
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+  }, 30_000);
 
   it('records one decision per call when two workers and a person race at the deadline', async () => {
     const dir = tempDir();

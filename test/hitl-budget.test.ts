@@ -2,16 +2,18 @@
  * Hard budgets over real HTTP (a priced OpenAI model id on the scripted server) and real
  * SQLite: the check happens before the request is sent, a limit is overshot by at most one
  * call's estimate error, token and step limits, the per-agent daily cap shared by every
- * process on the store, and breaches that wait for a person who raises the budget.
+ * process on the store, breaches that wait for a person who raises the budget, and what a
+ * person may set (never below what is used, never above the operator's bound).
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRuntime, defaultRenderContext, defineAgent, defineTool, TwelveError, type Runtime, type ThreadEvent } from '../src/index.js';
+import { EventFormatter } from '../src/cli/format.js';
+import { createRelease, createRuntime, defaultRenderContext, defineAgent, defineTool, loadConfig, TwelveError, version, type Runtime, type ThreadEvent } from '../src/index.js';
 import { buildRequest } from '../src/model/call-model.js';
 import { countInputTokens } from '../src/model/estimate.js';
 import { defaultPrices } from '../src/model/prices.js';
 import { supportAgent } from './support/agents.js';
-import { ofType } from './support/hitl.js';
+import { expectTwelveError, ofType, scriptedAgent } from './support/hitl.js';
 import { makeRuntime, startServer } from './support/runtime.js';
 import type { ScriptedServer } from './support/scripted-openai-server.js';
 
@@ -328,5 +330,91 @@ describe('a model with no known price fails closed', () => {
     server.enqueue({ text: 'Delivered.' });
     expect((await b.runtime.runThread(thread.id)).outcome).toBe('completed');
     expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('what a person may set with `twelve budget`', () => {
+  it('refuses a limit at or below what the thread already used, saying what is used; a lowering above it is recorded as one', async () => {
+    const server = await startServer();
+    const { agent } = supportAgent({ limits: { maxSteps: 2, maxCostUsd: 1 }, modelSettings: { maxOutputTokens: 100, maxRetries: 0 } });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    loopForever(server, { prompt_tokens: 1_000, completion_tokens: 100 });
+    const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    const { outcome, thread: stopped } = await runtime.runThread(thread.id);
+    expect(outcome).toBe('awaiting_human');
+    expect(stopped).toMatchObject({ modelSteps: 2, inputTokens: 2_000, outputTokens: 200 });
+    const spent = stopped.costUsd!;
+    expect(spent).toBeCloseTo(2 * costOf(1_000, 100), 12);
+    const seq = stopped.seq;
+
+    const steps = await expectTwelveError(runtime.raiseBudget(thread.id, { by: 'alice', maxSteps: 2 }), 'conflict');
+    expect(steps.message).toBe(
+      `thread ${thread.id} cannot take a limit of 2 model steps when 2 are already taken: it could never take another step. Set a limit above what is used to let it go on, or stop it with cancel (or pause)`,
+    );
+    const all = await expectTwelveError(runtime.raiseBudget(thread.id, { by: 'alice', maxCostUsd: spent / 2, maxTokens: 2_200, maxSteps: 1 }), 'conflict');
+    expect(all.message).toBe(
+      `thread ${thread.id} cannot take a cost limit of $${spent / 2} when $${spent.toFixed(4)} is already spent, nor a limit of 2200 tokens when 2200 are already used, nor a limit of 1 model steps when 2 are already taken: it could never take another step. Set a limit above what is used to let it go on, or stop it with cancel (or pause)`,
+    );
+    expect(all.details).toEqual({ used: { maxCostUsd: spent, maxTokens: 2_200, maxSteps: 2 } });
+    // Nothing was recorded, and the thread still waits on its budget.
+    expect((await runtime.loadEvents(thread.id)).length).toBe(seq);
+    expect((await runtime.getThread(thread.id))!.status).toBe('awaiting_human');
+
+    // Above the use, a lower limit is a real lowering, recorded with what it replaced.
+    await runtime.raiseBudget(thread.id, { by: 'alice', maxSteps: 3, maxCostUsd: 0.5 });
+    await runtime.raiseBudget(thread.id, { by: 'bob', maxCostUsd: 0.25, maxTokens: 50_000 });
+    const changes = ofType(await runtime.loadEvents(thread.id), 'budget_raised');
+    expect(changes.map((e) => e.data)).toEqual([
+      { by: 'alice', maxSteps: 3, maxCostUsd: 0.5, previous: { maxSteps: 2, maxCostUsd: 1 } },
+      { by: 'bob', maxCostUsd: 0.25, maxTokens: 50_000, previous: { maxCostUsd: 0.5, maxTokens: null } },
+    ]);
+    const formatter = new EventFormatter();
+    expect(changes.map((e) => formatter.format(e).replace(/^ +\d+ {2}/, ''))).toEqual([
+      'budget       changed by alice: max cost $0.5 (was $1), max steps 3 (was 2)',
+      'budget       changed by bob: max cost $0.25 (was $0.5), max tokens 50000 (was none)',
+    ]);
+    await runtime.raiseBudget(thread.id, { by: 'bob', maxSteps: 2 + 1 + 5 });
+    await runtime.raiseBudget(thread.id, { by: 'bob', maxSteps: 4 });
+    const [raised, lowered] = ofType(await runtime.loadEvents(thread.id), 'budget_raised').slice(2);
+    expect(formatter.format(raised!)).toMatch(/budget +raised by bob: max steps 8 \(was 3\)$/);
+    expect(formatter.format(lowered!)).toMatch(/budget +lowered by bob: max steps 4 \(was 8\)$/);
+
+    server.setFallback(() => ({ text: 'Delivered.', usage: { prompt_tokens: 1_000, completion_tokens: 100 } }));
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+  });
+
+  it('refuses a cost limit above TWELVE_MAX_BUDGET_RAISE_USD (or the agent’s own bound) as forbidden, naming the bound and its variable', async () => {
+    const payer = scriptedAgent({ name: 'payer' });
+    const asker = scriptedAgent({ name: 'asker' });
+    const { runtime } = makeRuntime({ agents: [payer, asker], env: { TWELVE_MAX_BUDGET_RAISE_USD: '5', TWELVE_AGENT_PAYER_MAX_BUDGET_RAISE_USD: '2' } });
+    expect(runtime.release('payer').budgetRaiseCap).toEqual({ maxCostUsd: 2, variable: 'TWELVE_AGENT_PAYER_MAX_BUDGET_RAISE_USD' });
+    expect(runtime.release('asker').budgetRaiseCap).toEqual({ maxCostUsd: 5, variable: 'TWELVE_MAX_BUDGET_RAISE_USD' });
+    // Operational, like a concurrency cap: the bound is not part of what the release id hashes.
+    expect(runtime.release('payer').releaseId).toBe(createRelease(payer, {}, version).releaseId);
+
+    const t1 = await runtime.launch({ agent: 'payer', input: 'pay' });
+    const over = await expectTwelveError(runtime.raiseBudget(t1.id, { by: 'alice', maxCostUsd: 3 }), 'forbidden');
+    expect(over.message).toBe(`alice may not give thread ${t1.id} a cost limit of $3: the highest allowed is $2 (TWELVE_AGENT_PAYER_MAX_BUDGET_RAISE_USD)`);
+    expect(over.details).toEqual({ maxCostUsd: 3, cap: 2, variable: 'TWELVE_AGENT_PAYER_MAX_BUDGET_RAISE_USD' });
+    await runtime.raiseBudget(t1.id, { by: 'alice', maxCostUsd: 2, maxSteps: 1_000 });
+
+    const t2 = await runtime.launch({ agent: 'asker', input: 'ask' });
+    const global = await expectTwelveError(runtime.raiseBudget(t2.id, { by: 'alice', maxCostUsd: 5.01 }), 'forbidden');
+    expect(global.message).toBe(`alice may not give thread ${t2.id} a cost limit of $5.01: the highest allowed is $5 (TWELVE_MAX_BUDGET_RAISE_USD)`);
+    await runtime.raiseBudget(t2.id, { by: 'alice', maxCostUsd: 5 });
+    expect(ofType(await runtime.loadEvents(t2.id), 'budget_raised').map((e) => e.data.maxCostUsd)).toEqual([5]);
+
+    // Validated at start like every other variable.
+    const invalid = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig(env, [payer]);
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error('expected a config_invalid error');
+    };
+    expect(invalid({ TWELVE_MAX_BUDGET_RAISE_USD: 'lots' }).message).toContain('TWELVE_MAX_BUDGET_RAISE_USD: must be a positive number of US dollars (got "lots")');
+    expect(invalid({ TWELVE_MAX_BUDGET_RAISE_USD: '0' }).message).toContain('TWELVE_MAX_BUDGET_RAISE_USD: must be a positive number of US dollars (got "0")');
+    expect(invalid({ TWELVE_AGENT_PAYER_MAX_BUDGET_RAISE_USD: '-1' }).message).toContain('TWELVE_AGENT_PAYER_MAX_BUDGET_RAISE_USD: must be a positive number of US dollars (got "-1")');
   });
 });

@@ -233,6 +233,34 @@ describe('deadlines that pass while no process runs', () => {
     await expectTwelveError(second.runtime.answer(thread.id, { by: 'alice', answer: 'wallet' }), 'conflict');
   });
 
+  it('refuses an answer that arrives after the deadline, recording the default answer in its place in the same commit', async () => {
+    const model = askOnce('Refund to card or wallet?');
+    const { runtime } = makeRuntime({ agents: [scriptedAgent({ tools: [askHuman({ timeoutMs: 150, defaultAnswer: 'card' })] })], models: { 'scripted:payer': model } });
+    const thread = await runtime.launch({ agent: 'payer', input: 'refund' });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
+    const deadline = ofType(await runtime.loadEvents(thread.id), 'human_asked')[0]!.data.deadline!;
+    await sleep(Date.parse(deadline) - Date.now() + 5); // no worker looks meanwhile
+    const before = (await runtime.getThread(thread.id))!;
+    expect(before.status).toBe('awaiting_human');
+
+    const late = await expectTwelveError(runtime.answer(thread.id, { by: 'alice', answer: 'wallet' }), 'conflict');
+    const message = `too late: the deadline of question call_ask passed at ${deadline}, and the default answer was given ("card"); your answer was not recorded`;
+    expect(late.message).toBe(message);
+    expect((await runtime.loadEvents(thread.id)).slice(before.seq).map((e) => [e.type, e.data])).toEqual([['human_answered', { callId: 'call_ask', answer: 'card', by: 'timeout' }]]);
+    expect((await expectTwelveError(runtime.answer(thread.id, { by: 'bob', answer: 'wallet' }), 'conflict')).message).toBe(message);
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+    expect(toolResults(model.calls.at(-1))).toEqual([{ toolCallId: 'call_ask', toolName: 'ask_human', type: 'json', value: { answer: 'card', answeredBy: 'timeout' } }]);
+
+    // Without a default answer, the refusal quotes the one the model gets.
+    const bare = makeRuntime({ agents: [scriptedAgent({ tools: [askHuman({ timeoutMs: 100 })] })], models: { 'scripted:payer': askOnce('Anything else?') } });
+    const t2 = await bare.runtime.launch({ agent: 'payer', input: 'x' });
+    await bare.runtime.runThread(t2.id);
+    await sleep(Date.parse(ofType(await bare.runtime.loadEvents(t2.id), 'human_asked')[0]!.data.deadline!) - Date.now() + 5);
+    expect((await expectTwelveError(bare.runtime.answer(t2.id, { by: 'alice', answer: 'no' }), 'conflict')).message).toMatch(
+      /and the default answer was given \("No answer came before the deadline; decide without it\."\); your answer was not recorded$/,
+    );
+  });
+
   it('tells the model when a question timed out without a default answer', async () => {
     const model = askOnce('Anything else?');
     const { runtime } = makeRuntime({ agents: [scriptedAgent({ tools: [askHuman({ timeoutMs: 50 })] })], models: { 'scripted:payer': model } });
@@ -460,7 +488,7 @@ describe('ask_human', () => {
     expect(ofType(await runtime.loadEvents(thread.id), 'tool_started')).toHaveLength(0);
   });
 
-  it('lets only the answerers answer, by name or role', async () => {
+  it('lets only the answerers answer: plain strings are roles, people are named apart', async () => {
     const { runtime } = makeRuntime({
       agents: [scriptedAgent({ tools: [askHuman({ answerers: ['support-lead', 'support'] })] })],
       models: { 'scripted:payer': askOnce('May I refund?') },
@@ -470,19 +498,36 @@ describe('ask_human', () => {
     await runtime.runThread(thread.id);
 
     const error = await expectTwelveError(runtime.answer(thread.id, { by: 'mallory', answer: 'yes' }), 'forbidden');
-    expect(error.message).toBe('mallory may not answer this question: allowed are support-lead, support (names or roles)');
+    expect(error.message).toBe('mallory may not answer this question: allowed are anyone with the role support-lead or support; mallory has no roles');
     await expectTwelveError(runtime.answer(thread.id, { by: { name: 'eve', roles: ['finance'] }, answer: 'yes' }), 'forbidden');
+    await expectTwelveError(runtime.answer(thread.id, { by: 'support', answer: 'yes' }), 'forbidden'); // named like the role, without it
     await expectTwelveError(runtime.answer(thread.id, { by: 'timeout', answer: 'yes' }), 'forbidden');
     expect(ofType(await runtime.loadEvents(thread.id), 'human_answered')).toHaveLength(0);
 
     await runtime.answer(thread.id, { by: 'sam', answer: 'yes' });
     expect(ofType(await runtime.loadEvents(thread.id), 'human_answered')[0]!.data).toMatchObject({ answer: 'yes', by: 'sam' });
+
+    // { roles, people }: a named person answers without any role.
+    const named = makeRuntime({
+      agents: [scriptedAgent({ tools: [askHuman({ answerers: { people: ['alice@example.com'] } })] })],
+      models: { 'scripted:payer': askOnce('May I refund?') },
+    });
+    const t2 = await named.runtime.launch({ agent: 'payer', input: 'refund' });
+    await named.runtime.runThread(t2.id);
+    expect((await expectTwelveError(named.runtime.answer(t2.id, { by: { name: 'bob', roles: ['alice@example.com'] }, answer: 'no' }), 'forbidden')).message).toBe(
+      'bob may not answer this question: allowed are alice@example.com (by name); bob has the roles alice@example.com',
+    );
+    await named.runtime.answer(t2.id, { by: 'alice@example.com', answer: 'no' });
+    // A malformed list is an agent error at definition time.
+    expect(() => askHuman({ answerers: { roles: ['ops'], people: [''] } })).toThrow(/askHuman: answerers.people must be a list of non-empty names/);
+    expect(() => askHuman({ answerers: { role: ['ops'] } as never })).toThrow(/must be a list of roles \(\['finance'\]\) or \{ roles: \[...\], people: \[...\] \}/);
   });
 
   it('refuses an answer when nothing is asked', async () => {
     const { runtime } = makeRuntime({ agents: [scriptedAgent({ tools: [askHuman()] })], models: { 'scripted:payer': stepModel([{ text: 'x' }]) } });
     const thread = await runtime.launch({ agent: 'payer', input: 'hello' });
-    await expectTwelveError(runtime.answer(thread.id, { by: 'alice', answer: 'hi' }), 'conflict');
+    const error = await expectTwelveError(runtime.answer(thread.id, { by: 'alice', answer: 'hi' }), 'conflict');
+    expect(error.message).toBe(`thread ${thread.id} has no call waiting for an answer (status runnable)`);
   });
 });
 
@@ -503,9 +548,10 @@ describe('escalation after repeated errors', () => {
     const thread = await runtime.launch({ agent: 'payer', input: 'pay' });
     const { outcome, thread: waiting } = await runtime.runThread(thread.id);
     expect(outcome).toBe('awaiting_human');
-    expect(waiting.waitingReason).toBe('escalated: 2 consecutive errors (limit 2); a human must look before the agent goes on');
+    const reason = '2 consecutive errors (limit 2); a human must look before the agent goes on. Last errors: tool_error: pay: ledger unavailable; tool_error: pay: ledger unavailable';
+    expect(waiting.waitingReason).toBe(`escalated: ${reason}`);
     expect(ofType(await runtime.loadEvents(thread.id), 'escalated')[0]!.data).toEqual({
-      reason: '2 consecutive errors (limit 2); a human must look before the agent goes on',
+      reason,
       consecutiveErrors: 2,
       kind: 'errors',
     });
@@ -526,7 +572,7 @@ describe('escalation after repeated errors', () => {
 
     const raised = await runtime.raiseBudget(thread.id, { by: 'ops', maxSteps: 50, maxTokens: 100_000 });
     expect(raised.applied).toBe(true);
-    expect(ofType(await runtime.loadEvents(thread.id), 'budget_raised')[0]!.data).toEqual({ by: 'ops', maxSteps: 50, maxTokens: 100_000 });
+    expect(ofType(await runtime.loadEvents(thread.id), 'budget_raised')[0]!.data).toEqual({ by: 'ops', maxSteps: 50, maxTokens: 100_000, previous: { maxSteps: 20, maxTokens: null } });
     // More budget does not answer an escalation about errors: it still waits for a person.
     expect((await runtime.getThread(thread.id))!.status).toBe('awaiting_human');
     expect(await runtime.runUntilIdle()).toBe(0);

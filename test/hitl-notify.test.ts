@@ -109,7 +109,7 @@ describe('notifications when a thread starts waiting for a person', () => {
     expect(summaries).toEqual({
       approval: 'Approve pay? this tool always needs approval',
       question: 'Which account?',
-      escalation: '2 consecutive errors (limit 2); a human must look before the agent goes on',
+      escalation: '2 consecutive errors (limit 2); a human must look before the agent goes on. Last errors: tool_error: broken: ledger down; tool_error: broken: ledger down',
       budget: 'reached the limit of 2 model steps without a final answer',
     });
 

@@ -71,15 +71,31 @@ describe('bad tool calls', () => {
     const server = await startServer();
     const { agent, lookup } = supportAgent();
     const { runtime } = makeRuntime({ agents: [agent], server });
-    server.enqueue({ toolCalls: [{ id: 'call_bad', name: 'lookup_order', arguments: '{"orderId": "A-10' }] }, { text: 'Sorry, let me answer directly.' });
+    const long = `{"orderId": "A-1001", "note": "${'n'.repeat(5_000)}" "end": 1}`;
+    server.enqueue(
+      {
+        toolCalls: [
+          { id: 'call_bad', name: 'lookup_order', arguments: '{"orderId": "A-10' },
+          { id: 'call_long', name: 'lookup_order', arguments: long },
+        ],
+      },
+      { text: 'Sorry, let me answer directly.' },
+    );
 
     const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
     expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
 
     const events = await runtime.loadEvents(thread.id);
     const failures = eventsOfType(events, 'tool_failed');
-    expect(failures).toHaveLength(1);
-    expect(failures[0]!.data.callId).toBe('call_bad');
+    expect(failures.map((f) => [f.data.callId, f.data.error.code])).toEqual([
+      ['call_bad', 'invalid_json'],
+      ['call_long', 'invalid_json'],
+    ]);
+    // A long malformed text is stored clipped in the middle: the start and the end (where it broke) stay.
+    const longText = eventsOfType(events, 'tool_requested')[1]!.data.argsText!;
+    expect(longText.length).toBeLessThanOrEqual(2_000);
+    expect(longText.startsWith('{"orderId": "A-1001", "note": "nnn')).toBe(true);
+    expect(longText.endsWith('nnn" "end": 1}')).toBe(true);
     expect(failures[0]!.data.error.code).toBe('invalid_json');
     expect(failures[0]!.data.error.message).not.toContain('\n');
     expect(failures[0]!.data.error.message.length).toBeLessThanOrEqual(400);
@@ -87,10 +103,14 @@ describe('bad tool calls', () => {
     expect(eventsOfType(events, 'tool_started')).toHaveLength(0);
     expect(lookup.runs).toHaveLength(0);
 
-    const toolMessage = messagesOf(server.requests[1]).find((m) => m.role === 'tool');
+    const toolMessage = messagesOf(server.requests[1]).find((m) => m.role === 'tool' && m.tool_call_id === 'call_bad');
     expect(toolMessage).toMatchObject({ tool_call_id: 'call_bad' });
     expect(toolMessage!.content).toContain('invalid_json');
     expect(toolMessage!.content).toContain('not valid JSON');
+    // The model sees what it sent (not `{}`), so it can see where its JSON broke.
+    expect(toolMessage!.content).toMatch(/^invalid_json: arguments are not valid JSON \(.+\); send one JSON object\nThe arguments you sent \(17 characters\): \{"orderId": "A-10$/);
+    const call = messagesOf(server.requests[1]).find((m) => m.role === 'assistant')!.tool_calls[0];
+    expect(call).toMatchObject({ id: 'call_bad', function: { name: 'lookup_order', arguments: '{}' } });
   });
 
   it('answers a call to an unknown tool with unknown_tool, listing the tools that exist', async () => {
@@ -333,7 +353,7 @@ describe('limits and cost', () => {
     expect(server.requests).toHaveLength(3);
     const after = await runtime.loadEvents(thread.id);
     expect(typesOf(after).slice(events.length)).toEqual(['budget_raised', 'model_called', 'tool_requested', 'tool_started', 'tool_succeeded', 'budget_exceeded']);
-    expect(eventsOfType(after, 'budget_raised')[0]!.data).toEqual({ by: 'ana@example.com', maxSteps: 3, comment: 'one more try' });
+    expect(eventsOfType(after, 'budget_raised')[0]!.data).toEqual({ by: 'ana@example.com', maxSteps: 3, comment: 'one more try', previous: { maxSteps: 2 } });
     expect(eventsOfType(after, 'budget_exceeded')[1]!.data).toMatchObject({ limit: 'steps', used: 3, max: 3 });
     // The raise's comment reaches the model.
     expect(messagesOf(server.requests[2]).at(-1)).toEqual({ role: 'user', content: 'A human operator (ana@example.com) says: one more try' });

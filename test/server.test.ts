@@ -12,7 +12,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createRuntime } from '../src/index.js';
 import { verifyWebhook } from '../src/notify/webhook.js';
 import { KeyRing } from '../src/server/auth.js';
+import { askHuman } from '../src/index.js';
 import { apiAgents, keys, startApi, waitForStatus, type TestApi } from './support/api.js';
+import { payTool, scriptedAgent, stepModel } from './support/hitl.js';
 import { testEnv } from './support/runtime.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -332,7 +334,7 @@ describe('decisions over HTTP', () => {
     // An approver key whose owner the tool's policy does not name: 403 from the policy, not the role.
     const notFinance = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'admin', body: { approved: true } });
     expect(notFinance.status).toBe(403);
-    expect(notFinance.body.error.message).toMatch(/admin may not decide on pay: allowed are finance/);
+    expect(notFinance.body.error.message).toBe('admin may not decide on pay: allowed are anyone with the role finance; admin has the roles reader, operator, approver');
     const badBody = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: 'yes', comment: 5 } });
     expect(badBody.status).toBe(400);
     expect(issuePaths(badBody.body).sort()).toEqual(['approved', 'comment']);
@@ -394,6 +396,66 @@ describe('decisions over HTTP', () => {
     const again = await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: 'red' } });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('conflict');
+  });
+
+  it('refuses an approval or an answer that comes after its deadline (409, saying so), with the default recorded instead', async () => {
+    const pay = payTool({ approval: 'always', approvalTimeoutMs: 150 });
+    const agents = [
+      scriptedAgent({ name: 'payer', tools: [pay.tool] }),
+      scriptedAgent({ name: 'asker', tools: [askHuman({ timeoutMs: 150, defaultAnswer: 'blue' })] }),
+    ];
+    const models = {
+      'scripted:payer': stepModel((step) => (step === 0 ? { toolCalls: [{ tool: 'pay', args: { amount: 250 }, callId: 'call_pay' }] } : { text: 'not paid' })),
+      'scripted:asker': stepModel((step) => (step === 0 ? { toolCalls: [{ tool: 'ask_human', args: { question: 'Which colour?' }, callId: 'call_ask' }] } : { text: 'noted' })),
+    };
+    const api = await startApi({ agents, models, hookSecrets: new Map() });
+    const payer = await launch(api, 'payer', 'pay 250');
+    const asker = await launch(api, 'asker', 'pick');
+    expect((await api.runtime.runThread(payer.id)).outcome).toBe('awaiting_approval');
+    expect((await api.runtime.runThread(asker.id)).outcome).toBe('awaiting_human');
+    const approvalDeadline = (await api.call('GET', `/v1/threads/${payer.id}`, { key: 'reader' })).body.pending[0].deadline as string;
+    const questionDeadline = (await api.call('GET', `/v1/threads/${asker.id}`, { key: 'reader' })).body.pending[0].deadline as string;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(Date.parse(approvalDeadline), Date.parse(questionDeadline)) - Date.now() + 5));
+
+    const approval = await api.call('POST', `/v1/threads/${payer.id}/approvals`, { key: 'fiona', body: { approved: true } });
+    expect(approval.status).toBe(409);
+    expect(approval.body.error).toEqual({
+      code: 'conflict',
+      message: `too late: the approval deadline of call call_pay (pay) passed at ${approvalDeadline}, and the policy default (reject) was applied; your decision was not recorded`,
+      details: { callId: 'call_pay', deadline: approvalDeadline, applied: 'reject' },
+    });
+    const answer = await api.call('POST', `/v1/threads/${asker.id}/answer`, { key: 'fiona', body: { answer: 'red' } });
+    expect(answer.status).toBe(409);
+    expect(answer.body.error.message).toBe(`too late: the deadline of question call_ask passed at ${questionDeadline}, and the default answer was given ("blue"); your answer was not recorded`);
+    // What the thread goes on with: the defaults, by "timeout", already recorded (no worker ran).
+    const decided = (await api.call('GET', `/v1/threads/${payer.id}/events`, { key: 'reader' })).body.events.at(-1);
+    expect(decided).toMatchObject({ type: 'approval_decided', data: { callId: 'call_pay', approved: false, by: 'timeout' } });
+    const answered = (await api.call('GET', `/v1/threads/${asker.id}/events`, { key: 'reader' })).body.events.at(-1);
+    expect(answered).toMatchObject({ type: 'human_answered', data: { callId: 'call_ask', answer: 'blue', by: 'timeout' } });
+    expect((await api.call('GET', `/v1/threads/${payer.id}`, { key: 'reader' })).body.status).toBe('runnable');
+    expect(pay.runs).toHaveLength(0);
+  });
+
+  it('tells roles from key names (403 for a key merely named like the role), bounds budget raises (403) and refuses limits below the use (409)', async () => {
+    const financeNamed = { name: 'finance', roles: ['approver' as const], key: 'tw_test_finance_5e8a1c3d7b9f2046' };
+    const api = await startApi({ apiKeys: [...Object.values(keys), financeNamed], env: { TWELVE_MAX_BUDGET_RAISE_USD: '5' } });
+    const id = await awaitingApproval(api, 250);
+    const named = await api.call('POST', `/v1/threads/${id}/approvals`, { key: financeNamed.key, body: { approved: true } });
+    expect(named.status).toBe(403);
+    expect(named.body.error.message).toBe('finance may not decide on pay: allowed are anyone with the role finance; finance has the roles approver');
+    expect((await api.call('GET', `/v1/threads/${id}`, { key: 'reader' })).body.pending[0]).toMatchObject({ approvers: ['finance'], people: [] });
+
+    const tooMuch = await api.call('POST', `/v1/threads/${id}/budget`, { key: 'fiona', body: { maxCostUsd: 50 } });
+    expect(tooMuch.status).toBe(403);
+    expect(tooMuch.body.error).toMatchObject({
+      code: 'forbidden',
+      message: `fiona@example.com may not give thread ${id} a cost limit of $50: the highest allowed is $5 (TWELVE_MAX_BUDGET_RAISE_USD)`,
+    });
+    const belowUse = await api.call('POST', `/v1/threads/${id}/budget`, { key: 'fiona', body: { maxSteps: 1 } });
+    expect(belowUse.status).toBe(409);
+    expect(belowUse.body.error.message).toMatch(/^thread \S+ cannot take a limit of 1 model steps when 1 are already taken: it could never take another step/);
+    const fine = await api.call('POST', `/v1/threads/${id}/budget`, { key: 'fiona', body: { maxCostUsd: 5, maxSteps: 2 } });
+    expect(fine.status, fine.text).toBe(200);
   });
 
   it('pauses, resumes, raises a budget and cancels, each as the key\'s name; impossible transitions are 409', async () => {
@@ -463,7 +525,7 @@ describe('the inbox and the agents', () => {
         name: 'pay',
         description: 'Pays an amount of money to the customer',
         inputSchema: expect.objectContaining({ type: 'object', properties: { amount: expect.objectContaining({ type: 'number' }) }, required: ['amount'] }),
-        approval: { policy: 'predicate', approvers: ['finance'], timeoutMs: null, onTimeout: 'reject' },
+        approval: { policy: 'predicate', approvers: ['finance'], people: [], timeoutMs: null, onTimeout: 'reject' },
       },
     ]);
     expect(byName.asker.tools[0]).toMatchObject({ name: 'ask_human', approval: { policy: 'never' }, inputSchema: { type: 'object', properties: { question: expect.any(Object) } } });

@@ -191,7 +191,9 @@ describe('decide', () => {
     expect(log.state.consecutiveErrors).toBe(3);
     const escalate = decide(rel, log.state, now);
     expect(escalate.type).toBe('escalate');
-    expect(escalate.type === 'escalate' && escalate.reason).toMatch(/3 consecutive errors \(limit 3\)/);
+    expect(escalate.type === 'escalate' && escalate.reason).toBe(
+      '3 consecutive errors (limit 3); a human must look before the agent goes on. Last errors: model_call_failed: HTTP 500; model_call_failed: HTTP 500; model_call_failed: HTTP 500',
+    );
 
     log.append(event('escalated', { reason: 'too many errors', consecutiveErrors: 3, kind: 'errors' }));
     // Escalated is not a status of its own: the thread waits for a person, and says why.
@@ -218,6 +220,33 @@ describe('decide', () => {
     expect(log.state.consecutiveErrors).toBe(0);
     log.append(modelCalled([], 'not json'), event('model_output_invalid', { text: 'not json', error: { code: 'invalid_json', message: 'x' } }), modelFailed());
     expect(decide(rel, log.state, now).type).toBe('escalate');
+  });
+
+  it('says in the escalation what the last errors were: the latest three, each clipped, naming the tool', () => {
+    const rel = release({ limits: { maxConsecutiveErrors: 4 } });
+    const log = new Log().append(
+      started(),
+      modelCalled([{ callId: 'c1', tool: 'refund' }]),
+      event('tool_requested', { callId: 'c1', tool: 'refund', args: null, argsText: '{"orderId": ', source: 'model' }),
+      event('tool_failed', { callId: 'c1', error: { code: 'invalid_json', message: 'arguments are not valid JSON (Unexpected end of JSON input); send one JSON object' } }),
+      modelFailed(),
+      modelCalled([{ callId: 'c2', tool: 'lookup_order' }]),
+      requested('c2'),
+      toolStarted('c2'),
+      event('tool_failed', { callId: 'c2', error: { code: 'tool_error', message: `lookup_order: ${'the order service answered 503 '.repeat(10)}` } }),
+      modelCalled([], '{"label": "spam"'),
+      event('model_output_invalid', { text: '{"label": "spam"', error: { code: 'invalid_json', message: 'the final answer must be JSON matching the output schema' } }),
+    );
+    expect(log.state.recentErrors.map((e) => e.code)).toEqual(['model_call_failed', 'tool_error', 'invalid_json']);
+    const escalate = decide(rel, log.state, now);
+    expect(escalate.type === 'escalate' && escalate.reason).toMatch(
+      /^4 consecutive errors \(limit 4\); a human must look before the agent goes on\. Last errors \(of 4\): model_call_failed: HTTP 500; tool_error: lookup_order: the order service answered 503 the order .*…\[\d+ characters left out\]… .*answered 503 ; invalid_json: the final answer must be JSON matching the output schema$/,
+    );
+    // The invalid arguments error did not start with its tool's name: the state added it.
+    const first = new Log().append(...log.events.slice(0, 4).map(({ type, data }) => ({ type, data }) as NewEvent)).state;
+    expect(first.recentErrors).toEqual([{ code: 'invalid_json', message: 'refund: arguments are not valid JSON (Unexpected end of JSON input); send one JSON object' }]);
+    // A success ends the run of errors, and the list with it.
+    expect(new Log().append(...log.events.slice(0, 8).map(({ type, data }) => ({ type, data }) as NewEvent), succeeded('c2')).state).toMatchObject({ consecutiveErrors: 0, recentErrors: [] });
   });
 
   it('escalates before running open calls when the error limit is reached', () => {
@@ -351,12 +380,31 @@ describe('renderContext', () => {
     expect(outputs).toEqual([
       ['c1', { type: 'error-text', value: 'tool_error: tool_error happened' }],
       ['c2', { type: 'error-text', value: 'unknown_tool: unknown_tool happened' }],
-      ['c3', { type: 'error-text', value: 'invalid_json: invalid_json happened' }],
+      ['c3', { type: 'error-text', value: 'invalid_json: invalid_json happened\nThe arguments you sent (12 characters): {"orderId": ' }],
       ['c4', { type: 'text', value: expect.stringContaining('pending') }],
     ]);
-    // A call whose arguments were not JSON is shown with empty arguments, never with null.
+    // A call whose arguments were not JSON is shown with empty arguments, never with null (providers
+    // need an object there); the text the model sent is quoted with its error instead.
     const assistant = messages[2]!.content as Array<{ toolCallId?: string; input?: unknown }>;
     expect(assistant.find((part) => part.toolCallId === 'c3')?.input).toEqual({});
+  });
+
+  it('quotes malformed arguments back to the model next to invalid_json, keeping both ends of a long text', () => {
+    const long = `{"orderId": "A-1001", "note": "${'x'.repeat(2_000)}", "amount": 12`;
+    const log = new Log().append(
+      started(),
+      modelCalled([{ callId: 'c1', tool: 'refund' }]),
+      event('tool_requested', { callId: 'c1', tool: 'refund', args: null, argsText: long, source: 'model' }),
+      event('tool_failed', { callId: 'c1', error: { code: 'invalid_json', message: "arguments are not valid JSON (Expected ',' or '}' after property value in JSON at position 2055); send one JSON object" } }),
+    );
+    const value = String(((renderContext(release(), log.events)[3]!.content as Array<{ output: { value: unknown } }>)[0]!.output.value));
+    const [error, quoted] = value.split('\n');
+    expect(error).toBe("invalid_json: arguments are not valid JSON (Expected ',' or '}' after property value in JSON at position 2055); send one JSON object");
+    expect(quoted!.startsWith(`The arguments you sent (${long.length} characters): {"orderId": "A-1001", "note": "xxx`)).toBe(true);
+    // The end, where the JSON broke, is kept; the middle is left out, and says how much.
+    expect(quoted!.endsWith('xxx", "amount": 12')).toBe(true);
+    expect(quoted).toMatch(/ …\[\d+ characters left out\]… /);
+    expect(quoted!.length).toBeLessThan(700);
   });
 
   it('shows an invalid answer once, then the correction request, and a human comment after a resume', () => {
@@ -516,7 +564,10 @@ function transcriptProblems(messages: ContextMessage[], events: readonly ThreadE
       if (!outcome) {
         if (output.type !== 'text' || !String(output.value).includes('pending')) problems.push(`pending call ${result.toolCallId} rendered as ${JSON.stringify(output)}`);
       } else if (!outcome.ok) {
-        if (output.type !== 'error-text' || output.value !== `${outcome.error.code}: ${outcome.error.message}`) problems.push(`failed call ${result.toolCallId} rendered as ${JSON.stringify(output)}`);
+        // Malformed arguments are quoted back under the error (see "quotes malformed arguments ...").
+        const argsText = state.calls.get(result.toolCallId)!.argsText;
+        const quoted = argsText === undefined ? '' : `\nThe arguments you sent (${argsText.length} characters): ${argsText}`;
+        if (output.type !== 'error-text' || output.value !== `${outcome.error.code}: ${outcome.error.message}${quoted}`) problems.push(`failed call ${result.toolCallId} rendered as ${JSON.stringify(output)}`);
       } else if (output.type === 'error-text') {
         problems.push(`successful call ${result.toolCallId} rendered as an error`);
       }

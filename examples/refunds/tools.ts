@@ -43,6 +43,7 @@ export const issueRefund = defineTool({
   description: `Refund an order to the original payment method. Moves money: call it once, only when the policy allows. Refunds above ${approvalAboveCents} cents wait for a person's approval.`,
   approval: ({ amountCents }) =>
     amountCents > approvalAboveCents ? { required: true, reason: `refund of ${amountCents} cents is above the ${approvalAboveCents}-cent approval threshold` } : false,
+  // Roles (TWELVE_HUMANS, or an API key's owner's roles); { roles: [...], people: ['alice'] } also names people.
   approvers: ['finance', 'support-lead'],
   approvalTimeoutMs: 24 * 60 * 60_000,
   onApprovalTimeout: 'reject',

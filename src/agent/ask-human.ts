@@ -4,14 +4,15 @@
  * or the runtime API; the answer becomes the tool result.
  */
 import { z } from 'zod';
+import { parseDeciders, type DeciderSpec } from './deciders.js';
 import { defineTool, type Tool } from './define-tool.js';
 
 export interface AskHumanOptions {
   /** After this long without an answer, `defaultAnswer` is given (by "timeout"). Default: wait forever. */
   timeoutMs?: number;
   defaultAnswer?: string;
-  /** Names or roles allowed to answer (default: anyone). */
-  answerers?: string[];
+  /** Who may answer: roles (`['support']`), or `{ roles, people }` to also name people. Default: anyone. */
+  answerers?: DeciderSpec;
   /** Override the description the model reads. */
   description?: string;
 }
@@ -24,6 +25,7 @@ export const askHumanInput = z.object({
 
 /** @example defineAgent({ ..., tools: [lookupOrder, askHuman({ timeoutMs: 3_600_000, defaultAnswer: 'no' })] }) */
 export function askHuman(options: AskHumanOptions = {}): Tool {
+  const answerers = parseDeciders(options.answerers, 'askHuman: answerers');
   const tool = defineTool({
     name: 'ask_human',
     description:
@@ -36,6 +38,6 @@ export function askHuman(options: AskHumanOptions = {}): Tool {
     },
   });
   return Object.assign(tool, {
-    human: { timeoutMs: options.timeoutMs, defaultAnswer: options.defaultAnswer, answerers: options.answerers ?? [] },
+    human: { timeoutMs: options.timeoutMs, defaultAnswer: options.defaultAnswer, answerers: answerers.roles, people: answerers.people },
   }) as Tool;
 }

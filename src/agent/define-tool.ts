@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { TwelveError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { parseDeciders, type DeciderSpec } from './deciders.js';
 
 export interface ToolContext {
   threadId: string;
@@ -43,8 +44,11 @@ export interface ToolOptions<I extends z.ZodType, O extends z.ZodType | undefine
   timeoutMs?: number;
   /** Default "never". Operators can force "always" per tool from the environment. */
   approval?: ApprovalPolicy<z.output<I>>;
-  /** Names or roles allowed to approve or reject (default: anyone). */
-  approvers?: string[];
+  /**
+   * Who may approve or reject: roles (`['finance']`), or `{ roles, people }` to also name
+   * people (the name an API key or `--as` acts under). Default: anyone.
+   */
+  approvers?: DeciderSpec;
   /** After this long without a decision, `onApprovalTimeout` is applied (by "timeout"). */
   approvalTimeoutMs?: number;
   /** Default "reject": a call nobody approved in time does not run. */
@@ -63,8 +67,10 @@ export interface Tool<I extends z.ZodType = z.ZodType, O extends z.ZodType | und
 export interface HumanToolSettings {
   timeoutMs: number | undefined;
   defaultAnswer: string | undefined;
-  /** Names or roles allowed to answer (default: anyone). */
+  /** Roles allowed to answer; with `people`, empty means anyone. */
   answerers: string[];
+  /** People (by name) allowed to answer. */
+  people: string[];
 }
 
 /** What a tool returns to be called again later (durable: the thread sleeps in the store). */
@@ -120,6 +126,7 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType | undefined 
   if (approval !== 'always' && approval !== 'never' && typeof approval !== 'function') {
     throw new TwelveError('agent_invalid', `defineTool ${options.name}: approval must be "always", "never" or a function (args, ctx) => boolean | { required, reason }`);
   }
+  parseDeciders(options.approvers, `defineTool ${options.name}: approvers`);
   if (options.approvalTimeoutMs !== undefined && !(options.approvalTimeoutMs > 0)) {
     throw new TwelveError('agent_invalid', `defineTool ${options.name}: approvalTimeoutMs must be a positive number of milliseconds`);
   }

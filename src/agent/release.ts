@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Agent } from './define-agent.js';
+import { parseDeciders } from './deciders.js';
 import { stableStringify } from '../util/stable-json.js';
 
 export interface ToolSpec {
@@ -33,6 +34,14 @@ export interface AgentOverrides {
   maxConcurrency?: number;
   /** Operators tightening tool approval from the environment: tool name -> "always". */
   approvals?: Record<string, 'always'>;
+  /** The highest cost limit a person may give a thread, and the variable that set it (operational: not part of the release id). */
+  budgetRaiseCap?: BudgetRaiseCap;
+}
+
+export interface BudgetRaiseCap {
+  maxCostUsd: number;
+  /** TWELVE_MAX_BUDGET_RAISE_USD or TWELVE_AGENT_<NAME>_MAX_BUDGET_RAISE_USD. */
+  variable: string;
 }
 
 export interface ResolvedLimits {
@@ -50,7 +59,10 @@ export interface ResolvedApproval {
   policy: 'always' | 'never' | 'predicate';
   /** "code" or the environment variable that forced it. */
   source: string;
+  /** Roles allowed to decide; with `people`, empty means anyone. */
   approvers: string[];
+  /** People (by name) allowed to decide. */
+  people: string[];
   timeoutMs: number | undefined;
   onTimeout: 'approve' | 'reject';
 }
@@ -74,6 +86,8 @@ export interface AgentRelease {
   approvals: ReadonlyMap<string, ResolvedApproval>;
   /** Fleet-wide cap on this agent's running threads, from the environment. */
   maxConcurrency: number | undefined;
+  /** The highest cost limit a person may raise a thread to, from the environment. */
+  budgetRaiseCap: BudgetRaiseCap | undefined;
   /** Exactly what the release id hashes; stored with the release for audit and diffing. */
   manifest: Record<string, unknown>;
 }
@@ -107,10 +121,12 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
   for (const tool of agent.tools.values()) {
     const forced = overrides.approvals?.[tool.name];
     const coded = tool.approval ?? 'never';
+    const deciders = parseDeciders(tool.approvers, `tool ${tool.name}: approvers`);
     approvals.set(tool.name, {
       policy: forced ?? (typeof coded === 'function' ? 'predicate' : coded),
       source: forced ? 'environment' : 'code',
-      approvers: tool.approvers ?? [],
+      approvers: deciders.roles,
+      people: deciders.people,
       timeoutMs: tool.approvalTimeoutMs,
       onTimeout: tool.onApprovalTimeout ?? 'reject',
     });
@@ -138,7 +154,7 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     twelve: twelveVersion,
   };
   const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
-  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, maxConcurrency: overrides.maxConcurrency, manifest };
+  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, maxConcurrency: overrides.maxConcurrency, budgetRaiseCap: overrides.budgetRaiseCap, manifest };
 }
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {

@@ -1,6 +1,7 @@
 /** Human-readable rendering of events and threads for the terminal. */
 import type { ModelAttemptFailure, ThreadEvent } from '../thread/events.js';
 import type { ThreadRecord } from '../store/types.js';
+import { approversText, budgetChangeText } from './describe-human.js';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
@@ -97,7 +98,7 @@ export class EventFormatter {
       case 'blocked':
         return line(red('blocked'), `${event.data.error.code}: ${event.data.error.message}`);
       case 'approval_requested': {
-        const who = event.data.approvers.length ? ` (approvers: ${event.data.approvers.join(', ')})` : '';
+        const who = approversText(event.data);
         const deadline = event.data.deadline ? `; ${event.data.onTimeout} at ${event.data.deadline} if nobody decides` : '';
         return line(yellow('approval?'), `${event.data.tool} ${short(event.data.args, 120)}: ${event.data.reason}${who}${deadline}`);
       }
@@ -114,12 +115,7 @@ export class EventFormatter {
       case 'budget_exceeded':
         return line(yellow('budget'), `${event.data.limit}: ${event.data.message}`);
       case 'budget_raised': {
-        const raised = [
-          event.data.maxCostUsd !== undefined ? `max cost $${event.data.maxCostUsd}` : '',
-          event.data.maxTokens !== undefined ? `max tokens ${event.data.maxTokens}` : '',
-          event.data.maxSteps !== undefined ? `max steps ${event.data.maxSteps}` : '',
-        ].filter(Boolean);
-        return line(cyan('budget'), `raised by ${event.data.by}: ${raised.join(', ')}${event.data.comment ? `; ${short(event.data.comment, 120)}` : ''}`);
+        return line(cyan('budget'), `${budgetChangeText(event.data)}${event.data.comment ? `; ${short(event.data.comment, 120)}` : ''}`);
       }
       case 'paused':
         return line(yellow('paused'), `by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}`);

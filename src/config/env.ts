@@ -38,6 +38,7 @@ export interface TwelveConfig {
 
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url();
+const usd = z.coerce.number({ error: 'must be a positive number of US dollars' }).positive('must be a positive number of US dollars');
 const price = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict();
 
 const base = z.object({
@@ -69,6 +70,7 @@ const base = z.object({
   TWELVE_OPENAI_COMPATIBLE_BASE_URL: url.optional(),
   TWELVE_OPENAI_COMPATIBLE_API_KEY: z.string().optional(),
   TWELVE_MAX_CONSECUTIVE_ERRORS: positiveInt.optional(),
+  TWELVE_MAX_BUDGET_RAISE_USD: usd.optional(),
   TWELVE_NOTIFY_URL: url.optional(),
   TWELVE_NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TWELVE_HUMANS: z
@@ -102,6 +104,7 @@ const agentKeys: Record<string, [keyof AgentOverrides, z.ZodType]> = {
   MAX_CONSECUTIVE_ERRORS: ['maxConsecutiveErrors', positiveInt],
   DAILY_COST_USD: ['dailyCostUsd', number.pipe(z.number().positive())],
   MAX_CONCURRENCY: ['maxConcurrency', positiveInt],
+  MAX_BUDGET_RAISE_USD: ['budgetRaiseCap', usd],
 };
 
 /** `issue_refund` -> `ISSUE_REFUND` (the suffix of TWELVE_AGENT_<NAME>_APPROVAL_<TOOL>). */
@@ -151,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
       problems.push(`${name}: ${result.error.issues[0]?.message ?? 'invalid'} (got "${value}")`);
       continue;
     }
-    (overrides[agent.name] ??= {})[key] = result.data as never;
+    (overrides[agent.name] ??= {})[key] = (key === 'budgetRaiseCap' ? { maxCostUsd: result.data, variable: name } : result.data) as never;
     if (key === 'model' || key === 'fallbackModels') {
       for (const id of key === 'model' ? [result.data as string] : (result.data as string[])) {
         try {
@@ -178,6 +181,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
   const e = parsed.data;
   if (e.TWELVE_MAX_CONSECUTIVE_ERRORS !== undefined) {
     for (const agent of agents) (overrides[agent.name] ??= {}).maxConsecutiveErrors ??= e.TWELVE_MAX_CONSECUTIVE_ERRORS;
+  }
+  if (e.TWELVE_MAX_BUDGET_RAISE_USD !== undefined) {
+    const cap = { maxCostUsd: e.TWELVE_MAX_BUDGET_RAISE_USD, variable: 'TWELVE_MAX_BUDGET_RAISE_USD' };
+    for (const agent of agents) (overrides[agent.name] ??= {}).budgetRaiseCap ??= cap;
   }
   return {
     databaseUrl: e.TWELVE_DATABASE_URL,

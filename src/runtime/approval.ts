@@ -4,8 +4,10 @@
  * might run unapproved; the tool step checks again right before `tool_started` (the
  * release, or an operator's environment override, may have tightened the policy since).
  */
+import type { Deciders } from '../agent/deciders.js';
 import type { AgentRelease } from '../agent/release.js';
 import { TwelveError, errorMessage } from '../errors.js';
+import { timeoutDecider } from '../thread/deadlines.js';
 import { event, type NewEvent } from '../thread/events.js';
 import type { ThreadState } from '../thread/state.js';
 
@@ -35,6 +37,7 @@ export function approvalRequest(release: AgentRelease, state: ThreadState, call:
     args: call.args,
     reason,
     approvers: policy.approvers,
+    people: policy.people,
     ...(policy.timeoutMs ? { deadline: new Date(now + policy.timeoutMs).toISOString() } : {}),
     onTimeout: policy.onTimeout,
   });
@@ -46,12 +49,15 @@ export interface Human {
   roles?: string[];
 }
 
-/** Throws `forbidden` unless the person is in the list (by name or role); an empty list allows anyone. */
-export function assertAllowed(allowed: readonly string[], human: Human, what: string): void {
-  if (human.name === 'timeout') throw new TwelveError('forbidden', `"timeout" is reserved for decisions the runtime applies at a deadline`);
-  if (allowed.length === 0) return;
-  if (allowed.includes(human.name) || (human.roles ?? []).some((role) => allowed.includes(role))) return;
-  throw new TwelveError('forbidden', `${human.name} may not ${what}: allowed are ${allowed.join(', ')} (names or roles)`, {
-    details: { allowed, name: human.name, roles: human.roles ?? [] },
+/** Throws `forbidden` unless the person has one of the roles or is one of the people; nobody listed allows anyone. */
+export function assertAllowed(allowed: Deciders, human: Human, what: string): void {
+  if (human.name === timeoutDecider) throw new TwelveError('forbidden', `"${timeoutDecider}" is reserved for decisions the runtime applies at a deadline`);
+  const { roles, people } = allowed;
+  if (roles.length === 0 && people.length === 0) return;
+  const has = human.roles ?? [];
+  if (people.includes(human.name) || has.some((role) => roles.includes(role))) return;
+  const options = [roles.length ? `anyone with the role ${roles.join(' or ')}` : '', people.length ? `${people.join(', ')} (by name)` : ''].filter(Boolean);
+  throw new TwelveError('forbidden', `${human.name} may not ${what}: allowed are ${options.join(', and ')}; ${human.name} has ${has.length ? `the roles ${has.join(', ')}` : 'no roles'}`, {
+    details: { allowedRoles: roles, allowedPeople: people, name: human.name, roles: has },
   });
 }

@@ -383,17 +383,22 @@ export class Runtime {
         await new Promise((resolve) => setTimeout(resolve, 25));
         continue;
       }
+      let refusal: TwelveError | undefined;
       try {
         const release = this.release(claimed.agent);
         await this.saveRelease(release);
         const session = new ThreadSession(this.services, release, threadId);
         await session.load();
-        const events = eventsForAction(release, session.state, human, action);
-        await session.commit(events, { clearControl: action.kind === 'pause' || action.kind === 'cancel' });
+        // Deadlines are judged after the log is loaded, under the thread's lease.
+        const effect = eventsForAction(release, session.state, human, action, Date.now());
+        refusal = effect.refusal;
+        await session.commit(effect.events, { clearControl: action.kind === 'pause' || action.kind === 'cancel' });
       } finally {
         await this.store.releaseLease(threadId, owner).catch(() => undefined);
       }
       for (const worker of this.workers) worker.nudge();
+      // Too late: the deadline's default is now recorded (it is what the thread goes on with).
+      if (refusal) throw refusal;
       return { thread: await this.getThreadOrThrow(threadId), applied: true };
     }
   }

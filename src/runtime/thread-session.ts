@@ -10,6 +10,8 @@ import { isSleepRequest } from '../agent/define-tool.js';
 import type { AgentRelease } from '../agent/release.js';
 import { TwelveError, errorMessage } from '../errors.js';
 import { decide, type Decision } from '../thread/decide.js';
+import { clipText } from '../thread/clip-text.js';
+import { approvalTimeoutEvent, questionTimeoutEvent } from '../thread/deadlines.js';
 import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
@@ -84,17 +86,10 @@ export class ThreadSession {
         await this.commit([event('tool_failed', { callId: decision.callId, error: decision.error })]);
         return decision;
       case 'approvalTimeout':
-        await this.commit([
-          event('approval_decided', {
-            callId: decision.callId,
-            approved: decision.approved,
-            by: 'timeout',
-            comment: `nobody decided before the deadline; the policy default (${decision.approved ? 'approve' : 'reject'}) applies`,
-          }),
-        ]);
+        await this.commit([approvalTimeoutEvent(decision.callId, decision.approved)]);
         return decision;
       case 'questionTimeout':
-        await this.commit([event('human_answered', { callId: decision.callId, answer: decision.answer, by: 'timeout' })]);
+        await this.commit([questionTimeoutEvent(decision.callId, decision.answer)]);
         return decision;
       case 'callModel':
         await this.callModel(signal);
@@ -252,7 +247,7 @@ export class ThreadSession {
       args = call.input.trim() === '' ? {} : JSON.parse(call.input);
     } catch (error) {
       return [
-        event('tool_requested', { callId, tool: call.toolName, args: null, argsText: call.input.slice(0, 2000), source: 'model' }),
+        event('tool_requested', { callId, tool: call.toolName, args: null, argsText: clipText(call.input, 2000), source: 'model' }),
         event('tool_failed', { callId, error: compact('invalid_json', `arguments are not valid JSON (${(error as Error).message}); send one JSON object`) }),
       ];
     }

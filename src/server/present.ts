@@ -43,6 +43,7 @@ export function pendingOf(state: ThreadState): PendingJson[] {
         args: call.args,
         reason: call.approval.reason,
         approvers: call.approval.approvers,
+        people: call.approval.people ?? [],
         deadline: call.approval.deadline ?? null,
         onTimeout: call.approval.onTimeout,
       });

@@ -28,7 +28,10 @@ export const PendingApproval = z
     tool: z.string(),
     args: z.unknown(),
     reason: z.string(),
+    /** Roles that may decide (people and roles are distinct; both empty: anyone). */
     approvers: z.array(z.string()),
+    /** People, by the name their API key acts under, who may decide. */
+    people: z.array(z.string()),
     deadline: z.string().nullable(),
     onTimeout: z.enum(['approve', 'reject']),
   })
@@ -160,7 +163,7 @@ export const AgentManifest = z
         name: z.string(),
         description: z.string(),
         inputSchema: z.record(z.string(), z.unknown()),
-        approval: z.object({ policy: z.enum(['always', 'never', 'predicate']), approvers: z.array(z.string()), timeoutMs: z.number().nullable(), onTimeout: z.enum(['approve', 'reject']) }),
+        approval: z.object({ policy: z.enum(['always', 'never', 'predicate']), approvers: z.array(z.string()), people: z.array(z.string()), timeoutMs: z.number().nullable(), onTimeout: z.enum(['approve', 'reject']) }),
       }),
     ),
     outputSchema: z.record(z.string(), z.unknown()).nullable(),

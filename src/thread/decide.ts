@@ -5,6 +5,8 @@
  * right before the model call (see runtime/budget.ts); everything else is here.
  */
 import type { AgentRelease } from '../agent/release.js';
+import { clipText } from './clip-text.js';
+import { deadlinePassed, defaultAnswerOf } from './deadlines.js';
 import type { CompactError } from './events.js';
 import { isTerminal, type ThreadState } from './state.js';
 
@@ -40,14 +42,17 @@ export function decide(release: AgentRelease, state: ThreadState, now: number): 
 
   const { maxConsecutiveErrors, maxToolAttempts } = release.limits;
   if (state.consecutiveErrors >= maxConsecutiveErrors) {
-    return { type: 'escalate', reason: `${state.consecutiveErrors} consecutive errors (limit ${maxConsecutiveErrors}); a human must look before the agent goes on` };
+    return {
+      type: 'escalate',
+      reason: `${state.consecutiveErrors} consecutive errors (limit ${maxConsecutiveErrors}); a human must look before the agent goes on. ${lastErrors(state)}`,
+    };
   }
 
   const next = state.openCalls[0];
   if (next !== undefined) {
     const call = state.calls.get(next)!;
     if (call.approval && !call.approval.decision) {
-      if (call.approval.deadline && now >= Date.parse(call.approval.deadline)) {
+      if (deadlinePassed(call.approval.deadline, now)) {
         return { type: 'approvalTimeout', callId: next, approved: call.approval.onTimeout === 'approve' };
       }
       return { type: 'wait', reason: state.waitingReason ?? 'awaiting approval' };
@@ -57,8 +62,8 @@ export function decide(release: AgentRelease, state: ThreadState, now: number): 
       return { type: 'wait', reason: 'awaiting approval' };
     }
     if (call.question) {
-      if (call.question.deadline && now >= Date.parse(call.question.deadline)) {
-        return { type: 'questionTimeout', callId: next, answer: call.question.defaultAnswer ?? 'No answer came before the deadline; decide without it.' };
+      if (deadlinePassed(call.question.deadline, now)) {
+        return { type: 'questionTimeout', callId: next, answer: defaultAnswerOf(call.question) };
       }
       return { type: 'wait', reason: state.waitingReason ?? 'awaiting a human answer' };
     }
@@ -74,4 +79,11 @@ export function decide(release: AgentRelease, state: ThreadState, now: number): 
     return { type: 'runTool', callId: next, attempt: call.started + 1 };
   }
   return { type: 'callModel' };
+}
+
+/** "Last errors: invalid_json: pay: arguments are not ...; tool_error: pay: card declined", each clipped. */
+function lastErrors(state: ThreadState): string {
+  const errors = state.recentErrors.map((error) => `${error.code}: ${clipText(error.message, 120)}`);
+  const more = state.consecutiveErrors - errors.length;
+  return `Last error${errors.length === 1 ? '' : 's'}${more > 0 ? ` (of ${state.consecutiveErrors})` : ''}: ${errors.join('; ')}`;
 }

@@ -76,8 +76,13 @@ export const eventDataSchemas = {
     tool: z.string(),
     args: z.unknown(),
     reason: z.string(),
-    /** Names or roles allowed to decide; empty means anyone. */
+    /** Roles allowed to decide; with `people`, empty means anyone. */
     approvers: z.array(z.string()),
+    /**
+     * People (by name) allowed to decide. Absent from events recorded before roles and people
+     * were told apart, whose `approvers` were "names or roles" (runtime/human.ts reads those).
+     */
+    people: z.array(z.string()).optional(),
     /** ISO time after which `onTimeout` is applied (by: "timeout"). */
     deadline: z.string().optional(),
     onTimeout: z.enum(['approve', 'reject']),
@@ -113,13 +118,17 @@ export const eventDataSchemas = {
     /** Earlier calls of this thread with no known price: its spend is unknown, so the cost limit could not be checked. */
     unpricedCalls: z.number().int().positive().optional(),
   }),
-  /** A person raised this thread's limits (after a budget breach, or at any time). */
+  /** A person set this thread's limits (raised after a breach, or lowered, never below what is used). */
   budget_raised: z.object({
     by: z.string(),
     maxCostUsd: z.number().positive().optional(),
     maxTokens: z.number().int().positive().optional(),
     maxSteps: z.number().int().positive().optional(),
     comment: z.string().optional(),
+    /** The limits in force before, for the ones set here (null: there was none), so a lowering reads as one. */
+    previous: z
+      .object({ maxCostUsd: z.number().nullable().optional(), maxTokens: z.number().nullable().optional(), maxSteps: z.number().optional() })
+      .optional(),
   }),
   /**
    * The thread cannot go on until a person fixes the configuration (no provider key or base URL,

@@ -8,6 +8,7 @@
 import type { LanguageModelV3Message, LanguageModelV3ToolResultOutput } from '@ai-sdk/provider';
 import type { AgentRelease } from '../agent/release.js';
 import type { ThreadEvent } from './events.js';
+import { clipText } from './clip-text.js';
 import { renderTemplate } from './template.js';
 
 export type ContextMessage = LanguageModelV3Message;
@@ -55,6 +56,9 @@ class ToolTurn {
   }
 }
 
+/** Enough of a malformed argument text to see where it broke, without flooding the context. */
+const maxQuotedArgs = 600;
+
 const pendingResult: LanguageModelV3ToolResultOutput = { type: 'text', value: 'status: pending (no result has been recorded for this call yet)' };
 
 export class ContextBuilder {
@@ -62,6 +66,8 @@ export class ContextBuilder {
   private readonly turnOfCall = new Map<string, ToolTurn>();
   private currentTurn: ToolTurn | undefined;
   private readonly startedCalls = new Set<string>();
+  /** The raw argument text of calls whose arguments were not JSON (only those: few and short). */
+  private readonly malformedArgs = new Map<string, string>();
   /** `entries` flattened to messages, kept between calls (entries are only ever appended). */
   private readonly flat: ContextMessage[] = [];
   private flattened = 0;
@@ -102,20 +108,27 @@ export class ContextBuilder {
         }
         const turn = this.currentTurn;
         if (!turn) break;
+        // Providers need an object here (Anthropic refuses anything else, OpenAI rewrites it), so
+        // malformed arguments are shown to the model with their error instead (tool_failed below).
         const input = event.data.args === null || event.data.args === undefined ? {} : event.data.args;
         turn.addCall({ type: 'tool-call', toolCallId: event.data.callId, toolName: event.data.tool, input });
+        if (event.data.argsText !== undefined) this.malformedArgs.set(event.data.callId, event.data.argsText);
         this.turnOfCall.set(event.data.callId, turn);
         break;
       }
       case 'tool_succeeded':
         this.turnOfCall.get(event.data.callId)?.setResult(event.data.callId, resultOutput(event.data.result));
         break;
-      case 'tool_failed':
+      case 'tool_failed': {
+        // The model cannot fix arguments it never sees again: quote what it sent (clipped).
+        const raw = this.malformedArgs.get(event.data.callId);
+        const sent = raw === undefined ? '' : `\nThe arguments you sent (${raw.length} characters): ${clipText(raw, maxQuotedArgs)}`;
         this.turnOfCall.get(event.data.callId)?.setResult(event.data.callId, {
           type: 'error-text',
-          value: `${event.data.error.code}: ${event.data.error.message}`,
+          value: `${event.data.error.code}: ${event.data.error.message}${sent}`,
         });
         break;
+      }
       case 'model_output_invalid':
         // The rejected answer is already in the context: its model_called event rendered it.
         this.currentTurn = undefined;

@@ -30,7 +30,9 @@ export const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'a
 
 export interface ApprovalState {
   reason: string;
+  /** Roles allowed to decide (names or roles when `people` is undefined: an event from before they were told apart). */
   approvers: string[];
+  people: string[] | undefined;
   deadline: string | undefined;
   onTimeout: 'approve' | 'reject';
   decision: { approved: boolean; by: string; comment: string | undefined } | undefined;
@@ -86,6 +88,8 @@ export interface ThreadState {
   /** unpricedCalls as it stood when a person last answered a budget wait (accepting the unknown spend). */
   unpricedCallsAccepted: number;
   consecutiveErrors: number;
+  /** The last few errors of that run of consecutive errors, oldest first (what an escalation reports). */
+  recentErrors: CompactError[];
   output: unknown;
   error: CompactError | undefined;
   /** An unresolved escalation (errors, budget, or blocked by configuration): a person must respond. */
@@ -117,6 +121,7 @@ export function initialState(threadId: string): ThreadState {
     unpricedCalls: 0,
     unpricedCallsAccepted: 0,
     consecutiveErrors: 0,
+    recentErrors: [],
     output: undefined,
     error: undefined,
     escalation: undefined,
@@ -163,6 +168,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
         call.approval = {
           reason: event.data.reason,
           approvers: event.data.approvers,
+          people: event.data.people,
           deadline: event.data.deadline,
           onTimeout: event.data.onTimeout,
           decision: undefined,
@@ -197,7 +203,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
     }
     case 'human_answered':
       settle(state, event.data.callId, { ok: true, result: { answer: event.data.answer, answeredBy: event.data.by } });
-      state.consecutiveErrors = 0;
+      clearErrors(state);
       break;
     case 'tool_started': {
       const call = state.calls.get(event.data.callId);
@@ -217,12 +223,16 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
     }
     case 'tool_succeeded':
       settle(state, event.data.callId, { ok: true, result: event.data.result });
-      state.consecutiveErrors = 0;
+      clearErrors(state);
       break;
-    case 'tool_failed':
+    case 'tool_failed': {
+      const tool = state.calls.get(event.data.callId)?.tool;
+      const { code, message } = event.data.error;
+      // Most tool errors already start with the tool's name; the ones made before a run do not.
+      countError(state, { code, message: tool && !message.startsWith(`${tool}:`) ? `${tool}: ${message}` : message });
       settle(state, event.data.callId, { ok: false, error: event.data.error });
-      state.consecutiveErrors += 1;
       break;
+    }
     case 'model_called':
       state.modelSteps += 1;
       state.inputTokens += event.data.usage.inputTokens;
@@ -234,7 +244,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       break;
     case 'model_failed':
     case 'model_output_invalid':
-      state.consecutiveErrors += 1;
+      countError(state, event.data.error);
       break;
     case 'budget_exceeded':
       state.escalation = { reason: event.data.message, kind: 'budget' };
@@ -265,7 +275,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       state.paused = undefined;
       if (state.escalation?.kind === 'configuration') state.error = undefined;
       state.escalation = undefined;
-      state.consecutiveErrors = 0;
+      clearErrors(state);
       break;
     case 'thread_completed':
       state.output = event.data.output;
@@ -283,6 +293,20 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
   }
   deriveStatus(state, event.type);
   return state;
+}
+
+/** How many of the latest consecutive errors the state keeps (escalation messages quote them). */
+export const recentErrorsKept = 3;
+
+function countError(state: ThreadState, error: CompactError): void {
+  state.consecutiveErrors += 1;
+  state.recentErrors.push(error);
+  if (state.recentErrors.length > recentErrorsKept) state.recentErrors.shift();
+}
+
+function clearErrors(state: ThreadState): void {
+  state.consecutiveErrors = 0;
+  state.recentErrors = [];
 }
 
 function settle(state: ThreadState, callId: string, outcome: NonNullable<CallState['outcome']>): void {

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import { createRuntime, defineAgent, defineTool, scriptedModel, TwelveError, type Agent, type AgentOptions, type ApprovalPolicy, type Runtime, type RuntimeOptions, type ScriptedModel, type ScriptedReply, type ThreadEvent, type ToolContext, type TwelveErrorCode } from '../../src/index.js';
+import type { DeciderSpec } from '../../src/agent/deciders.js';
 import { testEnv } from './runtime.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -17,7 +18,7 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function payTool(options: {
   name?: string;
   approval?: ApprovalPolicy<{ amount: number }>;
-  approvers?: string[];
+  approvers?: DeciderSpec;
   approvalTimeoutMs?: number;
   onApprovalTimeout?: 'approve' | 'reject';
   run?: (input: { amount: number }, ctx: ToolContext) => unknown;

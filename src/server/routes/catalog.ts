@@ -55,7 +55,7 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): voi
             name: tool.name,
             description: tool.description,
             inputSchema: tool.inputSchema,
-            approval: { policy: approval.policy, approvers: approval.approvers, timeoutMs: approval.timeoutMs ?? null, onTimeout: approval.onTimeout },
+            approval: { policy: approval.policy, approvers: approval.approvers, people: approval.people, timeoutMs: approval.timeoutMs ?? null, onTimeout: approval.onTimeout },
           };
         }),
         outputSchema: release.outputJsonSchema ?? null,
