@@ -104,7 +104,11 @@ describe('twelve worker on stderr, with no TWELVE_LOG set', () => {
     expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z ERROR +thread th_\w+ is blocked by its configuration and waits for a person: model openai:gpt-4o-2024-08-06: OPENAI_API_KEY is not set\./);
     expect(line).toContain(`Fix it, then: twelve resume ${thread.id}`);
     expect(line).toMatch(new RegExp(`  threadId=${thread.id} agent=slow-tool seq=2 code=config_invalid$`));
-    const waiting = (await runtime.getThread(thread.id))!;
+    // The line is written when the event is appended; the worker lets go of the thread just after.
+    const waiting = await eventually(async () => {
+      const found = (await runtime.getThread(thread.id))!;
+      return found.leaseOwner === null && found;
+    }, 15_000);
     expect(waiting).toMatchObject({ status: 'awaiting_human', leaseOwner: null, error: { code: 'config_invalid' } });
     expect(waiting.waitingReason).toMatch(/^blocked: model openai:gpt-4o-2024-08-06: OPENAI_API_KEY is not set/);
 
