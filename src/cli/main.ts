@@ -9,6 +9,7 @@ import type { Agent } from '../agent/define-agent.js';
 import type { Runtime, RunOutcome } from '../runtime/runtime.js';
 import type { ThreadEvent } from '../thread/events.js';
 import type { ThreadRecord } from '../store/types.js';
+import { trapShutdownSignals } from '../worker/shutdown-signals.js';
 
 export const exitCodes = { completed: 0, usage: 2, failed: 3, waiting: 4, interrupted: 130 } as const;
 
@@ -372,6 +373,8 @@ async function agentsCommand(rest: string[], flags: Flags): Promise<number> {
 }
 
 async function workerCommand(rest: string[], flags: Flags): Promise<number> {
+  // First, before anything loads: a SIGTERM during start-up exits 0 (src/worker/shutdown-signals.ts).
+  const signals = trapShutdownSignals({ name: 'twelve worker', forcedExitCode: exitCodes.interrupted });
   expectArgs(rest, 0, 'twelve worker [--concurrency n]');
   const started = performance.now();
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
@@ -382,26 +385,25 @@ async function workerCommand(rest: string[], flags: Flags): Promise<number> {
   if (agents.length === 0) throw new TwelveError('usage', 'no agents found: add a twelve.config.ts or pass --config');
   const runtime = await makeRuntime(agents);
   const { worker: settings } = runtime.config;
-  let signals = 0;
-  let onSignal: () => void = () => undefined;
-  const stopping = new Promise<void>((resolve) => {
-    onSignal = () => {
-      // Second signal: leave at once; our leases expire and another worker resumes the threads.
-      if (++signals > 1) process.exit(exitCodes.interrupted);
-      process.stderr.write(`twelve worker: draining (steps in flight get ${settings.shutdownGraceMs} ms; again to force)\n`);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
   const worker = runtime.startWorker({ concurrency: concurrency ?? settings.concurrency, pollMs: settings.pollMs });
+  signals.running(() => `draining (steps in flight get ${settings.shutdownGraceMs} ms; again to force)`);
   process.stderr.write(
     `twelve worker ${runtime.owner}: ready in ${Math.round(performance.now() - started)} ms; ${agents.map((a) => a.name).join(', ')} on ${runtime.store.location}, concurrency ${concurrency ?? settings.concurrency}\n`,
   );
-  await stopping;
+  await signals.requested;
+  // The process is gone soon after the grace period, whatever still runs.
+  signals.exitAfter(settings.shutdownGraceMs + 1_000, 0, 'still stopping 1 s after the grace period; exiting');
   const drained = await worker.stop({ graceMs: settings.shutdownGraceMs });
+  if (!drained) {
+    // A step outlived the grace period and may still be running (a tool that ignores its signal):
+    // exit now, its lease still held, so that no other worker starts the same call until this
+    // process is gone (the store then sees this worker dead and another one takes over at once).
+    process.stderr.write('twelve worker: stopped (steps still running after the grace period were abandoned; they run again elsewhere)\n');
+    process.exit(0);
+  }
   await runtime.close();
-  process.stderr.write(`twelve worker: stopped${drained ? '' : ' (steps still running after the grace period were abandoned; they run again elsewhere)'}\n`);
+  signals.dispose();
+  process.stderr.write('twelve worker: stopped\n');
   return 0;
 }
 
@@ -533,8 +535,9 @@ async function serveCommand(command: string, rest: string[], flags: Flags): Prom
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  await worker?.stop({ graceMs: runtime.config.worker.shutdownGraceMs });
+  const drained = await worker?.stop({ graceMs: runtime.config.worker.shutdownGraceMs });
   await server.close();
+  if (drained === false) process.exit(0); // a step outlived the grace period: exit holding its lease (see workerCommand)
   await runtime.close();
   return 0;
 }

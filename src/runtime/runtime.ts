@@ -25,6 +25,7 @@ import { eventsForAction, type HumanAction } from './human.js';
 import { zodIssues } from './compact-error.js';
 import type { RuntimeServices } from './services.js';
 import { ThreadSession } from './thread-session.js';
+import { AbandonedStep } from './abandoned-step.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
 
@@ -265,8 +266,9 @@ export class Runtime {
 
   /** One claimed thread: fold once, step until it stops, always release the lease. */
   async drive(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
-    // The store lets an owner re-take its own lease, so guard against driving one thread twice here.
-    if (this.driving.has(claimed.id)) throw new TwelveError('thread_busy', `thread ${claimed.id} is already running in this process`);
+    // The store lets an owner re-take its own lease, so guard against driving one thread twice here
+    // (or while a run abandoned at shutdown may still be going on).
+    if (this.driving.has(claimed.id) || this.abandoned.has(claimed.id)) throw new TwelveError('thread_busy', `thread ${claimed.id} is already running in this process`);
     this.driving.add(claimed.id);
     try {
       return await this.driveClaimed(claimed, stop, abort);
@@ -276,11 +278,14 @@ export class Runtime {
   }
 
   private readonly driving = new Set<string>();
+  /** Threads whose tool run was abandoned at shutdown and may still be running: the lease is kept until it ends. */
+  private readonly abandoned = new Map<string, () => void>();
 
   private async driveClaimed(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
     const release = this.release(claimed.agent);
     const session = new ThreadSession(this.services, release, claimed.id);
     let leaseLost = false;
+    let abandoned: Promise<void> | undefined;
     const renew = setInterval(() => {
       this.store.renewLease(claimed.id, this.owner, this.leaseMs).then(
         (held) => {
@@ -319,10 +324,35 @@ export class Runtime {
         this.logger.warn({ threadId: claimed.id, error: error.message }, 'lost a race for the next step; dropping this session');
         return 'interrupted';
       }
+      if (error instanceof AbandonedStep) {
+        abandoned = error.settled;
+        return 'interrupted';
+      }
       throw error;
     } finally {
-      clearInterval(renew);
-      await this.store.releaseLease(claimed.id, this.owner).catch(() => undefined);
+      const letGo = async () => {
+        clearInterval(renew);
+        await this.store.releaseLease(claimed.id, this.owner).catch(() => undefined);
+      };
+      if (!abandoned) await letGo();
+      else {
+        // Past the grace period with a tool that ignores its signal: releasing now would let
+        // another worker start the same call while this run goes on. The lease stays ours,
+        // renewed, until the run ends (then it is released) or this process exits (then the
+        // store sees the owner dead and another worker takes over at once).
+        let done = false;
+        const stop = () => {
+          done = true;
+          clearInterval(renew);
+          this.abandoned.delete(claimed.id);
+        };
+        this.abandoned.set(claimed.id, stop);
+        void abandoned.then(async () => {
+          if (done) return;
+          stop();
+          await letGo();
+        });
+      }
     }
   }
 
@@ -486,6 +516,8 @@ export class Runtime {
   /** Stops workers (draining the step in flight) and closes the store if this runtime opened it. */
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((worker) => worker.stop()));
+    // Runs abandoned at shutdown keep their leases until they expire (nobody renews them now).
+    for (const stop of [...this.abandoned.values()]) stop();
     if (this.ownsStore) await this.store.close();
   }
 }
