@@ -21,13 +21,20 @@ import { event, type ThreadEvent } from '../thread/events.js';
 import { isTerminal, type ThreadStatus } from '../thread/state.js';
 import { Notifier } from '../notify/notifier.js';
 import type { Human } from './approval.js';
-import { eventsForAction, type HumanAction } from './human.js';
+import type { HumanAction } from './human.js';
 import { zodIssues } from './compact-error.js';
 import type { RuntimeServices } from './services.js';
-import { ThreadSession } from './thread-session.js';
 import { AbandonedStep } from './abandoned-step.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
+
+/**
+ * What performs steps and actions (the session, the model call, budgets, approvals) loads on
+ * the first claimed thread or person's action, not at start: a new worker is ready to claim
+ * sooner (bench/cold-start.mjs), and loads the rest while it claims.
+ */
+let stepCode: Promise<[typeof import('./thread-session.js'), typeof import('./human.js')]> | undefined;
+const loadStepCode = () => (stepCode ??= Promise.all([import('./thread-session.js'), import('./human.js')]));
 
 export interface RuntimeOptions {
   agents: Agent[];
@@ -283,6 +290,7 @@ export class Runtime {
 
   private async driveClaimed(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
     const release = this.release(claimed.agent);
+    const [{ ThreadSession }] = await loadStepCode();
     const session = new ThreadSession(this.services, release, claimed.id);
     let leaseLost = false;
     let abandoned: Promise<void> | undefined;
@@ -392,6 +400,7 @@ export class Runtime {
       try {
         const release = this.release(claimed.agent);
         await this.saveRelease(release);
+        const [{ ThreadSession }, { eventsForAction }] = await loadStepCode();
         const session = new ThreadSession(this.services, release, threadId);
         await session.load();
         const events = eventsForAction(release, session.state, human, action);
@@ -464,6 +473,7 @@ export class Runtime {
 
   /** Starts a background worker loop in this process. */
   startWorker(options: WorkerOptions = {}): Worker {
+    void loadStepCode().catch(() => undefined); // while the first claim connects (the first drive awaits it again)
     const worker = startWorker(
       {
         claim: () => this.store.claim(this.claimOptions()),
