@@ -4,10 +4,12 @@
  *
  * Each store instance (one per process, in practice) holds a session-level advisory lock,
  * (livenessLockClass, lock_key), on a dedicated connection for as long as it lives, and
- * registers every lease owner it claims for in `twelve_workers` (owner -> lock_key) BEFORE
- * its first claim. When the process dies, the kernel closes its socket, the server ends
- * the session and the lock is gone: a registered owner whose lock is not in `pg_locks` is
- * dead (`deadOwnersSql`), and its threads are taken over before fresh work.
+ * registers every lease owner it claims for in `twelve_workers` (owner -> lock_key), right
+ * after its first claim (not before: a new worker's first step waits for nothing more; an
+ * owner not registered yet is unknown, and its leases expire as they always did). When the
+ * process dies, the kernel closes its socket, the server ends the session and the lock is
+ * gone: a registered owner whose lock is not in `pg_locks` is dead (`deadOwnersSql`), and its
+ * threads are taken over before fresh work.
  *
  * A server restart drops every session, live workers' included, until they reconnect. So a
  * row counts only if it was written since the server last started (`server_started`, set on
@@ -67,6 +69,8 @@ export class Liveness {
   private connecting: Promise<pg.Client> | undefined;
   /** Owners registered on the current connection (a promise per owner, shared by concurrent claims). */
   private readonly registered = new Map<string, Promise<void>>();
+  /** Registrations that failed, until ensureRegistered() reports them. */
+  private readonly failed = new Map<string, Error>();
   private key = newKey();
   private closed = false;
   private failures = 0;
@@ -74,12 +78,13 @@ export class Liveness {
 
   constructor(private readonly options: LivenessOptions) {}
 
-  /** Resolves once `owner` is registered under this process's lock: call before it takes a lease. */
+  /** Resolves once `owner` is registered under this process's lock. */
   register(owner: string): Promise<void> {
     let done = this.registered.get(owner);
     if (!done) {
       done = this.connect().then(async (client) => {
         await client.query(registerSql, [[owner], this.key]);
+        this.housekeep(client);
       });
       this.registered.set(owner, done);
       done.catch(() => {
@@ -91,6 +96,26 @@ export class Liveness {
     });
   }
 
+  /**
+   * Starts registering `owner` unless it is registered or on its way, without waiting.
+   * Returns the error of an earlier attempt that failed (once; the next call tries again).
+   */
+  ensureRegistered(owner: string): Error | undefined {
+    const failure = this.failed.get(owner);
+    if (failure) {
+      this.failed.delete(owner);
+      return failure;
+    }
+    if (!this.registered.has(owner) && !this.closed) {
+      this.register(owner).catch((error: Error) => {
+        if (this.closed) return;
+        this.failed.set(owner, error);
+        this.retry(owner);
+      });
+    }
+    return undefined;
+  }
+
   private connect(): Promise<pg.Client> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     if (this.current) return Promise.resolve(this.current);
@@ -99,7 +124,9 @@ export class Liveness {
   }
 
   private async open(): Promise<pg.Client> {
-    await this.options.migrated();
+    // Connect and lock while the pool connects and checks the schema (a worker's first claim waits for both).
+    const migrated = this.options.migrated();
+    migrated.catch(() => undefined); // awaited below; a failure while connecting must not go unhandled
     const client = await this.options.createClient();
     let dropped = false;
     const onDrop = () => {
@@ -117,7 +144,7 @@ export class Liveness {
         if (tries > 10) throw new Error('could not take a worker liveness lock');
         this.key = newKey();
       }
-      await client.query(forgetGoneSql).catch(() => undefined); // housekeeping only
+      await migrated; // twelve_workers exists
     } catch (error) {
       onDrop();
       throw error;
@@ -132,25 +159,37 @@ export class Liveness {
     return client;
   }
 
+  private housekept: pg.Client | undefined;
+
+  /** Once per connection, after the first registration (nobody waits for it): forget owners long gone. */
+  private housekeep(client: pg.Client): void {
+    if (this.housekept === client) return;
+    this.housekept = client;
+    client.query(forgetGoneSql).catch(() => undefined);
+  }
+
   /** The lock's connection dropped: register every owner again on a new one, at once. */
   private lost(): void {
     this.current = undefined;
     const owners = [...this.registered.keys()];
     this.registered.clear();
-    if (this.closed || owners.length === 0) return;
-    const again = () => {
+    for (const owner of owners) this.register(owner).catch(() => this.retry(owner));
+  }
+
+  private readonly retrying = new Set<string>();
+
+  /** Registers `owner` again later (backing off while the server is away), with or without claims. */
+  private retry(owner: string): void {
+    this.retrying.add(owner);
+    if (this.timer || this.closed) return;
+    const delay = Math.min(5_000, (this.options.backoffMs ?? 100) * 2 ** Math.min(this.failures++, 10));
+    this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.closed) return;
-      for (const owner of owners) {
-        this.register(owner).catch(() => {
-          if (this.timer || this.closed || this.current) return;
-          const delay = Math.min(5_000, (this.options.backoffMs ?? 100) * 2 ** Math.min(this.failures++, 10));
-          this.timer = setTimeout(again, delay);
-          this.timer.unref();
-        });
-      }
-    };
-    again();
+      const owners = [...this.retrying];
+      this.retrying.clear();
+      for (const again of owners) if (!this.closed) this.register(again).catch(() => this.retry(again));
+    }, delay);
+    this.timer.unref();
   }
 
   /** Unregisters (so nothing is taken over as if this process had died) and lets go of the lock. */

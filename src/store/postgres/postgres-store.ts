@@ -167,10 +167,21 @@ export class PostgresStore implements Store {
   /**
    * Threads interrupted mid-step come first: a dead owner's (by its liveness lock on any
    * host, or `isOwnerDead` on this one) or an expired lease's, then fresh work in queue order.
-   * The owner is registered (liveness.ts) before it may take any lease.
    */
   async claim(options: ClaimOptions): Promise<ThreadRecord | undefined> {
-    await this.liveness.register(options.owner);
+    const claimed = await this.claimWork(options);
+    // The owner's liveness registration (liveness.ts: a connection of its own) starts after its
+    // first claim, so a new worker's first step waits for nothing more; until it is done the
+    // owner is unknown, never taken for dead. A failed registration fails the next claim.
+    const failure = this.liveness.ensureRegistered(options.owner);
+    if (failure) {
+      if (claimed) await this.releaseLease(claimed.id, options.owner).catch(() => undefined);
+      throw failure;
+    }
+    return claimed;
+  }
+
+  private async claimWork(options: ClaimOptions): Promise<ThreadRecord | undefined> {
     const now = Date.now();
     const until = now + options.leaseMs;
     if (options.threadId) {
