@@ -14,7 +14,7 @@
 // dependency. Workers run the built CLI (bin/twelve.js -> dist): `npm run build` first.
 //
 //   node fault.mjs [--threads 1500] [--kills 200] [--workers 3] [--concurrency 4]
-//                  [--kill-interval 500] [--db-restarts 3] [--database embedded|external]
+//                  [--kill-interval 500] [--db-restarts 3] [--database embedded|external] [--stall 120]
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,7 +30,8 @@ const { values } = parseArgs({
     'kill-interval': { type: 'string', default: '500' },
     'db-restarts': { type: 'string', default: '3' },
     database: { type: 'string', default: 'embedded' },
-    timeout: { type: 'string', default: '900' },
+    // Give up when nothing moved (no event, no finished thread, no worker ready) for this many seconds.
+    stall: { type: 'string', default: '120' },
   },
 });
 const threads = Number(values.threads);
@@ -99,7 +100,7 @@ try {
           },
         }
       : {}),
-    timeoutMs: Number(values.timeout) * 1000,
+    stallMs: Number(values.stall) * 1000,
     log: (line) => process.stderr.write(`${line}\n`),
   });
 } finally {
@@ -114,6 +115,7 @@ try {
 
 const r = result;
 const problems = [];
+if (r.stalled) problems.push(`gave up: ${r.stalled}`);
 if (r.completed !== r.threads) problems.push(`${r.threads - r.completed} threads did not complete (${JSON.stringify(r.statuses)})`);
 if (r.missingEffects) problems.push(`${r.missingEffects} tool calls without exactly one effect`);
 if (r.strayEffects) problems.push(`${r.strayEffects} effects for no tool call`);
@@ -150,6 +152,8 @@ printRows(
     ['runs without tool_started', n(r.unbracketedRuns)],
     ['seq anomalies', n(r.seqAnomalies)],
     ['worker loop errors logged', n(r.workerErrors)],
+    ['kills that waited for a replacement to be ready', n(r.killsDelayed)],
+    ['new worker ready in (median / max)', `${n(r.workerReadyMs.median)} / ${n(r.workerReadyMs.max)} ms`],
     ['elapsed', `${(r.elapsedMs / 1000).toFixed(1)} s`],
   ],
 );

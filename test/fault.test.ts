@@ -3,6 +3,10 @@
  * server fails at random (and, on PostgreSQL, the database restarts once); every thread
  * must complete, every side effect happen exactly once per idempotency key, and every
  * thread's log stay gapless.
+ *
+ * No time budget: the driver kills only as fast as replacement workers get ready, then waits
+ * as long as threads keep moving, and gives up only when nothing moved for two minutes
+ * (test/support/chaos.ts). The vitest timeouts below are a last resort against a hang.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +25,11 @@ const chaos = {
   hangRate: 0.03,
 };
 
+/** Only a hang reaches this (the suite itself gives up after 2 minutes without progress). */
+const lastResortMs = 30 * 60_000;
+
 function expectNothingLostNothingTwice(result: FaultSuiteResult): void {
+  expect(result.stalled).toBeUndefined();
   expect(result.kills).toBeGreaterThanOrEqual(30);
   expect(result.statuses).toEqual({ completed: result.threads });
   expect(result.completed).toBe(result.threads);
@@ -52,12 +60,11 @@ describe('fault suite', () => {
     const result = await runFaultSuite({
       ...chaos,
       databaseUrl: `sqlite:${join(dir, 'twelve.db')}`,
-      timeoutMs: 80_000,
       log: (line) => console.log(`[fault] ${line}`),
     });
     printCounts('sqlite', result);
     expectNothingLostNothingTwice(result);
-  }, 120_000);
+  }, lastResortMs);
 
   it('does the same on PostgreSQL, through a database restart mid-run (3 workers)', async () => {
     // A server of its own, so the test can stop and start it without disturbing other tests.
@@ -101,8 +108,6 @@ describe('fault suite', () => {
               },
             }
           : {}),
-        // ~20-30 s on an idle 2-vCPU machine; the margin is for a machine busy with other work.
-        timeoutMs: 100_000,
         log: (line) => console.log(`[fault] postgres: ${line}`),
       });
       printCounts('postgres', result);
@@ -117,5 +122,5 @@ describe('fault suite', () => {
     } finally {
       await cleanup();
     }
-  }, 150_000);
+  }, lastResortMs);
 });

@@ -1,5 +1,6 @@
 /** `twelve worker` as an operator runs it: picks up launched threads, drains on SIGTERM within a grace period. */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../src/index.js';
@@ -75,7 +76,10 @@ describe('twelve worker', () => {
       expect(worker.stderr()).toMatch(/abandoned/);
       const before = await runtime.loadEvents(thread.id);
       expect(before.at(-1)).toMatchObject({ type: 'tool_started', data: { attempt: 1 } });
-      expect((await runtime.getThread(thread.id))!.leaseOwner).toBeNull();
+      // Its tool honours the signal, so the lease was released, or (if the process exited first)
+      // it is held by a process that is gone: either way the next worker takes over at once.
+      const leaseOwner = (await runtime.getThread(thread.id))!.leaseOwner;
+      if (leaseOwner !== null) expect(leaseOwner.split(':')[1]).toBe(String(worker.child.pid));
 
       process.env.SLOW_TOOL_MS = '10';
       try {
@@ -90,4 +94,23 @@ describe('twelve worker', () => {
       await runtime.close();
     }
   });
+
+  it('exits 0 at once on a SIGTERM during start-up (while it loads its agents), holding nothing', async () => {
+    const dir = tempDir();
+    const marker = join(dir, 'loading');
+    const child = spawn(process.execPath, [bin, 'worker', '--config', 'test/fixtures/slow-start-config.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', TWELVE_DATABASE_URL: `sqlite:${join(dir, 'twelve.db')}`, SLOW_START_MARKER: marker, SLOW_START_MS: '60000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    // The process runs our code and is in the middle of loading its config: signal it now.
+    await eventually(() => existsSync(marker), 20_000);
+    child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(stderr).toMatch(/SIGTERM before the worker started; nothing to drain/);
+  });
 });
+

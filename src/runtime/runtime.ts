@@ -22,13 +22,21 @@ import { event, type ThreadEvent } from '../thread/events.js';
 import { isTerminal, type ThreadStatus } from '../thread/state.js';
 import { Notifier } from '../notify/notifier.js';
 import type { Human } from './approval.js';
-import { eventsForAction, type HumanAction } from './human.js';
+import type { HumanAction } from './human.js';
 import { zodIssues } from './compact-error.js';
 import { stableStringify as stableJson } from '../util/stable-json.js';
 import type { RuntimeServices } from './services.js';
-import { ThreadSession } from './thread-session.js';
+import { AbandonedStep } from './abandoned-step.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
+
+/**
+ * What performs steps and actions (the session, the model call, budgets, approvals) loads on
+ * the first claimed thread or person's action, not at start: a new worker is ready to claim
+ * sooner (bench/cold-start.mjs), and loads the rest while it claims.
+ */
+let stepCode: Promise<[typeof import('./thread-session.js'), typeof import('./human.js')]> | undefined;
+const loadStepCode = () => (stepCode ??= Promise.all([import('./thread-session.js'), import('./human.js')]));
 
 export interface RuntimeOptions {
   agents: Agent[];
@@ -289,8 +297,9 @@ export class Runtime {
 
   /** One claimed thread: fold once, step until it stops, always release the lease. */
   async drive(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
-    // The store lets an owner re-take its own lease, so guard against driving one thread twice here.
-    if (this.driving.has(claimed.id)) throw new TwelveError('thread_busy', `thread ${claimed.id} is already running in this process`);
+    // The store lets an owner re-take its own lease, so guard against driving one thread twice here
+    // (or while a run abandoned at shutdown may still be going on).
+    if (this.driving.has(claimed.id) || this.abandoned.has(claimed.id)) throw new TwelveError('thread_busy', `thread ${claimed.id} is already running in this process`);
     this.driving.add(claimed.id);
     try {
       return await this.driveClaimed(claimed, stop, abort);
@@ -300,11 +309,15 @@ export class Runtime {
   }
 
   private readonly driving = new Set<string>();
+  /** Threads whose tool run was abandoned at shutdown and may still be running: the lease is kept until it ends. */
+  private readonly abandoned = new Map<string, () => void>();
 
   private async driveClaimed(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
     const release = this.release(claimed.agent);
+    const [{ ThreadSession }] = await loadStepCode();
     const session = new ThreadSession(this.services, release, claimed.id);
     let leaseLost = false;
+    let abandoned: Promise<void> | undefined;
     const renew = setInterval(() => {
       this.store.renewLease(claimed.id, this.owner, this.leaseMs).then(
         (held) => {
@@ -343,10 +356,35 @@ export class Runtime {
         this.logger.warn({ threadId: claimed.id, error: error.message }, 'lost a race for the next step; dropping this session');
         return 'interrupted';
       }
+      if (error instanceof AbandonedStep) {
+        abandoned = error.settled;
+        return 'interrupted';
+      }
       throw error;
     } finally {
-      clearInterval(renew);
-      await this.store.releaseLease(claimed.id, this.owner).catch(() => undefined);
+      const letGo = async () => {
+        clearInterval(renew);
+        await this.store.releaseLease(claimed.id, this.owner).catch(() => undefined);
+      };
+      if (!abandoned) await letGo();
+      else {
+        // Past the grace period with a tool that ignores its signal: releasing now would let
+        // another worker start the same call while this run goes on. The lease stays ours,
+        // renewed, until the run ends (then it is released) or this process exits (then the
+        // store sees the owner dead and another worker takes over at once).
+        let done = false;
+        const stop = () => {
+          done = true;
+          clearInterval(renew);
+          this.abandoned.delete(claimed.id);
+        };
+        this.abandoned.set(claimed.id, stop);
+        void abandoned.then(async () => {
+          if (done) return;
+          stop();
+          await letGo();
+        });
+      }
     }
   }
 
@@ -387,6 +425,7 @@ export class Runtime {
       try {
         const release = this.release(claimed.agent);
         await this.saveRelease(release);
+        const [{ ThreadSession }, { eventsForAction }] = await loadStepCode();
         const session = new ThreadSession(this.services, release, threadId);
         await session.load();
         // Deadlines are judged after the log is loaded, under the thread's lease.
@@ -478,6 +517,7 @@ export class Runtime {
 
   /** Starts a background worker loop in this process. */
   startWorker(options: WorkerOptions = {}): Worker {
+    void loadStepCode().catch(() => undefined); // while the first claim connects (the first drive awaits it again)
     const worker = startWorker(
       {
         claim: () => this.store.claim(this.claimOptions()),
@@ -531,6 +571,8 @@ export class Runtime {
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((worker) => worker.stop()));
     await this.notifierInstance?.stop();
+    // Runs abandoned at shutdown keep their leases until they expire (nobody renews them now).
+    for (const stop of [...this.abandoned.values()]) stop();
     if (this.ownsStore) await this.store.close();
   }
 }

@@ -18,6 +18,7 @@ import { applyEvent, initialState, isTerminal, type ThreadState } from '../threa
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
+import { AbandonedStep } from './abandoned-step.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
@@ -325,6 +326,7 @@ export class ThreadSession {
     const timeout = new ToolTimeout(timeoutMs);
     const toolSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
     let outcome: NewEvent;
+    let run: Promise<unknown> | undefined;
     try {
       const ctx = {
         threadId: this.threadId,
@@ -335,7 +337,8 @@ export class ThreadSession {
         signal: toolSignal,
         logger: this.services.logger.child({ threadId: this.threadId, callId, tool: call.tool }),
       };
-      const raw = await raceAbort(Promise.resolve(tool.run(parsed.data, ctx)), toolSignal);
+      run = Promise.resolve(tool.run(parsed.data, ctx));
+      const raw = await raceAbort(run, toolSignal);
       if (isSleepRequest(raw)) {
         outcome = event('tool_sleeping', { callId, until: raw.until.toISOString(), ...(raw.reason ? { reason: raw.reason } : {}) });
       } else {
@@ -348,7 +351,8 @@ export class ThreadSession {
         outcome = event('tool_succeeded', { callId, result: toJsonValue(result), durationMs: elapsed(started) });
       }
     } catch (error) {
-      if (signal?.aborted && !timeout.aborted) throw error; // shutting down: leave the call open, it re-runs with the same key
+      // Shutting down: leave the call open (it re-runs with the same key), but the run may go on.
+      if (signal?.aborted && !timeout.aborted) throw new AbandonedStep(this.threadId, callId, run ? run.then(noop, noop) : Promise.resolve());
       const message = timeout.aborted ? `timed out after ${timeoutMs} ms` : errorMessage(error);
       outcome = event('tool_failed', { callId, error: compact(timeout.aborted ? 'tool_timeout' : 'tool_error', `${call.tool}: ${message}`), durationMs: elapsed(started) });
     } finally {
@@ -399,6 +403,8 @@ class ToolTimeout {
     clearTimeout(this.timer);
   }
 }
+
+const noop = () => undefined;
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;

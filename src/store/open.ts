@@ -7,14 +7,14 @@
  *                                 keeps Twelve's tables in that schema (created if missing)
  * `?synchronous=full` (SQLite) fsyncs every commit.
  *
- * Opening is synchronous for both: the PostgreSQL store connects, loads `pg` and migrates on
- * first use, so SQLite users never load `pg`.
+ * Opening is synchronous for both: the PostgreSQL store loads its modules and `pg`, connects
+ * and migrates on first use, so SQLite users never load any of it.
  */
 import { TwelveError } from '../errors.js';
 import type { Store } from './types.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import { PostgresStore } from './postgres/postgres-store.js';
 import { parsePostgresUrl, withoutPassword } from './postgres/connection.js';
+import { DeferredStore } from './deferred-store.js';
 
 export type DatabaseUrl =
   | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' }
@@ -44,6 +44,10 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
 
 export function openStore(url: string, options: { mustExist?: boolean } = {}): Store {
   const parsed = parseDatabaseUrl(url);
-  if (parsed.kind === 'postgres') return new PostgresStore({ url: parsed.url, mustExist: options.mustExist ?? false });
+  if (parsed.kind === 'postgres') {
+    // Its modules load on first use (the first statement connects anyway): see deferred-store.ts.
+    const mustExist = options.mustExist ?? false;
+    return new DeferredStore('postgres', parsed.location, async () => new (await import('./postgres/postgres-store.js')).PostgresStore({ url: parsed.url, mustExist }));
+  }
   return new SqliteStore({ path: parsed.path, synchronous: parsed.synchronous, mustExist: options.mustExist ?? false });
 }

@@ -26,7 +26,7 @@ const modelAttemptFailure = z.object({
 });
 export type ModelAttemptFailure = z.infer<typeof modelAttemptFailure>;
 
-export const eventDataSchemas = {
+const buildEventDataSchemas = () => ({
   thread_started: z.object({
     agent: z.string(),
     input: z.unknown(),
@@ -146,11 +146,28 @@ export const eventDataSchemas = {
   cancelled: z.object({ by: z.string(), reason: z.string().optional() }),
   thread_completed: z.object({ output: z.unknown() }),
   thread_failed: z.object({ error: compactError }),
-} as const;
+}) as const;
 
-export type EventType = keyof typeof eventDataSchemas;
-export const eventTypes = Object.keys(eventDataSchemas) as EventType[];
-export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+type EventDataSchemas = ReturnType<typeof buildEventDataSchemas>;
+let builtEventDataSchemas: EventDataSchemas | undefined;
+/**
+ * The data schema of each event type, built on first use: ~100 zod schemas are ~10 ms of a
+ * cold start, and a worker never needs them (bench/cold-start.mjs); the API and users do.
+ */
+export const eventDataSchemas = (): EventDataSchemas => (builtEventDataSchemas ??= buildEventDataSchemas());
+
+export type EventType = keyof EventDataSchemas;
+const listedTypes = [
+  'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed', 'model_output_invalid',
+  'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping', 'budget_exceeded', 'budget_raised', 'blocked',
+  'escalated', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
+] as const satisfies readonly EventType[];
+// A type added to buildEventDataSchemas must be listed above too: this line fails to compile otherwise.
+const everyTypeListed: Exclude<EventType, (typeof listedTypes)[number]> extends never ? true : never = true;
+void everyTypeListed;
+/** Every event type (a plain list, so that naming them builds no schema). */
+export const eventTypes: EventType[] = [...listedTypes];
+export type EventData<T extends EventType> = z.infer<EventDataSchemas[T]>;
 
 /** An event before it is stored: the store assigns `seq`. */
 export type NewEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
@@ -160,20 +177,17 @@ export type ThreadEvent = NewEvent & { threadId: string; seq: number; at: string
 
 const envelope = { threadId: z.string(), seq: z.number().int().positive(), at: z.string(), releaseId: z.string() };
 
-export const threadEventSchema = z.discriminatedUnion(
-  'type',
-  eventTypes.map((type) => z.object({ ...envelope, type: z.literal(type), data: eventDataSchemas[type] })) as unknown as [
-    z.ZodObject,
-    ...z.ZodObject[],
-  ],
+/** A stored event, validated (built on first use, like eventDataSchemas). */
+export const threadEventSchema = z.lazy(() =>
+  z.discriminatedUnion(
+    'type',
+    eventTypes.map((type) => z.object({ ...envelope, type: z.literal(type), data: eventDataSchemas()[type] })) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  ),
 );
 
-export const newEventSchema = z.discriminatedUnion(
-  'type',
-  eventTypes.map((type) => z.object({ type: z.literal(type), data: eventDataSchemas[type] })) as unknown as [
-    z.ZodObject,
-    ...z.ZodObject[],
-  ],
+/** An event before it is stored, validated (built on first use). */
+export const newEventSchema = z.lazy(() =>
+  z.discriminatedUnion('type', eventTypes.map((type) => z.object({ type: z.literal(type), data: eventDataSchemas()[type] })) as unknown as [z.ZodObject, ...z.ZodObject[]]),
 );
 
 /** Build a typed event; `event('tool_started', {...})` checks the data shape at compile time. */

@@ -29,7 +29,9 @@ export interface Worker {
   nudge(): void;
   /**
    * Drain and stop; resolves when every loop has released its thread. After `graceMs` the
-   * steps still in flight are aborted (they are not recorded and run again elsewhere).
+   * steps still in flight are aborted (they are not recorded and run again elsewhere); a tool
+   * run that ignores its signal keeps its thread's lease until it ends, so a process should
+   * exit when this resolves false (`twelve worker` does), letting another worker take over.
    * Resolves true when everything drained within the grace period.
    */
   stop(options?: { graceMs?: number }): Promise<boolean>;

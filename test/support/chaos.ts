@@ -4,6 +4,11 @@
  * scripted model server answers some requests with 5xx or not at all, and (optionally)
  * the database restarts once mid-run. Returns what happened; the caller asserts.
  *
+ * It depends on progress, not on speed, so that a slow or loaded machine is not a failure:
+ * a kill comes only once every worker (the last replacement included) is ready, and after
+ * the kills the driver waits as long as threads keep moving (any event appended, any thread
+ * finished); it gives up only after `stallMs` without any progress.
+ *
  * No vitest here: bench/fault.mjs runs the same driver for longer (under tsx).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,7 +41,8 @@ export interface FaultSuiteOptions {
   };
   /** Threads driven at once by each worker process (default 4). */
   concurrency?: number;
-  timeoutMs: number;
+  /** Give up when nothing moves for this long: no event appended, no thread finished, no worker ready (default 120 s). */
+  stallMs?: number;
   log?: (line: string) => void;
 }
 
@@ -50,6 +56,12 @@ export interface FaultSuiteResult {
   databaseRestarts: number;
   /** How long the database restarts kept the server away (stop + pause + start), ms in all. */
   databaseDowntimeMs: number;
+  /** Kills that waited for a replacement to get ready (it was not yet when the interval was up). */
+  killsDelayed: number;
+  /** How long new workers took to be ready (their own "ready in" line), median and max ms. */
+  workerReadyMs: { median: number; max: number };
+  /** Set when the run gave up: nothing moved for stallMs. */
+  stalled?: string;
   /** Worker LISTEN connections back after a restart (the fewest over restarts; must equal `workers`), and the longest that took once the server was up. */
   listenersBack: number;
   listenersBackMs: number;
@@ -92,6 +104,7 @@ export interface FaultSuiteResult {
 const bin = join(repoRoot, 'bin/twelve.js');
 const openStatuses = ['runnable', 'awaiting_human', 'awaiting_approval', 'sleeping', 'paused'] as const;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values: number[]) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]! : 0);
 
 /** Waits until `count` sessions on the database are LISTENing for work; returns how many there are. */
 async function waitForListeners(url: string, count: number, timeoutMs: number): Promise<number> {
@@ -121,6 +134,7 @@ async function waitForListeners(url: string, count: number, timeoutMs: number): 
 export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSuiteResult> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
+  const stallMs = options.stallMs ?? 120_000;
   let injected5xx = 0;
   let injectedHangs = 0;
   const server = await startScriptedOpenAIServer();
@@ -160,12 +174,19 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
   let stopping = false;
   const workerErrorSamples = new Set<string>();
   const readyMs: number[] = [];
+  // Workers started and not yet ready (their "ready in" line): no kill until this is empty.
+  const starting = new Set<ChildProcess>();
+  let lastReadyAt = Date.now();
   // FAULT_WORKER_LOG=<file> keeps every line the workers wrote, for a post-mortem.
   const keepLog = process.env.FAULT_WORKER_LOG;
-  const onWorkerLine = (line: string) => {
+  const onWorkerLine = (child: ChildProcess, line: string) => {
     if (keepLog) appendFileSync(keepLog, `${line}\n`);
     const ready = /: ready in (\d+) ms/.exec(line);
-    if (ready) readyMs.push(Number(ready[1]));
+    if (ready) {
+      readyMs.push(Number(ready[1]));
+      starting.delete(child);
+      lastReadyAt = Date.now();
+    }
     if (!line.includes('"level":"error"')) return;
     workerErrors++;
     if (workerErrorSamples.size >= 6) return;
@@ -183,11 +204,12 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
       pending += chunk;
       const lines = pending.split('\n');
       pending = lines.pop()!;
-      for (const line of lines) onWorkerLine(line);
+      for (const line of lines) onWorkerLine(child, line);
     });
     // A worker that exits on its own (an uncaught error, say) is a failure of the suite: count
     // it, keep its last words, and start a replacement so the run still finishes.
     child.on('exit', (code, signal) => {
+      starting.delete(child);
       if (workers[index] !== child || stopping) return;
       workerCrashes++;
       if (workerErrorSamples.size < 8) workerErrorSamples.add(`worker exited by itself (code ${code}, signal ${signal}): ${lastLines.join(' | ').slice(-400)}`);
@@ -199,15 +221,26 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
       lastLines.splice(0, Math.max(0, lastLines.length - 6));
     });
     workers[index] = child;
+    starting.add(child);
     restarts++;
   };
-  // The driver's own queries fail while the database restarts: wait it out, never give up on the run.
+  /** Until every worker is ready (a replacement started after a kill included); true when one had to be waited for. */
+  const untilWorkersReady = async (): Promise<boolean> => {
+    if (starting.size === 0) return false;
+    while (starting.size > 0) {
+      if (Date.now() - lastReadyAt > stallMs) throw new Error(`no worker got ready for ${stallMs} ms (${starting.size} starting)`);
+      await sleep(20);
+    }
+    return true;
+  };
+  // The driver's own queries fail while the database restarts: wait it out (giving up only after stallMs of failures).
   const untilAvailable = async <T>(work: () => Promise<T>): Promise<T> => {
+    const since = Date.now();
     for (;;) {
       try {
         return await work();
       } catch (error) {
-        if (Date.now() > started + options.timeoutMs) throw error;
+        if (Date.now() - since > stallMs) throw error;
         await sleep(200);
       }
     }
@@ -224,22 +257,27 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
     for (let i = 0; i < options.threads; i++) ids.push(await launch(`thread ${i}`));
     log(`launched ${ids.length} threads in ${Date.now() - started} ms; ${options.workers} workers; chaos every ~${options.killIntervalMs} ms`);
 
-    const deadline = started + options.timeoutMs;
+    // Kill phase: at least minKills kills, each only once every worker is ready.
     let finished = false;
+    let killsDelayed = 0;
     let lastReport = Date.now();
-    while (Date.now() < deadline) {
+    const report = (open: number | string) => {
+      if (Date.now() - lastReport < 5_000) return;
+      lastReport = Date.now();
+      log(`${Math.round((Date.now() - started) / 1000)} s: ${open} open, ${kills} kills, worker ready in ~${Math.round(readyMs.reduce((a, b) => a + b, 0) / Math.max(1, readyMs.length))} ms`);
+    };
+    while (kills < options.minKills) {
+      await sleep(options.killIntervalMs * (0.5 + Math.random()));
+      // Never kill faster than replacements get ready: a worker still starting is not killed
+      // (nor is another one, which would leave the fleet short for longer than the chaos means).
+      if (await untilWorkersReady()) killsDelayed++;
       try {
         const open = await runtime.listThreads({ status: [...openStatuses], limit: 1_000_000 });
         finished = open.length === 0;
-        if (Date.now() - lastReport > 5_000) {
-          lastReport = Date.now();
-          log(`${Math.round((Date.now() - started) / 1000)} s: ${open.length} open, ${kills} kills, worker ready in ~${Math.round(readyMs.reduce((a, b) => a + b, 0) / Math.max(1, readyMs.length))} ms`);
-        }
+        report(open.length);
       } catch {
         finished = false; // the database is away: keep the chaos going, look again next round
       }
-      if (finished && kills >= options.minKills) break;
-      await sleep(options.killIntervalMs * (0.5 + Math.random()));
       if (finished) {
         // All threads are done before enough kills: launch more so every kill still lands on live work.
         for (let i = 0; i < options.workers * 4; i++) ids.push(await launch(`extra ${ids.length}`));
@@ -265,7 +303,31 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
         log(`database back after ${downtime} ms; ${listening}/${options.workers} workers listening again ${Date.now() - back} ms later`);
       }
     }
-    if (!finished) log('timed out before every thread finished');
+
+    // Then wait as long as the threads keep moving; give up only when nothing moved for stallMs.
+    let stalled: string | undefined;
+    let progress = '';
+    let progressAt = Date.now();
+    for (;;) {
+      try {
+        const open = await runtime.listThreads({ status: [...openStatuses], limit: 1_000_000 });
+        if (open.length === 0) break;
+        const now = `${open.length}:${open.reduce((sum, thread) => sum + thread.seq, 0)}`;
+        if (now !== progress) {
+          progress = now;
+          progressAt = Date.now();
+        }
+        report(open.length);
+      } catch {
+        // the database is away: that is not progress
+      }
+      if (Date.now() - Math.max(progressAt, lastReadyAt) > stallMs) {
+        stalled = `nothing moved for ${Math.round(stallMs / 1000)} s (open threads, total events: ${progress})`;
+        log(`gave up: ${stalled}`);
+        break;
+      }
+      await sleep(250);
+    }
 
     // Verification, from the log itself: every tool call, its durable starts and its outcome.
     const statuses: Record<string, number> = {};
@@ -349,6 +411,9 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultSu
       workerErrors,
       workerCrashes,
       workerErrorSamples: [...workerErrorSamples],
+      killsDelayed,
+      workerReadyMs: { median: median(readyMs), max: Math.max(0, ...readyMs) },
+      ...(stalled ? { stalled } : {}),
       elapsedMs: Date.now() - started,
     };
   } finally {

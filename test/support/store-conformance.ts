@@ -231,9 +231,11 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
     it('lets an expired lease be claimed again', async () => {
       const store = await open();
       const { id } = await createThread(store);
-      expect(await store.claim({ owner: 'worker-a', leaseMs: 20 })).toMatchObject({ id });
+      // Long enough for the second claim to land inside it on a loaded machine.
+      const lease = await store.claim({ owner: 'worker-a', leaseMs: 500 });
+      expect(lease).toMatchObject({ id });
       expect(await store.claim({ owner: 'worker-b', leaseMs: 60_000 })).toBeUndefined();
-      await sleep(40);
+      while (Date.now() <= lease!.leaseUntil!) await sleep(10);
       expect(await store.claim({ owner: 'worker-b', leaseMs: 60_000 })).toMatchObject({ id, leaseOwner: 'worker-b' });
       // The old owner cannot extend a lease it lost.
       expect(await store.renewLease(id, 'worker-a', 60_000)).toBe(false);
@@ -255,6 +257,34 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       const { id: other } = await createThread(store);
       await store.claim({ owner: 'host:222:dead', leaseMs: 60_000, threadId: other });
       expect(await store.claim({ owner: 'worker-c', leaseMs: 60_000, threadId: other, isOwnerDead: (o) => o === 'host:222:dead' })).toMatchObject({ id: other, leaseOwner: 'worker-c' });
+    });
+
+    it('takes over threads interrupted mid-step (dead owner, expired lease) before fresh work, however long the backlog', async () => {
+      const store = await open();
+      // The backlog is older than the interrupted threads, so queue order alone would serve it first.
+      const backlog: string[] = [];
+      for (let i = 0; i < 30; i++) backlog.push((await createThread(store)).id);
+      const interrupted: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const { id } = await createThread(store);
+        expect(await store.claim({ owner: 'host:111:dead', leaseMs: 60_000, threadId: id })).toMatchObject({ id });
+        interrupted.push(id);
+      }
+      const { id: stalled } = await createThread(store);
+      const lease = await store.claim({ owner: 'host:222:stalled', leaseMs: 1, threadId: stalled });
+      while (Date.now() <= lease!.leaseUntil!) await sleep(2);
+      interrupted.push(stalled);
+      const { id: busy } = await createThread(store);
+      await store.claim({ owner: 'host:333:alive', leaseMs: 60_000, threadId: busy });
+
+      const isOwnerDead = (owner: string) => owner === 'host:111:dead';
+      const claimed: string[] = [];
+      for (let i = 0; i < 4; i++) claimed.push((await store.claim({ owner: 'worker-b', leaseMs: 60_000, isOwnerDead }))!.id);
+      expect(new Set(claimed.slice(0, 3))).toEqual(new Set(interrupted));
+      expect(claimed[3]).toBe(backlog[0]);
+      // A live owner's thread is never taken; the claimer's own leases are not orphans either.
+      expect((await store.getThread(busy))!.leaseOwner).toBe('host:333:alive');
+      for (const id of claimed) expect((await store.getThread(id))!.leaseOwner).toBe('worker-b');
     });
 
     it('claims runnable threads, never finished ones, and waiting ones only when they are due', async () => {

@@ -49,8 +49,9 @@ export async function serveProcess(command: 'serve' | 'dev', args: string[], fla
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  await worker?.stop({ graceMs: runtime.config.worker.shutdownGraceMs });
+  const drained = await worker?.stop({ graceMs: runtime.config.worker.shutdownGraceMs });
   await server.close();
+  if (drained === false) process.exit(0); // a step outlived the grace period: exit holding its lease (see commands/worker.ts)
   await runtime.close();
   return 0;
 }

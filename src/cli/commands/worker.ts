@@ -1,5 +1,6 @@
 /** `twelve worker`: claim and run threads in the background until SIGTERM (drains, then exits 0). */
 import { TwelveError } from '../../errors.js';
+import { trapShutdownSignals } from '../../worker/shutdown-signals.js';
 import { exitCodes, expectArgs, type CommandSpec } from '../command.js';
 
 export const worker: CommandSpec = {
@@ -8,8 +9,10 @@ export const worker: CommandSpec = {
   usage: ['worker [--concurrency n]'],
   flags: { concurrency: 'threads run at once by this process (default TWELVE_WORKER_CONCURRENCY, 4)' },
   details:
-    'Run as many as you like against one PostgreSQL (TWELVE_DATABASE_URL). On SIGTERM or Ctrl-C a worker stops\nclaiming, lets steps in flight finish within TWELVE_SHUTDOWN_GRACE_MS, releases its leases and exits 0;\na second signal exits at once. Settings: TWELVE_WORKER_CONCURRENCY, TWELVE_POLL_MS, TWELVE_LEASE_MS.',
+    'Run as many as you like against one PostgreSQL (TWELVE_DATABASE_URL). On SIGTERM or Ctrl-C a worker stops\nclaiming, lets steps in flight finish within TWELVE_SHUTDOWN_GRACE_MS, releases its leases and exits 0 (at once\nif it is still starting). The grace period is a hard limit: a step still running after it is abandoned, and the\nprocess exits holding its lease, so the call never runs twice at once; another worker takes it over. A second\nsignal exits at once. Settings: TWELVE_WORKER_CONCURRENCY, TWELVE_POLL_MS, TWELVE_LEASE_MS.',
   async run(args, flags) {
+    // First, before anything loads: a SIGTERM during start-up exits 0 (src/worker/shutdown-signals.ts).
+    const signals = trapShutdownSignals({ name: 'twelve worker', forcedExitCode: exitCodes.interrupted });
     expectArgs(args, 0, worker);
     const started = performance.now();
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
@@ -20,26 +23,25 @@ export const worker: CommandSpec = {
     const agents = await requireAgents(flags);
     const runtime = await makeRuntime(agents);
     const { worker: settings } = runtime.config;
-    let signals = 0;
-    let onSignal: () => void = () => undefined;
-    const stopping = new Promise<void>((resolve) => {
-      onSignal = () => {
-        // Second signal: leave at once; our leases expire and another worker resumes the threads.
-        if (++signals > 1) process.exit(exitCodes.interrupted);
-        process.stderr.write(`twelve worker: draining (steps in flight get ${settings.shutdownGraceMs} ms; again to force)\n`);
-        resolve();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
     const running = runtime.startWorker({ concurrency: concurrency ?? settings.concurrency, pollMs: settings.pollMs });
+    signals.running(() => `draining (steps in flight get ${settings.shutdownGraceMs} ms; again to force)`);
     process.stderr.write(
       `twelve worker ${runtime.owner}: ready in ${Math.round(performance.now() - started)} ms; ${agents.map((a) => a.name).join(', ')} on ${runtime.store.location}, concurrency ${concurrency ?? settings.concurrency}\n`,
     );
-    await stopping;
+    await signals.requested;
+    // The process is gone soon after the grace period, whatever still runs.
+    signals.exitAfter(settings.shutdownGraceMs + 1_000, 0, 'still stopping 1 s after the grace period; exiting');
     const drained = await running.stop({ graceMs: settings.shutdownGraceMs });
+    if (!drained) {
+      // A step outlived the grace period and may still be running (a tool that ignores its signal):
+      // exit now, its lease still held, so that no other worker starts the same call until this
+      // process is gone (the store then sees this worker dead and another one takes over at once).
+      process.stderr.write('twelve worker: stopped (steps still running after the grace period were abandoned; they run again elsewhere)\n');
+      process.exit(0);
+    }
     await runtime.close();
-    process.stderr.write(`twelve worker: stopped${drained ? '' : ' (steps still running after the grace period were abandoned; they run again elsewhere)'}\n`);
+    signals.dispose();
+    process.stderr.write('twelve worker: stopped\n');
     return 0;
   },
 };

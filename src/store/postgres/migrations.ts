@@ -1,7 +1,8 @@
 /**
  * Numbered, append-only migrations for PostgreSQL. Never edit a released one: add the next
  * number. Versions match the SQLite migrations one for one (same tables and columns), so
- * "schema version 3" means the same thing on both stores.
+ * "schema version 3" means the same thing on both stores; the one exception is version 4's
+ * twelve_workers (worker liveness), which only a database shared by many hosts needs.
  *
  * PostgreSQL types where they help a person querying the audit trail: event data, thread
  * input/output/error and notification payloads are JSON (`data ->> 'tool'` works); times
@@ -149,6 +150,23 @@ export const postgresMigrations: Migration[] = [
       UPDATE threads t SET unpriced_calls = u.n
       FROM (SELECT thread_id, count(*)::integer AS n FROM events WHERE type = 'model_called' AND data ->> 'costUsd' IS NULL GROUP BY thread_id) u
       WHERE u.thread_id = t.id;
+    `,
+  },
+  {
+    version: 5,
+    name: 'dead-worker takeover: leased threads by owner, worker liveness',
+    // See liveness.ts: each process holds a session advisory lock (twelve's class, lock_key)
+    // for its life; a lease owner whose lock is gone, registered since the server last
+    // started, is dead, and its threads are taken over before fresh work.
+    sql: `
+      CREATE INDEX threads_by_lease_owner ON threads (lease_owner) WHERE lease_owner IS NOT NULL;
+      CREATE TABLE twelve_workers (
+        owner          text PRIMARY KEY,
+        lock_key       integer NOT NULL,
+        server_started timestamptz NOT NULL,
+        registered_at  timestamptz NOT NULL
+      );
+      CREATE INDEX twelve_workers_by_lock ON twelve_workers (lock_key);
     `,
   },
 ];

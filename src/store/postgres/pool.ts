@@ -60,6 +60,11 @@ export class PostgresPool {
     return this.pool;
   }
 
+  /** Resolves once `pg` is loaded and the schema is current. */
+  async whenReady(): Promise<void> {
+    await this.ready();
+  }
+
   clientConfig(): pg.ClientConfig {
     return {
       connectionString: this.target.connectionString,

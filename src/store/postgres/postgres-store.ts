@@ -24,6 +24,7 @@ import { PostgresPool } from './pool.js';
 import { eventColumns, jsonText, readyAtOf, stored, summaryColumns, toEvent, toThread, type EventRow, type ThreadRow } from './rows.js';
 import * as sql from './queries.js';
 import { WorkListener } from './work-listener.js';
+import { Liveness } from './liveness.js';
 
 export { migratePostgres, type MigrationResult } from './migrations.js';
 
@@ -44,12 +45,18 @@ export class PostgresStore implements Store {
   private readonly pool: PostgresPool;
   private readonly outbox: PostgresOutbox;
   private readonly listeners = new Set<WorkListener>();
+  private readonly liveness: Liveness;
 
   constructor(options: PostgresStoreOptions) {
     const target = parsePostgresUrl(options.url);
     this.location = target.location;
     this.pool = new PostgresPool(target, { poolSize: options.poolSize ?? 10, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, mustExist: options.mustExist ?? false });
     this.outbox = new PostgresOutbox((text, values) => this.pool.run(text, values, { idempotent: false }));
+    this.liveness = new Liveness({
+      createClient: async () => new (await loadPg()).Client({ ...this.pool.clientConfig(), application_name: 'twelve liveness' }),
+      migrated: () => this.pool.whenReady(),
+      where: target.where,
+    });
   }
 
   async createThread(thread: NewThread): Promise<ThreadEvent[]> {
@@ -160,29 +167,48 @@ export class PostgresStore implements Store {
     return stats;
   }
 
+  /**
+   * Threads interrupted mid-step come first: a dead owner's (by its liveness lock on any
+   * host, or `isOwnerDead` on this one) or an expired lease's, then fresh work in queue order.
+   */
   async claim(options: ClaimOptions): Promise<ThreadRecord | undefined> {
+    const claimed = await this.claimWork(options);
+    // The owner's liveness registration (liveness.ts: a connection of its own) starts after its
+    // first claim, so a new worker's first step waits for nothing more; until it is done the
+    // owner is unknown, never taken for dead. A failed registration fails the next claim.
+    const failure = this.liveness.ensureRegistered(options.owner);
+    if (failure) {
+      if (claimed) await this.releaseLease(claimed.id, options.owner).catch(() => undefined);
+      throw failure;
+    }
+    return claimed;
+  }
+
+  private async claimWork(options: ClaimOptions): Promise<ThreadRecord | undefined> {
     const now = Date.now();
     const until = now + options.leaseMs;
     if (options.threadId) {
-      const { rows } = await this.pool.run<{ lease_owner: string | null }>(`SELECT lease_owner FROM threads WHERE id = $1`, [options.threadId], { idempotent: true });
+      const { rows } = await this.pool.run<{ owner: string | null; dead: boolean | null }>(sql.leaseHolderSql, [options.threadId], { idempotent: true });
       if (!rows[0]) return undefined;
-      const owner = rows[0].lease_owner;
-      const deadOwner = owner && options.isOwnerDead?.(owner) ? owner : null;
+      const owner = rows[0].owner;
+      const deadOwner = owner && (rows[0].dead || options.isOwnerDead?.(owner)) ? owner : null;
       return this.takeLease(options.threadId, options, until, now, deadOwner);
     }
     const agents = options.agents ?? null;
+    const orphan = await this.claimOrphan(options, agents, now, until);
+    if (orphan) return orphan;
     const caps = Object.entries(options.agentCaps ?? {});
-    const free = caps.length > 0 ? await this.claimCapped(options, new Map(caps), now, until) : await this.claimNext(options, agents, [], now, until);
-    if (free) return free;
-    if (!options.isOwnerDead) return undefined;
-    // Same-host owners only: isOwnerDead can tell that a local pid is gone, not a remote one.
-    const { rows } = await this.pool.run<{ id: string; lease_owner: string }>(sql.leasedDueSql, [now, agents], { idempotent: true });
-    for (const row of rows) {
-      if (!options.isOwnerDead(row.lease_owner)) continue;
-      const taken = await this.takeLease(row.id, options, until, now, row.lease_owner, sql.takeDeadLeaseSql);
-      if (taken) return taken;
-    }
-    return undefined;
+    return caps.length > 0 ? await this.claimCapped(options, new Map(caps), now, until) : await this.claimNext(options, agents, [], now, until);
+  }
+
+  /** The takeover half of claim(): one light read of the lease holders, and a take only when one is dead or expired. */
+  private async claimOrphan(options: ClaimOptions, agents: string[] | null, now: number, until: number): Promise<ThreadRecord | undefined> {
+    const { rows } = await this.pool.run<{ owner: string; expired: boolean; dead: boolean | null }>(sql.leaseHoldersSql, [now, agents], { idempotent: true });
+    const others = rows.filter((row) => row.owner !== options.owner);
+    const dead = others.filter((row) => row.dead || options.isOwnerDead?.(row.owner)).map((row) => row.owner);
+    if (dead.length === 0 && !others.some((row) => row.expired)) return undefined;
+    const { rows: taken } = await this.pool.run<ThreadRow>(sql.takeOrphanSql, [now, agents, options.owner, until, dead], { idempotent: false });
+    return taken[0] && toThread(taken[0]);
   }
 
   private async claimNext(options: ClaimOptions, agents: string[] | null, skip: string[], now: number, until: number): Promise<ThreadRecord | undefined> {
@@ -219,8 +245,8 @@ export class PostgresStore implements Store {
     return undefined;
   }
 
-  private async takeLease(id: string, options: ClaimOptions, until: number, now: number, deadOwner: string | null, statement = sql.takeLeaseSql): Promise<ThreadRecord | undefined> {
-    const { rows } = await this.pool.run<ThreadRow>(statement, [id, options.owner, until, now, deadOwner], { idempotent: false });
+  private async takeLease(id: string, options: ClaimOptions, until: number, now: number, deadOwner: string | null): Promise<ThreadRecord | undefined> {
+    const { rows } = await this.pool.run<ThreadRow>(sql.takeLeaseSql, [id, options.owner, until, now, deadOwner], { idempotent: false });
     const row = rows[0];
     if (!row) return undefined;
     if (options.agents && !options.agents.includes(row.agent)) {
@@ -311,6 +337,7 @@ export class PostgresStore implements Store {
     if (this.pool.isClosed) return;
     const listeners = [...this.listeners];
     this.listeners.clear();
+    await this.liveness.close();
     await Promise.all([this.pool.close(), ...listeners.map((listener) => listener.stop())]);
   }
 }

@@ -12,6 +12,8 @@
  * Every parameter is cast: parameters in coalesce/least/CASE would otherwise default to text.
  */
 
+import { deadOwnersSql } from './liveness.js';
+
 const finished = `('completed', 'failed', 'cancelled')`;
 
 /** Claimable now, for a worker notified about it. `r` is the written row (agent, ready_at, lease_until). */
@@ -108,29 +110,44 @@ export const lockNextSql = `
 export const lockAgentCapSql = `SELECT pg_advisory_xact_lock(hashtext('twelve:cap:' || $1::text))`;
 export const liveLeasesSql = `SELECT count(*)::integer AS leases FROM threads WHERE agent = $1::text AND lease_until >= $2::bigint`;
 
-/** Due threads whose lease is still live: candidates when their owner is known to be dead. */
-export const leasedDueSql = `
-  SELECT id, lease_owner FROM threads
-  WHERE ready_at <= $1::bigint AND lease_until >= $1::bigint AND ($2::text[] IS NULL OR agent = ANY ($2::text[]))
-  LIMIT 50`;
+/**
+ * Who holds the leases of due threads, per owner: whether one of them expired without a
+ * release, and whether the owner is dead by its liveness lock (liveness.ts). Only leased
+ * rows are read (threads_by_lease_owner), however long the backlog is. $1 now (ms), $2 agents.
+ */
+export const leaseHoldersSql = `
+  SELECT t.lease_owner AS owner, bool_or(t.lease_until < $1::bigint) AS expired, t.lease_owner IN (${deadOwnersSql}) AS dead
+  FROM threads t
+  WHERE t.lease_owner IS NOT NULL AND t.ready_at <= $1::bigint AND t.status NOT IN ${finished}
+    AND ($2::text[] IS NULL OR t.agent = ANY ($2::text[]))
+  GROUP BY t.lease_owner`;
+
+/**
+ * Takes over the oldest due thread interrupted mid-step: its owner is dead ($5), or its lease
+ * expired without a release. Never this claimer's own lease ($3: it is alive, and two of its
+ * claim loops reading the same candidate must not both get it; the FOR UPDATE re-check of
+ * lease_owner sees the first loop's lease). $1 now, $2 agents, $3 owner, $4 until, $5 dead owners.
+ */
+export const takeOrphanSql = `
+  WITH c AS (
+    SELECT id FROM threads
+    WHERE lease_owner IS NOT NULL AND lease_owner <> $3::text AND ready_at <= $1::bigint AND status NOT IN ${finished}
+      AND ($2::text[] IS NULL OR agent = ANY ($2::text[]))
+      AND (lease_until < $1::bigint OR lease_owner = ANY ($5::text[]))
+    ORDER BY ready_at LIMIT 1
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE threads t SET lease_owner = $3::text, lease_until = $4::bigint FROM c WHERE t.id = c.id
+  RETURNING t.*`;
+
+/** One thread's lease holder, and whether it is dead by its liveness lock. */
+export const leaseHolderSql = `SELECT t.lease_owner AS owner, t.lease_owner IN (${deadOwnersSql}) AS dead FROM threads t WHERE t.id = $1::text`;
 
 /** $1 id, $2 owner, $3 until, $4 now, $5 the dead owner whose live lease may be taken over. */
 export const takeLeaseSql = `
   UPDATE threads SET lease_owner = $2::text, lease_until = $3::bigint
   WHERE id = $1::text AND status NOT IN ${finished}
     AND (lease_until IS NULL OR lease_until < $4::bigint OR lease_owner = $2::text OR lease_owner = $5::text)
-  RETURNING *`;
-
-/**
- * Taking over from an owner known to be dead: only while that owner (or nobody) still holds
- * the lease. Unlike takeLeaseSql, never matches this claimer's own lease: two loops of one
- * process reading the same dead-owner candidates must not both get the thread.
- * $1 id, $2 owner, $3 until, $4 now, $5 the dead owner.
- */
-export const takeDeadLeaseSql = `
-  UPDATE threads SET lease_owner = $2::text, lease_until = $3::bigint
-  WHERE id = $1::text AND status NOT IN ${finished}
-    AND (lease_until IS NULL OR lease_until < $4::bigint OR lease_owner = $5::text)
   RETURNING *`;
 
 export const renewLeaseSql = `UPDATE threads SET lease_until = $3::bigint WHERE id = $1::text AND lease_owner = $2::text`;

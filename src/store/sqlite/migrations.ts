@@ -126,4 +126,14 @@ export const migrations: Migration[] = [
       ) WHERE model_steps > 0;
     `,
   },
+  {
+    version: 5,
+    name: 'dead-worker takeover: leased threads by owner',
+    // Every claim first looks for threads whose worker died mid-step (their lease is held by a
+    // pid that is gone, or expired): this index keeps that look to the leased rows, however
+    // long the backlog of runnable threads is. (PostgreSQL's version 5 also adds twelve_workers.)
+    sql: `
+      CREATE INDEX threads_by_lease_owner ON threads (lease_owner) WHERE lease_owner IS NOT NULL;
+    `,
+  },
 ];

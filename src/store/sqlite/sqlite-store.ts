@@ -127,9 +127,21 @@ export class SqliteStore implements Store {
              WHERE t.lease_until >= @now GROUP BY t.agent HAVING count(*) >= max(c.value)))
            ORDER BY ready_at LIMIT 1`,
       ),
-      leasedRunnable: db.prepare(
-        `SELECT id, lease_owner FROM threads WHERE ready_at <= @now AND lease_until >= @now
-           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents))) LIMIT 50`,
+      // Who holds the leases of due threads (threads_by_lease_owner: only leased rows are read,
+      // however long the backlog), and whether one of an owner's leases expired without a release.
+      leaseHolders: db.prepare(
+        `SELECT lease_owner AS owner, max(lease_until < @now) AS expired FROM threads
+         WHERE lease_owner IS NOT NULL AND ready_at <= @now AND status NOT IN ('completed', 'failed', 'cancelled')
+           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents)))
+         GROUP BY lease_owner`,
+      ),
+      // The oldest due thread interrupted mid-step: its owner is dead (@dead) or its lease expired; never our own.
+      orphan: db.prepare(
+        `SELECT id, lease_owner FROM threads
+         WHERE lease_owner IS NOT NULL AND lease_owner <> @owner AND ready_at <= @now AND status NOT IN ('completed', 'failed', 'cancelled')
+           AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents)))
+           AND (lease_until < @now OR lease_owner IN (SELECT value FROM json_each(@dead)))
+         ORDER BY ready_at LIMIT 1`,
       ),
       takeLease: db.prepare(
         `UPDATE threads SET lease_owner = @owner, lease_until = @until
@@ -366,13 +378,17 @@ export class SqliteStore implements Store {
             if (row) candidates.push({ id: row.id, deadOwner: row.lease_owner && options.isOwnerDead?.(row.lease_owner) ? row.lease_owner : null });
           } else {
             const agents = options.agents ? JSON.stringify(options.agents) : null;
-            const caps = options.agentCaps && Object.keys(options.agentCaps).length > 0 ? JSON.stringify(options.agentCaps) : null;
-            const free = this.statements.claimable.pluck().get({ now, agents, caps }) as string | undefined;
-            if (free) candidates.push({ id: free, deadOwner: null });
-            else if (options.isOwnerDead) {
-              for (const row of this.statements.leasedRunnable.all({ now, agents }) as Array<{ id: string; lease_owner: string }>) {
-                if (options.isOwnerDead(row.lease_owner)) candidates.push({ id: row.id, deadOwner: row.lease_owner });
-              }
+            // Threads interrupted mid-step first (a dead owner's, an expired lease's), then fresh work.
+            const holders = (this.statements.leaseHolders.all({ now, agents }) as Array<{ owner: string; expired: number }>).filter((row) => row.owner !== options.owner);
+            const dead = holders.filter((row) => options.isOwnerDead?.(row.owner)).map((row) => row.owner);
+            if (dead.length > 0 || holders.some((row) => row.expired)) {
+              const orphan = this.statements.orphan.get({ now, agents, owner: options.owner, dead: JSON.stringify(dead) }) as { id: string; lease_owner: string } | undefined;
+              if (orphan) candidates.push({ id: orphan.id, deadOwner: orphan.lease_owner });
+            }
+            if (candidates.length === 0) {
+              const caps = options.agentCaps && Object.keys(options.agentCaps).length > 0 ? JSON.stringify(options.agentCaps) : null;
+              const free = this.statements.claimable.pluck().get({ now, agents, caps }) as string | undefined;
+              if (free) candidates.push({ id: free, deadOwner: null });
             }
           }
           for (const candidate of candidates) {
