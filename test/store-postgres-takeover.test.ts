@@ -104,8 +104,12 @@ describe('PostgresStore: taking over from a dead worker', () => {
     await withAdminClient(async (client) => {
       // Neither owner holds its lock. One registered before the server's last start (it may be
       // alive and not reconnected yet), the other since (its session ended: it is dead).
+      // One transaction: the store's housekeeping forgets lockless owners that lease nothing, and
+      // must never see these rows before their leases.
+      await client.query('BEGIN');
       await client.query(`INSERT INTO twelve_workers VALUES ('old', 11, pg_postmaster_start_time() - interval '1 hour', now()), ('gone', 12, pg_postmaster_start_time(), now())`);
       await client.query(`UPDATE threads SET lease_owner = CASE id WHEN 'th_before_restart' THEN 'old' ELSE 'gone' END, lease_until = $1`, [Date.now() + 60_000]);
+      await client.query('COMMIT');
     }, database.url);
     expect(await store.claim({ owner: 'alive', leaseMs: 60_000, isOwnerDead: () => false })).toMatchObject({ id: 'th_dead' });
     expect(await store.claim({ owner: 'alive', leaseMs: 60_000, isOwnerDead: () => false })).toBeUndefined();
