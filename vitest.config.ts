@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Hang guards, not speed targets: tests wait on progress, and a loaded 2-core machine (two
+    // suites side by side) takes 30 s over the CLI-heavy ones that spawn a dozen processes.
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
     // Tests spawn child processes and SQLite files; two cores, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,
