@@ -19,7 +19,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { TwelveError, errorMessage } from '../errors.js';
 import type { DestinationPolicy } from './destination.js';
-import { postGuarded } from './guarded-post.js';
 
 export const SIGNATURE_HEADER = 'x-twelve-signature';
 export const DELIVERY_HEADER = 'x-twelve-delivery';
@@ -239,6 +238,8 @@ export async function deliverWebhook(options: {
     };
     let status: number;
     if (options.destination) {
+      // Loaded on first delivery: node:http/https/net are ~30 ms of every process's start-up otherwise.
+      const { postGuarded } = await import('./guarded-post.js');
       status = await postGuarded({ url: options.url, headers, body, signal: abort.signal, policy: options.destination });
     } else {
       const response = await (options.fetchImpl ?? fetch)(options.url, {
