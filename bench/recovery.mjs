@@ -25,6 +25,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startModelServer } from './lib/model-server.mjs';
+import { benchDatabase } from './lib/bench-database.mjs';
 import { percentile, printRows } from './lib/table.mjs';
 
 const { values } = parseArgs({
@@ -50,23 +51,10 @@ const agentFile = resolve(root, 'bench/agents/scale-agent.mjs');
 if (!existsSync(resolve(root, 'dist/index.js'))) throw new Error(`${root}/dist is missing: run \`npm run build\` there first`);
 const { createRuntime } = await import(pathToFileURL(resolve(root, 'dist/index.js')).href);
 const { default: agent } = await import(pathToFileURL(agentFile).href);
-const { default: pg } = await import('pg');
 
-const adminUrl = process.env.TWELVE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-const name = `twelve_recovery_${Date.now().toString(36)}`;
-await admin(`CREATE DATABASE ${name}`);
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
-const databaseUrl = url.toString();
+const database = await benchDatabase('twelve_recovery');
+const databaseUrl = database.url;
+const { pg } = database;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/^(TWELVE_|OPENAI_|ANTHROPIC_)/.test(k)));
@@ -144,7 +132,7 @@ try {
   await runtime.close();
   await db.end().catch(() => undefined);
   await model.close();
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await database.drop();
 }
 
 const s = (x) => x.toFixed(2);

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { createRuntime } from '../dist/index.js';
 import agent from './agents/scale-agent.mjs';
 import { startModelServer } from './lib/model-server.mjs';
+import { benchDatabase } from './lib/bench-database.mjs';
 import { percentile, printRows } from './lib/table.mjs';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
@@ -31,24 +32,10 @@ const runs = Number(values.runs);
 const TARGET_MS = 300;
 const bin = fileURLToPath(new URL('../bin/twelve.js', import.meta.url));
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
-const adminUrl = process.env.TWELVE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (!existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)))) throw new Error('dist/ is missing: run `npm run build` at the repository root first');
 
-const { default: pg } = await import('pg');
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-const name = `twelve_wstart_${Date.now().toString(36)}`;
-await admin(`CREATE DATABASE ${name}`);
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
-const databaseUrl = url.toString();
+const database = await benchDatabase('twelve_wstart');
+const databaseUrl = database.url;
 
 // A clean environment: nothing from the caller's shell that changes what a worker does.
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/^(TWELVE_|OPENAI_|ANTHROPIC_)/.test(k)));
@@ -158,7 +145,7 @@ try {
 } finally {
   await runtime.close();
   await model.close();
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await database.drop();
 }
 console.log(`worker start on PostgreSQL: spawn -> first event appended by the new worker, ${runs} runs per case (after 2 untimed); target p90 <= ${TARGET_MS} ms`);
 console.log(`node ${process.version}, ${process.platform}/${process.arch}\n`);
