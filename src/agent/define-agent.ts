@@ -72,6 +72,13 @@ export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends
   renderContext?: (options: RenderContextOptions) => ContextMessage[];
   /** Directory of recorded model responses for record/replay (URL or absolute path). */
   recordings?: URL | string;
+  /**
+   * What a thread in flight does when a worker on another release picks it up. Default: go on
+   * when the move is compatible (open calls' tools and schemas unchanged, approvals not looser,
+   * output schema still accepts), wait for a person when not. "continue": always go on.
+   * "hold": always wait for a person (`twelve resume` moves it on, `twelve cancel` ends it).
+   */
+  onNewRelease?: 'continue' | 'hold';
 }
 
 export interface Agent<I extends z.ZodType = z.ZodType, O extends z.ZodType | undefined = z.ZodType | undefined> {
@@ -127,6 +134,9 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
   }
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (value !== undefined && !(typeof value === 'number' && value > 0)) problems.push(`limits.${key} must be a positive number`);
+  }
+  if (options.onNewRelease !== undefined && options.onNewRelease !== 'continue' && options.onNewRelease !== 'hold') {
+    problems.push(`onNewRelease must be "continue" or "hold" (got ${JSON.stringify(options.onNewRelease)})`);
   }
   const { text: promptTemplate, source: promptSource } = readPrompt(options.prompt, problems);
   if (problems.length > 0) {

@@ -19,6 +19,9 @@ export interface ToolContext {
   logger: Logger;
 }
 
+export type ToolEffect = 'pure' | 'idempotent' | 'external';
+export const toolEffects: readonly ToolEffect[] = ['pure', 'idempotent', 'external'];
+
 export interface ApprovalContext {
   threadId: string;
   agent: string;
@@ -53,6 +56,20 @@ export interface ToolOptions<I extends z.ZodType, O extends z.ZodType | undefine
   approvalTimeoutMs?: number;
   /** Default "reject": a call nobody approved in time does not run. */
   onApprovalTimeout?: 'approve' | 'reject';
+  /**
+   * What running the tool does to the world (default "external"):
+   * - "pure": reads nothing that changes and writes nothing; safe to run in replays and forks.
+   * - "idempotent": may act, but running it twice with the same idempotency key acts once.
+   * - "external": acts on the world; an interrupted run goes to a person before it is retried past `maxAttempts`.
+   */
+  effect?: ToolEffect;
+  /** Runs of one call interrupted by a dying worker before the call is given up (default 3). */
+  maxAttempts?: number;
+  /**
+   * A stand-in used where the tool must not act for real (replays, shadow threads): same input,
+   * output shaped like the real one. Not part of the release.
+   */
+  fake?: (input: z.output<I>, ctx: ToolContext) => Promise<O extends z.ZodType ? z.input<O> : unknown> | (O extends z.ZodType ? z.input<O> : unknown);
   run: (input: z.output<I>, ctx: ToolContext) => Promise<O extends z.ZodType ? z.input<O> : unknown> | (O extends z.ZodType ? z.input<O> : unknown);
 }
 
@@ -127,6 +144,14 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType | undefined 
     throw new TwelveError('agent_invalid', `defineTool ${options.name}: approval must be "always", "never" or a function (args, ctx) => boolean | { required, reason }`);
   }
   parseDeciders(options.approvers, `defineTool ${options.name}: approvers`);
+  if (options.effect !== undefined && !toolEffects.includes(options.effect)) {
+    throw new TwelveError('agent_invalid', `defineTool ${options.name}: effect must be "pure", "idempotent" or "external" (got ${JSON.stringify(options.effect)})`);
+  }
+  if (options.maxAttempts !== undefined && !(Number.isInteger(options.maxAttempts) && options.maxAttempts > 0)) {
+    throw new TwelveError('agent_invalid', `defineTool ${options.name}: maxAttempts must be a positive whole number`);
+  }
+  if (options.fake !== undefined && typeof options.fake !== 'function') throw new TwelveError('agent_invalid', `defineTool ${options.name}: fake must be a function like run`);
+  if (options.output !== undefined && !(options.output instanceof z.ZodType)) throw new TwelveError('agent_invalid', `defineTool ${options.name}: output must be a zod schema`);
   if (options.approvalTimeoutMs !== undefined && !(options.approvalTimeoutMs > 0)) {
     throw new TwelveError('agent_invalid', `defineTool ${options.name}: approvalTimeoutMs must be a positive number of milliseconds`);
   }

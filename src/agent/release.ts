@@ -138,6 +138,13 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     inputSchema: tool.inputJsonSchema,
   }));
   const outputJsonSchema = agent.outputSchema ? jsonSchemaOf(agent.outputSchema) : undefined;
+  // How each tool behaves beyond what the model sees: its effect, its retry bound, its result's schema.
+  const toolBehaviour = Object.fromEntries(
+    [...agent.tools.values()].map((tool) => [
+      tool.name,
+      { effect: tool.effect ?? 'external', maxAttempts: tool.maxAttempts ?? defaultLimits.maxToolAttempts, output: tool.output ? jsonSchemaOf(tool.output) : null },
+    ]),
+  );
   const manifest = {
     agent: agent.name,
     purpose: agent.purpose,
@@ -150,6 +157,8 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     input: jsonSchemaOf(agent.inputSchema),
     prefetch: (options.prefetch ?? []).map((step) => step.tool),
     approvals: Object.fromEntries(approvals),
+    toolBehaviour,
+    onNewRelease: options.onNewRelease ?? 'auto',
     humanTools: [...agent.tools.values()].filter((tool) => tool.human).map((tool) => ({ name: tool.name, ...tool.human })),
     twelve: twelveVersion,
   };

@@ -117,6 +117,12 @@ export class EventFormatter {
       case 'budget_raised': {
         return line(cyan('budget'), `${budgetChangeText(event.data)}${event.data.comment ? `; ${short(event.data.comment, 120)}` : ''}`);
       }
+      case 'release_changed': {
+        const d = event.data;
+        const changes = d.changes.length ? `; ${short(d.changes.map((c) => c.detail).join('; '), 160)}` : '';
+        const label = d.decision === 'hold' ? yellow('release') : cyan('release');
+        return line(label, `${d.from} → ${d.to}  ${d.compatible ? 'compatible' : 'incompatible'}, ${d.decision === 'hold' ? 'held for a person' : 'continues'}: ${d.reason}${changes}`);
+      }
       case 'paused':
         return line(yellow('paused'), `by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}`);
       case 'cancelled':

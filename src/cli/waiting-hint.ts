@@ -36,7 +36,7 @@ export function isEscalation(waitingReason: string | null | undefined): boolean 
   return /^(escalated|budget):/.test(waitingReason ?? '');
 }
 
-/** Waits that `twelve resume` ends with a resume event: escalations, budget breaches, blocked configuration. */
+/** Waits that `twelve resume` ends with a resume event: escalations, budget breaches, blocked configuration, a release hold. */
 export function takesResume(waitingReason: string | null | undefined): boolean {
-  return /^(escalated|budget|blocked):/.test(waitingReason ?? '');
+  return /^(escalated|budget|blocked|release):/.test(waitingReason ?? '');
 }

@@ -460,7 +460,7 @@ export class Runtime {
    */
   async resume(threadId: string, options: { by: string | Human; comment?: string }): Promise<ThreadRecord> {
     const thread = await this.getThreadOrThrow(threadId);
-    if (thread.status !== 'paused' && !(thread.status === 'awaiting_human' && /^(escalated|budget|blocked):/.test(thread.waitingReason ?? ''))) {
+    if (thread.status !== 'paused' && !(thread.status === 'awaiting_human' && /^(escalated|budget|blocked|release):/.test(thread.waitingReason ?? ''))) {
       if (isTerminal(thread.status)) throw new TwelveError('thread_not_runnable', `thread ${threadId} is ${thread.status}; there is nothing to resume`);
       return thread;
     }

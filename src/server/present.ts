@@ -27,7 +27,7 @@ export function presentThread(thread: ThreadRecord, now = Date.now()): ThreadJso
   };
 }
 
-const pendingKind = { errors: 'escalation', budget: 'budget', configuration: 'blocked' } as const;
+const pendingKind = { errors: 'escalation', budget: 'budget', configuration: 'blocked', release: 'release' } as const;
 
 /** What a person is asked for, right now, by this thread. */
 export function pendingOf(state: ThreadState): PendingJson[] {

@@ -50,8 +50,11 @@ export const PendingQuestion = z
 
 export const PendingEscalation = z
   .object({
-    /** blocked: the configuration must be fixed (a provider key, a recording), then the thread resumed. */
-    kind: z.enum(['escalation', 'budget', 'blocked']),
+    /**
+     * blocked: the configuration must be fixed (a provider key, a recording), then the thread resumed.
+     * release: a worker on another release holds it; resume moves it to that release, cancel ends it.
+     */
+    kind: z.enum(['escalation', 'budget', 'blocked', 'release']),
     reason: z.string(),
   })
   .openapi('PendingEscalation');

@@ -6,7 +6,7 @@
  */
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../notify/types.js';
 import type { NewEvent, ThreadEvent } from '../thread/events.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
+import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, ListReleasesOptions, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -67,8 +67,11 @@ export class DeferredStore implements Store {
     if (!store.subscribeWork) return async () => undefined;
     return store.subscribeWork(listener);
   }
-  async saveRelease(release: Omit<StoredRelease, 'createdAt'>): Promise<void> {
+  async saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void> {
     return (await this.store).saveRelease(release);
+  }
+  async listReleases(options?: ListReleasesOptions): Promise<ReleaseSummary[]> {
+    return (await this.store).listReleases(options);
   }
   async getRelease(id: string): Promise<StoredRelease | undefined> {
     return (await this.store).getRelease(id);

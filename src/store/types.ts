@@ -118,6 +118,12 @@ export interface ClaimOptions {
   agentCaps?: Record<string, number>;
   /** Lets a store reclaim at once a lease whose owner is known to be dead (same host, pid gone). */
   isOwnerDead?: (owner: string) => boolean;
+  /**
+   * No downgrade: agent -> the release id this worker runs. A thread whose latest event was
+   * written by a newer release of its agent (a higher ordinal in the releases table) is left
+   * to the workers running that release. The worker's own release must be saved first.
+   */
+  releases?: Record<string, string>;
 }
 
 export interface StoredRelease {
@@ -125,6 +131,24 @@ export interface StoredRelease {
   agent: string;
   manifest: Record<string, unknown>;
   createdAt: string;
+  /** Creation order in this store (1, 2, 3... across agents): a higher ordinal is a newer release. */
+  ordinal: number;
+}
+
+/** One release as `twelve releases ls` shows it: no manifest, the threads whose latest step it wrote. */
+export interface ReleaseSummary {
+  id: string;
+  agent: string;
+  createdAt: string;
+  ordinal: number;
+  /** Threads whose latest event was written by this release, per status. */
+  threadsByStatus: Partial<Record<ThreadStatus, number>>;
+}
+
+export interface ListReleasesOptions {
+  agent?: string;
+  /** Default 100. */
+  limit?: number;
 }
 
 export interface Store extends NotificationOutbox {
@@ -167,7 +191,10 @@ export interface Store extends NotificationOutbox {
    * PostgreSQL: LISTEN/NOTIFY. Optional: without it workers poll.
    */
   subscribeWork?(listener: () => void): Promise<() => Promise<void>>;
-  saveRelease(release: Omit<StoredRelease, 'createdAt'>): Promise<void>;
+  /** Saves a release the first time it is seen (its ordinal is then fixed); later saves do nothing. */
+  saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void>;
   getRelease(id: string): Promise<StoredRelease | undefined>;
+  /** Releases newest first (highest ordinal), with thread counts. */
+  listReleases(options?: ListReleasesOptions): Promise<ReleaseSummary[]>;
   close(): Promise<void>;
 }

@@ -141,6 +141,20 @@ const buildEventDataSchemas = () => ({
     consecutiveErrors: z.number().int().nonnegative(),
     kind: z.enum(['errors', 'budget']).optional(),
   }),
+  /**
+   * The first step of a thread on a release other than the one that wrote its latest event.
+   * `hold`: the thread waits for a person (twelve resume moves it on, twelve cancel ends it).
+   */
+  release_changed: z.object({
+    from: z.string(),
+    to: z.string(),
+    compatible: z.boolean(),
+    /** What differs between the two releases, each as a kind (prompt, model, tool_input, ...) and one readable line. */
+    changes: z.array(z.object({ kind: z.string(), detail: z.string() })),
+    decision: z.enum(['continue', 'hold']),
+    /** Why it holds or goes on (the agent's onNewRelease, the incompatibility found). */
+    reason: z.string(),
+  }),
   paused: z.object({ by: z.string(), reason: z.string().optional() }),
   resumed: z.object({ by: z.string(), comment: z.string().optional() }),
   cancelled: z.object({ by: z.string(), reason: z.string().optional() }),
@@ -160,7 +174,7 @@ export type EventType = keyof EventDataSchemas;
 const listedTypes = [
   'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed', 'model_output_invalid',
   'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping', 'budget_exceeded', 'budget_raised', 'blocked',
-  'escalated', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
+  'escalated', 'release_changed', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
 ] as const satisfies readonly EventType[];
 // A type added to buildEventDataSchemas must be listed above too: this line fails to compile otherwise.
 const everyTypeListed: Exclude<EventType, (typeof listedTypes)[number]> extends never ? true : never = true;

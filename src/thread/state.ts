@@ -93,7 +93,7 @@ export interface ThreadState {
   output: unknown;
   error: CompactError | undefined;
   /** An unresolved escalation (errors, budget, or blocked by configuration): a person must respond. */
-  escalation: { reason: string; kind: 'errors' | 'budget' | 'configuration' } | undefined;
+  escalation: { reason: string; kind: 'errors' | 'budget' | 'configuration' | 'release' } | undefined;
   paused: { by: string; reason: string | undefined } | undefined;
   /** Limits a person raised for this thread. */
   limits: LimitOverrides;
@@ -266,6 +266,9 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       // Shown as the thread's error while it waits, so an API reader sees why at once.
       state.error = event.data.error;
       break;
+    case 'release_changed':
+      if (event.data.decision === 'hold') state.escalation = { reason: `moved from ${event.data.from} to ${event.data.to}: ${event.data.reason}`, kind: 'release' };
+      break;
     case 'paused':
       state.paused = { by: event.data.by, reason: event.data.reason };
       break;
@@ -318,7 +321,7 @@ function settle(state: ThreadState, callId: string, outcome: NonNullable<CallSta
 }
 
 /** How a waiting reason starts, per kind of escalation: `twelve resume` and the UIs key on it. */
-const waitingPrefix = { errors: 'escalated', budget: 'budget', configuration: 'blocked' } as const;
+const waitingPrefix = { errors: 'escalated', budget: 'budget', configuration: 'blocked', release: 'release' } as const;
 
 /** Status, waiting reason and wake-up time, from the state (O(1): only the first open call matters). */
 function deriveStatus(state: ThreadState, type: ThreadEvent['type']): void {

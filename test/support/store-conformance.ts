@@ -568,8 +568,32 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       await b.saveRelease({ id: 'rel_abc', agent: 'refunds', manifest: { changed: true } });
 
       const release = await b.getRelease('rel_abc');
-      expect(release).toEqual({ id: 'rel_abc', agent: 'refunds', manifest, createdAt: expect.any(String) });
+      expect(release).toEqual({ id: 'rel_abc', agent: 'refunds', manifest, createdAt: expect.any(String), ordinal: expect.any(Number) });
       expect(await a.getRelease('rel_missing')).toBeUndefined();
+    });
+
+    it('orders releases by first save and counts the threads each one wrote last', async () => {
+      const store = await open();
+      // Saved out of id order, and one saved twice: the order is the first save's.
+      for (const id of ['rel_new', 'rel_old']) await store.saveRelease({ id, agent: 'refunds', manifest: {} });
+      await store.saveRelease({ id: 'rel_triage', agent: 'triage', manifest: {} });
+      await store.saveRelease({ id: 'rel_new', agent: 'refunds', manifest: { again: true } });
+      const [first, second] = [(await store.getRelease('rel_new'))!, (await store.getRelease('rel_old'))!];
+      expect(second.ordinal).toBeGreaterThan(first.ordinal);
+      expect(first.manifest).toEqual({});
+
+      for (const id of ['th_a', 'th_b']) {
+        await store.createThread({ id, agent: 'refunds', releaseId: 'rel_old', input: 'x', events: [event('thread_started', { agent: 'refunds', input: 'x' })], summary: runnable });
+      }
+      await store.append('th_b', 1, 'rel_new', [event('thread_completed', { output: 'ok' })], { ...runnable, status: 'completed', output: 'ok' });
+
+      const listed = await store.listReleases({ agent: 'refunds' });
+      expect(listed.map((r) => r.id)).toEqual(['rel_old', 'rel_new']);
+      expect(listed[0]).toEqual({ id: 'rel_old', agent: 'refunds', createdAt: expect.any(String), ordinal: second.ordinal, threadsByStatus: { runnable: 1 } });
+      expect(listed[1]!.threadsByStatus).toEqual({ completed: 1 });
+      expect((await store.listReleases()).map((r) => r.id)).toEqual(['rel_triage', 'rel_old', 'rel_new']);
+      expect((await store.listReleases({ limit: 1 })).map((r) => r.id)).toEqual(['rel_triage']);
+      expect(await store.listReleases({ agent: 'nobody' })).toEqual([]);
     });
   });
 }

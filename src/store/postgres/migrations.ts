@@ -169,6 +169,22 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX twelve_workers_by_lock ON twelve_workers (lock_key);
     `,
   },
+  {
+    version: 6,
+    name: 'releases in creation order',
+    // See SQLite's version 6. A sequence, not max()+1: concurrent first saves of two releases
+    // must not collide (ON CONFLICT DO NOTHING still takes a number; gaps are harmless).
+    sql: `
+      CREATE SEQUENCE releases_ordinal;
+      ALTER TABLE releases ADD COLUMN ordinal bigint;
+      UPDATE releases SET ordinal = ranked.n FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM releases) AS ranked WHERE ranked.id = releases.id;
+      SELECT setval('releases_ordinal', coalesce((SELECT max(ordinal) FROM releases), 0) + 1, false);
+      ALTER TABLE releases ALTER COLUMN ordinal SET DEFAULT nextval('releases_ordinal'), ALTER COLUMN ordinal SET NOT NULL;
+      CREATE UNIQUE INDEX releases_by_ordinal ON releases (ordinal);
+      CREATE INDEX releases_by_agent ON releases (agent, ordinal);
+      CREATE INDEX threads_by_release ON threads (release_id);
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */

@@ -17,7 +17,7 @@ import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import { loadPg, parsePostgresUrl } from './connection.js';
 import { PostgresOutbox } from './outbox.js';
 import { PostgresPool } from './pool.js';
@@ -295,7 +295,7 @@ export class PostgresStore implements Store {
     return this.outbox.attempts(notificationId);
   }
 
-  async saveRelease(release: Omit<StoredRelease, 'createdAt'>): Promise<void> {
+  async saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void> {
     await this.pool.run(
       `INSERT INTO releases (id, agent, manifest, created_at) VALUES ($1, $2, $3::json, $4) ON CONFLICT (id) DO NOTHING`,
       [release.id, release.agent, jsonText(release.manifest), new Date().toISOString()],
@@ -304,13 +304,27 @@ export class PostgresStore implements Store {
   }
 
   async getRelease(id: string): Promise<StoredRelease | undefined> {
-    const { rows } = await this.pool.run<{ id: string; agent: string; manifest: Record<string, unknown>; created_at: Date }>(
-      `SELECT id, agent, manifest, created_at FROM releases WHERE id = $1`,
+    const { rows } = await this.pool.run<{ id: string; agent: string; manifest: Record<string, unknown>; created_at: Date; ordinal: string }>(
+      `SELECT id, agent, manifest, created_at, ordinal FROM releases WHERE id = $1`,
       [id],
       { idempotent: true },
     );
     const row = rows[0];
-    return row && { id: row.id, agent: row.agent, manifest: row.manifest, createdAt: row.created_at.toISOString() };
+    return row && { id: row.id, agent: row.agent, manifest: row.manifest, createdAt: row.created_at.toISOString(), ordinal: Number(row.ordinal) };
+  }
+
+  async listReleases(options: ListReleasesOptions = {}): Promise<ReleaseSummary[]> {
+    const { rows } = await this.pool.run<{ id: string; agent: string; created_at: Date; ordinal: string; counts: Record<string, number> | null }>(
+      `SELECT r.id, r.agent, r.created_at, r.ordinal,
+              (SELECT json_object_agg(c.status, c.n) FROM (SELECT status, count(*)::int AS n FROM threads WHERE release_id = r.id GROUP BY status) AS c) AS counts
+         FROM releases AS r
+        WHERE ($1::text IS NULL OR r.agent = $1)
+        ORDER BY r.ordinal DESC
+        LIMIT $2`,
+      [options.agent ?? null, options.limit ?? 100],
+      { idempotent: true },
+    );
+    return rows.map((row) => ({ id: row.id, agent: row.agent, createdAt: row.created_at.toISOString(), ordinal: Number(row.ordinal), threadsByStatus: row.counts ?? {} }));
   }
 
   /**

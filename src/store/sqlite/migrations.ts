@@ -136,4 +136,21 @@ export const migrations: Migration[] = [
       CREATE INDEX threads_by_lease_owner ON threads (lease_owner) WHERE lease_owner IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    name: 'releases in creation order',
+    // Releases of one agent are ordered by when the store first saw them: a worker never steps a
+    // thread last written by a newer release than its own (a rolling deploy's old workers leave
+    // such threads to the new ones). The ordinal is global, so it orders each agent's releases too.
+    sql: `
+      ALTER TABLE releases ADD COLUMN ordinal INTEGER;
+      UPDATE releases SET ordinal = (
+        SELECT count(*) FROM releases AS earlier
+        WHERE earlier.created_at < releases.created_at OR (earlier.created_at = releases.created_at AND earlier.id <= releases.id)
+      );
+      CREATE UNIQUE INDEX releases_by_ordinal ON releases (ordinal);
+      CREATE INDEX releases_by_agent ON releases (agent, ordinal);
+      CREATE INDEX threads_by_release ON threads (release_id);
+    `,
+  },
 ];

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { CompactError, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrations } from './migrations.js';
@@ -159,7 +159,11 @@ export class SqliteStore implements Store {
       dailySpend: db.prepare(`SELECT cost_usd FROM daily_spend WHERE agent = ? AND day = ?`).pluck(),
       renew: db.prepare(`UPDATE threads SET lease_until = @until WHERE id = @id AND lease_owner = @owner`),
       release: db.prepare(`UPDATE threads SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`),
-      saveRelease: db.prepare(`INSERT INTO releases (id, agent, manifest, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+      saveRelease: db.prepare(
+        `INSERT INTO releases (id, agent, manifest, created_at, ordinal) VALUES (?, ?, ?, ?, (SELECT coalesce(max(ordinal), 0) + 1 FROM releases)) ON CONFLICT (id) DO NOTHING`,
+      ),
+      listReleases: db.prepare(`SELECT id, agent, created_at, ordinal FROM releases WHERE (@agent IS NULL OR agent = @agent) ORDER BY ordinal DESC LIMIT @limit`),
+      releaseThreadCounts: db.prepare(`SELECT status, count(*) AS n FROM threads WHERE release_id = ? GROUP BY status`),
       getRelease: db.prepare(`SELECT * FROM releases WHERE id = ?`),
     };
     this.outbox = new SqliteOutbox(db);
@@ -412,7 +416,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  saveRelease(release: Omit<StoredRelease, 'createdAt'>): Promise<void> {
+  saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void> {
     return this.guard(() => {
       this.statements.saveRelease.run(release.id, release.agent, JSON.stringify(release.manifest), new Date().toISOString());
     });
@@ -420,8 +424,19 @@ export class SqliteStore implements Store {
 
   getRelease(id: string): Promise<StoredRelease | undefined> {
     return this.guard(() => {
-      const row = this.statements.getRelease.get(id) as { id: string; agent: string; manifest: string; created_at: string } | undefined;
-      return row && { id: row.id, agent: row.agent, manifest: JSON.parse(row.manifest), createdAt: row.created_at };
+      const row = this.statements.getRelease.get(id) as { id: string; agent: string; manifest: string; created_at: string; ordinal: number } | undefined;
+      return row && { id: row.id, agent: row.agent, manifest: JSON.parse(row.manifest), createdAt: row.created_at, ordinal: row.ordinal };
+    });
+  }
+
+  listReleases(options: ListReleasesOptions = {}): Promise<ReleaseSummary[]> {
+    return this.guard(() => {
+      const rows = this.statements.listReleases.all({ agent: options.agent ?? null, limit: options.limit ?? 100 }) as { id: string; agent: string; created_at: string; ordinal: number }[];
+      return rows.map((row) => {
+        const threadsByStatus: ReleaseSummary['threadsByStatus'] = {};
+        for (const count of this.statements.releaseThreadCounts.all(row.id) as { status: ThreadStatus; n: number }[]) threadsByStatus[count.status] = count.n;
+        return { id: row.id, agent: row.agent, createdAt: row.created_at, ordinal: row.ordinal, threadsByStatus };
+      });
     });
   }
 
