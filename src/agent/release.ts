@@ -159,11 +159,27 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     approvals: Object.fromEntries(approvals),
     toolBehaviour,
     onNewRelease: options.onNewRelease ?? 'auto',
+    code: codeHashes(agent),
     humanTools: [...agent.tools.values()].filter((tool) => tool.human).map((tool) => ({ name: tool.name, ...tool.human })),
     twelve: twelveVersion,
   };
   const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
   return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, maxConcurrency: overrides.maxConcurrency, budgetRaiseCap: overrides.budgetRaiseCap, manifest };
+}
+
+/**
+ * The functions that shape behaviour without being data (a renderContext, prefetch arguments,
+ * approval predicates), by a hash of their source: editing one makes a new release, so
+ * `twelve build --check` and the release id see it. (Source text, not behaviour: a change in
+ * what they import is not seen.)
+ */
+function codeHashes(agent: Agent): Record<string, string> {
+  const hash = (fn: unknown) => createHash('sha256').update(String(fn)).digest('hex').slice(0, 16);
+  const code: Record<string, string> = {};
+  if (agent.options.renderContext) code.renderContext = hash(agent.options.renderContext);
+  for (const [index, step] of (agent.options.prefetch ?? []).entries()) code[`prefetch[${index}]`] = hash(step.args);
+  for (const tool of agent.tools.values()) if (typeof tool.approval === 'function') code[`approval.${tool.name}`] = hash(tool.approval);
+  return code;
 }
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
