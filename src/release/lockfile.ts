@@ -132,7 +132,8 @@ export function parseLock(text: string, where: string): Lockfile {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw unreadable(where, (error as Error).message);
+    // One line: JSON.parse quotes the text around the error, newlines included.
+    throw unreadable(where, `not JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 120)}`);
   }
   const parsed = lockSchema.safeParse(json);
   if (!parsed.success) {

@@ -10,7 +10,7 @@ import { expectArgs, print, type CommandSpec } from '../command.js';
 
 export const build: CommandSpec = {
   name: 'build',
-  summary: 'write twelve.lock.json (each agent\'s release, pinned); --check: exit 1 when the code drifted from it',
+  summary: 'write twelve.lock.json, to commit; --check exits 1 when the code drifted from it',
   usage: ['build [--lock path] [--check] [--json]'],
   flags: {
     lock: 'the lock file (default: twelve.lock.json beside the project config)',
@@ -18,7 +18,7 @@ export const build: CommandSpec = {
     json: 'with --check, the comparison as JSON {lock, status: same|drift|missing, drifts: [{agent, kind, detail}]}',
   },
   details:
-    'The lock records per agent its release id, model pins and fallbacks, the @ai-sdk/* package versions its providers use,\nthe prompt\'s path and sha256, each tool\'s effect and schema hashes, the output and input schema hashes, limits, model\nsettings, approval policies, onNewRelease, and the TWELVE_AGENT_<NAME>_* variables that shaped it. Commit it. serve,\nworker and run refuse to start when the code differs from it under TWELVE_REQUIRE_LOCK=1 or NODE_ENV=production\n(TWELVE_REQUIRE_LOCK=0 lifts that), and warn once otherwise.',
+    'The lock records per agent its release id, model pins and fallbacks, the @ai-sdk/* package versions its providers use,\nthe prompt\'s path and sha256, each tool\'s effect and schema hashes, the output and input schema hashes, limits, model\nsettings, approval policies, onNewRelease, and the TWELVE_AGENT_<NAME>_* variables that shaped it. Commit it. serve,\nworker and run refuse to start when the code differs from it under TWELVE_REQUIRE_LOCK=1 or NODE_ENV=production\n(TWELVE_REQUIRE_LOCK=0 lifts that), and warn once otherwise. --check exits 0 when the code matches the lock, 1 on any\ndrift or when there is no lock, 2 on usage errors.',
   async run(args, flags) {
     expectArgs(args, 0, build);
     const { requireAgents, projectConfigPath } = await import('../local.js');
@@ -34,7 +34,14 @@ export const build: CommandSpec = {
     const releases = agents.map((agent) => createRelease(agent, config.agents[agent.name], version));
     const where = displayPath(lockPath);
     if (flags.check) {
-      const comparison = compareWithLock({ releases, lockPath, projectDir });
+      let comparison;
+      try {
+        comparison = compareWithLock({ releases, lockPath, projectDir });
+      } catch (error) {
+        // A lock that does not parse (a merge left conflict markers in it) fails the check like a drift.
+        if (TwelveError.is(error, 'config_invalid')) throw new TwelveError('config_invalid', error.message, { exitCode: 1, cause: error });
+        throw error;
+      }
       const drifts = comparison.status === 'missing' ? [] : comparison.drifts;
       if (flags.json) print(JSON.stringify({ lock: where, status: comparison.status, drifts }));
       if (comparison.status === 'missing') {
