@@ -91,6 +91,12 @@ describe('twelve build', () => {
     expect([json.code, JSON.parse(json.stdout)]).toEqual([0, { lock: 'twelve.lock.json', status: 'same', drifts: [] }]);
   });
 
+  it("the repository's twelve.lock.json matches its examples (after changing one, run node bin/twelve.js build)", async () => {
+    const check = await runCli(['build', '--check']);
+    expect(check.stdout).toBe('twelve.lock.json matches the code (2 agents)\n');
+    expect(check.code).toBe(0);
+  });
+
   it('--check exits 1 and names the change for each kind of drift', async () => {
     const base = makeProject();
     expect((await runCli(['build'], { cwd: base })).code).toBe(0);
