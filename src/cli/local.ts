@@ -1,4 +1,6 @@
 /** What local commands share: loading the project's agents, a runtime, a read-only store. */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { TwelveError } from '../errors.js';
 import type { Agent } from '../agent/define-agent.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -8,7 +10,7 @@ import type { Flags } from './command.js';
 export async function loadAgents(flags: Flags, agentPath?: string): Promise<Agent[]> {
   const project = await import('../config/project.js');
   if (agentPath) return project.loadAgentFile(agentPath);
-  const configPath = flags.config ?? process.env.TWELVE_CONFIG ?? project.findProjectConfig();
+  const configPath = await projectConfigPath(flags);
   if (!configPath) return [];
   return (await project.loadProjectConfig(configPath)).agents;
 }
@@ -20,9 +22,55 @@ export async function requireAgents(flags: Flags): Promise<Agent[]> {
   return agents;
 }
 
-export async function makeRuntime(agents: Agent[]): Promise<Runtime> {
+/** A process that runs threads (serve, worker, run): its runtime is checked against twelve.lock.json. */
+export interface LockedStart {
+  /** "twelve worker", for the refusal message. */
+  command: string;
+  flags: Flags;
+  /** `twelve run path/to/agent.ts`: the agent file that was loaded instead of the project config. */
+  agentPath?: string;
+}
+
+export async function makeRuntime(agents: Agent[], locked?: LockedStart): Promise<Runtime> {
   const { createRuntime } = await import('../runtime/runtime.js');
-  return createRuntime({ agents });
+  const runtime = createRuntime({ agents });
+  if (locked) {
+    try {
+      await checkLock(runtime, locked);
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
+  return runtime;
+}
+
+/**
+ * Where the lock is required (TWELVE_REQUIRE_LOCK=1, NODE_ENV=production) a drift or a missing
+ * lock refuses the start; in development a drift is a warning and no lock is nothing. The lock
+ * code loads only when there is something to compare, so a start without a lock costs one stat.
+ */
+async function checkLock(runtime: Runtime, { command, flags, agentPath }: LockedStart): Promise<void> {
+  const configPath = await projectConfigPath(flags, agentPath);
+  if (!configPath) return;
+  const projectDir = dirname(resolve(configPath));
+  // The name only: lockfile.ts (zod schemas) is not loaded when there is no lock.
+  const lockPath = join(projectDir, 'twelve.lock.json');
+  const required = runtime.config.requireLock;
+  if (!required && !existsSync(lockPath)) return;
+  const { enforceLock } = await import('../release/lock-check.js');
+  const requiredBy = !required ? undefined : process.env.TWELVE_REQUIRE_LOCK !== undefined ? `TWELVE_REQUIRE_LOCK=${process.env.TWELVE_REQUIRE_LOCK}` : 'NODE_ENV=production';
+  enforceLock({ releases: runtime.agents, lockPath, projectDir, partial: agentPath !== undefined, requiredBy, logger: runtime.logger, command });
+}
+
+/**
+ * The project config a command's agents came from. For an agent file run by path, the project
+ * around it (a twelve.config found from its folder up), else the file itself.
+ */
+export async function projectConfigPath(flags: Flags, agentPath?: string): Promise<string | undefined> {
+  const project = await import('../config/project.js');
+  if (agentPath) return project.findProjectConfig(dirname(resolve(agentPath))) ?? agentPath;
+  return flags.config ?? process.env.TWELVE_CONFIG ?? project.findProjectConfig();
 }
 
 /** The store named by TWELVE_DATABASE_URL, refusing to create one (read-only commands). */

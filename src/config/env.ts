@@ -34,11 +34,19 @@ export interface TwelveConfig {
   };
   /** Per-agent overrides, keyed by agent name. */
   agents: Record<string, AgentOverrides>;
+  /**
+   * serve, worker and run refuse to start when the code differs from twelve.lock.json
+   * (TWELVE_REQUIRE_LOCK=1, or NODE_ENV=production unless TWELVE_REQUIRE_LOCK=0).
+   */
+  requireLock: boolean;
 }
 
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url();
 const usd = z.coerce.number({ error: 'must be a positive number of US dollars' }).positive('must be a positive number of US dollars');
+const yesNo = z
+  .enum(['1', '0', 'true', 'false'], { error: 'must be 1, 0, true or false' })
+  .transform((value) => value === '1' || value === 'true');
 const price = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict();
 
 const base = z.object({
@@ -73,6 +81,8 @@ const base = z.object({
   TWELVE_MAX_BUDGET_RAISE_USD: usd.optional(),
   TWELVE_NOTIFY_URL: url.optional(),
   TWELVE_NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWELVE_REQUIRE_LOCK: yesNo.optional(),
+  NODE_ENV: z.string().optional(),
   TWELVE_HUMANS: z
     .string()
     .optional()
@@ -91,6 +101,7 @@ const base = z.object({
 });
 
 const number = z.coerce.number().refine(Number.isFinite, 'must be a number');
+/** What TWELVE_AGENT_<NAME>_<KEY> sets. */
 const agentKeys: Record<string, [keyof AgentOverrides, z.ZodType]> = {
   MODEL: ['model', z.string().min(1)],
   FALLBACK_MODELS: ['fallbackModels', z.string().transform((s) => s.split(',').map((m) => m.trim()).filter(Boolean))],
@@ -106,6 +117,28 @@ const agentKeys: Record<string, [keyof AgentOverrides, z.ZodType]> = {
   MAX_CONCURRENCY: ['maxConcurrency', positiveInt],
   MAX_BUDGET_RAISE_USD: ['budgetRaiseCap', usd],
 };
+
+/** Agent settings that only change how a release is operated, never the release itself (its id and lock). */
+const operationalAgentKeys: ReadonlySet<string> = new Set(['MAX_CONCURRENCY', 'MAX_BUDGET_RAISE_USD']);
+/** Global variables that change every agent's release manifest. */
+const releaseShapingGlobals = ['TWELVE_MAX_CONSECUTIVE_ERRORS'] as const;
+
+/**
+ * The variables of `env` that shape `agent`'s release (TWELVE_AGENT_<NAME>_* but the operational
+ * ones, and the global ones above), name -> value: what a lockfile records. No secrets among them.
+ */
+export function releaseVariables(env: NodeJS.ProcessEnv, agent: Agent): Record<string, string> {
+  const prefix = agentEnvPrefix(agent.name);
+  const found: Record<string, string> = {};
+  for (const name of releaseShapingGlobals) if (env[name] !== undefined) found[name] = env[name]!;
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !name.startsWith(prefix)) continue;
+    const key = name.slice(prefix.length);
+    const approval = key.startsWith('APPROVAL_') && [...agent.tools.keys()].some((tool) => `APPROVAL_${toolEnvName(tool)}` === key);
+    if (approval || (Object.hasOwn(agentKeys, key) && !operationalAgentKeys.has(key))) found[name] = value;
+  }
+  return found;
+}
 
 /** `issue_refund` -> `ISSUE_REFUND` (the suffix of TWELVE_AGENT_<NAME>_APPROVAL_<TOOL>). */
 export function toolEnvName(tool: string): string {
@@ -203,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
       openaiCompatible: { apiKey: e.TWELVE_OPENAI_COMPATIBLE_API_KEY, baseURL: e.TWELVE_OPENAI_COMPATIBLE_BASE_URL },
     },
     agents: overrides,
+    requireLock: e.TWELVE_REQUIRE_LOCK ?? e.NODE_ENV === 'production',
   };
 }
 

@@ -7,7 +7,15 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { TwelveError } from '../errors.js';
 import type { TwelveConfig } from '../config/env.js';
-import { parseModelId } from './model-id.js';
+import { parseModelId, type ProviderName } from './model-id.js';
+
+/** The AI SDK package each provider loads (twelve.lock.json records its version); scripted models are built in. */
+export const providerPackages: Readonly<Record<ProviderName, string | undefined>> = {
+  openai: '@ai-sdk/openai',
+  anthropic: '@ai-sdk/anthropic',
+  'openai-compatible': '@ai-sdk/openai-compatible',
+  scripted: undefined,
+};
 
 export type ModelRegistry = Record<string, LanguageModelV3>;
 

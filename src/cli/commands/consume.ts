@@ -29,7 +29,7 @@ export const consume: CommandSpec = {
     const subject = flags.subject ?? 'twelve.launch.>';
     const stream = flags.stream ?? 'TWELVE_LAUNCH';
     const durable = flags.durable ?? 'twelve';
-    const runtime = await makeRuntime(agents);
+    const runtime = await makeRuntime(agents, { command: 'twelve consume', flags });
     const { startNatsTrigger } = await import('../../triggers/nats.js');
     let trigger;
     try {

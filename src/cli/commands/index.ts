@@ -4,6 +4,7 @@ import { agents } from './agents.js';
 import { answer } from './answer.js';
 import { approve } from './approve.js';
 import { budget } from './budget.js';
+import { build } from './build.js';
 import { cancel } from './cancel.js';
 import { consume } from './consume.js';
 import { dev } from './dev.js';
@@ -17,4 +18,4 @@ import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, worker, consume, migrate, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, build, worker, consume, migrate, serve, dev];

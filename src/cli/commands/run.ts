@@ -24,7 +24,7 @@ export const run: CommandSpec = {
       throw new TwelveError('usage', `no agents found: add a twelve.config.ts that exports defineConfig({ agents: [...] }), pass --config, or give a path to an agent file`);
     }
     const agentName = isPath ? agents[0]!.name : target;
-    const runtime = await makeRuntime(agents);
+    const runtime = await makeRuntime(agents, { command: 'twelve run', flags, ...(isPath ? { agentPath: target } : {}) });
     try {
       const release = runtime.release(agentName);
       const thread = await runtime.launch({ agent: agentName, input: coerceInput(text, release.agent.inputSchema), checkModels: true });

@@ -23,7 +23,7 @@ export async function serveProcess(command: 'serve' | 'dev', args: string[], fla
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TwelveError('config_invalid', `PORT must be a port number, got "${portText}"`);
   const host = process.env.TWELVE_HOST ?? '127.0.0.1';
-  const runtime = await makeRuntime(agents);
+  const runtime = await makeRuntime(agents, { command: `twelve ${command}`, flags });
   // In dev with no keys configured, the console signs in with a fresh key of all roles, handed only to this machine.
   const keysConfigured = Boolean(process.env.TWELVE_API_KEYS?.trim());
   const bootKey = dev && !keysConfigured ? { key: randomKey(), name: process.env.TWELVE_USER ?? process.env.USER ?? 'developer' } : undefined;

@@ -21,7 +21,7 @@ export const worker: CommandSpec = {
     }
     const { requireAgents, makeRuntime } = await import('../local.js');
     const agents = await requireAgents(flags);
-    const runtime = await makeRuntime(agents);
+    const runtime = await makeRuntime(agents, { command: 'twelve worker', flags });
     const { worker: settings } = runtime.config;
     const running = runtime.startWorker({ concurrency: concurrency ?? settings.concurrency, pollMs: settings.pollMs });
     signals.running(() => `draining (steps in flight get ${settings.shutdownGraceMs} ms; again to force)`);

@@ -1,0 +1,163 @@
+/**
+ * twelve.lock.json: per agent, what its release is made of (model pins, provider package
+ * versions, hashes of the prompt and of every schema, limits, approval policies, the
+ * environment overrides), written by `twelve build` and committed. The same bytes come out
+ * on every machine for the same code: sorted keys, paths relative to the lock, no times.
+ */
+import { createHash } from 'node:crypto';
+import { relative, sep } from 'node:path';
+import { z } from 'zod';
+import type { AgentRelease } from '../agent/release.js';
+import { releaseVariables } from '../config/env.js';
+import { TwelveError } from '../errors.js';
+import { stablePrettyJson, stableStringify } from '../util/stable-json.js';
+import { version } from '../version.js';
+import { providerPackageVersions } from './provider-versions.js';
+
+export const lockFileName = 'twelve.lock.json';
+export const lockfileVersion = 1;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex');
+const limitValue = z.number().nullable();
+
+const toolLockSchema = z.object({
+  name: z.string(),
+  descriptionSha256: sha256,
+  effect: z.string(),
+  maxAttempts: z.number(),
+  inputSchemaSha256: sha256,
+  outputSchemaSha256: sha256.nullable(),
+});
+
+const approvalLockSchema = z.object({
+  policy: z.string(),
+  source: z.string(),
+  approvers: z.array(z.string()),
+  people: z.array(z.string()),
+  timeoutMs: z.number().nullable(),
+  onTimeout: z.string(),
+});
+
+const agentLockSchema = z.object({
+  releaseId: z.string(),
+  purpose: z.string(),
+  model: z.string(),
+  fallbackModels: z.array(z.string()),
+  /** @ai-sdk/* package -> installed version, null when not installed. */
+  providerPackages: z.record(z.string(), z.string().nullable()),
+  /** path: relative to the lock's directory with "/" separators, or "inline". */
+  prompt: z.object({ path: z.string(), sha256 }),
+  inputSchemaSha256: sha256,
+  outputSchemaSha256: sha256.nullable(),
+  tools: z.array(toolLockSchema),
+  prefetch: z.array(z.string()),
+  limits: z.record(z.string(), limitValue),
+  modelSettings: z.record(z.string(), limitValue),
+  approvals: z.record(z.string(), approvalLockSchema),
+  onNewRelease: z.string(),
+  /** The variables that shaped this release, name -> value. */
+  environment: z.record(z.string(), z.string()),
+});
+
+const lockSchema = z.object({
+  lockfileVersion: z.literal(lockfileVersion),
+  twelve: z.string(),
+  agents: z.record(z.string(), agentLockSchema),
+});
+
+export type Lockfile = z.infer<typeof lockSchema>;
+export type AgentLock = z.infer<typeof agentLockSchema>;
+export type ToolLock = z.infer<typeof toolLockSchema>;
+
+export interface BuildLockOptions {
+  releases: readonly AgentRelease[];
+  /** Where the environment overrides come from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where the project's node_modules are looked up (the config file's directory). */
+  projectDir: string;
+  /** The directory the lock file is written to: prompt paths are relative to it. */
+  lockDir: string;
+}
+
+export function buildLock({ releases, env = process.env, projectDir, lockDir }: BuildLockOptions): Lockfile {
+  const versions = providerPackageVersions(projectDir);
+  const agents: Record<string, AgentLock> = {};
+  for (const release of releases) agents[release.agent.name] = agentLock(release, env, lockDir, versions);
+  return { lockfileVersion, twelve: version, agents };
+}
+
+function agentLock(release: AgentRelease, env: NodeJS.ProcessEnv, lockDir: string, versions: (models: readonly string[]) => Record<string, string | null>): AgentLock {
+  const { agent, manifest } = release;
+  const behaviour = manifest.toolBehaviour as Record<string, { effect: string; maxAttempts: number; output: unknown }>;
+  const source = agent.promptSource;
+  return {
+    releaseId: release.releaseId,
+    purpose: agent.purpose,
+    model: release.models[0]!,
+    fallbackModels: release.models.slice(1),
+    providerPackages: versions(release.models),
+    prompt: { path: source === 'inline' ? 'inline' : relative(lockDir, source).split(sep).join('/'), sha256: hashText(agent.promptTemplate) },
+    inputSchemaSha256: hashJson(manifest.input),
+    outputSchemaSha256: release.outputJsonSchema ? hashJson(release.outputJsonSchema) : null,
+    tools: release.toolSpecs.map((spec) => {
+      const tool = behaviour[spec.name]!;
+      return {
+        name: spec.name,
+        descriptionSha256: hashText(spec.description),
+        effect: tool.effect,
+        maxAttempts: tool.maxAttempts,
+        inputSchemaSha256: hashJson(spec.inputSchema),
+        outputSchemaSha256: tool.output ? hashJson(tool.output) : null,
+      };
+    }),
+    prefetch: manifest.prefetch as string[],
+    limits: nullsForMissing(release.limits),
+    modelSettings: nullsForMissing(release.settings),
+    approvals: Object.fromEntries(
+      [...release.approvals].map(([tool, approval]) => [tool, { ...approval, approvers: [...approval.approvers], people: [...approval.people], timeoutMs: approval.timeoutMs ?? null }]),
+    ),
+    onNewRelease: String(manifest.onNewRelease),
+    environment: releaseVariables(env, agent),
+  };
+}
+
+/** The lock as committed: sorted keys, two-space indent, trailing newline. */
+export function renderLock(lock: Lockfile): string {
+  return stablePrettyJson(lock);
+}
+
+/** Parses a lock file's text; `where` names the file in the error. */
+export function parseLock(text: string, where: string): Lockfile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    // One line: JSON.parse quotes the text around the error, newlines included.
+    throw unreadable(where, `not JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 120)}`);
+  }
+  const parsed = lockSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw unreadable(where, `${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function unreadable(where: string, problem: string): TwelveError {
+  return new TwelveError('config_invalid', `${where} is not a lock file this Twelve can read (${problem}); run twelve build to write it again`, {
+    details: { lock: where },
+  });
+}
+
+export function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function hashJson(value: unknown): string {
+  return hashText(stableStringify(value));
+}
+
+/** Unset limits and settings as explicit nulls, so the lock shows every key and a diff can name it. */
+function nullsForMissing(values: object): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === 'number' ? value : null]));
+}
