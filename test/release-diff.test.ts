@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, type AgentOptions } from '../src/index.js';
+import type { RenderContextOptions } from '../src/agent/define-agent.js';
 import { createRelease } from '../src/agent/release.js';
 import { diffManifests } from '../src/release/diff.js';
 
@@ -72,8 +73,8 @@ describe('diffManifests', () => {
   });
 
   it('sees a renderContext function change through its source hash', () => {
-    const one = refunds({ agent: { renderContext: ({ defaultMessages }: { defaultMessages: unknown[] }) => defaultMessages } });
-    const two = refunds({ agent: { renderContext: ({ defaultMessages }: { defaultMessages: unknown[] }) => defaultMessages.slice(-10) } });
+    const one = refunds({ agent: { renderContext: ({ defaultMessages }: RenderContextOptions) => defaultMessages } });
+    const two = refunds({ agent: { renderContext: ({ defaultMessages }: RenderContextOptions) => defaultMessages.slice(-10) } });
     const changes = diffManifests(createRelease(one).manifest, createRelease(two).manifest);
     expect(changes).toEqual([expect.objectContaining({ kind: 'code', path: 'code.renderContext' })]);
     expect(createRelease(one).releaseId).not.toBe(createRelease(two).releaseId);

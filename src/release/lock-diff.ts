@@ -27,6 +27,7 @@ export type DriftKind =
   | 'model_setting'
   | 'approval'
   | 'on_new_release'
+  | 'code'
   | 'environment';
 
 export interface LockDrift {
@@ -105,6 +106,10 @@ function diffAgent(before: AgentLock, after: AgentLock): AgentDrift[] {
     }
   }
   if (before.onNewRelease !== after.onNewRelease) add('on_new_release', `onNewRelease ${before.onNewRelease} → ${after.onNewRelease}`);
+  for (const name of keys(before.code, after.code)) {
+    const [was, is] = [before.code[name], after.code[name]];
+    if (was !== is) add('code', `${name} ${was === undefined ? 'added' : is === undefined ? 'removed' : 'code changed'}`);
+  }
   for (const name of keys(before.environment, after.environment)) {
     const [was, is] = [before.environment[name], after.environment[name]];
     if (was !== is) add('environment', `environment ${name} ${was === undefined ? 'unset' : JSON.stringify(was)} → ${is === undefined ? 'unset' : JSON.stringify(is)}`);

@@ -55,6 +55,8 @@ const agentLockSchema = z.object({
   modelSettings: z.record(z.string(), limitValue),
   approvals: z.record(z.string(), approvalLockSchema),
   onNewRelease: z.string(),
+  /** Source hashes of the functions that shape behaviour (renderContext, prefetch arguments, approval predicates). */
+  code: z.record(z.string(), z.string()).default({}),
   /** The variables that shaped this release, name -> value. */
   environment: z.record(z.string(), z.string()),
 });
@@ -117,6 +119,7 @@ function agentLock(release: AgentRelease, env: NodeJS.ProcessEnv, lockDir: strin
       [...release.approvals].map(([tool, approval]) => [tool, { ...approval, approvers: [...approval.approvers], people: [...approval.people], timeoutMs: approval.timeoutMs ?? null }]),
     ),
     onNewRelease: String(manifest.onNewRelease),
+    code: { ...((manifest.code ?? {}) as Record<string, string>) },
     environment: releaseVariables(env, agent),
   };
 }
