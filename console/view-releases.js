@@ -124,7 +124,7 @@ export function releaseView(root, params) {
         h(
           'article',
           { class: 'card agent-card', testid: 'release-detail', dataset: { id: r.id } },
-          h('header', { class: 'agent-head' }, h('h1', {}, h('code', { testid: 'release-id' }, r.id)), currentPill(r)),
+          h('header', { class: 'agent-head' }, h('h1', { class: 'release-title' }, 'Release ', h('code', { testid: 'release-id' }, r.id)), currentPill(r)),
           h('p', { class: 'purpose' }, r.purpose),
           h(
             'dl',
@@ -164,7 +164,7 @@ export function releaseView(root, params) {
                 r.tools.map((tool) => {
                   const view = toolView(tool);
                   view.dataset.testid = 'release-tool';
-                  view.querySelector('.tool-head').append(h('span', { class: 'pill pill-muted', title: 'effect', testid: 'tool-effect' }, tool.effect));
+                  view.querySelector('.tool-name').after(h('span', { class: 'pill pill-muted release-effect', title: 'effect: whether a re-run or a replay may run it', testid: 'tool-effect' }, tool.effect));
                   if (tool.outputSchema) view.append(h('details', { class: 'expander' }, h('summary', {}, 'Result schema'), jsonView(tool.outputSchema)));
                   return view;
                 }),
