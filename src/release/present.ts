@@ -218,7 +218,7 @@ export function renderReleaseText(view: ReleaseView): string {
   out.push(`models    ${view.models.join(' → fallback ') || '(none)'}`);
   out.push(`settings  ${pairs(view.settings)}`);
   out.push(`limits    ${pairs(view.limits)}`);
-  out.push(`onNewRelease ${view.onNewRelease}`);
+  out.push(`deploys   onNewRelease=${view.onNewRelease}`);
   if (view.prefetch.length) out.push(`prefetch  ${view.prefetch.join(', ')}`);
   out.push('', 'prompt:', indent(view.prompt || '(empty)'));
   out.push('', `tools (${view.tools.length}):`);
