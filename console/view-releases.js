@@ -34,6 +34,7 @@ export function releasesView(root, params) {
   mount(
     root,
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Releases'), summary), h('div', { class: 'button-row' }, hint, compare)),
+    params.get('agent') ? h('p', { class: 'crumbs' }, `Only ${params.get('agent')}'s releases · `, h('a', { href: '#/releases', testid: 'releases-all' }, 'all agents')) : null,
     body,
   );
   let cancelled = false;

@@ -222,6 +222,13 @@ describe('twelve releases', () => {
     expect(noProject.code).toBe(2);
     expect(noProject.stderr).toContain('"current" means the release of the code at hand, and no agents were found');
     expect((await cli(['releases', 'diff', v1])).stderr).toContain('usage: twelve releases ls');
+    // A project that does not load: ls still lists (and says why nothing is current); `current` cannot be resolved.
+    const broken = await cli(['releases', 'ls', '--config', 'test/fixtures/no-such-config.ts']);
+    expect(broken.code).toBe(0);
+    expect(broken.stderr).toBe("twelve: note: the project's agents did not load, so no release is marked current: cannot read test/fixtures/no-such-config.ts: no such file\n");
+    expect(broken.stdout.split('\n')[0]).toMatch(/^RELEASE +AGENT +CREATED +THREADS$/);
+    const brokenCurrent = await cli(['releases', 'diff', v1, 'current', '--config', 'test/fixtures/no-such-config.ts']);
+    expect(brokenCurrent).toMatchObject({ code: 2, stderr: 'twelve: cannot read test/fixtures/no-such-config.ts: no such file\n' });
   }, 30_000);
 
   it('works against a server with TWELVE_URL, where `current` is the server\'s release', async () => {

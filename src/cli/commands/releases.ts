@@ -3,8 +3,8 @@
  * release in full, and what changed between two of one agent (local store or TWELVE_URL).
  * `current` is the release the working tree's code makes (remotely: the one the server runs).
  */
-import { TwelveError } from '../../errors.js';
-import type { CurrentReleases } from '../../release/lookup.js';
+import { TwelveError, errorMessage } from '../../errors.js';
+import { currentRef, type CurrentReleases } from '../../release/lookup.js';
 import type { ReleaseDiffView, ReleaseView } from '../../release/present.js';
 import { print, usageError, type CommandSpec, type Flags } from '../command.js';
 
@@ -34,7 +34,7 @@ the prompt as a line diff, tool schemas field by field, model, setting, limit an
   async run(args, flags) {
     const [sub, ...rest] = args;
     const { openStoreForReading } = await import('../local.js');
-    const current = await workingTreeReleases(flags);
+    const current = await workingTreeReleases(flags, args.includes(currentRef));
     const store = await openStoreForReading();
     try {
       if (sub === 'ls' || sub === 'list') {
@@ -86,8 +86,22 @@ function parseLimit(flags: Flags): number {
   return limit;
 }
 
-/** The releases the working tree's agents make, with the environment's overrides (none without a project). */
-async function workingTreeReleases(flags: Flags): Promise<CurrentReleases> {
+/**
+ * The releases the working tree's agents make, with the environment's overrides (none without a
+ * project). A project that does not load only matters when `current` is asked for; otherwise
+ * nothing is marked current, and a note says why.
+ */
+async function workingTreeReleases(flags: Flags, needed: boolean): Promise<CurrentReleases> {
+  try {
+    return await releasesOfProject(flags);
+  } catch (error) {
+    if (needed) throw error;
+    process.stderr.write(`twelve: note: the project's agents did not load, so no release is marked current: ${errorMessage(error)}\n`);
+    return new Map();
+  }
+}
+
+async function releasesOfProject(flags: Flags): Promise<CurrentReleases> {
   const { loadAgents } = await import('../local.js');
   const agents = await loadAgents(flags);
   if (agents.length === 0) return new Map();
@@ -109,10 +123,11 @@ async function printList(rows: Row[], flags: Flags, current?: CurrentReleases): 
   if (rows.length === 0) return print(flags.agent ? `no releases of ${flags.agent} yet (one is saved when a thread first runs on it)` : 'no releases yet (one is saved when a thread first runs on it)');
   const { table } = await import('../format.js');
   const { countsText } = await import('../../release/present.js');
-  const lines = [['', 'RELEASE', 'AGENT', 'CREATED', 'THREADS']];
-  for (const r of rows) lines.push([r.current ? '*' : '', r.id, r.agent, r.createdAt, countsText(r.threadsByStatus)]);
+  const marks = rows.some((r) => r.current);
+  const lines = [[...(marks ? [''] : []), 'RELEASE', 'AGENT', 'CREATED', 'THREADS']];
+  for (const r of rows) lines.push([...(marks ? [r.current ? '*' : ''] : []), r.id, r.agent, r.createdAt, countsText(r.threadsByStatus)]);
   const notes: string[] = [];
-  if (rows.some((r) => r.current)) notes.push(`* current: the release ${current ? 'the working tree\'s code makes' : 'the server runs'}`);
+  if (marks) notes.push(`* current: the release ${current ? 'the working tree\'s code makes' : 'the server runs'}`);
   // A working tree whose release no thread has run on yet is not in the store: say so.
   for (const [agent, release] of current ?? []) {
     if ((!flags.agent || flags.agent === agent) && !rows.some((r) => r.id === release.id)) notes.push(`${agent}: the working tree's release ${release.id} is not in the store yet`);
