@@ -125,6 +125,9 @@ export const endpoints = {
   answer: (id, body) => api(`/v1/threads/${enc(id)}/answer`, { method: 'POST', body }),
   control: (id, action, body = {}) => api(`/v1/threads/${enc(id)}/${action}`, { method: 'POST', body }),
   budget: (id, body) => api(`/v1/threads/${enc(id)}/budget`, { method: 'POST', body }),
+  releases: (params = {}) => api('/v1/releases' + query(params)),
+  release: (id) => api(`/v1/releases/${enc(id)}`),
+  releaseDiff: (a, b) => api(`/v1/releases/${enc(a)}/diff/${enc(b)}`),
   streamPath: (id) => `/v1/threads/${enc(id)}/stream`,
 };
 

@@ -1,6 +1,7 @@
 /**
  * The Twelve console: a single page over the HTTP API with hash routes
  *   #/threads[?status=&agent=]   #/threads/<id>   #/inbox   #/agents[?name=]
+ *   #/releases[?agent=]   #/releases/<id>   #/releases/<a>/diff/<b>
  * Plain ES modules, no build step. Views mount into <main> and return a cleanup function.
  */
 import { ApiError, endpoints, loadDevSession, session, signIn, signOut } from './api.js';
@@ -10,6 +11,7 @@ import { poll } from './live.js';
 import { showError } from './toast.js';
 import { agentsView } from './view-agents.js';
 import { inboxView } from './view-inbox.js';
+import { releaseDiffView, releaseView, releasesView } from './view-releases.js';
 import { threadView } from './view-thread.js';
 import { threadsView } from './view-threads.js';
 
@@ -24,6 +26,9 @@ const routes = [
   { pattern: /^\/threads\/?$/, view: threadsView, section: 'threads' },
   { pattern: /^\/inbox\/?$/, view: inboxView, section: 'inbox' },
   { pattern: /^\/agents\/?$/, view: agentsView, section: 'agents' },
+  { pattern: /^\/releases\/([^/?]+)\/diff\/([^/?]+)$/, view: releaseDiffView, section: 'releases', param: ['a', 'b'] },
+  { pattern: /^\/releases\/([^/?]+)$/, view: releaseView, section: 'releases', param: 'id' },
+  { pattern: /^\/releases\/?$/, view: releasesView, section: 'releases' },
 ];
 
 function parseHash() {
@@ -42,7 +47,7 @@ function route() {
     mount(main, h('div', { class: 'empty card' }, h('h1', {}, 'Page not found'), h('p', {}, `Nothing at #${path}.`), h('a', { href: '#/threads', class: 'btn' }, 'Go to threads')));
     return;
   }
-  if (match.r.param) params.set(match.r.param, decodeURIComponent(match.m[1]));
+  [match.r.param ?? []].flat().forEach((name, i) => params.set(name, decodeURIComponent(match.m[i + 1])));
   for (const link of nav.querySelectorAll('a[data-section]')) {
     if (link.dataset.section === match.r.section) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');

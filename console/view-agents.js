@@ -71,7 +71,7 @@ const limitLabels = {
   dailyCostUsd: ['Daily cost cap (all threads)', usd],
 };
 
-function limitsView(limits) {
+export function limitsView(limits) {
   const rows = Object.entries(limits).filter(([, v]) => v !== undefined && v !== null);
   if (!rows.length) return h('p', { class: 'muted' }, 'No limits.');
   return h(
@@ -90,7 +90,7 @@ const policyText = {
   predicate: 'depends on the arguments',
 };
 
-function toolView(tool) {
+export function toolView(tool) {
   const a = tool.approval ?? { policy: 'never', approvers: [] };
   return h(
     'div',

@@ -89,7 +89,7 @@ export function threadView(root, params) {
         'dl',
         { class: 'facts facts-inline' },
         fact('Agent', h('a', { href: `#/agents?name=${encodeURIComponent(t.agent)}`, testid: 'thread-agent' }, t.agent)),
-        fact('Release', h('code', { testid: 'thread-release' }, t.releaseId)),
+        fact('Release', h('a', { href: `#/releases/${encodeURIComponent(t.releaseId)}`, testid: 'thread-release', title: 'what this release is made of' }, h('code', {}, t.releaseId))),
         fact('Created', h('span', { title: absoluteTime(t.createdAt) }, timeAgo(t.createdAt))),
         fact('Updated', timeAgo(t.updatedAt)),
         t.running ? fact('Worker', h('span', { class: 'pill pill-run' }, 'running now')) : null,

@@ -9,6 +9,7 @@ export type TwelveErrorCode =
   | 'agent_invalid'
   | 'agent_not_found'
   | 'thread_not_found'
+  | 'release_not_found'
   | 'input_invalid'
   | 'model_id_invalid'
   | 'model_floating_alias'

@@ -120,6 +120,13 @@ describe('createClient', () => {
 
     const agents = await ops.agents();
     expect(agents.agents.find((a) => a.name === 'payer')!.tools[0]!.approval).toEqual({ policy: 'predicate', approvers: ['finance'], people: [], timeoutMs: null, onTimeout: 'reject' });
+
+    const releases = await ops.listReleases({ agent: 'echo' });
+    expect(releases.releases).toEqual([expect.objectContaining({ agent: 'echo', current: true, threadsByStatus: { completed: 1, runnable: 3 } })]);
+    const echo = await ops.getRelease('current', { agent: 'echo' });
+    expect(echo).toMatchObject({ id: releases.releases[0]!.id, agent: 'echo', prompt: 'Echo {{input}}', models: ['scripted:echo'], threads: 4 });
+    expect(await ops.diffReleases(echo.id, 'current')).toMatchObject({ agent: 'echo', same: true, prompt: null, changes: [] });
+    expect(await apiError(ops.getRelease('rel_nope'))).toMatchObject({ status: 404, code: 'release_not_found' });
   });
 
   it('decides, answers, pauses, resumes, raises budgets and cancels, throwing ApiError with status, code, message and details', async () => {

@@ -6,7 +6,7 @@
  * another tab the whole time) streams the decision, the refund and the final answer over
  * SSE. Every assertion reads DOM text that came from the server.
  *
- * Screenshots for design review: /tmp/twelve-console-{inbox,thread,threads,agents}.png.
+ * Screenshots for design review: /tmp/twelve-console-{inbox,thread,threads,agents,release,release-diff}.png.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ import { createRuntime, defineAgent, type Runtime } from '../src/index.js';
 import { scriptedModel } from '../src/testing.js';
 import { parseApiKeys } from '../src/server/auth.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
+import { createRelease } from '../src/agent/release.js';
+import { version } from '../src/version.js';
 
 const chromiumPath = process.env.TWELVE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const aliceKey = 'tw_test_alice_6f1c0b9e4d2a8c73';
@@ -224,6 +226,54 @@ describe('the web console', () => {
     const toast = page.getByTestId('toast-error');
     await toast.waitFor();
     expect(await toast.textContent()).toMatch(/input_invalid.*input for agent refunds is invalid/);
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
+  it('shows a thread\'s release, the releases of each agent with their threads, and the diff of two picked ones', async () => {
+    // A newer build of refunds (another model, one more prompt line), saved as a deploy of it would save it.
+    const build2 = defineAgent({ ...(refunds.options as any), model: 'openai:gpt-4o-2024-11-20', prompt: { text: refunds.promptTemplate.replace(/\n*$/, '\nAlways quote the order id.\n') } });
+    const newer = createRelease(build2, {}, version);
+    await runtime.store.saveRelease({ id: newer.releaseId, agent: 'refunds', manifest: newer.manifest });
+    const current = runtime.release('refunds').releaseId;
+    const { body: { threads } } = await api<{ threads: Array<{ id: string; releaseId: string }> }>('/v1/threads?status=completed');
+    const thread = threads.find((t) => t.releaseId === current)!;
+
+    // The thread page's release links to that release.
+    const page = await newPage();
+    await page.goto(`${server.url}/#/threads/${thread.id}`);
+    await page.getByTestId('thread-release').click();
+    const detail = page.getByTestId('release-detail');
+    await eventually(() => detail.getByTestId('release-id').textContent()).toBe(current);
+    expect(await detail.getByTestId('release-current').textContent()).toBe('current');
+    expect(await detail.getByTestId('release-prompt').textContent()).toBe(refunds.promptTemplate);
+    expect(await detail.getByTestId('release-tool').count()).toBe(2);
+    expect(await detail.locator('[data-testid="release-tool"][data-tool="issue_refund"]').textContent()).toContain('external');
+    expect(await detail.getByTestId('release-models').textContent()).toContain('openai:gpt-4o-2024-08-06');
+    expect(await detail.getByTestId('release-threads').textContent()).toBe('1 completed');
+    await page.screenshot({ path: screenshot('release'), fullPage: true });
+
+    // The releases page: both builds under refunds, newest first, with their thread counts.
+    await page.getByTestId('nav-releases').click();
+    const group = page.locator('[data-testid="release-group"][data-agent="refunds"]');
+    await eventually(() => group.getByTestId('release-row').count()).toBe(2);
+    const rows = group.getByTestId('release-row');
+    expect(await rows.nth(0).getAttribute('data-id')).toBe(newer.releaseId);
+    expect(await rows.nth(0).getByTestId('release-threads').textContent()).toBe('no threads');
+    expect(await rows.nth(1).getByTestId('release-threads').textContent()).toBe('1 completed');
+    expect(await rows.nth(1).getByTestId('release-current').count()).toBe(1);
+    expect(await page.getByTestId('compare-button').isDisabled()).toBe(true);
+
+    // Pick both and compare: the prompt line by line, the model change by kind.
+    await rows.nth(0).getByTestId('release-pick').check();
+    await rows.nth(1).getByTestId('release-pick').check();
+    await page.getByTestId('compare-button').click();
+    const diff = page.getByTestId('release-diff');
+    await diff.waitFor();
+    expect(page.url()).toContain(`#/releases/${current}/diff/${newer.releaseId}`);
+    expect(await diff.locator('.diff-add').allTextContents()).toEqual(['+Always quote the order id.\n']);
+    expect(await diff.locator('[data-testid="diff-group"][data-group="models"]').textContent()).toMatch(/^Modelsmodels openai:gpt-4o-2024-08-06\b.* → openai:gpt-4o-2024-11-20\b/);
+    expect(await diff.getByTestId('diff-summary').textContent()).toBe('2 changes');
+    await page.screenshot({ path: screenshot('release-diff'), fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 30_000);
 

@@ -605,6 +605,9 @@ describe('operations', () => {
         'GET /v1/inbox',
         'GET /v1/agents',
         'GET /v1/me',
+        'GET /v1/releases',
+        'GET /v1/releases/{id}',
+        'GET /v1/releases/{a}/diff/{b}',
         'POST /v1/hooks/{agent}',
       ].sort(),
     );

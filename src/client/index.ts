@@ -37,6 +37,13 @@ export type Inbox = { items: InboxItem[] };
 /** An agent's manifest: models, tools with JSON Schemas and approval policies, limits. */
 export type Agent = Infer<typeof Schemas.AgentManifest>;
 export type AgentList = Infer<typeof Schemas.AgentList>;
+/** A release with the threads whose latest step it wrote, per status (GET /v1/releases). */
+export type ReleaseSummary = Infer<typeof Schemas.ReleaseSummary>;
+export type ReleaseList = Infer<typeof Schemas.ReleaseList>;
+/** One release: prompt, tools with schemas, models, settings, limits, policies, effects, and its manifest. */
+export type Release = Infer<typeof Schemas.Release>;
+/** What changed between two releases of one agent: the prompt as a unified diff, and each change by kind. */
+export type ReleaseDiff = Infer<typeof Schemas.ReleaseDiff>;
 /** The owner of the API key in use (GET /v1/me). */
 export type Me = { name: string; roles: string[] };
 
@@ -127,6 +134,12 @@ export interface TwelveClient {
   raiseBudget(id: string, request: BudgetRequest): Promise<ActionResult>;
   inbox(query?: { agent?: string }): Promise<Inbox>;
   agents(): Promise<AgentList>;
+  /** Releases newest first; `current` marks the ones the server runs. */
+  listReleases(query?: { agent?: string; limit?: number }): Promise<ReleaseList>;
+  /** A release id, or `current` (the server's release; name the agent when it runs several). */
+  getRelease(id: string, options?: { agent?: string }): Promise<Release>;
+  /** From `a` to `b`, both of one agent; either may be `current`. */
+  diffReleases(a: string, b: string, options?: { agent?: string }): Promise<ReleaseDiff>;
   me(): Promise<Me>;
 }
 
@@ -270,6 +283,9 @@ export function createClient(options: ClientOptions): TwelveClient {
     raiseBudget: (id, body) => request('POST', `${thread(id)}/budget`, { body }),
     inbox: (query = {}) => request('GET', '/v1/inbox', { query: { agent: query.agent } }),
     agents: () => request('GET', '/v1/agents'),
+    listReleases: (query = {}) => request('GET', '/v1/releases', { query: { agent: query.agent, limit: query.limit === undefined ? undefined : String(query.limit) } }),
+    getRelease: (id, releaseOptions = {}) => request('GET', `/v1/releases/${encodeURIComponent(id)}`, { query: { agent: releaseOptions.agent } }),
+    diffReleases: (a, b, releaseOptions = {}) => request('GET', `/v1/releases/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`, { query: { agent: releaseOptions.agent } }),
     me: () => request('GET', '/v1/me'),
   };
 }

@@ -19,6 +19,7 @@ const statusOf: Record<string, ContentfulStatusCode> = {
   forbidden: 403,
   agent_not_found: 404,
   thread_not_found: 404,
+  release_not_found: 404,
   not_found: 404,
   conflict: 409,
   thread_not_runnable: 409,

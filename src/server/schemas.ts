@@ -176,8 +176,87 @@ export const AgentManifest = z
 
 export const AgentList = z.object({ agents: z.array(AgentManifest) }).openapi('AgentList');
 
+const Json = z.record(z.string(), z.unknown());
+const ThreadCounts = z.record(z.string(), z.number().int()).openapi({ description: 'Threads whose latest event this release wrote, per status', example: { completed: 12, awaiting_approval: 1 } });
+
+export const ReleaseSummary = z
+  .object({
+    id: z.string().openapi({ example: 'rel_3f9a1c0d5e7b2a64' }),
+    agent: z.string(),
+    createdAt: z.string(),
+    ordinal: z.number().int().openapi({ description: 'Creation order in the store: higher is newer' }),
+    current: z.boolean().openapi({ description: 'The server runs this release' }),
+    threadsByStatus: ThreadCounts,
+  })
+  .openapi('ReleaseSummary');
+
+export const ReleaseList = z.object({ releases: z.array(ReleaseSummary) }).openapi('ReleaseList');
+
+export const Release = z
+  .object({
+    id: z.string(),
+    agent: z.string(),
+    createdAt: z.string().nullable().openapi({ description: 'null: the server\'s current release, not yet in the store' }),
+    ordinal: z.number().int().nullable(),
+    current: z.boolean(),
+    purpose: z.string(),
+    prompt: z.string().openapi({ description: 'The prompt template' }),
+    models: z.array(z.string()).openapi({ description: 'Primary model first, then fallbacks' }),
+    settings: Json,
+    limits: Json,
+    tools: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string(),
+        inputSchema: Json,
+        outputSchema: Json.nullable(),
+        effect: z.string(),
+        maxAttempts: z.number().int().nullable(),
+        approval: Json.nullable(),
+      }),
+    ),
+    outputSchema: Json.nullable(),
+    inputSchema: Json.nullable(),
+    prefetch: z.array(z.string()),
+    onNewRelease: z.string(),
+    humanTools: z.array(z.unknown()),
+    code: z.record(z.string(), z.string()),
+    twelve: z.string(),
+    threadsByStatus: ThreadCounts,
+    threads: z.number().int(),
+    manifest: Json.openapi({ description: 'Exactly what the release id hashes' }),
+  })
+  .openapi('Release');
+
+const ReleaseHeader = z.object({ id: z.string(), agent: z.string(), createdAt: z.string().nullable(), ordinal: z.number().int().nullable(), current: z.boolean() });
+const ReleaseChange = z
+  .object({ kind: z.string(), path: z.string(), detail: z.string(), tool: z.string().optional(), before: z.unknown().optional(), after: z.unknown().optional() })
+  .openapi('ReleaseChange');
+
+export const ReleaseDiff = z
+  .object({
+    agent: z.string(),
+    from: ReleaseHeader,
+    to: ReleaseHeader,
+    same: z.boolean(),
+    prompt: z
+      .object({
+        added: z.number().int(),
+        removed: z.number().int(),
+        unified: z.string().openapi({ description: 'The prompt templates as a unified line diff' }),
+        hunks: z.array(z.object({ oldStart: z.number().int(), oldLines: z.number().int(), newStart: z.number().int(), newLines: z.number().int(), lines: z.array(z.string()) })),
+      })
+      .nullable(),
+    changes: z.array(ReleaseChange),
+    groups: z.array(z.object({ group: z.string(), title: z.string(), changes: z.array(ReleaseChange) })),
+  })
+  .openapi('ReleaseDiff');
+
 export type ThreadJson = z.infer<typeof Thread>;
 export type ThreadDetailJson = z.infer<typeof ThreadDetail>;
 export type EventJson = z.infer<typeof Event>;
 export type PendingJson = z.infer<typeof Pending>;
 export type AgentJson = z.infer<typeof AgentManifest>;
+export type ReleaseSummaryJson = z.infer<typeof ReleaseSummary>;
+export type ReleaseJson = z.infer<typeof Release>;
+export type ReleaseDiffJson = z.infer<typeof ReleaseDiff>;
