@@ -32,6 +32,9 @@ export const allOptions = {
   subject: { type: 'string' },
   stream: { type: 'string' },
   durable: { type: 'string' },
+  at: { type: 'string' },
+  release: { type: 'string' },
+  detach: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;
