@@ -6,8 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, scriptedModel, TwelveError, type ScriptedReply, type Tool } from '../src/index.js';
+import { startApi } from './support/api.js';
+import { runCli } from './support/cli.js';
 import { readDb } from './support/hitl.js';
-import { eventsOfType, makeRuntime, typesOf } from './support/runtime.js';
+import { eventsOfType, makeRuntime, startServer, typesOf } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
 
 /** Tools that count their real runs (and fake runs) so tests can assert nothing acted twice. */
@@ -98,7 +100,8 @@ describe('runtime.fork', () => {
     const { old, current } = twoReleases([{ toolCalls: [{ tool: 'pay', args: { amount: 5 } }] }, { text: 'paid' }], []);
     const origin = await old.launch({ agent: 'shop', input: 'pay 5' });
     await old.runThread(origin.id);
-    const refusal = (atSeq: number, release?: string) => current.fork(origin.id, { atSeq, ...(release ? { release } : {}) }).catch((error: unknown) => error as TwelveError);
+    const refusal = (atSeq: number, release?: string) =>
+      current.fork(origin.id, { atSeq, ...(release ? { release } : {}) }).then(() => expect.unreachable(`a fork at ${atSeq}`), (error: unknown) => error as TwelveError);
 
     for (const atSeq of [0, 8, 2.5]) {
       const error = await refusal(atSeq);
@@ -178,4 +181,78 @@ describe('shadow threads', () => {
     expect(atWait).toMatchObject({ status: 'failed', error: { code: 'replay_stopped' } });
     expect(readDb(dbFile, 'SELECT thread_id FROM notifications WHERE thread_id <> ?', origin.id)).toEqual([]);
   });
+});
+
+describe('POST /v1/threads/{id}/fork', () => {
+  it('creates the fork as the API key (201), shows where it comes from in lists and details, and refuses bad cuts and readers', async () => {
+    const api = await startApi();
+    const origin = await api.runtime.launch({ agent: 'echo', input: 'hello' });
+    expect((await api.runtime.runThread(origin.id)).outcome).toBe('completed');
+
+    const created = await api.call('POST', `/v1/threads/${origin.id}/fork`, { key: 'ops', body: { atSeq: 1 } });
+    expect(created.status).toBe(201);
+    expect(created.body.thread).toMatchObject({ agent: 'echo', status: 'runnable', seq: 2, forkOf: { threadId: origin.id, seq: 1, by: 'ops-bot', replayOf: null } });
+    const replay = await api.call('POST', `/v1/threads/${origin.id}/fork`, { key: 'ops', body: { atSeq: 2, shadow: true } });
+    expect(replay.body.thread.forkOf).toEqual({ threadId: origin.id, seq: 2, by: 'ops-bot', replayOf: origin.id });
+
+    const detail = await api.call('GET', `/v1/threads/${created.body.thread.id}`, { key: 'reader' });
+    expect(detail.body.forkOf).toEqual(created.body.thread.forkOf);
+    const list = await api.call('GET', '/v1/threads', { key: 'reader' });
+    expect(Object.fromEntries(list.body.threads.map((t: { id: string; forkOf: unknown }) => [t.id, t.forkOf]))).toEqual({
+      [origin.id]: null,
+      [created.body.thread.id]: created.body.thread.forkOf,
+      [replay.body.thread.id]: replay.body.thread.forkOf,
+    });
+
+    const outOfRange = await api.call('POST', `/v1/threads/${origin.id}/fork`, { key: 'ops', body: { atSeq: 9 } });
+    expect(outOfRange.status).toBe(400);
+    expect(outOfRange.body.error.message).toContain('from 1 to 3');
+    const ended = await api.call('POST', `/v1/threads/${origin.id}/fork`, { key: 'ops', body: { atSeq: 3 } });
+    expect(ended.status).toBe(409);
+    expect(ended.body.error).toMatchObject({ code: 'conflict', details: { validSeqs: [1, 2] } });
+    expect((await api.call('POST', `/v1/threads/${origin.id}/fork`, { key: 'reader', body: { atSeq: 1 } })).status).toBe(403);
+    expect((await api.call('POST', '/v1/threads/th_missing/fork', { key: 'ops', body: { atSeq: 1 } })).status).toBe(404);
+  });
+});
+
+describe('twelve fork', () => {
+  it('forks and runs the fork in the foreground, refuses bad cuts with exit 2 or 5, detaches, and twelve threads ls shows the origin', async () => {
+    const server = await startServer();
+    const { runtime, env } = makeRuntime({ agents: [(await import('./support/hitl-cli-agent.js')).default], server });
+    server.enqueue({ text: 'first answer' });
+    const origin = await runtime.launch({ agent: 'hitl-cli', input: 'say something' });
+    expect((await runtime.runThread(origin.id)).outcome).toBe('completed');
+    const cli = (...args: string[]) => runCli([...args, '--config', 'test/support/hitl-cli-agent.ts'], { env });
+
+    server.enqueue({ text: 'second answer' });
+    const ran = await cli('fork', origin.id, '--at', '1', '--as', 'alice');
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    const [header, ...lines] = ran.stdout.trim().split('\n');
+    const forkId = /^(th_\w+)  forked from /.exec(header!)?.[1];
+    expect(header).toBe(`${forkId}  forked from ${origin.id} at seq 1  release ${runtime.release('hitl-cli').releaseId}`);
+    expect(lines[0]).toMatch(new RegExp(`^\\s+2  forked\\s+forked from ${origin.id} at seq 1  by alice$`));
+    expect(lines.at(-1)).toMatch(/completed\s+"second answer"$/);
+    expect(await runtime.getThread(forkId!)).toMatchObject({ status: 'completed', output: 'second answer' });
+
+    const outOfRange = await cli('fork', origin.id, '--at', '7');
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.stderr).toContain(`the seq to fork at must be a whole number from 1 to 3 (thread ${origin.id} has 3 events); got 7`);
+    const ended = await cli('fork', origin.id, '--at', '3');
+    expect(ended.code).toBe(5);
+    expect(ended.stderr).toContain('Seqs that work: 1-2');
+    const otherRelease = await cli('fork', origin.id, '--at', '1', '--release', 'rel_other');
+    expect(otherRelease.code).toBe(2);
+    expect(otherRelease.stderr).toContain('a fork continues on the current release');
+    expect((await cli('fork', origin.id)).stderr).toContain('twelve fork needs --at <seq>');
+
+    const detached = await cli('fork', origin.id, '--at', '2', '--detach');
+    expect(detached.code).toBe(0);
+    const detachedId = detached.stdout.trim();
+    expect(await runtime.getThread(detachedId)).toMatchObject({ status: 'runnable', seq: 3 });
+
+    const listed = await cli('threads', 'ls');
+    expect(listed.stdout).toMatch(new RegExp(`^${detachedId} .* fork of ${origin.id} at seq 2$`, 'm'));
+    expect(listed.stdout).toMatch(new RegExp(`^${origin.id} .*Z$`, 'm')); // no origin: not a fork
+  }, 60_000);
 });
