@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, scriptedModel, TwelveError, type ScriptedReply, type Tool } from '../src/index.js';
-import { startApi } from './support/api.js';
+import { createClient } from '../src/client/index.js';
+import { keys, startApi } from './support/api.js';
 import { runCli } from './support/cli.js';
 import { readDb } from './support/hitl.js';
 import { eventsOfType, makeRuntime, startServer, typesOf } from './support/runtime.js';
@@ -212,7 +213,15 @@ describe('POST /v1/threads/{id}/fork', () => {
     expect(ended.body.error).toMatchObject({ code: 'conflict', details: { validSeqs: [1, 2] } });
     expect((await api.call('POST', `/v1/threads/${origin.id}/fork`, { key: 'reader', body: { atSeq: 1 } })).status).toBe(403);
     expect((await api.call('POST', '/v1/threads/th_missing/fork', { key: 'ops', body: { atSeq: 1 } })).status).toBe(404);
-  });
+
+    // The TypeScript client, and `twelve fork` in remote mode (TWELVE_URL): the server records the key's owner.
+    const viaClient = await createClient({ url: api.url, apiKey: keys.ops.key }).fork(origin.id, { atSeq: 1 });
+    expect(viaClient.thread.forkOf).toEqual({ threadId: origin.id, seq: 1, by: 'ops-bot', replayOf: null });
+    const remote = await runCli(['fork', origin.id, '--at', '2', '--detach'], { env: { TWELVE_URL: api.url, TWELVE_API_KEY: keys.ops.key } });
+    expect(remote.stderr).toBe('');
+    expect(remote.code).toBe(0);
+    expect((await api.call('GET', `/v1/threads/${remote.stdout.trim()}`, { key: 'reader' })).body.forkOf).toEqual({ threadId: origin.id, seq: 2, by: 'ops-bot', replayOf: null });
+  }, 30_000);
 });
 
 describe('twelve fork', () => {
