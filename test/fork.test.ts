@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, scriptedModel, TwelveError, type ScriptedReply, type Tool } from '../src/index.js';
 import { createClient } from '../src/client/index.js';
+import { forkLinks } from '../src/server/present.js';
 import { keys, startApi } from './support/api.js';
 import { runCli } from './support/cli.js';
 import { readDb } from './support/hitl.js';
@@ -95,6 +96,10 @@ describe('runtime.fork', () => {
     expect(eventsOfType(events, 'thread_completed')[0]!.data.output).toBe('paid (v2)');
     expect(runs.pay).toBe(1); // the recorded payment was copied, not made again
     expect(await current.getThread(origin.id)).toMatchObject({ status: 'completed', seq: 7 }); // the origin is untouched
+
+    // A fork of the fork links to the fork (its copied thread_forked is history, not its own link).
+    const again = await current.fork(fork.id, { atSeq: 6, by: 'bob' });
+    expect((await forkLinks(current.store, [again.id])).get(again.id)).toEqual({ threadId: fork.id, seq: 6, by: 'bob', replayOf: null });
   });
 
   it('refuses a seq out of range, a cut inside a started call of a tool that is not pure, a cut after the end, and another release, naming the seqs that work', async () => {

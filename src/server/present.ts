@@ -7,7 +7,8 @@ import type { ForkOfJson, PendingJson, ThreadJson } from './schemas.js';
 export async function forkLinks(store: Store, threadIds: string[]): Promise<Map<string, ForkOfJson>> {
   const links = new Map<string, ForkOfJson>();
   for (const e of await store.loadEventsOfType(threadIds, 'thread_forked')) {
-    if (e.type !== 'thread_forked' || links.has(e.threadId)) continue;
+    // In seq order: a fork of a fork also holds its origin's copied thread_forked; its own is the last.
+    if (e.type !== 'thread_forked') continue;
     links.set(e.threadId, { threadId: e.data.from, seq: e.data.atSeq, by: e.data.by, replayOf: e.data.shadow?.replayOf ?? null });
   }
   return links;
