@@ -24,7 +24,7 @@ import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
 import { logNotableEvents } from './event-log.js';
 import { replyFor, replyTarget, type ReplyTarget } from './reply.js';
-import { RecordedResults, replayStopped, shadowToolEvents } from './shadow-tools.js';
+import { RecordedResults, shadowToolEvents } from './shadow-tools.js';
 import type { RuntimeServices } from './services.js';
 
 export class ThreadSession {
@@ -74,9 +74,9 @@ export class ThreadSession {
       case 'wait':
         // A replay never waits for a person (nobody is told about it): it stops where one is needed.
         if (this.state.replayOf && (this.state.status === 'awaiting_approval' || this.state.status === 'awaiting_human')) {
-          const stopped = replayStopped(`needs a person (${this.state.waitingReason ?? this.state.status}); a replay stops there`);
-          await this.commit([stopped]);
-          return { type: 'fail', error: (stopped.data as { error: CompactError }).error };
+          const error: CompactError = { code: 'replay_stopped', message: `needs a person (${this.state.waitingReason ?? this.state.status}); a replay stops there` };
+          await this.commit([event('thread_failed', { error })]);
+          return { type: 'fail', error };
         }
         return decision;
       case 'prefetch': {
