@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { defineAgent, defineTool, scriptedModel, TwelveError, type ScriptedReply, type Tool } from '../src/index.js';
 import { createClient } from '../src/client/index.js';
 import { forkLinks } from '../src/server/present.js';
+import { event } from '../src/thread/events.js';
 import { keys, startApi } from './support/api.js';
 import { runCli } from './support/cli.js';
 import { readDb } from './support/hitl.js';
@@ -128,6 +129,35 @@ describe('runtime.fork', () => {
     expect(otherRelease.message).toContain(`a fork continues on the current release (${current.release('shop').releaseId}`);
     expect(TwelveError.is(await current.fork('th_missing', { atSeq: 1 }).catch((e: unknown) => e), 'thread_not_found')).toBe(true);
     expect(await current.listThreads()).toHaveLength(1); // nothing was created
+  });
+});
+
+describe('runtime.fork, cut inside a call', () => {
+  it('allows a cut inside a started call of a pure tool, which the fork simply runs again', async () => {
+    const { runs, current } = twoReleases([], [{ text: 'looked up' }]);
+    const releaseId = current.release('shop').releaseId;
+    const origin = 'th_interrupted';
+    // A log left by a worker that died while running the pure lookup (no outcome recorded).
+    await current.store.createThread({
+      id: origin,
+      agent: 'shop',
+      releaseId,
+      input: 'look up A-1',
+      events: [
+        event('thread_started', { agent: 'shop', input: 'look up A-1' }),
+        event('tool_requested', { callId: 'c1', tool: 'lookup', args: { orderId: 'A-1' }, source: 'model' }),
+        event('tool_started', { callId: 'c1', idempotencyKey: `${origin}:c1`, attempt: 1 }),
+      ],
+      summary: { status: 'runnable', modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    });
+
+    const fork = await current.fork(origin, { atSeq: 3 });
+    expect((await current.runThread(fork.id)).outcome).toBe('completed');
+    expect(runs.lookup).toBe(1);
+    expect(eventsOfType(await current.loadEvents(fork.id), 'tool_started').map((e) => e.data)).toEqual([
+      { callId: 'c1', idempotencyKey: `${origin}:c1`, attempt: 1 },
+      { callId: 'c1', idempotencyKey: `${fork.id}:c1`, attempt: 2 },
+    ]);
   });
 });
 
