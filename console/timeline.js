@@ -168,6 +168,13 @@ const renderers = {
     body: [h('p', { class: 'error-text', testid: 'thread-blocked' }, h('code', {}, e.data.error.code), ' ', e.data.error.message)],
   }),
 
+  thread_forked: (_entry, e) => ({
+    tone: 'human',
+    title: h('span', {}, e.data.shadow ? 'Replay of ' : 'Forked from ', h('code', {}, e.data.shadow ? e.data.shadow.replayOf : e.data.from), ` after #${e.data.atSeq}, by `, by(e.data.by)),
+    meta: [h('code', { title: 'release id' }, e.releaseId)],
+    body: [e.data.shadow ? h('p', {}, 'A replay: tools that are not pure never run here; recorded results or fakes stand in, and nobody is notified.') : null],
+  }),
+
   paused: (_entry, e) => ({ tone: 'human', title: h('span', {}, 'Paused by ', by(e.data.by)), body: [comment(e.data.reason)] }),
   resumed: (_entry, e) => ({ tone: 'human', title: h('span', {}, 'Resumed by ', by(e.data.by)), body: [comment(e.data.comment)] }),
   cancelled: (_entry, e) => ({ tone: 'bad', title: h('span', {}, 'Cancelled by ', by(e.data.by)), body: [comment(e.data.reason)] }),

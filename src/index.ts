@@ -15,6 +15,7 @@ export { defineConfig, type ProjectConfig } from './config/project.js';
 export { loadConfig, agentEnvPrefix, type TwelveConfig, type ModelMode } from './config/env.js';
 export { TwelveError, SeqConflictError, type TwelveErrorCode } from './errors.js';
 export { createRuntime, Runtime, type RuntimeOptions, type LaunchOptions, type RunOutcome, type EventListener, type ActionResult } from './runtime/runtime.js';
+export type { ForkOptions } from './runtime/fork.js';
 export type { Worker, WorkerOptions } from './worker/worker.js';
 export { eventTypes, threadEventSchema, newEventSchema, type ThreadEvent, type NewEvent, type EventType, type EventData, type CompactError } from './thread/events.js';
 export { decide, type Decision } from './thread/decide.js';

@@ -596,6 +596,7 @@ describe('operations', () => {
         'GET /v1/threads/{id}',
         'GET /v1/threads/{id}/events',
         'GET /v1/threads/{id}/stream',
+        'POST /v1/threads/{id}/fork',
         'POST /v1/threads/{id}/approvals',
         'POST /v1/threads/{id}/answer',
         'POST /v1/threads/{id}/budget',

@@ -34,6 +34,9 @@ export const allOptions = {
   durable: { type: 'string' },
   lock: { type: 'string' },
   check: { type: 'boolean' },
+  at: { type: 'string' },
+  release: { type: 'string' },
+  detach: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

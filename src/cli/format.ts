@@ -89,10 +89,14 @@ export class EventFormatter {
         return line(event.data.source === 'prefetch' ? 'prefetch' : 'tool call', `${event.data.tool} ${event.data.argsText ?? short(event.data.args, 140)}`);
       case 'tool_started':
         return line(dim('tool run'), dim(`${this.tools.get(event.data.callId) ?? event.data.callId}  attempt ${event.data.attempt}  key ${event.data.idempotencyKey}`));
-      case 'tool_succeeded':
-        return line(green('tool result'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${short(event.data.result, 140)}  ${dim(`${Math.round(event.data.durationMs)} ms`)}`);
-      case 'tool_failed':
-        return line(red('tool error'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${event.data.error.code}: ${event.data.error.message}`);
+      case 'tool_succeeded': {
+        const how = event.data.replayed ? `${event.data.replayed} result, not run` : `${Math.round(event.data.durationMs)} ms`;
+        return line(green('tool result'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${short(event.data.result, 140)}  ${dim(how)}`);
+      }
+      case 'tool_failed': {
+        const how = event.data.replayed ? dim(`  ${event.data.replayed} result, not run`) : '';
+        return line(red('tool error'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${event.data.error.code}: ${event.data.error.message}${how}`);
+      }
       case 'escalated':
         return line(yellow('escalated'), event.data.reason);
       case 'blocked':
@@ -122,6 +126,11 @@ export class EventFormatter {
         const changes = d.changes.length ? `; ${short(d.changes.map((c) => c.detail).join('; '), 160)}` : '';
         const label = d.decision === 'hold' ? yellow('release') : cyan('release');
         return line(label, `${d.from} → ${d.to}  ${d.compatible ? 'compatible' : 'incompatible'}, ${d.decision === 'hold' ? 'held for a person' : 'continues'}: ${d.reason}${changes}`);
+      }
+      case 'thread_forked': {
+        const d = event.data;
+        const what = d.shadow ? `replay of ${d.shadow.replayOf}, forked from ${d.from} at seq ${d.atSeq}` : `forked from ${d.from} at seq ${d.atSeq}`;
+        return line(cyan('forked'), `${what}  ${dim(`by ${d.by}`)}`);
       }
       case 'paused':
         return line(yellow('paused'), `by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}`);

@@ -29,6 +29,8 @@ export type ThreadDetail = Omit<Infer<typeof Schemas.ThreadDetail>, 'status'> & 
 /** One event of a thread's log. */
 export type Event = Omit<Infer<typeof Schemas.Event>, 'type'> & { type: EventType };
 export type LaunchResult = Omit<Infer<typeof Schemas.LaunchResult>, 'thread'> & { thread: Thread };
+export type ForkResult = { thread: Thread };
+export type ForkRequest = z.input<typeof Schemas.ForkBody>;
 export type ThreadList = Omit<Infer<typeof Schemas.ThreadList>, 'threads'> & { threads: Thread[] };
 export type EventList = Omit<Infer<typeof Schemas.EventList>, 'events'> & { events: Event[] };
 export type ActionResult = Omit<Infer<typeof Schemas.ActionResult>, 'thread'> & { thread: Thread };
@@ -130,6 +132,8 @@ export interface TwelveClient {
   answer(id: string, answer: AnswerRequest): Promise<ActionResult>;
   pause(id: string, request?: ControlRequest): Promise<ActionResult>;
   resume(id: string, request?: ResumeRequest): Promise<ActionResult>;
+  /** A new thread with this one's events 1..atSeq, going on on the server's current release (`shadow`: a replay). */
+  fork(id: string, request: ForkRequest): Promise<ForkResult>;
   cancel(id: string, request?: ControlRequest): Promise<ActionResult>;
   raiseBudget(id: string, request: BudgetRequest): Promise<ActionResult>;
   inbox(query?: { agent?: string }): Promise<Inbox>;
@@ -279,6 +283,7 @@ export function createClient(options: ClientOptions): TwelveClient {
     answer: (id, answer) => request('POST', `${thread(id)}/answer`, { body: answer }),
     pause: (id, body = {}) => request('POST', `${thread(id)}/pause`, { body }),
     resume: (id, body = {}) => request('POST', `${thread(id)}/resume`, { body }),
+    fork: (id, body) => request('POST', `${thread(id)}/fork`, { body }),
     cancel: (id, body = {}) => request('POST', `${thread(id)}/cancel`, { body }),
     raiseBudget: (id, body) => request('POST', `${thread(id)}/budget`, { body }),
     inbox: (query = {}) => request('GET', '/v1/inbox', { query: { agent: query.agent } }),

@@ -26,6 +26,7 @@ import type { HumanAction } from './human.js';
 import { zodIssues } from './compact-error.js';
 import { stableStringify as stableJson } from '../util/stable-json.js';
 import type { RuntimeServices } from './services.js';
+import type { ForkOptions } from './fork.js';
 import { AbandonedStep } from './abandoned-step.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
@@ -255,6 +256,27 @@ export class Runtime {
     this.services.emit(stored);
     for (const worker of this.workers) worker.nudge();
     return (await this.store.getThread(id))!;
+  }
+
+  /**
+   * A new thread whose first events are copies of `threadId`'s events 1..atSeq (with their
+   * original release ids and times), then `thread_forked {from, atSeq, by, shadow?}`; it goes
+   * on on this runtime's release when a worker (or runThread) picks it up. `shadow` makes it a
+   * replay: tools that are not pure are never run for real, and nobody is notified.
+   * Refuses (usage) a seq out of range or another release; (conflict) a cut inside a started,
+   * unfinished call of a tool that is not pure, or after the thread ended, naming the seqs that work.
+   * @example
+   * const fork = await runtime.fork(thread.id, { atSeq: 4, by: 'alice' });
+   * await runtime.runThread(fork.id);
+   */
+  async fork(threadId: string, options: ForkOptions): Promise<ThreadRecord> {
+    const { forkThread } = await import('./fork.js');
+    const release = this.release((await this.getThreadOrThrow(threadId)).agent);
+    await this.saveRelease(release);
+    const stored = await forkThread({ store: this.store, release: (agent) => this.release(agent), newThreadId }, threadId, options);
+    this.services.emit(stored);
+    for (const worker of this.workers) worker.nudge();
+    return this.getThreadOrThrow(stored[0]!.threadId);
   }
 
   /**

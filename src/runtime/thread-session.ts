@@ -12,7 +12,7 @@ import { TwelveError, errorMessage } from '../errors.js';
 import { decide, type Decision } from '../thread/decide.js';
 import { clipText } from '../thread/clip-text.js';
 import { approvalTimeoutEvent, questionTimeoutEvent } from '../thread/deadlines.js';
-import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
+import { event, type CompactError, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
@@ -24,6 +24,7 @@ import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
 import { logNotableEvents } from './event-log.js';
 import { replyFor, replyTarget, type ReplyTarget } from './reply.js';
+import { RecordedResults, shadowToolEvents } from './shadow-tools.js';
 import type { RuntimeServices } from './services.js';
 
 export class ThreadSession {
@@ -35,6 +36,8 @@ export class ThreadSession {
   private broken = false;
   /** Where the thread's outcome goes when it finishes (from its launch metadata), if anywhere. */
   private reply: ReplyTarget | undefined;
+  /** A shadow thread's origin's tool outcomes, loaded on its first call that may not run for real. */
+  private recorded: RecordedResults | undefined;
 
   constructor(
     private readonly services: RuntimeServices,
@@ -67,7 +70,14 @@ export class ThreadSession {
     const decision = this.decide(now);
     switch (decision.type) {
       case 'done':
+        return decision;
       case 'wait':
+        // A replay never waits for a person (nobody is told about it): it stops where one is needed.
+        if (this.state.replayOf && (this.state.status === 'awaiting_approval' || this.state.status === 'awaiting_human')) {
+          const error: CompactError = { code: 'replay_stopped', message: `needs a person (${this.state.waitingReason ?? this.state.status}); a replay stops there` };
+          await this.commit([event('thread_failed', { error })]);
+          return { type: 'fail', error };
+        }
         return decision;
       case 'prefetch': {
         const events: NewEvent[] = [];
@@ -139,9 +149,10 @@ export class ThreadSession {
       this.apply(provisional);
       if (provisional.type === 'model_called') spend += provisional.data.costUsd ?? 0;
       // Always written: whichever process has TWELVE_NOTIFY_URL (an API server, a worker) delivers it.
-      const notification = waitNotification(provisional, this.state);
+      // Shadow (replay) threads tell nobody; a fork's copied launch metadata names its origin's reply target, not its own.
+      const notification = this.state.replayOf ? undefined : waitNotification(provisional, this.state);
       if (notification) notifications.push(notification);
-      const reply = this.reply && replyFor(provisional, this.reply);
+      const reply = this.reply && !this.state.forkOf && replyFor(provisional, this.reply);
       if (reply) replies.push(reply);
     });
     if (spend > 0) extras.spend = { agent: this.release.agent.name, day: at.slice(0, 10), costUsd: spend };
@@ -318,6 +329,20 @@ export class ThreadSession {
       return;
     }
     const idempotencyKey = `${this.threadId}:${callId}`;
+    if (this.state.replayOf && (tool.effect ?? 'external') !== 'pure') {
+      this.recorded ??= new RecordedResults(this.state.replayOf, await this.services.store.loadEvents(this.state.replayOf));
+      const ctx = {
+        threadId: this.threadId,
+        callId,
+        idempotencyKey,
+        attempt,
+        agent: this.release.agent.name,
+        signal: signal ?? new AbortController().signal,
+        logger: this.services.logger.child({ threadId: this.threadId, callId, tool: call.tool }),
+      };
+      await this.commit(await shadowToolEvents({ callId, tool, input: parsed.data, args: call.args, ctx, state: this.state, recorded: this.recorded }));
+      return;
+    }
     // The bracket: once tool_started is durable, a crash leads to a re-run with the same key.
     await this.commit([event('tool_started', { callId, idempotencyKey, attempt })]);
     const started = performance.now();

@@ -1,10 +1,23 @@
 /** From store records and folded state to the API's JSON shapes. */
-import type { ThreadRecord } from '../store/types.js';
+import type { Store, ThreadRecord } from '../store/types.js';
 import type { ThreadState } from '../thread/state.js';
-import type { PendingJson, ThreadJson } from './schemas.js';
+import type { ForkOfJson, PendingJson, ThreadJson } from './schemas.js';
 
-export function presentThread(thread: ThreadRecord, now = Date.now()): ThreadJson {
+/** Which of these threads are forks (one query for a page of threads), by thread id. */
+export async function forkLinks(store: Store, threadIds: string[]): Promise<Map<string, ForkOfJson>> {
+  const links = new Map<string, ForkOfJson>();
+  for (const e of await store.loadEventsOfType(threadIds, 'thread_forked')) {
+    // In seq order: a fork of a fork also holds its origin's copied thread_forked; its own is the last.
+    if (e.type !== 'thread_forked') continue;
+    links.set(e.threadId, { threadId: e.data.from, seq: e.data.atSeq, by: e.data.by, replayOf: e.data.shadow?.replayOf ?? null });
+  }
+  return links;
+}
+
+/** `links`: from forkLinks, when the caller looked them up (then a thread not in it is not a fork). */
+export function presentThread(thread: ThreadRecord, now = Date.now(), links?: Map<string, ForkOfJson>): ThreadJson {
   return {
+    ...(links ? { forkOf: links.get(thread.id) ?? null } : {}),
     id: thread.id,
     agent: thread.agent,
     status: thread.status,

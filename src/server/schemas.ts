@@ -61,6 +61,23 @@ export const PendingEscalation = z
 
 export const Pending = z.union([PendingApproval, PendingQuestion, PendingEscalation]).openapi('Pending');
 
+export const ForkOf = z
+  .object({
+    threadId: z.string(),
+    seq: z.number().int().openapi({ description: 'The last event copied from it' }),
+    by: z.string(),
+    replayOf: z.string().nullable().openapi({ description: 'A shadow (replay) thread: whose recorded tool results it uses; tools that are not pure never run in it' }),
+  })
+  .openapi('ForkOf');
+
+export const ForkBody = z
+  .object({
+    atSeq: z.number().int().min(1).openapi({ description: "The origin's last event to copy", example: 4 }),
+    shadow: z.boolean().optional().openapi({ description: 'A replay: tools that are not pure are served from the origin\'s recorded results or fakes, never run; nobody is notified' }),
+    release: z.string().optional().openapi({ description: 'Only "current" (the server\'s release of the agent) is possible' }),
+  })
+  .openapi('ForkRequest');
+
 export const Thread = z
   .object({
     id: z.string().openapi({ example: 'th_mwyq9qtr6ad38ca93ac9' }),
@@ -84,6 +101,9 @@ export const Thread = z
     updatedAt: z.string(),
     wakeAt: z.string().nullable().openapi({ description: 'When a deadline or wake-up falls due' }),
     running: z.boolean().openapi({ description: 'A worker holds the thread right now' }),
+    forkOf: ForkOf.nullable()
+      .optional()
+      .openapi({ description: 'Set in lists, details and fork results: the thread this one was forked from (null: not a fork)' }),
   })
   .openapi('Thread');
 
@@ -115,6 +135,8 @@ export const LaunchBody = z
   .openapi('LaunchRequest');
 
 export const LaunchResult = z.object({ thread: Thread, created: z.boolean() }).openapi('LaunchResult');
+
+export const ForkResult = z.object({ thread: Thread }).openapi('ForkResult');
 
 export const ThreadList = z
   .object({ threads: z.array(Thread), nextCursor: z.string().nullable() })
@@ -253,6 +275,7 @@ export const ReleaseDiff = z
   .openapi('ReleaseDiff');
 
 export type ThreadJson = z.infer<typeof Thread>;
+export type ForkOfJson = z.infer<typeof ForkOf>;
 export type ThreadDetailJson = z.infer<typeof ThreadDetail>;
 export type EventJson = z.infer<typeof Event>;
 export type PendingJson = z.infer<typeof Pending>;

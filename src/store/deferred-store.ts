@@ -5,7 +5,7 @@
  * stays synchronous and ~10 modules lighter (bench/cold-start.mjs).
  */
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../notify/types.js';
-import type { NewEvent, ThreadEvent } from '../thread/events.js';
+import type { EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, ListReleasesOptions, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
 
 export class DeferredStore implements Store {
@@ -34,6 +34,9 @@ export class DeferredStore implements Store {
   }
   async loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]> {
     return (await this.store).loadEvents(threadId, afterSeq);
+  }
+  async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
+    return (await this.store).loadEventsOfType(threadIds, type);
   }
   async getThread(threadId: string): Promise<ThreadRecord | undefined> {
     return (await this.store).getThread(threadId);

@@ -4,7 +4,7 @@
  * same conformance suite (test/store-conformance.ts).
  */
 import type { NotificationOutbox, NotificationPayload, ReplyItem, ReplyPayload } from '../notify/types.js';
-import type { CompactError, NewEvent, ThreadEvent } from '../thread/events.js';
+import type { CompactError, EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { ThreadStatus } from '../thread/state.js';
 
 export interface ThreadRecord {
@@ -80,10 +80,17 @@ export interface NewThread {
   /** A caller's idempotency key for the launch (unique across threads when given). */
   launchKey?: string;
   input: unknown;
-  /** The first events (at least thread_started), appended with the thread row in one transaction. */
-  events: NewEvent[];
+  /**
+   * The first events (at least thread_started), appended with the thread row in one transaction.
+   * An event that carries its own `releaseId` and `at` keeps them (a fork's copies of its origin's
+   * events, kept as written for audit); the others get the thread's `releaseId` and the time now.
+   */
+  events: Array<NewEvent | CopiedEvent>;
   summary: ThreadSummary;
 }
+
+/** An event copied from another thread, with the release and time it was first written at. */
+export type CopiedEvent = NewEvent & { releaseId: string; at: string };
 
 export interface ListThreadsOptions {
   status?: ThreadStatus[];
@@ -164,6 +171,8 @@ export interface Store extends NotificationOutbox {
    */
   append(threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras): Promise<ThreadEvent[]>;
   loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]>;
+  /** The events of one type in several threads (e.g. which listed threads are forks), by thread then seq. */
+  loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]>;
   getThread(threadId: string): Promise<ThreadRecord | undefined>;
   listThreads(options?: ListThreadsOptions): Promise<ThreadRecord[]>;
   /** Threads per status and usage totals (for /metrics). */

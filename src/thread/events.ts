@@ -42,8 +42,14 @@ const buildEventDataSchemas = () => ({
     source: z.enum(['model', 'prefetch']),
   }),
   tool_started: z.object({ callId: z.string(), idempotencyKey: z.string(), attempt: z.number().int().positive() }),
-  tool_succeeded: z.object({ callId: z.string(), result: z.unknown(), durationMs: z.number().nonnegative() }),
-  tool_failed: z.object({ callId: z.string(), error: compactError, durationMs: z.number().nonnegative().optional() }),
+  tool_succeeded: z.object({ callId: z.string(), result: z.unknown(), durationMs: z.number().nonnegative(), replayed: z.enum(['recorded', 'fake']).optional() }),
+  tool_failed: z.object({
+    callId: z.string(),
+    error: compactError,
+    durationMs: z.number().nonnegative().optional(),
+    /** In a shadow (replay) thread: the outcome is the origin's recorded one, or the tool's fake's; the tool did not run. */
+    replayed: z.enum(['recorded', 'fake']).optional(),
+  }),
   model_called: z.object({
     model: z.string(),
     attempt: z.number().int().positive(),
@@ -155,6 +161,17 @@ const buildEventDataSchemas = () => ({
     /** Why it holds or goes on (the agent's onNewRelease, the incompatibility found). */
     reason: z.string(),
   }),
+  /**
+   * Appended right after a fork's copies of its origin's events 1..atSeq (which keep their
+   * release ids and times): the fork goes on from here on the forking runtime's release.
+   * `shadow`: a replay, in which tools that are not pure never run for real and nobody is notified.
+   */
+  thread_forked: z.object({
+    from: z.string(),
+    atSeq: z.number().int().positive(),
+    by: z.string(),
+    shadow: z.object({ replayOf: z.string() }).optional(),
+  }),
   paused: z.object({ by: z.string(), reason: z.string().optional() }),
   resumed: z.object({ by: z.string(), comment: z.string().optional() }),
   cancelled: z.object({ by: z.string(), reason: z.string().optional() }),
@@ -174,7 +191,7 @@ export type EventType = keyof EventDataSchemas;
 const listedTypes = [
   'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed', 'model_output_invalid',
   'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping', 'budget_exceeded', 'budget_raised', 'blocked',
-  'escalated', 'release_changed', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
+  'escalated', 'release_changed', 'thread_forked', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
 ] as const satisfies readonly EventType[];
 // A type added to buildEventDataSchemas must be listed above too: this line fails to compile otherwise.
 const everyTypeListed: Exclude<EventType, (typeof listedTypes)[number]> extends never ? true : never = true;

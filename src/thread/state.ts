@@ -102,6 +102,10 @@ export interface ThreadState {
   /** When the runtime must look at the thread again (deadline or wake-up), ISO. */
   wakeAt: string | undefined;
   lastReleaseId: string | undefined;
+  /** A fork: the thread and seq its first events were copied from. */
+  forkOf: { threadId: string; seq: number } | undefined;
+  /** A shadow (replay) thread: the thread whose recorded tool results it uses. */
+  replayOf: string | undefined;
 }
 
 export function initialState(threadId: string): ThreadState {
@@ -130,6 +134,8 @@ export function initialState(threadId: string): ThreadState {
     waitingReason: undefined,
     wakeAt: undefined,
     lastReleaseId: undefined,
+    forkOf: undefined,
+    replayOf: undefined,
   };
 }
 
@@ -268,6 +274,10 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       break;
     case 'release_changed':
       if (event.data.decision === 'hold') state.escalation = { reason: `moved from ${event.data.from} to ${event.data.to}: ${event.data.reason}`, kind: 'release' };
+      break;
+    case 'thread_forked':
+      state.forkOf = { threadId: event.data.from, seq: event.data.atSeq };
+      state.replayOf = event.data.shadow?.replayOf;
       break;
     case 'paused':
       state.paused = { by: event.data.by, reason: event.data.reason };

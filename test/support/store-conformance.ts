@@ -128,6 +128,37 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(await store.loadEvents('th_missing')).toEqual([]);
     });
 
+    it('keeps the release id and time an event carries when a thread is created with copies (a fork), and finds events by type', async () => {
+      const store = await open();
+      const { id: origin } = await createThread(store);
+      await store.append(origin, 1, 'rel_one', [modelCalled('thinking')], { ...runnable, modelSteps: 1 });
+      const originEvents = await store.loadEvents(origin);
+      const forkId = newId();
+      const copies = originEvents.map(({ type, data, releaseId, at }) => ({ type, data, releaseId, at }) as NewEvent & { releaseId: string; at: string });
+      const created = await store.createThread({
+        id: forkId,
+        agent: 'refunds',
+        releaseId: 'rel_two',
+        input: 'refund A-1001',
+        events: [...copies, event('thread_forked', { from: origin, atSeq: 2, by: 'alice' })],
+        summary: { ...runnable, modelSteps: 1 },
+      });
+
+      const loaded = await store.loadEvents(forkId);
+      expect(loaded).toEqual(created);
+      expect(loaded.map((e) => [e.seq, e.type, e.releaseId, e.at])).toEqual([
+        [1, 'thread_started', 'rel_one', originEvents[0]!.at],
+        [2, 'model_called', 'rel_one', originEvents[1]!.at],
+        [3, 'thread_forked', 'rel_two', expect.any(String)],
+      ]);
+      expect(loaded.map((e) => e.data)).toEqual([...originEvents.map((e) => e.data), { from: origin, atSeq: 2, by: 'alice' }]);
+      expect(await store.getThread(forkId)).toMatchObject({ seq: 3, releaseId: 'rel_two', modelSteps: 1 });
+
+      const forks = await store.loadEventsOfType([origin, forkId, 'th_missing'], 'thread_forked');
+      expect(forks).toEqual([created[2]]);
+      expect(await store.loadEventsOfType([], 'thread_forked')).toEqual([]);
+    });
+
     it('gives back inputs, outputs and event data exactly as written: key order, NUL characters, numbers', async () => {
       // The runtime compares a relaunch's input with the stored one, and renders stored data into prompts.
       const store = await open();

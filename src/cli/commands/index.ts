@@ -8,6 +8,7 @@ import { build } from './build.js';
 import { cancel } from './cancel.js';
 import { consume } from './consume.js';
 import { dev } from './dev.js';
+import { fork } from './fork.js';
 import { inbox } from './inbox.js';
 import { migrate } from './migrate.js';
 import { pause } from './pause.js';
@@ -19,4 +20,4 @@ import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, releases, build, worker, consume, migrate, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, releases, build, worker, consume, migrate, serve, dev];

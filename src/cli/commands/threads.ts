@@ -15,6 +15,8 @@ interface Row {
   pricedCostUsd?: number;
   unpricedCalls?: number;
   updatedAt: string;
+  /** Set when the thread is a fork (a replay when replayOf is set). */
+  forkOf?: { threadId: string; seq: number; replayOf: string | null } | null;
 }
 
 export const threads: CommandSpec = {
@@ -38,7 +40,9 @@ export const threads: CommandSpec = {
       try {
         const found = await store.listThreads({ ...(status ? { status } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit });
         const now = Date.now();
-        return printList(found, (t) => ({ ...t, running: t.status === 'runnable' && t.leaseUntil !== null && t.leaseUntil > now }), flags);
+        const { forkLinks } = await import('../../server/present.js');
+        const links = await forkLinks(store, found.map((t) => t.id));
+        return printList(found, (t) => ({ ...t, running: t.status === 'runnable' && t.leaseUntil !== null && t.leaseUntil > now, forkOf: links.get(t.id) ?? null }), flags);
       } finally {
         await store.close();
       }
@@ -92,9 +96,14 @@ async function printList<T>(found: T[], row: (thread: T) => Row, flags: Flags): 
   }
   if (found.length === 0) return print('no threads');
   const { table, statusText, threadCost } = await import('../format.js');
-  const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED']];
-  for (const t of found.map(row)) {
-    rows.push([t.id, t.agent, t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt]);
+  const shown = found.map(row);
+  // Forks say where they come from; a replay (shadow thread) says so, since its tools did not really run.
+  const origin = (t: Row) => (t.forkOf ? `${t.forkOf.replayOf ? `replay of ${t.forkOf.replayOf}` : `fork of ${t.forkOf.threadId}`} at seq ${t.forkOf.seq}` : '');
+  const forks = shown.some((t) => t.forkOf);
+  const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED', ...(forks ? ['ORIGIN'] : [])]];
+  for (const t of shown) {
+    const cells = [t.id, t.agent, t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt];
+    rows.push(forks ? [...cells, origin(t)] : cells);
   }
   return print(table(rows));
 }

@@ -4,8 +4,8 @@ import { streamSSE } from 'hono/streaming';
 import { TwelveError } from '../../errors.js';
 import { foldEvents, isTerminal, threadStatuses, type ThreadStatus } from '../../thread/state.js';
 import { requireRole, type AppEnv, type ServerState } from '../context.js';
-import { decodeCursor, encodeCursor, pendingOf, presentThread } from '../present.js';
-import { ErrorBody, EventList, LaunchBody, LaunchResult, ThreadDetail, ThreadList } from '../schemas.js';
+import { decodeCursor, encodeCursor, forkLinks, pendingOf, presentThread } from '../present.js';
+import { ErrorBody, EventList, ForkBody, ForkResult, LaunchBody, LaunchResult, ThreadDetail, ThreadList } from '../schemas.js';
 
 const errors = {
   400: { content: { 'application/json': { schema: ErrorBody } }, description: 'Bad request' },
@@ -52,6 +52,32 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
 
   app.openapi(
     createRoute({
+      method: 'post',
+      path: '/v1/threads/{id}/fork',
+      tags: ['threads'],
+      summary: 'Fork a thread: a new thread with its events up to atSeq, going on on the current release',
+      description:
+        'The copies keep their release ids and times; the fork records thread_forked {from, atSeq, by, shadow?} (by: the API key) and runs when a worker picks it up. shadow: a replay, in which tools that are not pure never run for real. 400 for a seq out of range or another release; 409 for a cut inside a started call of a tool that is not pure or after the thread ended (details.validSeqs lists the seqs that work).',
+      security,
+      middleware: [requireRole('operator')] as const,
+      request: { params: ThreadParams, body: { content: { 'application/json': { schema: ForkBody } }, required: true } },
+      responses: { 201: { content: { 'application/json': { schema: ForkResult } }, description: 'Created' }, ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const thread = await runtime.fork(id, {
+        atSeq: body.atSeq,
+        by: c.get('principal').name,
+        ...(body.shadow ? { shadow: {} } : {}),
+        ...(body.release ? { release: body.release } : {}),
+      });
+      return c.json({ thread: presentThread(thread, Date.now(), await forkLinks(runtime.store, [thread.id])) }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: 'get',
       path: '/v1/threads',
       tags: ['threads'],
@@ -88,7 +114,8 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       });
       const page = threads.slice(0, q.limit);
       const nextCursor = threads.length > q.limit ? encodeCursor(page[page.length - 1]!) : null;
-      return c.json({ threads: page.map((t) => presentThread(t)), nextCursor }, 200);
+      const links = await forkLinks(runtime.store, page.map((t) => t.id));
+      return c.json({ threads: page.map((t) => presentThread(t, Date.now(), links)), nextCursor }, 200);
     },
   );
 
@@ -107,7 +134,7 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       const { id } = c.req.valid('param');
       const thread = await runtime.getThreadOrThrow(id);
       const pending = thread.status === 'awaiting_approval' || thread.status === 'awaiting_human' ? pendingOf(foldEvents(id, await runtime.loadEvents(id))) : [];
-      return c.json({ ...presentThread(thread), pending }, 200);
+      return c.json({ ...presentThread(thread, Date.now(), await forkLinks(runtime.store, [id])), pending }, 200);
     },
   );
 

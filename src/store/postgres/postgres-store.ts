@@ -14,14 +14,14 @@
  *   const runtime = createRuntime({ agents, store });
  */
 import { SeqConflictError, TwelveError } from '../../errors.js';
-import type { NewEvent, ThreadEvent } from '../../thread/events.js';
+import type { EventType, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import type { ThreadStatus } from '../../thread/state.js';
 import type { AppendExtras, ClaimOptions, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import { loadPg, parsePostgresUrl } from './connection.js';
 import { PostgresOutbox } from './outbox.js';
 import { PostgresPool } from './pool.js';
-import { eventColumns, jsonText, readyAtOf, stored, summaryColumns, toEvent, toThread, type EventRow, type ThreadRow } from './rows.js';
+import { copiedColumns, eventColumns, jsonText, readyAtOf, stored, summaryColumns, toEvent, toThread, type EventRow, type ThreadRow } from './rows.js';
 import * as sql from './queries.js';
 import { WorkListener } from './work-listener.js';
 import { Liveness } from './liveness.js';
@@ -64,13 +64,14 @@ export class PostgresStore implements Store {
     const nowMs = Date.now();
     const c = summaryColumns(thread.summary);
     const events = eventColumns(thread.events, 0);
+    const copied = copiedColumns(thread.events);
     try {
       await this.pool.run(
         sql.createThreadSql,
         [
           thread.id, thread.agent, c.status, thread.events.length, thread.releaseId, jsonText(thread.input ?? null), c.output, c.error, c.waitingReason,
           c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now, thread.summary.wakeAt ?? null, readyAtOf(thread.summary, nowMs), thread.launchKey ?? null,
-          events.seqs, events.types, events.data, nowMs, c.unpricedCalls,
+          events.seqs, events.types, events.data, nowMs, c.unpricedCalls, copied.releaseIds, copied.ats,
         ],
         { idempotent: false },
       );
@@ -114,6 +115,16 @@ export class PostgresStore implements Store {
     const { rows } = await this.pool.run<EventRow>(
       `SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id = $1 AND seq > $2 ORDER BY seq`,
       [threadId, afterSeq],
+      { idempotent: true },
+    );
+    return rows.map(toEvent);
+  }
+
+  async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
+    if (threadIds.length === 0) return [];
+    const { rows } = await this.pool.run<EventRow>(
+      `SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id = ANY ($1::text[]) AND type = $2 ORDER BY thread_id, seq`,
+      [threadIds, type],
       { idempotent: true },
     );
     return rows.map(toEvent);

@@ -23,7 +23,8 @@ const notifyIfClaimable = (now: string) =>
 /**
  * $1 id, $2 agent, $3 status, $4 seq, $5 release, $6 input, $7 output, $8 error, $9 waiting
  * reason, $10-$13 steps/tokens/cost, $14 now (ISO), $15 wake_at, $16 ready_at, $17 launch key,
- * $18-$20 event seqs/types/data (JSON text), $21 now (ms), $22 unpriced calls.
+ * $18-$20 event seqs/types/data (JSON text), $21 now (ms), $22 unpriced calls, $23-$24 each event's own
+ * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's).
  * The events' foreign key is checked at the end of the statement, after the thread row exists.
  */
 export const createThreadSql = `
@@ -35,8 +36,8 @@ export const createThreadSql = `
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
     INSERT INTO events (thread_id, seq, type, at, release_id, data)
-    SELECT r.id, e.seq, e.type, $14::timestamptz, $5::text, e.data::json
-    FROM r, unnest($18::integer[], $19::text[], $20::text[]) AS e (seq, type, data)
+    SELECT r.id, e.seq, e.type, coalesce(e.at::timestamptz, $14::timestamptz), coalesce(e.release_id, $5::text), e.data::json
+    FROM r, unnest($18::integer[], $19::text[], $20::text[], $23::text[], $24::text[]) AS e (seq, type, data, release_id, at)
   )
   SELECT ${notifyIfClaimable('$21::bigint')} AS notified FROM r`;
 

@@ -5,7 +5,7 @@
  */
 import type { CompactError, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { ControlRequest, ThreadRecord, ThreadSummary } from '../types.js';
+import type { ControlRequest, CopiedEvent, ThreadRecord, ThreadSummary } from '../types.js';
 
 export type ThreadRow = {
   id: string;
@@ -74,7 +74,7 @@ export function summaryColumns(summary: ThreadSummary) {
 }
 
 /** Column arrays for the unnest() in one multi-row INSERT. */
-export function eventColumns(events: NewEvent[], afterSeq: number) {
+export function eventColumns(events: Array<NewEvent | CopiedEvent>, afterSeq: number) {
   return {
     seqs: events.map((_, index) => afterSeq + index + 1),
     types: events.map((event) => event.type),
@@ -82,8 +82,20 @@ export function eventColumns(events: NewEvent[], afterSeq: number) {
   };
 }
 
-export function stored(threadId: string, afterSeq: number, releaseId: string, at: string, events: NewEvent[]): ThreadEvent[] {
-  return events.map((event, index) => ({ ...event, threadId, seq: afterSeq + index + 1, at, releaseId }) as ThreadEvent);
+export function stored(threadId: string, afterSeq: number, releaseId: string, at: string, events: Array<NewEvent | CopiedEvent>): ThreadEvent[] {
+  return events.map((e, index) => {
+    // A copied event (a fork's prefix) keeps the release and time it was first written at.
+    const own = 'releaseId' in e ? { releaseId: e.releaseId, at: e.at } : { releaseId, at };
+    return { type: e.type, data: e.data, threadId, seq: afterSeq + index + 1, ...own } as ThreadEvent;
+  });
+}
+
+/** Each event's own release id and time, or null where the statement's defaults apply. */
+export function copiedColumns(events: Array<NewEvent | CopiedEvent>) {
+  return {
+    releaseIds: events.map((e) => ('releaseId' in e ? e.releaseId : null)),
+    ats: events.map((e) => ('releaseId' in e ? e.at : null)),
+  };
 }
 
 export function toEvent(row: EventRow): ThreadEvent {

@@ -11,9 +11,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { SeqConflictError, TwelveError } from '../../errors.js';
-import type { CompactError, NewEvent, ThreadEvent } from '../../thread/events.js';
+import type { CompactError, EventType, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, CopiedEvent, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrations } from './migrations.js';
@@ -111,6 +111,10 @@ export class SqliteStore implements Store {
       insertEvent: db.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data) VALUES (?, ?, ?, ?, ?, ?)`),
       threadSeq: db.prepare(`SELECT seq FROM threads WHERE id = ?`).pluck(),
       events: db.prepare(`SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id = ? AND seq > ? ORDER BY seq`),
+      // Reads each listed thread's log by its primary key (thread_id, seq); no index on type is needed for a page of threads.
+      eventsOfType: db.prepare(
+        `SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id IN (SELECT value FROM json_each(?)) AND type = ? ORDER BY thread_id, seq`,
+      ),
       thread: db.prepare(`SELECT * FROM threads WHERE id = ?`),
       byLaunchKey: db.prepare(`SELECT * FROM threads WHERE launch_key = ?`),
       // Oldest-updated first, so a busy agent cannot starve the others.
@@ -190,13 +194,15 @@ export class SqliteStore implements Store {
     });
   }
 
-  private insertEvents(threadId: string, afterSeq: number, releaseId: string, at: string, events: NewEvent[]): ThreadEvent[] {
+  private insertEvents(threadId: string, afterSeq: number, releaseId: string, at: string, events: Array<NewEvent | CopiedEvent>): ThreadEvent[] {
     const stored: ThreadEvent[] = [];
     let seq = afterSeq;
-    for (const event of events) {
+    for (const e of events) {
       seq += 1;
-      this.statements.insertEvent.run(threadId, seq, event.type, at, releaseId, JSON.stringify(event.data));
-      stored.push({ ...event, threadId, seq, at, releaseId } as ThreadEvent);
+      // A copied event (a fork's prefix) keeps the release and time it was first written at.
+      const own = 'releaseId' in e ? { releaseId: e.releaseId, at: e.at } : { releaseId, at };
+      this.statements.insertEvent.run(threadId, seq, e.type, own.at, own.releaseId, JSON.stringify(e.data));
+      stored.push({ type: e.type, data: e.data, threadId, seq, ...own } as ThreadEvent);
     }
     return stored;
   }
@@ -306,6 +312,11 @@ export class SqliteStore implements Store {
 
   loadEvents(threadId: string, afterSeq = 0): Promise<ThreadEvent[]> {
     return this.guard(() => (this.statements.events.all(threadId, afterSeq) as EventRow[]).map(toEvent));
+  }
+
+  loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
+    if (threadIds.length === 0) return Promise.resolve([]);
+    return this.guard(() => (this.statements.eventsOfType.all(JSON.stringify(threadIds), type) as EventRow[]).map(toEvent));
   }
 
   findThreadByLaunchKey(launchKey: string): Promise<ThreadRecord | undefined> {
