@@ -32,6 +32,8 @@ export const allOptions = {
   subject: { type: 'string' },
   stream: { type: 'string' },
   durable: { type: 'string' },
+  release: { type: 'string' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

@@ -19,6 +19,7 @@ or asleep), 5 conflict (already decided or answered, thread finished, held by an
 const valueNames: Partial<Record<FlagName, string>> = {
   input: 'text|@file|-', config: 'file', status: 's1,s2', agent: 'name', limit: 'n', as: 'who', comment: 'text', concurrency: 'n',
   reason: 'text', 'max-cost-usd': 'usd', 'max-tokens': 'n', 'max-steps': 'n', subject: 'subject', stream: 'name', durable: 'name',
+  release: 'current|id', since: 'age',
 };
 
 const commonFlagText: Partial<Record<FlagName, string>> = {

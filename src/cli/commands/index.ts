@@ -11,10 +11,11 @@ import { inbox } from './inbox.js';
 import { migrate } from './migrate.js';
 import { pause } from './pause.js';
 import { reject } from './reject.js';
+import { replay } from './replay.js';
 import { resume } from './resume.js';
 import { run } from './run.js';
 import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, worker, consume, migrate, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, replay, worker, consume, migrate, serve, dev];
