@@ -44,10 +44,11 @@ export function lineDiff(before: string, after: string, options: LineDiffOptions
     if (i < x.length && j < y.length && x[i] === y[j]) {
       i++;
       j++;
-    } else if (j < y.length && (i === x.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      changes.push(`+ ${clipText(y[j++]!, maxLineLength)}`);
-    } else {
+    } else if (i < x.length && (j === y.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // Removals first: a replaced line reads "- old" then "+ new".
       changes.push(`- ${clipText(x[i++]!, maxLineLength)}`);
+    } else {
+      changes.push(`+ ${clipText(y[j++]!, maxLineLength)}`);
     }
   }
   const shown = changes.slice(0, maxLines);

@@ -35,7 +35,7 @@ replayed), 2 on usage errors.`,
     if (batch ? args.length !== 0 : args.length !== 1) throw usageError(replay);
     if (!batch) {
       const extra = (['since', 'limit', 'status'] as const).filter((flag) => flags[flag] !== undefined);
-      if (extra.length) throw new TwelveError('usage', `${extra.map((flag) => `--${flag}`).join(', ')} only apply to a batch (twelve replay --agent <name>); see twelve replay --help`);
+      if (extra.length) throw new TwelveError('usage', `${extra.map((flag) => `--${flag}`).join(', ')} only applies to a batch (twelve replay --agent <name>); see twelve replay --help`);
     }
     const batchOptions = batch ? await parseBatchFlags(flags) : undefined;
     const releaseFlag = flags.release ?? 'current';
