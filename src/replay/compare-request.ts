@@ -4,7 +4,7 @@
  * change needs: which prompt lines, which message, which tool, which setting, which model.
  */
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
-import type { AgentRelease, ToolSpec } from '../agent/release.js';
+import type { AgentRelease, ResolvedModelSettings, ToolSpec } from '../agent/release.js';
 import { clipText } from '../thread/clip-text.js';
 import { stableStringify } from '../util/stable-json.js';
 import { lineDiff } from './line-diff.js';
@@ -25,16 +25,46 @@ export interface SideRequest {
 /** Every difference, in the order a reviewer reads them: prompt, messages, tools, output, settings, model. */
 export function compareRequests(original: SideRequest, candidate: SideRequest): Difference[] {
   const differences: Difference[] = [];
-  const push = (difference: Difference | undefined) => difference && differences.push(difference);
   const [originalSystem, originalRest] = splitSystem(original.request.prompt);
   const [candidateSystem, candidateRest] = splitSystem(candidate.request.prompt);
-  push(compareSystem(originalSystem, candidateSystem));
-  push(compareMessages(originalRest, candidateRest, originalSystem === undefined ? 0 : 1));
-  push(compareTools(original.release.toolSpecs, candidate.release.toolSpecs));
-  push(compareOutput(original.release.outputJsonSchema, candidate.release.outputJsonSchema));
-  push(compareSettings(original.request, candidate.request));
-  push(compareModels(original.release.models, candidate.release.models));
+  const system = compareSystem(originalSystem, candidateSystem);
+  if (system) differences.push(system);
+  const messages = compareMessages(originalRest, candidateRest, originalSystem === undefined ? 0 : 1);
+  if (messages) differences.push(messages);
+  differences.push(...compareReleases(original.release, candidate.release));
   return differences;
+}
+
+/** What differs between two releases whatever the events: tools, output schema, settings, models (computed once per pair). */
+const releasePairs = new WeakMap<AgentRelease, WeakMap<AgentRelease, Difference[]>>();
+
+function compareReleases(original: AgentRelease, candidate: AgentRelease): Difference[] {
+  let byCandidate = releasePairs.get(original);
+  if (!byCandidate) releasePairs.set(original, (byCandidate = new WeakMap()));
+  let differences = byCandidate.get(candidate);
+  if (!differences) {
+    differences = [
+      compareTools(original.toolSpecs, candidate.toolSpecs),
+      compareOutput(original.outputJsonSchema, candidate.outputJsonSchema),
+      compareSettings(original.settings, candidate.settings),
+      compareModels(original.models, candidate.models),
+    ].filter((difference): difference is Difference => difference !== undefined);
+    byCandidate.set(candidate, differences);
+  }
+  return differences;
+}
+
+/**
+ * Each message as canonical JSON, computed once per message object: a context builder keeps
+ * its message objects from step to step, so a replay stringifies each message once, not once
+ * per later step (that made a 10-step replay O(steps x messages) in stableStringify).
+ */
+const canonical = new WeakMap<object, string>();
+
+function canonicalOf(message: object): string {
+  let text = canonical.get(message);
+  if (text === undefined) canonical.set(message, (text = stableStringify(message)));
+  return text;
 }
 
 type Prompt = LanguageModelV3CallOptions['prompt'];
@@ -56,8 +86,9 @@ function compareSystem(expected: string | undefined, actual: string | undefined)
 function compareMessages(expected: Prompt, actual: Prompt, offset: number): Difference | undefined {
   const count = Math.min(expected.length, actual.length);
   for (let index = 0; index < count; index++) {
-    const a = stableStringify(expected[index]);
-    const b = stableStringify(actual[index]);
+    if (expected[index] === actual[index]) continue;
+    const a = canonicalOf(expected[index]!);
+    const b = canonicalOf(actual[index]!);
     if (a !== b) {
       return { kind: 'messages', detail: `message ${index + offset} (${describe(expected[index]!)}) differs`, expected: short(a), actual: short(b) };
     }
@@ -124,7 +155,8 @@ function compareOutput(expected: Record<string, unknown> | undefined, actual: Re
   return { kind: 'output', detail: `the output schema asked of the model changed${fieldsChanged(expected, actual).replace(': ', ': fields ')}`, expected: short(stableStringify(expected)), actual: short(stableStringify(actual)) };
 }
 
-function compareSettings(expected: LanguageModelV3CallOptions, actual: LanguageModelV3CallOptions): Difference | undefined {
+function compareSettings(expected: ResolvedModelSettings, actual: ResolvedModelSettings): Difference | undefined {
+  // Only what the request carries: timeoutMs and maxRetries do not reach the model.
   const changes: string[] = [];
   for (const key of ['temperature', 'maxOutputTokens'] as const) {
     if (expected[key] !== actual[key]) changes.push(`${key} ${expected[key] ?? '(unset)'} -> ${actual[key] ?? '(unset)'}`);
