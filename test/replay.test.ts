@@ -172,6 +172,25 @@ describe('replay on a changed release', () => {
     expect(runs).toEqual({ lookup_order: 1, refund: 1 });
   });
 
+  it('renders both sides with the candidate\'s own renderContext, so a changed prompt still shows and the recorded count is not required', async () => {
+    const { store, threadId } = await recordShop();
+    let rendered = 0;
+    const own = (change: ShopChange) => {
+      const agent = shopAgent(change);
+      (agent.options as { renderContext?: unknown }).renderContext = ({ defaultMessages }: { defaultMessages: unknown[] }) => {
+        rendered++;
+        // Drops nothing the recorded requests had, adds a reminder: counts differ from the recording.
+        return [...defaultMessages, { role: 'user', content: [{ type: 'text', text: 'Be brief.' }] }];
+      };
+      return createRelease(agent, {}, '0');
+    };
+    expect(await replayUntouched(store, threadId, own({}))).toMatchObject({ outcome: 'same', stepsCompared: 3 });
+    // Both sides of each of the 3 steps: the recording release is rebuilt from its manifest with the candidate's function.
+    expect(rendered).toBe(6);
+    expect(await replayUntouched(store, threadId, own({ prompt: 'You refund orders.\nTools:\n{{tools}}' }))).toMatchObject({ outcome: 'diverged', divergence: { step: 1, kind: 'system_prompt' } });
+    expect(rendered).toBe(8);
+  });
+
   it('replays on a stored release id, and refuses an unknown one with the agent\'s known releases', async () => {
     const { runtime, store, threadId } = await recordShop();
     const changed = variant({ prompt: 'You refund orders quickly.\nTools:\n{{tools}}' });
