@@ -33,6 +33,7 @@ interface ShopChange {
   refundInput?: z.ZodObject;
   refundApproval?: 'always' | 'never';
   output?: z.ZodType;
+  prefetch?: boolean;
 }
 
 const refundInput = z.object({ orderId: z.string(), amount: z.number().positive() });
@@ -66,6 +67,7 @@ function shopAgent(change: ShopChange = {}) {
     tools: [lookup, refund],
     output: change.output ?? z.object({ decision: z.string(), orderId: z.string() }),
     ...(change.temperature !== undefined ? { modelSettings: { temperature: change.temperature } } : {}),
+    ...(change.prefetch ? { prefetch: [{ tool: 'lookup_order', args: () => ({ orderId: 'A-1001' }) }] } : {}),
   });
 }
 
@@ -154,6 +156,7 @@ describe('replay on a changed release', () => {
       ['a model change', { model: 'scripted:cheaper' }, { step: 1, kind: 'model', detail: /^primary model scripted:shop -> scripted:cheaper$/ }],
       ['a temperature change', { temperature: 0.7 }, { step: 1, kind: 'settings', detail: /^temperature \(unset\) -> 0\.7$/ }],
       ['an output-schema change', { output: z.object({ decision: z.string(), orderId: z.string(), amount: z.number() }) }, { step: 1, kind: 'output', detail: /output schema asked of the model changed: fields amount/ }],
+      ['a prefetch added', { prefetch: true }, { step: 1, kind: 'messages', detail: /^the candidate prefetches lookup_order before the first model step; the recording prefetched nothing$/ }],
       ['an approval-policy change', { refundApproval: 'always' }, { step: 2, kind: 'approval', detail: /^refund \{"orderId":"A-1001","amount":42\.5\}: the candidate would ask for approval \(this tool always needs approval\); the original did not$/ }],
       // Refinements are not in the JSON Schema the model sees: the request is the same, the verdict is not.
       ['a stricter argument check', { refundInput: z.object({ orderId: z.string(), amount: z.number().positive().refine((n) => n < 10, 'refunds above 10 go to a person') }) }, { step: 2, kind: 'tool_arguments', detail: /the candidate's input schema refuses these arguments \(amount: refunds above 10 go to a person\)/ }],

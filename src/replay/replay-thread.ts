@@ -20,6 +20,7 @@ import { applyEvent, initialState } from '../thread/state.js';
 import { checkResponse, responseEvents } from './check-response.js';
 import { compareRequests } from './compare-request.js';
 import { OriginalReleases } from './original-releases.js';
+import { prefetchDifference } from './prefetch.js';
 import type { Divergence, ReplayResult } from './types.js';
 
 export interface ReplayThreadOptions {
@@ -115,6 +116,11 @@ export async function replayThread(options: ReplayThreadOptions): Promise<Replay
         { release: original, request: buildRequest(original, originalMessages) },
         { release: candidate, request: buildRequest(candidate, candidateMessages) },
       );
+      if (step === 1 && !differences.some((d) => d.kind === 'messages')) {
+        // The context of the first step holds the prefetched results: a changed prefetch shows here.
+        const prefetch = prefetchDifference(candidate, events, state.input);
+        if (prefetch) differences.splice(differences[0]?.kind === 'system_prompt' ? 1 : 0, 0, prefetch);
+      }
       const responseDifference = differences.length === 0 ? checkResponse(candidate, state, e, responseEvents(events, index), now) : undefined;
       const found = differences[0] ?? responseDifference;
       if (found) {
