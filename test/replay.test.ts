@@ -34,6 +34,7 @@ interface ShopChange {
   refundApproval?: 'always' | 'never';
   output?: z.ZodType;
   prefetch?: boolean;
+  maxSteps?: number;
 }
 
 const refundInput = z.object({ orderId: z.string(), amount: z.number().positive() });
@@ -67,6 +68,7 @@ function shopAgent(change: ShopChange = {}) {
     tools: [lookup, refund],
     output: change.output ?? z.object({ decision: z.string(), orderId: z.string() }),
     ...(change.temperature !== undefined ? { modelSettings: { temperature: change.temperature } } : {}),
+    ...(change.maxSteps ? { limits: { maxSteps: change.maxSteps } } : {}),
     ...(change.prefetch ? { prefetch: [{ tool: 'lookup_order', args: () => ({ orderId: 'A-1001' }) }] } : {}),
   });
 }
@@ -156,6 +158,7 @@ describe('replay on a changed release', () => {
       ['a model change', { model: 'scripted:cheaper' }, { step: 1, kind: 'model', detail: /^primary model scripted:shop -> scripted:cheaper$/ }],
       ['a temperature change', { temperature: 0.7 }, { step: 1, kind: 'settings', detail: /^temperature \(unset\) -> 0\.7$/ }],
       ['an output-schema change', { output: z.object({ decision: z.string(), orderId: z.string(), amount: z.number() }) }, { step: 1, kind: 'output', detail: /output schema asked of the model changed: fields amount/ }],
+      ['a lower step limit', { maxSteps: 2 }, { step: 3, kind: 'settings', detail: /^limits\.maxSteps is 2: the candidate would stop for a person before model step 3$/ }],
       ['a prefetch added', { prefetch: true }, { step: 1, kind: 'messages', detail: /^the candidate prefetches lookup_order before the first model step; the recording prefetched nothing$/ }],
       ['an approval-policy change', { refundApproval: 'always' }, { step: 2, kind: 'approval', detail: /^refund \{"orderId":"A-1001","amount":42\.5\}: the candidate would ask for approval \(this tool always needs approval\); the original did not$/ }],
       // Refinements are not in the JSON Schema the model sees: the request is the same, the verdict is not.

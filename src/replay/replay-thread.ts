@@ -18,7 +18,7 @@ import type { ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, defaultRenderContext, type ContextMessage } from '../thread/render-context.js';
 import { applyEvent, initialState } from '../thread/state.js';
 import { checkResponse, responseEvents } from './check-response.js';
-import { compareRequests } from './compare-request.js';
+import { compareRequests, type Difference } from './compare-request.js';
 import { OriginalReleases } from './original-releases.js';
 import { prefetchDifference } from './prefetch.js';
 import type { Divergence, ReplayResult } from './types.js';
@@ -39,6 +39,13 @@ export interface ReplayThreadOptions {
   originals?: OriginalReleases;
   /** The clock approval predicates and deadlines see (default Date.now()). */
   now?: number;
+}
+
+/** The candidate's step limit (as runtime/budget.ts applies it) would have stopped the thread for a person before this step. */
+function stepLimit(candidate: AgentRelease, raised: number | undefined, stepsBefore: number): Difference | undefined {
+  const maxSteps = raised ?? candidate.limits.maxSteps;
+  if (stepsBefore < maxSteps) return undefined;
+  return { kind: 'settings', detail: `limits.maxSteps is ${maxSteps}: the candidate would stop for a person before model step ${stepsBefore + 1}`, expected: 'model step', actual: 'budget_exceeded (steps)' };
 }
 
 /**
@@ -121,7 +128,7 @@ export async function replayThread(options: ReplayThreadOptions): Promise<Replay
         const prefetch = prefetchDifference(candidate, events, state.input);
         if (prefetch) differences.splice(differences[0]?.kind === 'system_prompt' ? 1 : 0, 0, prefetch);
       }
-      const responseDifference = differences.length === 0 ? checkResponse(candidate, state, e, responseEvents(events, index), now) : undefined;
+      const responseDifference = differences.length === 0 ? (stepLimit(candidate, state.limits.maxSteps, state.modelSteps) ?? checkResponse(candidate, state, e, responseEvents(events, index), now)) : undefined;
       const found = differences[0] ?? responseDifference;
       if (found) {
         const divergence: Divergence = { step, seq: e.seq, ...found };

@@ -10,7 +10,7 @@ export type DivergenceKind =
   | 'tools'
   /** The primary model, or the fallback chain. */
   | 'model'
-  /** temperature, maxOutputTokens. */
+  /** temperature, maxOutputTokens; or the step limit, reached earlier. */
   | 'settings'
   /** A recorded call's arguments pass one release's input schema and not the other's. */
   | 'tool_arguments'
