@@ -28,8 +28,9 @@ export const replay: CommandSpec = {
 release made (re-derived from its stored manifest). While they are equal the recorded responses and tool
 results are served: no model is called, no tool runs, nothing is written. The first difference is reported:
 system_prompt, messages, tools, model, settings, tool_arguments, tool_missing, approval or output.
-Exit 0 when every thread is the same to the end, 1 when one diverged (a single thread: or could not be
-replayed), 2 on usage errors.`,
+Exit 0 when every thread is the same to the end; 1 when one diverged, or when a single thread could not be
+replayed (stopped: e.g. the manifest of its release is missing); 2 on usage errors. A batch lists stopped
+threads and counts them in its summary, but fails only on a divergence.`,
   async run(args, flags) {
     const batch = flags.agent !== undefined;
     if (batch ? args.length !== 0 : args.length !== 1) throw usageError(replay);
