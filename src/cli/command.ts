@@ -37,6 +37,7 @@ export const allOptions = {
   at: { type: 'string' },
   release: { type: 'string' },
   detach: { type: 'boolean' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

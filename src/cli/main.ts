@@ -20,6 +20,7 @@ const valueNames: Partial<Record<FlagName, string>> = {
   input: 'text|@file|-', config: 'file', status: 's1,s2', agent: 'name', limit: 'n', as: 'who', comment: 'text', concurrency: 'n',
   reason: 'text', 'max-cost-usd': 'usd', 'max-tokens': 'n', 'max-steps': 'n', subject: 'subject', stream: 'name', durable: 'name',
   lock: 'file',
+  release: 'current|id', since: 'age', at: 'seq',
 };
 
 const commonFlagText: Partial<Record<FlagName, string>> = {

@@ -14,10 +14,11 @@ import { migrate } from './migrate.js';
 import { pause } from './pause.js';
 import { reject } from './reject.js';
 import { releases } from './releases.js';
+import { replay } from './replay.js';
 import { resume } from './resume.js';
 import { run } from './run.js';
 import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, releases, build, worker, consume, migrate, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, releases, replay, build, worker, consume, migrate, serve, dev];
