@@ -12,6 +12,7 @@ import { TwelveError, errorMessage } from '../errors.js';
 import { decide, type Decision } from '../thread/decide.js';
 import { clipText } from '../thread/clip-text.js';
 import { approvalTimeoutEvent, questionTimeoutEvent } from '../thread/deadlines.js';
+import { interruptedQuestion } from '../thread/interrupted-tool.js';
 import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
@@ -86,6 +87,11 @@ export class ThreadSession {
       case 'abandonTool':
         await this.commit([event('tool_failed', { callId: decision.callId, error: decision.error })]);
         return decision;
+      case 'confirmTool': {
+        const call = this.state.calls.get(decision.callId)!;
+        await this.commit([event('human_asked', interruptedQuestion(call, decision.interrupted, `${this.threadId}:${decision.callId}`))]);
+        return decision;
+      }
       case 'approvalTimeout':
         await this.commit([approvalTimeoutEvent(decision.callId, decision.approved)]);
         return decision;
@@ -318,8 +324,13 @@ export class ThreadSession {
       return;
     }
     const idempotencyKey = `${this.threadId}:${callId}`;
-    // The bracket: once tool_started is durable, a crash leads to a re-run with the same key.
-    await this.commit([event('tool_started', { callId, idempotencyKey, attempt })]);
+    // The bracket: once tool_started is durable, a crash leads to a re-run with the same key, and
+    // decide counts the interrupted runs (past the tool's maxAttempts, a person says whether it happened).
+    // Pure and idempotent tools skip it: two commits per tool step instead of three (tool_requested
+    // with the model call, then the outcome). What that trades: a run interrupted by a dying worker
+    // leaves no trace, so it is simply run again (same key, attempt not advanced) and is never
+    // counted, never given up on; harmless for a tool that declared a re-run harmless.
+    if ((tool.effect ?? 'external') === 'external') await this.commit([event('tool_started', { callId, idempotencyKey, attempt })]);
     const started = performance.now();
     const timeoutMs = tool.timeoutMs ?? 60_000;
     // A cleared timer, not AbortSignal.timeout: that one keeps a live timer per run for the whole timeout.
