@@ -4,7 +4,7 @@
 import { z } from '../../node_modules/zod/index.js';
 import { defineAgent, defineTool } from '../../dist/index.js';
 
-const noop = defineTool({ name: 'noop', description: 'Does nothing.', input: z.object({ i: z.number() }), run: ({ i }: { i: number }) => i });
+const noop = defineTool({ name: 'noop', description: 'Does nothing.', input: z.object({ i: z.number() }), effect: 'pure', run: ({ i }: { i: number }) => i });
 
 export default defineAgent({
   name: 'scale',
