@@ -138,7 +138,7 @@ describe('effects, declared', () => {
     const answered = (answer: string) => {
       const copy = tempDir();
       copyFileSync(join(dir, 'twelve.db'), join(copy, 'twelve.db'));
-      const { runtime } = makeRuntime({ agents: [effectsAgent], models: effectsModels, dir: copy });
+      const { runtime } = makeRuntime({ agents: [effectsAgent], models: effectsModels, dir: copy, env: { TWELVE_HUMANS: 'alice=finance;bob=support' } });
       return { runtime, answer: () => runtime.answer(id, { by: 'alice', answer }) };
     };
 
@@ -150,6 +150,9 @@ describe('effects, declared', () => {
       expect((await runtime.listWaiting()).map((t) => t.id)).toEqual([id]);
       const wrong = await expectTwelveError(runtime.answer(id, { by: 'alice', answer: 'yes' }), 'usage');
       expect(wrong.message).toContain('"happened", "did not happen", "retry"');
+      // Saying it happened is a decision about the refund: only its approvers (finance) may.
+      const forbidden = await expectTwelveError(runtime.answer(id, { by: 'bob', answer: 'happened' }), 'forbidden');
+      expect(forbidden.message).toContain('bob may not say whether refund happened');
       const before = runs.length;
       await answer();
       await runtime.runThread(id);
@@ -158,7 +161,7 @@ describe('effects, declared', () => {
       expect(JSON.parse(thread.output as string)).toEqual({ refund: { happened: true, confirmedBy: 'alice', comment: 'refund R-9 in the provider dashboard' } });
       expect(runs.length).toBe(before); // not run again
       expect(ofType(await runtime.loadEvents(id), 'human_answered')[0]!.data).toEqual({ callId: 'call_1', answer: 'happened', by: 'alice', comment: 'refund R-9 in the provider dashboard' });
-      await expectTwelveError(runtime.answer(id, { by: 'bob', answer: 'retry' }), 'conflict');
+      await expectTwelveError(runtime.answer(id, { by: 'alice', answer: 'retry' }), 'conflict');
     }
     {
       const { runtime, answer } = answered('did not happen');
@@ -196,7 +199,7 @@ describe('effects, declared', () => {
     await killedIn(dir, 'refund', { id });
     expect((await child(dir, { EFFECTS_THREAD: id })).output).toContain('awaiting_human');
     {
-      const { runtime } = makeRuntime({ agents: [effectsAgent], models: effectsModels, dir });
+      const { runtime } = makeRuntime({ agents: [effectsAgent], models: effectsModels, dir, env: { TWELVE_HUMANS: 'alice=finance' } });
       await runtime.answer(id, { by: 'alice', answer: 'retry' });
       await runtime.close();
     }
