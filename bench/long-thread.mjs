@@ -7,7 +7,7 @@
 // Same workload as steps.mjs (10 model steps: 9 `add` calls + "done", durable
 // SQLite file), run on:
 //   - fresh threads (1 event: thread_started), and
-//   - threads that already hold ~1,000 and ~5,000 events (250 and 1,250 earlier
+//   - threads that already hold ~1,000 and ~5,000 events (333 and 1,667 earlier
 //     add turns, then stopped between steps, so the measured run is a new claim).
 // Printed per thread length (medians over the threads):
 //   ms/step       model steps within the claim: first model call to final commit, / 10
@@ -34,9 +34,9 @@ const { values: opts } = parseArgs({ options: { threads: { type: 'string', defau
 const threadsPerSize = Number(opts.threads);
 const MORE_TURNS = 9; // the measured workload: 9 add calls + "done" = 10 model steps
 const STEPS = MORE_TURNS + 1;
-const EVENTS_PER_TURN = 4; // model_called, tool_requested, tool_started, tool_succeeded
-const sizes = [0, 250, 1250]; // earlier add turns: 1, ~1,000 and ~5,000 events
-const GROWTH_TURNS = 2500; // second table: one claim, 1 -> ~10,000 events
+const EVENTS_PER_TURN = 3; // model_called, tool_requested, tool_succeeded (add is pure: no tool_started)
+const sizes = [0, 333, 1667]; // earlier add turns: 1, ~1,000 and ~5,000 events
+const GROWTH_TURNS = 3333; // second table: one claim, 1 -> ~10,000 events
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const n = (x) => x.toLocaleString('en-US');

@@ -11,7 +11,10 @@
 // Every thread's answers and tool results are checked; a wrong run fails loudly.
 //
 // Peers (each in a fresh child process, so peak RSS is per framework):
-//   twelve         this project (peers/twelve.mjs), included when that file exists
+//   twelve         this project (peers/twelve.mjs), included when that file exists;
+//                  durable on SQLite (WAL, synchronous=NORMAL), the add tool declared pure
+//   ai-sdk         the AI SDK's own loop: generateText + tools with execute, in memory
+//                  (not durable), MockLanguageModelV3 from ai/test as the model
 //   langgraph      LangGraph.js ReAct agent + SqliteSaver on a real SQLite file (durable)
 //   openai-agents  OpenAI Agents SDK, in memory (not durable), tracing off
 //
@@ -29,7 +32,7 @@ const { values: opts } = parseArgs({
 });
 
 const peer = (name) => ({ name, file: new URL(`./peers/${name}.mjs`, import.meta.url).pathname });
-const peers = [peer('twelve'), peer('langgraph'), peer('openai-agents')].filter((p) => existsSync(p.file));
+const peers = [peer('twelve'), peer('ai-sdk'), peer('langgraph'), peer('openai-agents')].filter((p) => existsSync(p.file));
 // Ratios read as "how many times Twelve's cost" once Twelve is there.
 const baseline = opts.baseline ?? peers[0].name;
 if (!peers.some((p) => p.name === baseline)) throw new Error(`--baseline ${baseline}: no such peer`);
@@ -53,4 +56,18 @@ for (const p of peers) {
   }
 }
 if (rows.length) printTable(rows, { baseline });
+// The goals of issue 9: durable Twelve at most as costly per step as the AI SDK's in-memory
+// loop, and at most a fifth of LangGraph with its SQLite checkpointer.
+const ms = Object.fromEntries(rows.map((r) => [r.name, r.msPerStep]));
+if (ms.twelve !== undefined) {
+  const against = [
+    ['ai-sdk', 1.0],
+    ['langgraph', 0.2],
+  ].filter(([name]) => ms[name] !== undefined);
+  if (against.length) console.log('');
+  for (const [name, goal] of against) {
+    const ratio = ms.twelve / ms[name];
+    console.log(`twelve / ${name}: ${ratio.toFixed(2)}x (goal <= ${goal.toFixed(1)}x) ${ratio <= goal ? 'met' : 'NOT met'}`);
+  }
+}
 process.exitCode = failed ? 1 : 0;

@@ -232,14 +232,21 @@ function callEntry(entry) {
   const failed = last('tool_failed');
   const tool = requested?.data.tool ?? approvalAsked?.data.tool ?? '?';
 
+  // The runtime asked whether an interrupted external run happened: the answer is the outcome
+  // ("happened", "did not happen"), or "retry" (the call runs again, as the later events show).
+  const unconfirmed = asked?.data.about === 'interrupted_tool';
+  const finding = unconfirmed && answered && answered.seq > asked.seq ? answered.data.answer : undefined;
   let state;
   let tone = 'tool';
   if (succeeded) state = ['succeeded', 'good'];
   else if (failed) state = ['failed', 'bad'];
   else if (decided && !decided.data.approved) state = ['rejected', 'bad'];
-  else if (answered) state = ['answered', 'good'];
+  else if (finding === 'happened') state = ['happened (confirmed)', 'good'];
+  else if (finding === 'did not happen') state = ['did not happen', 'bad'];
+  else if (unconfirmed && !finding) state = ['did it happen?', 'wait'];
+  else if (answered && !unconfirmed) state = ['answered', 'good'];
   else if (approvalAsked && !decided) state = ['awaiting approval', 'wait'];
-  else if (asked) state = ['awaiting answer', 'wait'];
+  else if (asked && !unconfirmed) state = ['awaiting answer', 'wait'];
   else if (sleeping && (!started.length || sleeping.seq > started.at(-1).seq)) state = ['sleeping', 'wait'];
   else if (started.length) state = ['running', 'run'];
   else state = ['requested', 'neutral'];
@@ -255,16 +262,16 @@ function callEntry(entry) {
         ? h('pre', { class: 'json', testid: 'tool-args' }, requested.data.argsText)
         : jsonView(requested.data.args, { testid: 'tool-args' });
     // A question's arguments are shown as the question itself; keep the raw form one click away.
-    if (asked) argsExpander = expander('args', 'Arguments', args);
+    if (asked && !unconfirmed) argsExpander = expander('args', 'Arguments', args);
     else io.push(h('div', { class: 'io' }, h('div', { class: 'sub-label' }, 'Arguments'), args));
   }
-  if (succeeded && !answered) io.push(h('div', { class: 'io' }, h('div', { class: 'sub-label' }, 'Result'), valueView(succeeded.data.result, { testid: 'tool-result' })));
+  if (succeeded && (!answered || unconfirmed)) io.push(h('div', { class: 'io' }, h('div', { class: 'sub-label' }, 'Result'), valueView(succeeded.data.result, { testid: 'tool-result' })));
   if (asked) {
     body.push(
       h(
         'div',
         { class: 'human-block human-first', testid: 'question' },
-        h('div', { class: 'human-line' }, h('span', { class: 'kind kind-question' }, 'Question'), asked.data.urgency !== 'normal' ? h('span', { class: `urgency urgency-${asked.data.urgency}` }, asked.data.urgency) : null),
+        h('div', { class: 'human-line' }, h('span', { class: 'kind kind-question' }, unconfirmed ? 'Did it happen?' : 'Question'), asked.data.urgency !== 'normal' ? h('span', { class: `urgency urgency-${asked.data.urgency}` }, asked.data.urgency) : null),
         h('p', { class: 'question' }, asked.data.question),
         asked.data.options?.length ? h('div', { class: 'chips' }, asked.data.options.map((o) => h('span', { class: 'chip' }, o))) : null,
         answered
@@ -308,7 +315,7 @@ function callEntry(entry) {
   return {
     tone,
     testid: 'tool-call',
-    title: h('span', {}, asked ? 'Ask a person ' : 'Tool ', h('code', { class: 'tool-name' }, tool)),
+    title: h('span', {}, asked && !unconfirmed ? 'Ask a person ' : 'Tool ', h('code', { class: 'tool-name' }, tool)),
     meta: [
       h('span', { class: `pill pill-${state[1]}`, testid: 'tool-state' }, state[0]),
       durationMs !== undefined ? h('span', { title: 'duration' }, duration(durationMs)) : null,

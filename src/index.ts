@@ -3,7 +3,7 @@
  * run by a Runtime over an append-only thread log.
  */
 export { defineAgent, isAgent, type Agent, type AgentOptions, type AgentLimits, type ModelSettings, type PrefetchStep, type RenderContextOptions } from './agent/define-agent.js';
-export { defineTool, callAgainAt, type Tool, type ToolContext, type ToolOptions, type ApprovalPolicy, type ApprovalContext, type SleepRequest } from './agent/define-tool.js';
+export { defineTool, callAgainAt, type Tool, type ToolContext, type ToolOptions, type ToolEffect, type ApprovalPolicy, type ApprovalContext, type SleepRequest } from './agent/define-tool.js';
 export { askHuman, type AskHumanOptions } from './agent/ask-human.js';
 export type { DeciderSpec } from './agent/deciders.js';
 export { signWebhook, verifyWebhook, type VerifyResult, type WebhookDirection } from './notify/webhook.js';

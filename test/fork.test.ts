@@ -103,7 +103,7 @@ describe('runtime.fork', () => {
     expect((await forkLinks(current.store, [again.id])).get(again.id)).toEqual({ threadId: fork.id, seq: 6, by: 'bob', replayOf: null });
   });
 
-  it('refuses a seq out of range, a cut inside a started call of a tool that is not pure, a cut after the end, and another release, naming the seqs that work', async () => {
+  it('refuses a seq out of range, a cut inside a call of a tool that is not pure which the origin ran, a cut after the end, and another release, naming the seqs that work', async () => {
     const { old, current } = twoReleases([{ toolCalls: [{ tool: 'pay', args: { amount: 5 } }] }, { text: 'paid' }], []);
     const origin = await old.launch({ agent: 'shop', input: 'pay 5' });
     await old.runThread(origin.id);
@@ -118,9 +118,12 @@ describe('runtime.fork', () => {
     const inCall = await refusal(4);
     expect(TwelveError.is(inCall, 'conflict')).toBe(true);
     expect(inCall.message).toBe(
-      `cannot fork thread ${origin.id} at seq 4: pay (call_1, effect external) was started and has no outcome at that seq; running it again in the fork could repeat its side effect. Seqs that work: 1-3, 5-6`,
+      `cannot fork thread ${origin.id} at seq 4: pay (call_1, effect external) ran in the origin (seq 4) and has no outcome at seq 4; running it again in the fork could repeat its side effect. Seqs that work: 1-2, 5-6`,
     );
-    expect(inCall.details).toMatchObject({ validSeqs: [1, 2, 3, 5, 6] });
+    expect(inCall.details).toMatchObject({ validSeqs: [1, 2, 5, 6] });
+    // Requested but not yet started at the cut: the origin ran it right after, so the fork would run it a second time.
+    const beforeStart = await refusal(3);
+    expect(beforeStart.message).toContain('pay (call_1, effect external) ran in the origin (seq 4) and has no outcome at seq 3');
     const ended = await refusal(7);
     expect(TwelveError.is(ended, 'conflict')).toBe(true);
     expect(ended.message).toContain('seq 7 is thread_completed: the thread ended there');
@@ -154,10 +157,10 @@ describe('runtime.fork, cut inside a call', () => {
     const fork = await current.fork(origin, { atSeq: 3 });
     expect((await current.runThread(fork.id)).outcome).toBe('completed');
     expect(runs.lookup).toBe(1);
-    expect(eventsOfType(await current.loadEvents(fork.id), 'tool_started').map((e) => e.data)).toEqual([
-      { callId: 'c1', idempotencyKey: `${origin}:c1`, attempt: 1 },
-      { callId: 'c1', idempotencyKey: `${fork.id}:c1`, attempt: 2 },
-    ]);
+    const forkEvents = await current.loadEvents(fork.id);
+    // Only the copied bracket: a pure tool runs without one (two commits per tool step).
+    expect(eventsOfType(forkEvents, 'tool_started').map((e) => e.data)).toEqual([{ callId: 'c1', idempotencyKey: `${origin}:c1`, attempt: 1 }]);
+    expect(eventsOfType(forkEvents, 'tool_succeeded').map((e) => e.data.callId)).toEqual(['c1']);
   });
 });
 
@@ -186,7 +189,8 @@ describe('shadow threads', () => {
     expect(runs).toEqual({ lookup: 2, pay: 1, notify: 0, notifyFake: 1, refund: 0 });
     const events = await current.loadEvents(shadow.id);
     expect(events[1]).toMatchObject({ type: 'thread_forked', data: { from: origin.id, atSeq: 1, by: 'replay', shadow: { replayOf: origin.id } } });
-    expect(eventsOfType(events, 'tool_started').map((e) => e.data.callId)).toEqual(['call_1']); // only the pure lookup ran for real
+    // Only the pure lookup ran for real (served results are marked `replayed`).
+    expect(eventsOfType(events, 'tool_succeeded').filter((e) => !e.data.replayed).map((e) => e.data.callId)).toEqual(['call_1']);
     const results = eventsOfType(events, 'tool_succeeded').map((e) => e.data);
     expect(results).toEqual([
       { callId: 'call_1', result: { orderId: 'A-1', amount: 5 }, durationMs: expect.any(Number) },

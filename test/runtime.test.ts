@@ -192,17 +192,35 @@ describe('crash recovery', () => {
     expect(JSON.parse(toolMessage!.content)).toMatchObject({ orderId: 'A-1001', status: 'delivered' });
   });
 
-  it('stops re-running a call that was interrupted three times and tells the model', async () => {
+  it('stops re-running an external call that was interrupted three times and asks a person whether it happened', async () => {
     const server = await startServer();
     const { agent, lookup } = supportAgent();
     const { runtime } = makeRuntime({ agents: [agent], server });
     const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
     await crashMidTool(runtime, thread.id, 3);
-    server.enqueue({ text: 'The lookup keeps crashing.' });
 
     await runtime.runThread(thread.id);
 
     expect(lookup.runs).toHaveLength(0);
+    expect(server.requests).toHaveLength(0);
+    expect(eventsOfType(await runtime.loadEvents(thread.id), 'human_asked')[0]!.data).toMatchObject({ callId: 'call_crash', about: 'interrupted_tool' });
+    expect((await runtime.getThread(thread.id))!).toMatchObject({ status: 'awaiting_human', waitingReason: expect.stringMatching(/^unconfirmed: did lookup_order\(orderId: "A-1001"\) happen\?/) });
+  });
+
+  it('stops re-running an idempotent call with three recorded interrupted starts and tells the model', async () => {
+    const server = await startServer();
+    const runs: unknown[] = [];
+    const lookup = defineTool({ name: 'lookup_order', description: 'Find an order by its id', input: z.object({ orderId: z.string() }), effect: 'idempotent', run: (input) => runs.push(input) });
+    const { agent } = supportAgent({ tools: [lookup] });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    // Starts recorded before the tool was declared idempotent (it writes none itself).
+    await crashMidTool(runtime, thread.id, 3);
+    server.enqueue({ text: 'The lookup keeps crashing.' });
+
+    await runtime.runThread(thread.id);
+
+    expect(runs).toHaveLength(0);
     expect(eventsOfType(await runtime.loadEvents(thread.id), 'tool_failed')[0]!.data.error.code).toBe('tool_interrupted');
     expect(messagesOf(server.requests[0]).find((m) => m.role === 'tool')!.content).toContain('tool_interrupted');
   });

@@ -171,16 +171,25 @@ describe('decide', () => {
     expect(order).toEqual(['c1', 'c2', 'c3']);
   });
 
-  it('re-runs a call whose run never finished with the next attempt number, then abandons it after maxToolAttempts starts', () => {
+  it('re-runs an external call whose run never finished with the next attempt number, then asks a person after maxToolAttempts starts', () => {
     const rel = release();
     const log = new Log().append(started(), modelCalled([{ callId: 'c1', tool: 'lookup_order' }]), requested('c1'), toolStarted('c1', 1));
     expect(decide(rel, log.state, now)).toEqual({ type: 'runTool', callId: 'c1', attempt: 2 });
     log.append(toolStarted('c1', 2));
     expect(decide(rel, log.state, now)).toEqual({ type: 'runTool', callId: 'c1', attempt: 3 });
     log.append(toolStarted('c1', rel.limits.maxToolAttempts));
+    expect(decide(rel, log.state, now)).toEqual({ type: 'confirmTool', callId: 'c1', interrupted: 3 });
+  });
+
+  it('abandons an idempotent call after maxAttempts recorded starts (starts written before it was declared idempotent)', () => {
+    const idempotent = defineTool({ name: 'lookup_order', description: 'Find an order', input: z.object({ orderId: z.string() }), effect: 'idempotent', maxAttempts: 2, run: () => ({}) });
+    const rel = release({ tools: [idempotent, refund] });
+    const log = new Log().append(started(), modelCalled([{ callId: 'c1', tool: 'lookup_order' }]), requested('c1'), toolStarted('c1', 1));
+    expect(decide(rel, log.state, now)).toEqual({ type: 'runTool', callId: 'c1', attempt: 2 });
+    log.append(toolStarted('c1', 2));
     const decision = decide(rel, log.state, now);
     expect(decision).toMatchObject({ type: 'abandonTool', callId: 'c1', error: { code: 'tool_interrupted' } });
-    expect(decision.type === 'abandonTool' && decision.error.message).toContain('3 times');
+    expect(decision.type === 'abandonTool' && decision.error.message).toContain('2 times');
   });
 
   it('escalates after K consecutive errors, waits while escalated, and a resumed event resets the error count', () => {

@@ -4,7 +4,9 @@
 import { z } from '../../node_modules/zod/index.js';
 import { defineAgent, defineTool } from '../../dist/index.js';
 
-const noop = defineTool({ name: 'noop', description: 'Does nothing.', input: z.object({ i: z.number() }), run: ({ i }: { i: number }) => i });
+// noop is pure (two commits per tool step); SCALE_TOOL_EFFECT=external measures it with the tool_started commit.
+const effect = () => (process.env.SCALE_TOOL_EFFECT ?? 'pure') as 'pure' | 'idempotent' | 'external';
+const noop = defineTool({ name: 'noop', description: 'Does nothing.', input: z.object({ i: z.number() }), effect: effect(), run: ({ i }: { i: number }) => i });
 
 export default defineAgent({
   name: 'scale',

@@ -13,6 +13,8 @@ export const addTool = defineTool({
   name: 'add',
   description: 'Add two numbers.',
   input: z.object({ a: z.number(), b: z.number() }),
+  // Pure: a re-run is harmless, so the step takes two commits (no tool_started).
+  effect: 'pure',
   run: async ({ a, b }) => a + b,
 });
 

@@ -60,6 +60,8 @@ function attemptLines(failures: readonly ModelAttemptFailure[]): string {
 /** One line (sometimes two) per event. Tool names come from the request events seen so far. */
 export class EventFormatter {
   private readonly tools = new Map<string, string>();
+  /** Calls the runtime asked about ("did it happen?"): their answers read as findings, not text. */
+  private readonly unconfirmed = new Set<string>();
 
   format(event: ThreadEvent): string {
     const seq = dim(String(event.seq).padStart(4));
@@ -111,8 +113,20 @@ export class EventFormatter {
         return line(event.data.approved ? green('approved') : red('rejected'), `${this.tools.get(event.data.callId) ?? event.data.callId} ${verdict} by ${event.data.by}${event.data.comment ? `: ${short(event.data.comment, 140)}` : ''}`);
       }
       case 'human_asked':
+        if (event.data.about === 'interrupted_tool') {
+          this.unconfirmed.add(event.data.callId);
+          return line(yellow(bold('happened?')), `${event.data.question}\n${' '.repeat(20)}${dim(`answer: ${(event.data.options ?? []).join(' | ')}  (urgency ${event.data.urgency})`)}`);
+        }
         return line(yellow('question'), `${event.data.question}${event.data.options ? `  [${event.data.options.join(' | ')}]` : ''}  ${dim(`urgency ${event.data.urgency}`)}`);
       case 'human_answered':
+        if (this.unconfirmed.has(event.data.callId)) {
+          const tool = this.tools.get(event.data.callId) ?? event.data.callId;
+          const comment = event.data.comment ? `: ${short(event.data.comment, 140)}` : '';
+          const by = dim(`by ${event.data.by}`);
+          if (event.data.answer === 'happened') return line(green('confirmed'), `${tool} happened${comment}  ${by}`);
+          if (event.data.answer === 'did not happen') return line(yellow('confirmed'), `${tool} did not happen${comment}  ${by}`);
+          return line(cyan('retry'), `${tool} runs again (fresh attempts, same key)${comment}  ${by}`);
+        }
         return line(green('answer'), `${short(event.data.answer, 160)}  ${dim(`by ${event.data.by}`)}`);
       case 'tool_sleeping':
         return line(dim('sleeping'), `${this.tools.get(event.data.callId) ?? event.data.callId} until ${event.data.until}${event.data.reason ? `: ${event.data.reason}` : ''}`);

@@ -16,6 +16,9 @@ export function waitingHint(thread: WaitingThread, options: { remote: boolean })
       if (thread.waitingReason?.startsWith('blocked:')) {
         return `is ${thread.waitingReason}\n  fix the configuration${options.remote ? " of the server's workers" : ''}, then: twelve resume ${id}${as}`;
       }
+      if (thread.waitingReason?.startsWith('unconfirmed:')) {
+        return `waits for a person to check another system: ${thread.waitingReason.slice('unconfirmed: '.length)}\n  answer with: twelve answer ${id}${as} "happened" | "did not happen" | "retry"   (a comment may follow: "happened: <what you found>")`;
+      }
       if (isEscalation(thread.waitingReason)) {
         return `waits for a human: ${thread.waitingReason}\n  guide it: twelve answer ${id}${as} "<guidance>"   raise a limit: twelve budget ${id}${as} --max-cost-usd <n>   stop it: twelve cancel ${id}${as}`;
       }

@@ -51,9 +51,10 @@ export async function forkThread(deps: ForkDependencies, threadId: string, optio
   }
   const events = await deps.store.loadEvents(threadId);
   const copied = events.slice(0, atSeq);
-  const refusal = cutRefusal(release, events, atSeq);
+  const shadow = options.shadow !== undefined;
+  const refusal = cutRefusal(release, events, atSeq, shadow);
   if (refusal) {
-    const valid = validCuts(release, events);
+    const valid = validCuts(release, events, shadow);
     throw new TwelveError('conflict', `cannot fork thread ${threadId} at seq ${atSeq}: ${refusal}. Seqs that work: ${valid.length ? ranges(valid) : 'none'}`, {
       details: { atSeq, validSeqs: valid },
     });
@@ -86,33 +87,50 @@ export async function forkThread(deps: ForkDependencies, threadId: string, optio
 }
 
 /** Why cutting after `atSeq` is unsafe or pointless, or undefined when it is fine. */
-function cutRefusal(release: AgentRelease, events: readonly ThreadEvent[], atSeq: number): string | undefined {
+function cutRefusal(release: AgentRelease, events: readonly ThreadEvent[], atSeq: number, shadow: boolean): string | undefined {
   const state = initialState(events[0]?.threadId ?? '');
   for (const e of events.slice(0, atSeq)) applyEvent(state, e);
-  return refusalAt(release, state, events[atSeq - 1]!);
+  return refusalAt(release, state, events[atSeq - 1]!, shadow ? undefined : firstRuns(events));
 }
 
-function refusalAt(release: AgentRelease, state: ThreadState, last: ThreadEvent): string | undefined {
+/**
+ * The seq at which the origin first ran each call (its tool_started, or for tools without the
+ * bracket the outcome of a run). A call open at the cut that the origin ran, before or after
+ * the cut, would run again in the fork under the fork's own idempotency key (forkId:callId),
+ * which the tool cannot tell from a new call: its side effect could happen twice.
+ */
+function firstRuns(events: readonly ThreadEvent[]): Map<string, number> {
+  const runs = new Map<string, number>();
+  for (const e of events) {
+    const ran = e.type === 'tool_started' || e.type === 'tool_succeeded' || e.type === 'tool_sleeping' || (e.type === 'tool_failed' && e.data.durationMs !== undefined);
+    if (ran && !runs.has(e.data.callId)) runs.set(e.data.callId, e.seq);
+  }
+  return runs;
+}
+
+/** `runs` undefined: a shadow fork, whose tools that are not pure never run for real. */
+function refusalAt(release: AgentRelease, state: ThreadState, last: ThreadEvent, runs: Map<string, number> | undefined): string | undefined {
   if (isTerminal(state.status)) return `seq ${last.seq} is ${last.type}: the thread ended there, so a fork from it has nothing left to do`;
+  if (!runs) return undefined;
   for (const callId of state.openCalls) {
     const call = state.calls.get(callId)!;
     const effect = release.agent.tools.get(call.tool)?.effect ?? 'external';
-    // Started with no outcome: the fork would run it again under its own idempotency key
-    // (forkId:callId), which the tool cannot tell from a new call: a side effect could repeat.
-    if (call.started > 0 && effect !== 'pure') {
-      return `${call.tool} (${callId}, effect ${effect}) was started and has no outcome at that seq; running it again in the fork could repeat its side effect`;
+    const ran = runs.get(callId);
+    if (ran !== undefined && effect !== 'pure') {
+      return `${call.tool} (${callId}, effect ${effect}) ran in the origin (seq ${ran}) and has no outcome at seq ${last.seq}; running it again in the fork could repeat its side effect`;
     }
   }
   return undefined;
 }
 
 /** Every seq a fork may be cut at. */
-function validCuts(release: AgentRelease, events: readonly ThreadEvent[]): number[] {
+function validCuts(release: AgentRelease, events: readonly ThreadEvent[], shadow: boolean): number[] {
   const state = initialState(events[0]?.threadId ?? '');
+  const runs = shadow ? undefined : firstRuns(events);
   const valid: number[] = [];
   for (const e of events) {
     applyEvent(state, e);
-    if (!refusalAt(release, state, e)) valid.push(e.seq);
+    if (!refusalAt(release, state, e, runs)) valid.push(e.seq);
   }
   return valid;
 }

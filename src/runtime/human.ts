@@ -11,6 +11,7 @@ import { TwelveError } from '../errors.js';
 import type { Deciders } from '../agent/deciders.js';
 import { approvalTimeoutEvent, deadlinePassed, defaultAnswerOf, questionTimeoutEvent, timeoutDecider } from '../thread/deadlines.js';
 import { event, type NewEvent } from '../thread/events.js';
+import { interruptedAnswers, parseInterruptedAnswer } from '../thread/interrupted-tool.js';
 import { isTerminal, type CallState, type ThreadState } from '../thread/state.js';
 import { assertAllowed, type Human } from './approval.js';
 
@@ -68,10 +69,12 @@ export function eventsForAction(release: AgentRelease, state: ThreadState, human
       const call = open || action.callId ? findCall(state, action.callId, asked, 'question') : lastSettled(state, asked) ?? findCall(state, undefined, asked, 'question');
       const question = call.question!;
       if (call.outcome) {
-        const answer = call.outcome.ok ? (call.outcome.result as { answer?: string; answeredBy?: string }) : undefined;
+        const answer = call.outcome.ok ? (call.outcome.result as { answer?: string; answeredBy?: string; confirmedBy?: string }) : undefined;
         if (answer?.answeredBy === timeoutDecider) throw lateAnswer(call, answer.answer ?? defaultAnswerOf(question));
-        throw new TwelveError('conflict', `question ${call.callId} was already answered${answer?.answeredBy ? ` by ${answer.answeredBy}` : ''}; the first answer stands`);
+        const by = answer?.answeredBy ?? answer?.confirmedBy;
+        throw new TwelveError('conflict', `question ${call.callId} was already answered${by ? ` by ${by}` : ''}; the first answer stands`);
       }
+      if (question.about === 'interrupted_tool') return { events: [interruptedAnswerEvent(release, call, human, action.answer)] };
       const tool = release.agent.tools.get(call.tool);
       assertAllowed({ roles: tool?.human?.answerers ?? [], people: tool?.human?.people ?? [] }, human, 'answer this question');
       if (deadlinePassed(question.deadline, now)) {
@@ -93,6 +96,26 @@ export function eventsForAction(release: AgentRelease, state: ThreadState, human
     case 'cancel':
       return { events: [event('cancelled', { by: human.name, ...(action.reason ? { reason: action.reason } : {}) })] };
   }
+}
+
+/**
+ * The answer to "did this interrupted call happen?": exactly one of its three answers (a
+ * comment may follow after ":"), from someone who may approve the tool (anyone when its
+ * policy names nobody): confirming an effect is as much a decision as allowing one.
+ */
+function interruptedAnswerEvent(release: AgentRelease, call: CallState, human: Human, text: string): NewEvent {
+  const parsed = parseInterruptedAnswer(text);
+  if (!parsed) {
+    const options = interruptedAnswers.map((answer) => `"${answer}"`).join(', ');
+    throw new TwelveError(
+      'usage',
+      `question ${call.callId} asks whether ${call.tool} happened; answer one of ${options} (a comment may follow after ":", e.g. "happened: refund R-9 in the provider's dashboard"), not ${JSON.stringify(text.slice(0, 80))}`,
+      { details: { callId: call.callId, options: [...interruptedAnswers] } },
+    );
+  }
+  const approval = release.approvals.get(call.tool);
+  assertAllowed({ roles: approval?.approvers ?? [], people: approval?.people ?? [] }, human, `say whether ${call.tool} happened`);
+  return event('human_answered', { callId: call.callId, answer: parsed.answer, by: human.name, ...(parsed.comment ? { comment: parsed.comment } : {}) });
 }
 
 /**

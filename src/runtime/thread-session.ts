@@ -6,12 +6,13 @@
  */
 import type { LanguageModelV3ToolCall } from '@ai-sdk/provider';
 import { askHumanInput } from '../agent/ask-human.js';
-import { isSleepRequest } from '../agent/define-tool.js';
+import { isSleepRequest, type ToolContext } from '../agent/define-tool.js';
 import type { AgentRelease } from '../agent/release.js';
 import { TwelveError, errorMessage } from '../errors.js';
 import { decide, type Decision } from '../thread/decide.js';
 import { clipText } from '../thread/clip-text.js';
 import { approvalTimeoutEvent, questionTimeoutEvent } from '../thread/deadlines.js';
+import { interruptedQuestion } from '../thread/interrupted-tool.js';
 import { event, type CompactError, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
@@ -19,6 +20,7 @@ import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../m
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
 import { AbandonedStep } from './abandoned-step.js';
+import { ToolStop } from './tool-stop.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
@@ -96,6 +98,11 @@ export class ThreadSession {
       case 'abandonTool':
         await this.commit([event('tool_failed', { callId: decision.callId, error: decision.error })]);
         return decision;
+      case 'confirmTool': {
+        const call = this.state.calls.get(decision.callId)!;
+        await this.commit([event('human_asked', interruptedQuestion(call, decision.interrupted, `${this.threadId}:${decision.callId}`))]);
+        return decision;
+      }
       case 'approvalTimeout':
         await this.commit([approvalTimeoutEvent(decision.callId, decision.approved)]);
         return decision;
@@ -343,27 +350,38 @@ export class ThreadSession {
       await this.commit(await shadowToolEvents({ callId, tool, input: parsed.data, args: call.args, ctx, state: this.state, recorded: this.recorded }));
       return;
     }
-    // The bracket: once tool_started is durable, a crash leads to a re-run with the same key.
-    await this.commit([event('tool_started', { callId, idempotencyKey, attempt })]);
+    // The bracket: once tool_started is durable, a crash leads to a re-run with the same key, and
+    // decide counts the interrupted runs (past the tool's maxAttempts, a person says whether it happened).
+    // Pure and idempotent tools skip it: two commits per tool step instead of three (tool_requested
+    // with the model call, then the outcome). What that trades: a run interrupted by a dying worker
+    // leaves no trace, so it is simply run again (same key, attempt not advanced) and is never
+    // counted, never given up on; harmless for a tool that declared a re-run harmless.
+    if ((tool.effect ?? 'external') === 'external') await this.commit([event('tool_started', { callId, idempotencyKey, attempt })]);
     const started = performance.now();
     const timeoutMs = tool.timeoutMs ?? 60_000;
-    // A cleared timer, not AbortSignal.timeout: that one keeps a live timer per run for the whole timeout.
-    const timeout = new ToolTimeout(timeoutMs);
-    const toolSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+    const stop = new ToolStop(timeoutMs, signal);
     let outcome: NewEvent;
     let run: Promise<unknown> | undefined;
     try {
-      const ctx = {
-        threadId: this.threadId,
+      const services = this.services;
+      const threadId = this.threadId;
+      let logger: ToolContext['logger'] | undefined;
+      const ctx: ToolContext = {
+        threadId,
         callId,
         idempotencyKey,
         attempt,
         agent: this.release.agent.name,
-        signal: toolSignal,
-        logger: this.services.logger.child({ threadId: this.threadId, callId, tool: call.tool }),
+        // Both made on first use: most tools read neither (see runtime/tool-stop.ts).
+        get signal() {
+          return stop.signal;
+        },
+        get logger() {
+          return (logger ??= services.logger.child({ threadId, callId, tool: call.tool }));
+        },
       };
       run = Promise.resolve(tool.run(parsed.data, ctx));
-      const raw = await raceAbort(run, toolSignal);
+      const raw = await stop.race(run);
       if (isSleepRequest(raw)) {
         outcome = event('tool_sleeping', { callId, until: raw.until.toISOString(), ...(raw.reason ? { reason: raw.reason } : {}) });
       } else {
@@ -377,11 +395,11 @@ export class ThreadSession {
       }
     } catch (error) {
       // Shutting down: leave the call open (it re-runs with the same key), but the run may go on.
-      if (signal?.aborted && !timeout.aborted) throw new AbandonedStep(this.threadId, callId, run ? run.then(noop, noop) : Promise.resolve());
-      const message = timeout.aborted ? `timed out after ${timeoutMs} ms` : errorMessage(error);
-      outcome = event('tool_failed', { callId, error: compact(timeout.aborted ? 'tool_timeout' : 'tool_error', `${call.tool}: ${message}`), durationMs: elapsed(started) });
+      if (signal?.aborted && !stop.timedOut) throw new AbandonedStep(this.threadId, callId, run ? run.then(noop, noop) : Promise.resolve());
+      const message = stop.timedOut ? `timed out after ${timeoutMs} ms` : errorMessage(error);
+      outcome = event('tool_failed', { callId, error: compact(stop.timedOut ? 'tool_timeout' : 'tool_error', `${call.tool}: ${message}`), durationMs: elapsed(started) });
     } finally {
-      timeout.clear();
+      stop.clear();
     }
     await this.commit([outcome]);
   }
@@ -406,50 +424,8 @@ function waitNotification(e: ThreadEvent, state: ThreadState): NotificationPaylo
   }
 }
 
-/** Like AbortSignal.timeout (same TimeoutError reason), but the timer is cleared as soon as the run ends. */
-class ToolTimeout {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(ms: number) {
-    this.timer = setTimeout(() => this.controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
-    this.timer.unref();
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  get aborted(): boolean {
-    return this.controller.signal.aborted;
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-  }
-}
-
 const noop = () => undefined;
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
-}
-
-/** Rejects when the signal aborts, even if the tool ignores its signal. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -15,6 +15,8 @@ export type Decision =
   | { type: 'runTool'; callId: string; attempt: number }
   /** A call whose runs keep dying with the worker: record it as failed instead of looping. */
   | { type: 'abandonTool'; callId: string; error: CompactError }
+  /** The same for an external call, which may have acted: ask a person whether it happened. */
+  | { type: 'confirmTool'; callId: string; interrupted: number }
   /** A deadline passed with nobody deciding: apply the policy's default, by "timeout". */
   | { type: 'approvalTimeout'; callId: string; approved: boolean }
   | { type: 'questionTimeout'; callId: string; answer: string }
@@ -40,7 +42,7 @@ export function decide(release: AgentRelease, state: ThreadState, now: number): 
     }
   }
 
-  const { maxConsecutiveErrors, maxToolAttempts } = release.limits;
+  const { maxConsecutiveErrors } = release.limits;
   if (state.consecutiveErrors >= maxConsecutiveErrors) {
     return {
       type: 'escalate',
@@ -68,15 +70,21 @@ export function decide(release: AgentRelease, state: ThreadState, now: number): 
       return { type: 'wait', reason: state.waitingReason ?? 'awaiting a human answer' };
     }
     if (call.sleepUntil && now < Date.parse(call.sleepUntil)) return { type: 'wait', reason: state.waitingReason ?? 'sleeping' };
-    const interrupted = call.started - call.slept;
-    if (interrupted >= maxToolAttempts) {
+    // Only external tools write tool_started (runtime/thread-session.ts), so only their runs count here;
+    // a pure or idempotent call reaches this only through tool_started events recorded before it was declared so.
+    const tool = release.agent.tools.get(call.tool);
+    const interrupted = call.started - call.slept - call.forgiven;
+    if (interrupted >= (tool?.maxAttempts ?? release.limits.maxToolAttempts)) {
+      // A tool gone from the release counts as external: its interrupted runs may have acted.
+      if ((tool?.effect ?? 'external') === 'external') return { type: 'confirmTool', callId: next, interrupted };
       return {
         type: 'abandonTool',
         callId: next,
         error: { code: 'tool_interrupted', message: `the worker stopped ${interrupted} times while running ${call.tool}; not retried again` },
       };
     }
-    return { type: 'runTool', callId: next, attempt: call.started + 1 };
+    // Pure and idempotent runs leave no tool_started; a run that asked to sleep still counts as one.
+    return { type: 'runTool', callId: next, attempt: Math.max(call.started, call.slept) + 1 };
   }
   return { type: 'callModel' };
 }

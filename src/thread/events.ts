@@ -100,7 +100,11 @@ const buildEventDataSchemas = () => ({
     by: z.string(),
     comment: z.string().optional(),
   }),
-  /** The model asked a person (the ask_human tool); the answer becomes the tool result. */
+  /**
+   * The model asked a person (the ask_human tool); the answer becomes the tool result. With
+   * `about: 'interrupted_tool'` the runtime asks instead: an external call kept being
+   * interrupted, did it happen? (thread/interrupted-tool.ts; the answer settles the call).
+   */
   human_asked: z.object({
     callId: z.string(),
     question: z.string(),
@@ -108,8 +112,10 @@ const buildEventDataSchemas = () => ({
     options: z.array(z.string()).optional(),
     deadline: z.string().optional(),
     defaultAnswer: z.string().optional(),
+    about: z.enum(['interrupted_tool']).optional(),
   }),
-  human_answered: z.object({ callId: z.string(), answer: z.string(), by: z.string() }),
+  /** `comment`: what the person added to an answer about an interrupted call ("happened: refund R-9"). */
+  human_answered: z.object({ callId: z.string(), answer: z.string(), by: z.string(), comment: z.string().optional() }),
   /** A tool asked to be called again later: the thread sleeps in the store until `until`. */
   tool_sleeping: z.object({ callId: z.string(), until: z.string(), reason: z.string().optional() }),
   /** Checked before the call, from recorded spend plus the call's worst-case estimate. */

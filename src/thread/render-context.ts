@@ -9,6 +9,7 @@ import type { LanguageModelV3Message, LanguageModelV3ToolResultOutput } from '@a
 import type { AgentRelease } from '../agent/release.js';
 import type { ThreadEvent } from './events.js';
 import { clipText } from './clip-text.js';
+import { interruptedOutcome } from './interrupted-tool.js';
 import { renderTemplate } from './template.js';
 
 export type ContextMessage = LanguageModelV3Message;
@@ -66,6 +67,8 @@ export class ContextBuilder {
   private readonly turnOfCall = new Map<string, ToolTurn>();
   private currentTurn: ToolTurn | undefined;
   private readonly startedCalls = new Set<string>();
+  /** Calls the runtime asked a person about (did this interrupted external call happen?), by tool name. */
+  private readonly unconfirmedCalls = new Map<string, string>();
   /** The raw argument text of calls whose arguments were not JSON (only those: few and short). */
   private readonly malformedArgs = new Map<string, string>();
   /** `entries` flattened to messages, kept between calls (entries are only ever appended). */
@@ -152,9 +155,24 @@ export class ContextBuilder {
           });
         }
         break;
-      case 'human_answered':
+      case 'human_asked':
+        if (event.data.about === 'interrupted_tool') this.unconfirmedCalls.set(event.data.callId, this.toolOf(event.data.callId));
+        break;
+      case 'human_answered': {
+        const tool = this.unconfirmedCalls.get(event.data.callId);
+        if (tool !== undefined) {
+          // The same outcome the reducer settles the call with; "retry" sets none (the next run does).
+          const outcome = interruptedOutcome(tool, event.data);
+          if (outcome === 'retry' || outcome === undefined) break;
+          this.unconfirmedCalls.delete(event.data.callId);
+          this.turnOfCall
+            .get(event.data.callId)
+            ?.setResult(event.data.callId, outcome.ok ? resultOutput(outcome.result) : { type: 'error-text', value: `${outcome.error.code}: ${outcome.error.message}` });
+          break;
+        }
         this.turnOfCall.get(event.data.callId)?.setResult(event.data.callId, resultOutput({ answer: event.data.answer, answeredBy: event.data.by }));
         break;
+      }
       case 'budget_raised':
         if (event.data.comment) {
           this.currentTurn = undefined;
@@ -169,6 +187,10 @@ export class ContextBuilder {
         // Other events (tool_started, model_failed, escalated, terminal events) add nothing the model must see.
         break;
     }
+  }
+
+  private toolOf(callId: string): string {
+    return this.turnOfCall.get(callId)?.calls.find((call) => call.toolCallId === callId)?.toolName ?? callId;
   }
 
   /** A fresh array (the caller may keep it); message objects are shared and must not be mutated. */

@@ -5,6 +5,7 @@
  * Pure: no I/O, no clock.
  */
 import type { CompactError, ThreadEvent } from './events.js';
+import { callText, interruptedOutcome } from './interrupted-tool.js';
 
 export type ThreadStatus =
   | 'runnable'
@@ -44,6 +45,8 @@ export interface QuestionState {
   options: string[] | undefined;
   deadline: string | undefined;
   defaultAnswer: string | undefined;
+  /** Set when the runtime asks whether an interrupted external call happened (not the model via ask_human). */
+  about: 'interrupted_tool' | undefined;
 }
 
 export interface CallState {
@@ -56,6 +59,8 @@ export interface CallState {
   started: number;
   /** Runs that ended by asking to sleep (not interruptions). */
   slept: number;
+  /** Interrupted runs a person already looked at and answered "retry" to: not counted again. */
+  forgiven: number;
   sleepUntil: string | undefined;
   approval: ApprovalState | undefined;
   question: QuestionState | undefined;
@@ -160,6 +165,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
         source: event.data.source,
         started: 0,
         slept: 0,
+        forgiven: 0,
         sleepUntil: undefined,
         approval: undefined,
         question: undefined,
@@ -203,14 +209,30 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
           options: event.data.options,
           deadline: event.data.deadline,
           defaultAnswer: event.data.defaultAnswer,
+          about: event.data.about,
         };
       }
       break;
     }
-    case 'human_answered':
+    case 'human_answered': {
+      const call = state.calls.get(event.data.callId);
+      if (call?.question?.about === 'interrupted_tool') {
+        const outcome = interruptedOutcome(call.tool, event.data);
+        // The answer path accepts nothing else; an unknown answer leaves the question open.
+        if (outcome === 'retry') {
+          call.question = undefined;
+          call.forgiven = call.started - call.slept;
+        } else if (outcome) {
+          // A person's finding, like a rejection: the model re-plans on it; not an error of the agent.
+          settle(state, event.data.callId, outcome);
+          if (outcome.ok) clearErrors(state);
+        }
+        break;
+      }
       settle(state, event.data.callId, { ok: true, result: { answer: event.data.answer, answeredBy: event.data.by } });
       clearErrors(state);
       break;
+    }
     case 'tool_started': {
       const call = state.calls.get(event.data.callId);
       if (call) {
@@ -356,6 +378,12 @@ function deriveStatus(state: ThreadState, type: ThreadEvent['type']): void {
     state.status = 'awaiting_approval';
     state.waitingReason = `approval for ${first.tool}: ${first.approval.reason}`;
     state.wakeAt = first.approval.deadline;
+    return;
+  }
+  if (first?.question?.about === 'interrupted_tool') {
+    state.status = 'awaiting_human';
+    const interrupted = first.started - first.slept - first.forgiven;
+    state.waitingReason = `unconfirmed: did ${callText(first.tool, first.args)} happen? The worker stopped ${interrupted === 1 ? 'once' : `${interrupted} times`} while running it (answer happened, did not happen or retry)`;
     return;
   }
   if (first?.question) {
