@@ -12,12 +12,13 @@ import { TwelveError, errorMessage } from '../errors.js';
 import { decide, type Decision } from '../thread/decide.js';
 import { clipText } from '../thread/clip-text.js';
 import { approvalTimeoutEvent, questionTimeoutEvent } from '../thread/deadlines.js';
-import { event, type NewEvent, type ThreadEvent } from '../thread/events.js';
+import { event, type EventData, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
+import { planMove } from '../release/move.js';
 import { AbandonedStep } from './abandoned-step.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
@@ -102,6 +103,24 @@ export class ThreadSession {
         await this.commit([event('thread_failed', { error: decision.error })]);
         return decision;
     }
+  }
+
+  /**
+   * When another release wrote the thread's latest event, the move to this release, decided
+   * (see src/release/move.ts); undefined when there is none (same release, finished thread).
+   */
+  async planReleaseMove(): Promise<EventData<'release_changed'> | undefined> {
+    const from = this.state.lastReleaseId;
+    if (!from || from === this.release.releaseId || isTerminal(this.state.status)) return undefined;
+    const old = await this.services.store.getRelease(from);
+    return planMove({ thread: this.state, from, to: this.release.releaseId, before: old?.manifest, after: this.release.manifest });
+  }
+
+  /** The first step on this release records the move (release_changed) before anything else; a hold makes the thread wait for a person. */
+  async recordReleaseMove(): Promise<EventData<'release_changed'> | undefined> {
+    const move = await this.planReleaseMove();
+    if (move) await this.commit([event('release_changed', move)]);
+    return move;
   }
 
   /** Applies a pause or cancel that someone requested while this thread was busy or unclaimed. */

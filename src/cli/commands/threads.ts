@@ -15,6 +15,7 @@ interface Row {
   pricedCostUsd?: number;
   unpricedCalls?: number;
   updatedAt: string;
+  waitingReason?: string | null;
 }
 
 export const threads: CommandSpec = {
@@ -94,7 +95,9 @@ async function printList<T>(found: T[], row: (thread: T) => Row, flags: Flags): 
   const { table, statusText, threadCost } = await import('../format.js');
   const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED']];
   for (const t of found.map(row)) {
-    rows.push([t.id, t.agent, t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt]);
+    // A thread held by a release move says so: it waits for a person to resume or cancel it, not for an answer.
+    const status = t.running ? statusText('running') : `${statusText(t.status)}${t.waitingReason?.startsWith('release:') ? ' (held: new release)' : ''}`;
+    rows.push([t.id, t.agent, status, String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt]);
   }
   return print(table(rows));
 }
