@@ -17,7 +17,7 @@ import { eventually, repoRoot, runCli } from './support/cli.js';
 import { freshPostgresDatabase } from './support/postgres.js';
 import { startServer, testApiKey } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
-import { rollingAgent } from './fixtures/rolling-agent.js';
+import { rollingAgent, rollingScript } from './fixtures/rolling-agent.js';
 
 const bin = join(repoRoot, 'bin/twelve.js');
 const config = 'test/fixtures/rolling-agent.ts';
@@ -37,15 +37,7 @@ function startWorker(build: 'a' | 'b', env: NodeJS.ProcessEnv) {
 
 async function rollingDeploy(databaseUrl: string): Promise<void> {
   const server = await startServer();
-  server.setFallback((request) => {
-    const messages = (request.body?.messages ?? []) as Array<{ role: string }>;
-    if (messages.some((m) => m.role === 'tool')) return { text: 'done' };
-    const asked = JSON.stringify(messages.filter((m) => m.role === 'user'));
-    if (asked.includes('notify')) return { toolCalls: [{ name: 'notify', arguments: { text: 'on its way' } }] };
-    if (asked.includes('refund')) return { toolCalls: [{ name: 'refund', arguments: { orderId: 'A-1', amountCents: 500 } }] };
-    if (asked.includes('close')) return { toolCalls: [{ name: 'close_account', arguments: { account: 'acc-1' } }] };
-    return { toolCalls: [{ name: 'lookup', arguments: { orderId: 'A-1' } }] };
-  });
+  server.setFallback(rollingScript);
   const env = { TWELVE_DATABASE_URL: databaseUrl, OPENAI_API_KEY: testApiKey, OPENAI_BASE_URL: server.baseURL, TWELVE_POLL_MS: '50', TWELVE_LOG: 'text' };
   const old = createRuntime({ agents: [rollingAgent('a')], env: { ...env, TWELVE_LOG: 'off' } });
   const next = createRuntime({ agents: [rollingAgent('b')], env: { ...env, TWELVE_LOG: 'off' } });

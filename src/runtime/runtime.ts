@@ -591,7 +591,8 @@ export class Runtime {
       options,
     );
     // Threads a newer release stepped are skipped by the claim: say so (once per agent and release).
-    const newer = new NewerReleaseWatch({ store: this.store, logger: this.logger, releases: this.releaseIds() });
+    // An idle claim prompts a look at most every ten polls (5 s by default), a timer every 30 s.
+    const newer = new NewerReleaseWatch({ store: this.store, logger: this.logger, releases: this.releaseIds(), idleMs: Math.max(1_000, 10 * (options.pollMs ?? 500)) });
     void worker.stopped.then(() => newer.stop());
     this.workers.add(worker);
     // Wake idle loops the moment another process makes work claimable (PostgreSQL LISTEN/NOTIFY).

@@ -6,6 +6,7 @@ import { approve } from './approve.js';
 import { budget } from './budget.js';
 import { cancel } from './cancel.js';
 import { consume } from './consume.js';
+import { deploy } from './deploy.js';
 import { dev } from './dev.js';
 import { inbox } from './inbox.js';
 import { migrate } from './migrate.js';
@@ -17,4 +18,4 @@ import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, worker, consume, migrate, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, deploy, worker, consume, migrate, serve, dev];
