@@ -87,6 +87,13 @@ async function rollingDeploy(databaseUrl: string): Promise<void> {
     expect(held.waitingReason).toMatch(new RegExp(`^release: moved from ${relA} to ${relB}: incompatible: open call .* \\(refund\\): the tool's input schema changed`));
     expect(waitingHint(held, { remote: false })).toContain(`twelve resume ${r1} --as <you> --comment`);
     expect((await next.listWaiting()).map((t) => t.id)).toContain(r1);
+    // People are told: a notification, the inbox, the thread list.
+    const notes = await next.store.claimDueNotifications({ limit: 100, leaseMs: 60_000, maxAttempts: 5 });
+    expect(notes.map((n) => n.payload)).toContainEqual(expect.objectContaining({ threadId: r1, kind: 'release', summary: expect.stringMatching(/^Held after a deploy/) }));
+    const cliEnv = { ...env, TWELVE_LOG: 'off', ROLLING_BUILD: 'b' };
+    const [inbox, listed] = await Promise.all([runCli(['inbox', '--config', config], { env: cliEnv }), runCli(['threads', 'ls', '--config', config], { env: cliEnv })]);
+    expect(inbox.stdout).toMatch(new RegExp(`${r1}.*release: moved from ${relA} to ${relB}`));
+    expect(listed.stdout).toMatch(new RegExp(`${r1}.*\\(held: new release\\)`));
     // Nobody steps it, old or new, until a person decides.
     await expect(old.decide(r1!, { by: 'ana', approved: true })).rejects.toThrow(/newer than release/);
     await next.resume(r1!, { by: 'alice', comment: 'the new schema asks for a reason; let the model see the refusal' });

@@ -395,6 +395,9 @@ function waitNotification(e: ThreadEvent, state: ThreadState): NotificationPaylo
       return { ...base, kind: 'budget', summary: e.data.message };
     case 'blocked':
       return { ...base, kind: 'blocked', summary: `Blocked by its configuration: ${e.data.error.message}` };
+    case 'release_changed':
+      // Only a hold waits for a person (to resume or cancel the thread on the new release).
+      return e.data.decision === 'hold' ? { ...base, kind: 'release', summary: `Held after a deploy (${e.data.from} → ${e.data.to}): ${e.data.reason}` } : undefined;
     default:
       return undefined;
   }
