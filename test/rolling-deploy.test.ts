@@ -110,6 +110,8 @@ async function rollingDeploy(databaseUrl: string): Promise<void> {
     // on it is the recorded move.
     workerA.child.kill('SIGTERM');
     expect(await workerA.exited).toEqual({ code: 0, signal: null });
+    // Said once per agent and release, though more threads moved to b meanwhile.
+    expect(workerA.output().match(/last stepped by newer release/g)).toHaveLength(1);
     await old.decide(n4!, { by: 'ana', approved: true });
     await eventually(async () => (await status(next, n4!)) === 'completed', 30_000);
 
