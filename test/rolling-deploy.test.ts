@@ -14,6 +14,7 @@ import { createRuntime, type Runtime } from '../src/index.js';
 import { waitingHint } from '../src/cli/waiting-hint.js';
 import type { ThreadEvent } from '../src/thread/events.js';
 import { eventually, repoRoot, runCli } from './support/cli.js';
+import { startApi } from './support/api.js';
 import { freshPostgresDatabase } from './support/postgres.js';
 import { startServer, testApiKey } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
@@ -165,4 +166,34 @@ describe('a rolling deploy with threads in flight', () => {
       await database.cleanup();
     }
   }, 120_000);
+
+  it('over HTTP: a held thread is pending kind release, an operator resumes it by name, and the old server is refused', async () => {
+    // The old release forces approval of every payment; the new one asks only above 100: looser.
+    const old = await startApi({ env: { TWELVE_AGENT_PAYER_APPROVAL_PAY: 'always' } });
+    const thread = await old.runtime.launch({ agent: 'payer', input: 'pay 50' });
+    await old.runtime.runUntilIdle();
+    expect((await old.runtime.getThread(thread.id))!.status).toBe('awaiting_approval');
+    const next = await startApi({ dir: old.dir });
+    const [relA, relB] = [old.runtime.release('payer').releaseId, next.runtime.release('payer').releaseId];
+
+    const approve = await next.call('POST', `/v1/threads/${thread.id}/approvals`, { key: 'fiona', body: { approved: true } });
+    expect(approve.status).toBe(409);
+    expect(approve.body.error.message).toMatch(new RegExp(`moved from release ${relA} to ${relB} and is held for a person \\(incompatible: .*approval policy always → predicate is looser\\)`));
+    const held = await next.call('GET', `/v1/threads/${thread.id}`, { key: 'reader' });
+    expect(held.body).toMatchObject({ status: 'awaiting_human', waitingReason: expect.stringMatching(/^release: /) });
+    // The release hold first; the approval it asked for on the old release is still there behind it.
+    expect(held.body.pending).toEqual([{ kind: 'release', reason: expect.stringMatching(`^moved from ${relA} to ${relB}`) }, expect.objectContaining({ kind: 'approval', tool: 'pay' })]);
+
+    // The old server never touches it again.
+    const stale = await old.call('POST', `/v1/threads/${thread.id}/cancel`, { key: 'ops', body: {} });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.message).toContain(`last stepped by release ${relB} of payer, newer than release ${relA}`);
+
+    const resumed = await next.call('POST', `/v1/threads/${thread.id}/resume`, { key: 'ops', body: { comment: 'asking above 100 only is what we want' } });
+    expect(resumed.status).toBe(200);
+    expect((await next.runtime.loadEvents(thread.id)).at(-1)).toMatchObject({ type: 'resumed', releaseId: relB, data: { by: 'ops-bot', comment: 'asking above 100 only is what we want' } });
+    expect((await next.call('POST', `/v1/threads/${thread.id}/approvals`, { key: 'fiona', body: { approved: true } })).status).toBe(200);
+    await next.runtime.runUntilIdle();
+    expect((await next.runtime.getThread(thread.id))!.status).toBe('completed');
+  });
 });
