@@ -577,6 +577,9 @@ export class Runtime {
   /** Starts a background worker loop in this process. */
   startWorker(options: WorkerOptions = {}): Worker {
     void loadStepCode().catch(() => undefined); // while the first claim connects (the first drive awaits it again)
+    // Threads a newer release stepped are skipped by the claim: say so (once per agent and release).
+    // An idle claim prompts a look at most every ten polls (5 s by default), a timer every 30 s.
+    const newer = new NewerReleaseWatch({ store: this.store, logger: this.logger, releases: this.releaseIds(), idleMs: Math.max(1_000, 10 * (options.pollMs ?? 500)) });
     const worker = startWorker(
       {
         claim: async () => {
@@ -590,9 +593,6 @@ export class Runtime {
       },
       options,
     );
-    // Threads a newer release stepped are skipped by the claim: say so (once per agent and release).
-    // An idle claim prompts a look at most every ten polls (5 s by default), a timer every 30 s.
-    const newer = new NewerReleaseWatch({ store: this.store, logger: this.logger, releases: this.releaseIds(), idleMs: Math.max(1_000, 10 * (options.pollMs ?? 500)) });
     void worker.stopped.then(() => newer.stop());
     this.workers.add(worker);
     // Wake idle loops the moment another process makes work claimable (PostgreSQL LISTEN/NOTIFY).
