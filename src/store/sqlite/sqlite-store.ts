@@ -20,8 +20,7 @@ import { migrations } from './migrations.js';
 
 /**
  * No downgrade: the releases newer than the ones a worker runs (@mine, a JSON array of release
- * ids), i.e. the same agent's releases with a higher ordinal. Uncorrelated, so SQLite builds it
- * once per statement (a few rows, by releases_by_agent) and a candidate thread costs one lookup.
+ * ids), i.e. the same agent's releases with a higher ordinal (a few rows, by releases_by_agent).
  */
 const newerReleasesSql = `SELECT r.id FROM releases mine JOIN releases r ON r.agent = mine.agent AND r.ordinal > mine.ordinal
   WHERE mine.id IN (SELECT value FROM json_each(@mine))`;
@@ -133,7 +132,7 @@ export class SqliteStore implements Store {
            AND (@caps IS NULL OR agent NOT IN (
              SELECT t.agent FROM threads t JOIN json_each(@caps) c ON c.key = t.agent
              WHERE t.lease_until >= @now GROUP BY t.agent HAVING count(*) >= max(c.value)))
-           AND (@mine IS NULL OR release_id NOT IN (${newerReleasesSql}))
+           AND (@newer IS NULL OR release_id NOT IN (SELECT value FROM json_each(@newer)))
            ORDER BY ready_at LIMIT 1`,
       ),
       // Who holds the leases of due threads (threads_by_lease_owner: only leased rows are read,
@@ -150,7 +149,7 @@ export class SqliteStore implements Store {
          WHERE lease_owner IS NOT NULL AND lease_owner <> @owner AND ready_at <= @now AND status NOT IN ('completed', 'failed', 'cancelled')
            AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents)))
            AND (lease_until < @now OR lease_owner IN (SELECT value FROM json_each(@dead)))
-           AND (@mine IS NULL OR release_id NOT IN (${newerReleasesSql}))
+           AND (@newer IS NULL OR release_id NOT IN (SELECT value FROM json_each(@newer)))
          ORDER BY ready_at LIMIT 1`,
       ),
       takeLease: db.prepare(
@@ -175,8 +174,7 @@ export class SqliteStore implements Store {
       listReleases: db.prepare(`SELECT id, agent, created_at, ordinal FROM releases WHERE (@agent IS NULL OR agent = @agent) ORDER BY ordinal DESC LIMIT @limit`),
       releaseThreadCounts: db.prepare(`SELECT status, count(*) AS n FROM threads WHERE release_id = ? GROUP BY status`),
       getRelease: db.prepare(`SELECT * FROM releases WHERE id = ?`),
-      // Is this release (@release) newer than the worker's own release of its agent (@mine)?
-      isNewer: db.prepare(`SELECT 1 FROM releases WHERE id = @release AND id IN (${newerReleasesSql})`).pluck(),
+      newerReleases: db.prepare(newerReleasesSql).pluck(),
       threadsOnNewer: db.prepare(
         `SELECT r.agent AS agent, r.id AS releaseId, count(*) AS threads
            FROM threads t JOIN releases r ON r.id = t.release_id
@@ -395,11 +393,15 @@ export class SqliteStore implements Store {
           const now = Date.now();
           const until = now + options.leaseMs;
           const candidates: Array<{ id: string; deadOwner: string | null }> = [];
-          const mine = options.releases && Object.keys(options.releases).length > 0 ? JSON.stringify(Object.values(options.releases)) : null;
+          // No downgrade: the releases newer than the claimer's own, read in this transaction. Usually
+          // none, and then the claim runs unfiltered (a filter by subquery costs ~0.2 ms per claim).
+          const mine = options.releases ? Object.values(options.releases) : [];
+          const newerIds = mine.length > 0 ? (this.statements.newerReleases.all({ mine: JSON.stringify(mine) }) as string[]) : [];
+          const newer = newerIds.length > 0 ? JSON.stringify(newerIds) : null;
           if (options.threadId) {
             const row = this.statements.thread.get(options.threadId) as ThreadRow | undefined;
-            // No downgrade, for a named thread too (runThread, a person's action).
-            if (row && mine && this.statements.isNewer.get({ release: row.release_id, mine })) return undefined;
+            // For a named thread too (runThread, a person's action).
+            if (row && newerIds.includes(row.release_id)) return undefined;
             if (row) candidates.push({ id: row.id, deadOwner: row.lease_owner && options.isOwnerDead?.(row.lease_owner) ? row.lease_owner : null });
           } else {
             const agents = options.agents ? JSON.stringify(options.agents) : null;
@@ -407,12 +409,12 @@ export class SqliteStore implements Store {
             const holders = (this.statements.leaseHolders.all({ now, agents }) as Array<{ owner: string; expired: number }>).filter((row) => row.owner !== options.owner);
             const dead = holders.filter((row) => options.isOwnerDead?.(row.owner)).map((row) => row.owner);
             if (dead.length > 0 || holders.some((row) => row.expired)) {
-              const orphan = this.statements.orphan.get({ now, agents, owner: options.owner, dead: JSON.stringify(dead), mine }) as { id: string; lease_owner: string } | undefined;
+              const orphan = this.statements.orphan.get({ now, agents, owner: options.owner, dead: JSON.stringify(dead), newer }) as { id: string; lease_owner: string } | undefined;
               if (orphan) candidates.push({ id: orphan.id, deadOwner: orphan.lease_owner });
             }
             if (candidates.length === 0) {
               const caps = options.agentCaps && Object.keys(options.agentCaps).length > 0 ? JSON.stringify(options.agentCaps) : null;
-              const free = this.statements.claimable.pluck().get({ now, agents, caps, mine }) as string | undefined;
+              const free = this.statements.claimable.pluck().get({ now, agents, caps, newer }) as string | undefined;
               if (free) candidates.push({ id: free, deadOwner: null });
             }
           }
