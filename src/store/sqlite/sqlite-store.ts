@@ -127,6 +127,7 @@ export class SqliteStore implements Store {
         // is: runnable, a waiting thread whose deadline or wake-up passed (even while every
         // process was down), or a pending pause/cancel; oldest first, so nothing starves.
         // @caps ({agent: max} JSON, or NULL): skip agents that already have that many live leases.
+        // @newer (JSON array of release ids, or NULL): no downgrade, skip threads those releases stepped last.
         `SELECT id FROM threads WHERE ready_at <= @now AND (lease_until IS NULL OR lease_until < @now)
            AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents)))
            AND (@caps IS NULL OR agent NOT IN (
