@@ -150,7 +150,7 @@ export interface NewerReleaseThreads {
   agent: string;
   /** The newer release that wrote their latest event. */
   releaseId: string;
-  /** Unfinished threads whose latest event it wrote. */
+  /** Threads with work whose latest event it wrote. */
   threads: number;
 }
 
@@ -204,9 +204,9 @@ export interface Store extends NotificationOutbox {
   saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void>;
   getRelease(id: string): Promise<StoredRelease | undefined>;
   /**
-   * Unfinished threads whose latest event was written by a release newer (same agent, higher
-   * ordinal) than one of `releaseIds` (the releases a worker runs): the threads its claims skip.
-   * Per newer release, oldest release first. One grouped query over threads_by_release.
+   * Threads with work (runnable, or a wake-up or control request set) whose latest event was
+   * written by a release newer (same agent, higher ordinal) than one of `releaseIds` (the
+   * releases a worker runs): the threads its claims skip. Per newer release, oldest first.
    */
   threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]>;
   /** Releases newest first (highest ordinal), with thread counts. */

@@ -184,9 +184,13 @@ export const setControlSql = `
   )
   SELECT ${notifyIfClaimable('$2::bigint')} AS notified FROM r`;
 
-/** Unfinished threads per newer release than the worker's ($1): what an older worker leaves to the newer ones. */
+/**
+ * Threads with work (due now or later: ready_at set) per newer release than the worker's ($1):
+ * what an older worker's claims leave to the newer ones. By threads_ready, so finished threads,
+ * however many, cost nothing.
+ */
 export const threadsOnNewerReleasesSql = `
   SELECT r.agent, r.id AS "releaseId", count(*)::integer AS threads
   FROM threads t JOIN releases r ON r.id = t.release_id
-  WHERE r.id IN (${newerReleasesSql('$1')}) AND t.status NOT IN ${finished}
+  WHERE r.id IN (${newerReleasesSql('$1')}) AND t.ready_at IS NOT NULL AND t.status NOT IN ${finished}
   GROUP BY r.agent, r.id, r.ordinal ORDER BY r.ordinal`;

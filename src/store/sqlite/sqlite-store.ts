@@ -179,7 +179,7 @@ export class SqliteStore implements Store {
       threadsOnNewer: db.prepare(
         `SELECT r.agent AS agent, r.id AS releaseId, count(*) AS threads
            FROM threads t JOIN releases r ON r.id = t.release_id
-          WHERE r.id IN (${newerReleasesSql}) AND t.status NOT IN ('completed', 'failed', 'cancelled')
+          WHERE r.id IN (${newerReleasesSql}) AND t.ready_at IS NOT NULL AND t.status NOT IN ('completed', 'failed', 'cancelled')
           GROUP BY r.agent, r.id ORDER BY r.ordinal`,
       ),
     };
