@@ -342,16 +342,29 @@ describe('approval safety over random operation sequences (seeded property test)
       return round ? { toolCalls: round.map((amount, j) => ({ tool: 'pay', args: { amount }, callId: `r${step}_${j}` })) } : { text: `done after ${step} steps` };
     };
     const overrides: boolean[] = [];
-    const open = (): Runtime => {
-      const override = rng.chance(0.3);
+    // Which release each environment makes: a restart may go back to an older release (a rollback).
+    const overrideOf = new Map<string, boolean>();
+    const open = (forced?: boolean): Runtime => {
+      const override = forced ?? rng.chance(0.3);
       overrides.push(override);
-      return openRuntime({
+      const opened = openRuntime({
         agents: [agent],
         models: { 'scripted:payer': stepModel(script) },
         dbFile,
         leaseMs,
         env: override ? { TWELVE_AGENT_PAYER_APPROVAL_PAY: 'always' } : {},
       });
+      overrideOf.set(opened.release('payer').releaseId, override);
+      return opened;
+    };
+    const redeploy = (override: boolean) => open(override);
+    /** The thread was last stepped by a newer release than this runtime's: it never touches it (no downgrade). */
+    const newerThanUs = async (threadId: string) => {
+      const t = (await runtime.getThread(threadId))!;
+      const mine = runtime.release('payer').releaseId;
+      if (t.releaseId === mine) return false;
+      const [theirs, ours] = await Promise.all([runtime.store.getRelease(t.releaseId), runtime.store.getRelease(mine)]);
+      return Boolean(theirs && ours && theirs.ordinal > ours.ordinal);
     };
     let runtime = open();
     const history: string[] = [];
@@ -422,8 +435,20 @@ describe('approval safety over random operation sequences (seeded property test)
       return { events, thread };
     };
 
+    /** A person lets a thread held by a release move go on. */
+    const resumeIfHeld = async (threadId: string) => {
+      const t = (await runtime.getThread(threadId))!;
+      if (t.status === 'awaiting_human' && t.waitingReason?.startsWith('release:')) await runtime.resume(threadId, { by: 'alice', comment: 'the looser policy is fine' });
+    };
+
     /** A person decides a waiting call; `late`: only once its deadline has passed (if it has one). */
     const decideOp = async (threadId: string, approved: boolean, twice: boolean, late = false) => {
+      if (await newerThanUs(threadId)) {
+        const refused = await expectTwelveError(runtime.decide(threadId, { by: 'alice', approved }), 'thread_not_runnable');
+        expect(refused.message).toMatch(/no downgrade/);
+        history.push('(no downgrade)');
+        return;
+      }
       const events = await runtime.loadEvents(threadId);
       const open = pending(events);
       if (open.length === 0) {
@@ -442,6 +467,14 @@ describe('approval safety over random operation sequences (seeded property test)
         (error: unknown) => error as TwelveError,
       );
       if (deadline !== undefined && before >= Date.parse(deadline)) expect(refused, 'a decision after the deadline is refused').toBeDefined();
+      if (refused && /is held for a person/.test(refused.message)) {
+        // A restart on a release whose policy is looser than the one that asked: the move holds
+        // the thread, and nothing but the move is recorded until a person lets it go on.
+        history.push('(release hold)');
+        expect(refused.message).toMatch(/approval policy always → (never|predicate) is looser/);
+        await resumeIfHeld(threadId);
+        return;
+      }
       if (refused) {
         lateRefusals++;
         // Only for being late, and the default is then recorded in its place.
@@ -519,8 +552,15 @@ describe('approval safety over random operation sequences (seeded property test)
         if (t.status === 'completed') break;
         const open = pending(events);
         history.push(`drain:${t.status}`);
-        if (t.status === 'awaiting_approval' && open.length > 0) {
+        if (await newerThanUs(thread.id)) {
+          // After a rollback only the newer release moves the thread on: deploy it again.
+          await runtime.close();
+          runtime = redeploy(overrideOf.get(t.releaseId)!);
+        } else if (t.status === 'awaiting_human') await resumeIfHeld(thread.id);
+        else if (t.status === 'awaiting_approval' && open.length > 0) {
           await runtime.decide(thread.id, { by: 'closer', approved: true, callId: open[0]! }).catch((error: unknown) => {
+            // A release hold recorded instead: resumed on the next round.
+            if (TwelveError.is(error, 'conflict') && /is held for a person/.test(error.message)) return;
             if (!(TwelveError.is(error, 'conflict') && error.message.startsWith('too late:'))) throw error;
           });
         } else await runtime.runUntilIdle();

@@ -355,7 +355,13 @@ describe('releases', () => {
 
     const events = await second.runtime.loadEvents(thread.id);
     expect(events.slice(0, 5)).toEqual(before);
-    expect(events.slice(5).map((e) => e.releaseId)).toEqual([changedId, changedId]);
+    // The move comes first (a prompt change: compatible, so it goes on), then the steps.
+    expect(events.slice(5).map((e) => [e.type, e.releaseId])).toEqual([
+      ['release_changed', changedId],
+      ['model_called', changedId],
+      ['thread_completed', changedId],
+    ]);
+    expect(events[5]!.data).toMatchObject({ from: releaseId, to: changedId, compatible: true, decision: 'continue', changes: [{ kind: 'prompt', detail: expect.stringMatching(/^prompt text changed/) }] });
     expect(finished.releaseId).toBe(changedId);
     expect(messagesOf(server.requests[1])[0]!.content).toBe('You help with orders, briefly.');
     // Every release id in the log resolves to a stored manifest.

@@ -19,6 +19,9 @@ export function waitingHint(thread: WaitingThread, options: { remote: boolean })
       if (thread.waitingReason?.startsWith('unconfirmed:')) {
         return `waits for a person to check another system: ${thread.waitingReason.slice('unconfirmed: '.length)}\n  answer with: twelve answer ${id}${as} "happened" | "did not happen" | "retry"   (a comment may follow: "happened: <what you found>")`;
       }
+      if (thread.waitingReason?.startsWith('release:')) {
+        return `is held after a deploy (${thread.waitingReason})\n  look at the change (twelve threads show ${id}), then move it on: twelve resume ${id}${as} --comment "<why>"   or end it: twelve cancel ${id}${as}`;
+      }
       if (isEscalation(thread.waitingReason)) {
         return `waits for a human: ${thread.waitingReason}\n  guide it: twelve answer ${id}${as} "<guidance>"   raise a limit: twelve budget ${id}${as} --max-cost-usd <n>   stop it: twelve cancel ${id}${as}`;
       }

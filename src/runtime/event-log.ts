@@ -22,6 +22,11 @@ export function logNotableEvents(logger: Logger, agent: string, events: readonly
       case 'budget_exceeded':
         logger.warn(fields, `thread ${e.threadId} reached its budget and waits for a person: ${e.data.message}`);
         break;
+      case 'release_changed':
+        if (e.data.decision === 'hold') {
+          logger.warn({ ...fields, from: e.data.from, to: e.data.to }, `thread ${e.threadId} moved from release ${e.data.from} to ${e.data.to} and is held for a person: ${e.data.reason}. Then: twelve resume ${e.threadId} --as <you> --comment "<why>", or twelve cancel ${e.threadId}`);
+        }
+        break;
       case 'thread_failed':
         logger.error({ ...fields, code: e.data.error.code }, `thread ${e.threadId} failed: ${e.data.error.message}`);
         break;

@@ -28,6 +28,7 @@ import { stableStringify as stableJson } from '../util/stable-json.js';
 import type { RuntimeServices } from './services.js';
 import type { ForkOptions } from './fork.js';
 import { AbandonedStep } from './abandoned-step.js';
+import { NewerReleaseWatch } from './newer-releases.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
 
@@ -286,10 +287,13 @@ export class Runtime {
   async runThread(threadId: string, options: RunThreadOptions = {}): Promise<{ thread: ThreadRecord; outcome: RunOutcome }> {
     const thread = await this.getThreadOrThrow(threadId);
     if (isTerminal(thread.status)) return { thread, outcome: outcomeOf(thread.status) };
-    const claimed = await this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, threadId, isOwnerDead });
+    await this.saveReleases();
+    const claimed = await this.store.claim({ owner: this.owner, leaseMs: this.leaseMs, threadId, isOwnerDead, releases: this.releaseIds() });
     if (!claimed) {
       const current = await this.getThreadOrThrow(threadId);
       if (isTerminal(current.status)) return { thread: current, outcome: outcomeOf(current.status) };
+      const newer = await this.newerReleaseRefusal(current, 'run it');
+      if (newer) throw newer;
       throw new TwelveError('thread_not_runnable', `thread ${threadId} is being run by another worker (${current.leaseOwner}); try again after its lease ends`, {
         details: { leaseOwner: current.leaseOwner, leaseUntil: current.leaseUntil },
       });
@@ -302,12 +306,47 @@ export class Runtime {
   private claimOptions(): ClaimOptions {
     const agentCaps: Record<string, number> = {};
     for (const release of this.releases.values()) if (release.maxConcurrency) agentCaps[release.agent.name] = release.maxConcurrency;
-    return { owner: this.owner, leaseMs: this.leaseMs, agents: [...this.releases.keys()], isOwnerDead, ...(Object.keys(agentCaps).length ? { agentCaps } : {}) };
+    return {
+      owner: this.owner,
+      leaseMs: this.leaseMs,
+      agents: [...this.releases.keys()],
+      isOwnerDead,
+      releases: this.releaseIds(),
+      ...(Object.keys(agentCaps).length ? { agentCaps } : {}),
+    };
+  }
+
+  /** agent -> the release this runtime runs: no claim takes a thread a newer release of its agent stepped. */
+  private releaseIds(): Record<string, string> {
+    return Object.fromEntries([...this.releases.values()].map((release) => [release.agent.name, release.releaseId]));
+  }
+
+  /** Every release this runtime runs, saved before it claims (the claim compares their ordinals). */
+  private async saveReleases(): Promise<void> {
+    for (const release of this.releases.values()) await this.saveRelease(release);
+  }
+
+  /**
+   * Why this process will not touch a thread, when the thread's latest event was written by a
+   * newer release of its agent than the one here (no downgrade), naming both; else undefined.
+   */
+  private async newerReleaseRefusal(thread: ThreadRecord, doing: string): Promise<TwelveError | undefined> {
+    const mine = this.releases.get(thread.agent);
+    if (!mine || thread.releaseId === mine.releaseId) return undefined;
+    const [theirs, ours] = await Promise.all([this.store.getRelease(thread.releaseId), this.store.getRelease(mine.releaseId)]);
+    if (!theirs || !ours || theirs.agent !== ours.agent || theirs.ordinal <= ours.ordinal) return undefined;
+    return new TwelveError(
+      'thread_not_runnable',
+      `will not ${doing}: thread ${thread.id} was last stepped by release ${theirs.id} of ${thread.agent}, newer than release ${ours.id} that this process runs; ` +
+        `an older release never steps it again (no downgrade). Use the code of ${theirs.id} (deploy it here, or act where it runs)`,
+      { details: { threadRelease: theirs.id, ownRelease: ours.id } },
+    );
   }
 
   /** Runs every runnable thread (including ones launched meanwhile) until none is left. */
   async runUntilIdle(options: RunThreadOptions = {}): Promise<number> {
     let count = 0;
+    await this.saveReleases();
     while (!options.stop?.aborted) {
       const claimed = await this.store.claim(this.claimOptions());
       if (!claimed) break;
@@ -354,6 +393,8 @@ export class Runtime {
       // This runtime's steps carry its release id, so the release must resolve even if it launched nothing.
       await this.saveRelease(release);
       await session.load();
+      // Stepped last by another release: the move is recorded before anything else (and may hold it).
+      await session.recordReleaseMove();
       for (;;) {
         if (stop?.aborted) return 'interrupted';
         if (leaseLost) {
@@ -427,13 +468,16 @@ export class Runtime {
     const deadline = Date.now() + 2_000;
     // Its own lease owner: a thread this runtime is driving right now must look busy to the action.
     const owner = `${this.owner}:act`;
+    await this.saveReleases();
     for (;;) {
-      const claimed = await this.store.claim({ owner, leaseMs: this.leaseMs, threadId, isOwnerDead });
+      const claimed = await this.store.claim({ owner, leaseMs: this.leaseMs, threadId, isOwnerDead, releases: this.releaseIds() });
       if (!claimed) {
         const thread = await this.getThreadOrThrow(threadId);
         if (isTerminal(thread.status)) {
           throw new TwelveError('conflict', `thread ${threadId} is ${thread.status}; it takes no more decisions`, { details: { status: thread.status } });
         }
+        const newer = await this.newerReleaseRefusal(thread, `${action.kind} it`);
+        if (newer) throw newer;
         if (action.kind === 'pause' || action.kind === 'cancel') {
           await this.store.setControl(threadId, { kind: action.kind, by: human.name, ...(action.reason ? { reason: action.reason } : {}) });
           return { thread: await this.getThreadOrThrow(threadId), applied: false };
@@ -450,6 +494,21 @@ export class Runtime {
         const [{ ThreadSession }, { eventsForAction }] = await loadStepCode();
         const session = new ThreadSession(this.services, release, threadId);
         await session.load();
+        const move = await session.planReleaseMove();
+        if (move) {
+          // Checked first on the log as it is (throws when the action cannot apply), so a refused
+          // action moves nothing; then the move is recorded before the person's action.
+          eventsForAction(release, session.state, human, action, Date.now());
+          await session.commit([event('release_changed', move)]);
+          if (move.decision === 'hold' && !movesOnHold(action)) {
+            throw new TwelveError(
+              'conflict',
+              `thread ${threadId} moved from release ${move.from} to ${move.to} and is held for a person (${move.reason}); ` +
+                `nothing else was recorded. Look at the change, then: twelve resume ${threadId} --as <you> --comment "<why>" (or twelve cancel ${threadId})`,
+              { details: { release: move } },
+            );
+          }
+        }
         // Deadlines are judged after the log is loaded, under the thread's lease.
         const effect = eventsForAction(release, session.state, human, action, Date.now());
         refusal = effect.refusal;
@@ -540,14 +599,23 @@ export class Runtime {
   /** Starts a background worker loop in this process. */
   startWorker(options: WorkerOptions = {}): Worker {
     void loadStepCode().catch(() => undefined); // while the first claim connects (the first drive awaits it again)
+    // Threads a newer release stepped are skipped by the claim: say so (once per agent and release).
+    // An idle claim prompts a look at most every ten polls (5 s by default), a timer every 30 s.
+    const newer = new NewerReleaseWatch({ store: this.store, logger: this.logger, releases: this.releaseIds(), idleMs: Math.max(1_000, 10 * (options.pollMs ?? 500)) });
     const worker = startWorker(
       {
-        claim: () => this.store.claim(this.claimOptions()),
+        claim: async () => {
+          await this.saveReleases();
+          const claimed = await this.store.claim(this.claimOptions());
+          if (!claimed) newer.idle();
+          return claimed;
+        },
         drive: (thread, stop, abort) => this.drive(thread, stop, abort),
         logger: this.logger,
       },
       options,
     );
+    void worker.stopped.then(() => newer.stop());
     this.workers.add(worker);
     // Wake idle loops the moment another process makes work claimable (PostgreSQL LISTEN/NOTIFY).
     const unsubscribe = this.store.subscribeWork?.(() => worker.nudge()).catch((error) => {
@@ -607,6 +675,11 @@ export class Runtime {
  */
 export function createRuntime(options: RuntimeOptions): Runtime {
   return new Runtime(options);
+}
+
+/** Actions a person may take on a thread that a release move just held: the ones that decide the hold. */
+function movesOnHold(action: HumanAction): boolean {
+  return action.kind === 'resume' || action.kind === 'cancel' || action.kind === 'pause';
 }
 
 function outcomeOf(status: ThreadStatus): RunOutcome {

@@ -13,12 +13,13 @@ import { decide, type Decision } from '../thread/decide.js';
 import { clipText } from '../thread/clip-text.js';
 import { approvalTimeoutEvent, questionTimeoutEvent } from '../thread/deadlines.js';
 import { interruptedQuestion } from '../thread/interrupted-tool.js';
-import { event, type CompactError, type NewEvent, type ThreadEvent } from '../thread/events.js';
+import { event, type CompactError, type EventData, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
+import { planMove } from '../release/move.js';
 import { AbandonedStep } from './abandoned-step.js';
 import { ToolStop } from './tool-stop.js';
 import { approvalRequest } from './approval.js';
@@ -119,6 +120,24 @@ export class ThreadSession {
         await this.commit([event('thread_failed', { error: decision.error })]);
         return decision;
     }
+  }
+
+  /**
+   * When another release wrote the thread's latest event, the move to this release, decided
+   * (see src/release/move.ts); undefined when there is none (same release, finished thread).
+   */
+  async planReleaseMove(): Promise<EventData<'release_changed'> | undefined> {
+    const from = this.state.lastReleaseId;
+    if (!from || from === this.release.releaseId || isTerminal(this.state.status)) return undefined;
+    const old = await this.services.store.getRelease(from);
+    return planMove({ thread: this.state, from, to: this.release.releaseId, before: old?.manifest, after: this.release.manifest });
+  }
+
+  /** The first step on this release records the move (release_changed) before anything else; a hold makes the thread wait for a person. */
+  async recordReleaseMove(): Promise<EventData<'release_changed'> | undefined> {
+    const move = await this.planReleaseMove();
+    if (move) await this.commit([event('release_changed', move)]);
+    return move;
   }
 
   /** Applies a pause or cancel that someone requested while this thread was busy or unclaimed. */
@@ -419,6 +438,9 @@ function waitNotification(e: ThreadEvent, state: ThreadState): NotificationPaylo
       return { ...base, kind: 'budget', summary: e.data.message };
     case 'blocked':
       return { ...base, kind: 'blocked', summary: `Blocked by its configuration: ${e.data.error.message}` };
+    case 'release_changed':
+      // Only a hold waits for a person (to resume or cancel the thread on the new release).
+      return e.data.decision === 'hold' ? { ...base, kind: 'release', summary: `Held after a deploy (${e.data.from} → ${e.data.to}): ${e.data.reason}` } : undefined;
     default:
       return undefined;
   }

@@ -6,7 +6,7 @@
  */
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../notify/types.js';
 import type { EventType, NewEvent, ThreadEvent } from '../thread/events.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, ListReleasesOptions, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
+import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, ListReleasesOptions, NewerReleaseThreads, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -75,6 +75,9 @@ export class DeferredStore implements Store {
   }
   async listReleases(options?: ListReleasesOptions): Promise<ReleaseSummary[]> {
     return (await this.store).listReleases(options);
+  }
+  async threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]> {
+    return (await this.store).threadsOnNewerReleases(releaseIds);
   }
   async getRelease(id: string): Promise<StoredRelease | undefined> {
     return (await this.store).getRelease(id);

@@ -152,6 +152,15 @@ export interface ReleaseSummary {
   threadsByStatus: Partial<Record<ThreadStatus, number>>;
 }
 
+/** In-flight threads left to a newer release: what a worker on an older one logs (see Store.threadsOnNewerReleases). */
+export interface NewerReleaseThreads {
+  agent: string;
+  /** The newer release that wrote their latest event. */
+  releaseId: string;
+  /** Threads with work whose latest event it wrote. */
+  threads: number;
+}
+
 export interface ListReleasesOptions {
   agent?: string;
   /** Default 100. */
@@ -203,6 +212,12 @@ export interface Store extends NotificationOutbox {
   /** Saves a release the first time it is seen (its ordinal is then fixed); later saves do nothing. */
   saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void>;
   getRelease(id: string): Promise<StoredRelease | undefined>;
+  /**
+   * Threads with work (runnable, or a wake-up or control request set) whose latest event was
+   * written by a release newer (same agent, higher ordinal) than one of `releaseIds` (the
+   * releases a worker runs): the threads its claims skip. Per newer release, oldest first.
+   */
+  threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]>;
   /** Releases newest first (highest ordinal), with thread counts. */
   listReleases(options?: ListReleasesOptions): Promise<ReleaseSummary[]>;
   close(): Promise<void>;

@@ -592,6 +592,53 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(await store.listThreads({ agent: 'nobody' })).toEqual([]);
     });
 
+    it('never claims a thread last written by a newer release of its agent than the claimer runs', async () => {
+      const [store, other] = [await open(), await open()];
+      // Ordinals: rel_old < rel_new (refunds), then rel_triage (another agent: never compared with refunds').
+      for (const [id, agent] of [['rel_old', 'refunds'], ['rel_new', 'refunds'], ['rel_triage', 'triage']] as const) await store.saveRelease({ id, agent, manifest: {} });
+      const make = async (id: string, agent: string, releaseId: string) => {
+        await store.createThread({ id, agent, releaseId, input: 'x', events: [event('thread_started', { agent, input: 'x' })], summary: runnable });
+      };
+      await make('th_on_old', 'refunds', 'rel_old');
+      await make('th_on_new', 'refunds', 'rel_new');
+      await make('th_on_unknown', 'refunds', 'rel_never_saved');
+      await make('th_triage', 'triage', 'rel_triage');
+      await make('th_moved', 'refunds', 'rel_old');
+      // Launched on the old release, stepped by the new one: now the new release's.
+      await store.append('th_moved', 1, 'rel_new', [event('paused', { by: 'x' }), event('resumed', { by: 'x' })], runnable);
+      await make('th_done_new', 'refunds', 'rel_new');
+      await store.append('th_done_new', 1, 'rel_new', [event('thread_completed', { output: 'ok' })], { ...runnable, status: 'completed', output: 'ok' });
+      const old = { refunds: 'rel_old', triage: 'rel_triage' };
+
+      // A named thread: refused to the old release, claimable without the check or by the new release.
+      expect(await store.claim({ owner: 'old', leaseMs: 60_000, threadId: 'th_on_new', releases: old })).toBeUndefined();
+      expect(await other.claim({ owner: 'new', leaseMs: 60_000, threadId: 'th_on_new', releases: { refunds: 'rel_new' } })).toMatchObject({ id: 'th_on_new' });
+      await other.releaseLease('th_on_new', 'new');
+      // An expired lease of a newer thread is not taken over by an old worker either.
+      const lease = await other.claim({ owner: 'gone', leaseMs: 1, threadId: 'th_on_new' });
+      while (Date.now() <= lease!.leaseUntil!) await sleep(5);
+
+      expect(await store.threadsOnNewerReleases(['rel_old', 'rel_triage'])).toEqual([{ agent: 'refunds', releaseId: 'rel_new', threads: 2 }]);
+      expect(await store.threadsOnNewerReleases(['rel_new', 'rel_triage'])).toEqual([]);
+      expect(await store.threadsOnNewerReleases([])).toEqual([]);
+
+      const claimedByOld: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        // Every other claim with a per-agent cap: the capped path filters too.
+        const claimed = await store.claim({ owner: 'old', leaseMs: 60_000, releases: old, ...(i % 2 ? { agentCaps: { refunds: 10 } } : {}) });
+        if (!claimed) break;
+        claimedByOld.push(claimed.id);
+      }
+      expect(claimedByOld.sort()).toEqual(['th_on_old', 'th_on_unknown', 'th_triage']);
+      // The new release's worker takes what the old one left, the expired lease included.
+      const claimedByNew: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const claimed = await other.claim({ owner: 'new', leaseMs: 60_000, releases: { refunds: 'rel_new' } });
+        if (claimed) claimedByNew.push(claimed.id);
+      }
+      expect(claimedByNew.sort()).toEqual(['th_moved', 'th_on_new']);
+    });
+
     it('saves releases once and reads them back', async () => {
       const [a, b] = [await open(), await open()];
       const manifest = { agent: 'refunds', prompt: 'You refund orders.', models: ['openai:gpt-4o-2024-08-06'], limits: { maxSteps: 20 } };

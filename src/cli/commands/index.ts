@@ -7,6 +7,7 @@ import { budget } from './budget.js';
 import { build } from './build.js';
 import { cancel } from './cancel.js';
 import { consume } from './consume.js';
+import { deploy } from './deploy.js';
 import { dev } from './dev.js';
 import { fork } from './fork.js';
 import { inbox } from './inbox.js';
@@ -21,4 +22,4 @@ import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, releases, replay, build, worker, consume, migrate, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, budget, pause, cancel, agents, releases, replay, deploy, build, worker, consume, migrate, serve, dev];

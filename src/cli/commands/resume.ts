@@ -15,7 +15,8 @@ export const resume: CommandSpec = {
     wait: 'when the thread waits for a person, keep waiting here and continue when they act',
     json: 'one JSON event per line',
   },
-  details: 'A thread that was merely interrupted (a killed process, Ctrl-C) needs no resume event: this runs it from\nwhere its log ends. A tool call that was running when the process died runs again with the same idempotency key.',
+  details:
+    'A thread that was merely interrupted (a killed process, Ctrl-C) needs no resume event: this runs it from\nwhere its log ends. A tool call that was running when the process died runs again with the same idempotency key.\nA thread held after a deploy (waiting for "release: ...") goes on, on the new release, recorded with --as and --comment.',
   async run(args, flags) {
     expectArgs(args, 1, resume);
     const { requireAgents, makeRuntime } = await import('../local.js');

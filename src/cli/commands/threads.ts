@@ -17,6 +17,7 @@ interface Row {
   updatedAt: string;
   /** Set when the thread is a fork (a replay when replayOf is set). */
   forkOf?: { threadId: string; seq: number; replayOf: string | null } | null;
+  waitingReason?: string | null;
 }
 
 export const threads: CommandSpec = {
@@ -102,7 +103,9 @@ async function printList<T>(found: T[], row: (thread: T) => Row, flags: Flags): 
   const forks = shown.some((t) => t.forkOf);
   const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED', ...(forks ? ['ORIGIN'] : [])]];
   for (const t of shown) {
-    const cells = [t.id, t.agent, t.running ? statusText('running') : statusText(t.status), String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt];
+    // A thread held by a release move says so: it waits for a person to resume or cancel it, not for an answer.
+    const status = t.running ? statusText('running') : `${statusText(t.status)}${t.waitingReason?.startsWith('release:') ? ' (held: new release)' : ''}`;
+    const cells = [t.id, t.agent, status, String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt];
     rows.push(forks ? [...cells, origin(t)] : cells);
   }
   return print(table(rows));

@@ -17,7 +17,7 @@ import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { EventType, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import { loadPg, parsePostgresUrl } from './connection.js';
 import { PostgresOutbox } from './outbox.js';
 import { PostgresPool } from './pool.js';
@@ -218,12 +218,12 @@ export class PostgresStore implements Store {
     const others = rows.filter((row) => row.owner !== options.owner);
     const dead = others.filter((row) => row.dead || options.isOwnerDead?.(row.owner)).map((row) => row.owner);
     if (dead.length === 0 && !others.some((row) => row.expired)) return undefined;
-    const { rows: taken } = await this.pool.run<ThreadRow>(sql.takeOrphanSql, [now, agents, options.owner, until, dead], { idempotent: false });
+    const { rows: taken } = await this.pool.run<ThreadRow>(sql.takeOrphanSql, [now, agents, options.owner, until, dead, mineOf(options)], { idempotent: false });
     return taken[0] && toThread(taken[0]);
   }
 
   private async claimNext(options: ClaimOptions, agents: string[] | null, skip: string[], now: number, until: number): Promise<ThreadRecord | undefined> {
-    const { rows } = await this.pool.run<ThreadRow>(sql.claimNextSql, [now, agents, skip, options.owner, until], { idempotent: false });
+    const { rows } = await this.pool.run<ThreadRow>(sql.claimNextSql, [now, agents, skip, options.owner, until, mineOf(options)], { idempotent: false });
     return rows[0] && toThread(rows[0]);
   }
 
@@ -238,7 +238,7 @@ export class PostgresStore implements Store {
     const skip: string[] = [];
     for (let attempt = 0; attempt <= caps.size; attempt++) {
       const outcome = await this.pool.transaction(async (client) => {
-        const { rows } = await client.query<{ id: string; agent: string }>(sql.lockNextSql, [now, agents, skip]);
+        const { rows } = await client.query<{ id: string; agent: string }>(sql.lockNextSql, [now, agents, skip, mineOf(options)]);
         const candidate = rows[0];
         if (!candidate) return { done: true as const, thread: undefined };
         const cap = caps.get(candidate.agent);
@@ -247,7 +247,7 @@ export class PostgresStore implements Store {
           const { rows: counted } = await client.query<{ leases: number }>(sql.liveLeasesSql, [candidate.agent, now]);
           if ((counted[0]?.leases ?? 0) >= cap) return { done: false as const, skip: candidate.agent };
         }
-        const { rows: taken } = await client.query<ThreadRow>(sql.takeLeaseSql, [candidate.id, options.owner, until, now, null]);
+        const { rows: taken } = await client.query<ThreadRow>(sql.takeLeaseSql, [candidate.id, options.owner, until, now, null, null]);
         return { done: true as const, thread: taken[0] && toThread(taken[0]) };
       });
       if (outcome.done) return outcome.thread;
@@ -257,7 +257,7 @@ export class PostgresStore implements Store {
   }
 
   private async takeLease(id: string, options: ClaimOptions, until: number, now: number, deadOwner: string | null): Promise<ThreadRecord | undefined> {
-    const { rows } = await this.pool.run<ThreadRow>(sql.takeLeaseSql, [id, options.owner, until, now, deadOwner], { idempotent: false });
+    const { rows } = await this.pool.run<ThreadRow>(sql.takeLeaseSql, [id, options.owner, until, now, deadOwner, mineOf(options)], { idempotent: false });
     const row = rows[0];
     if (!row) return undefined;
     if (options.agents && !options.agents.includes(row.agent)) {
@@ -324,6 +324,12 @@ export class PostgresStore implements Store {
     return row && { id: row.id, agent: row.agent, manifest: row.manifest, createdAt: row.created_at.toISOString(), ordinal: Number(row.ordinal) };
   }
 
+  async threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]> {
+    if (releaseIds.length === 0) return [];
+    const { rows } = await this.pool.run<NewerReleaseThreads>(sql.threadsOnNewerReleasesSql, [releaseIds], { idempotent: true });
+    return rows;
+  }
+
   async listReleases(options: ListReleasesOptions = {}): Promise<ReleaseSummary[]> {
     const { rows } = await this.pool.run<{ id: string; agent: string; created_at: Date; ordinal: string; counts: Record<string, number> | null }>(
       `SELECT r.id, r.agent, r.created_at, r.ordinal,
@@ -367,3 +373,8 @@ export class PostgresStore implements Store {
   }
 }
 
+/** The release ids a claimer runs (no downgrade), or null for no check. */
+function mineOf(options: ClaimOptions): string[] | null {
+  const ids = options.releases ? Object.values(options.releases) : [];
+  return ids.length > 0 ? ids : null;
+}

@@ -16,6 +16,20 @@ import { deadOwnersSql } from './liveness.js';
 
 const finished = `('completed', 'failed', 'cancelled')`;
 
+/**
+ * The releases newer than the ones a worker runs (`p`: their ids as text[]): the same agent's
+ * releases with a higher ordinal (releases_by_agent). Uncorrelated, so the planner runs it once
+ * per statement as a hashed subplan and each candidate thread costs one hash probe.
+ */
+export const newerReleasesSql = (p: string) =>
+  `SELECT r.id FROM releases mine JOIN releases r ON r.agent = mine.agent AND r.ordinal > mine.ordinal WHERE mine.id = ANY (${p}::text[])`;
+
+/**
+ * No downgrade: the thread's latest event was not written by a newer release of its agent than
+ * the worker's own (`p`; NULL: no check). Threads of releases the table does not know pass.
+ */
+const notNewer = (p: string) => `(${p}::text[] IS NULL OR release_id NOT IN (${newerReleasesSql(p)}))`;
+
 /** Claimable now, for a worker notified about it. `r` is the written row (agent, ready_at, lease_until). */
 const notifyIfClaimable = (now: string) =>
   `CASE WHEN r.ready_at <= ${now} AND (r.lease_until IS NULL OR r.lease_until < ${now}) THEN pg_notify('twelve_work', r.agent) END`;
@@ -83,24 +97,24 @@ export const appendSql = `
  * claim), leased in the same statement. Finished threads are skipped even if a stale
  * control request left them due, so they can never block the head of the queue.
  *
- * $1 now (ms), $2 agents (NULL: any), $3 agents to skip, $4 owner, $5 lease until.
+ * $1 now (ms), $2 agents (NULL: any), $3 agents to skip, $4 owner, $5 lease until, $6 the worker's releases.
  */
 export const claimNextSql = `
   WITH c AS (
     SELECT id FROM threads
     WHERE ready_at <= $1::bigint AND (lease_until IS NULL OR lease_until < $1::bigint) AND status NOT IN ${finished}
-      AND ($2::text[] IS NULL OR agent = ANY ($2::text[])) AND NOT (agent = ANY ($3::text[]))
+      AND ($2::text[] IS NULL OR agent = ANY ($2::text[])) AND NOT (agent = ANY ($3::text[])) AND ${notNewer('$6')}
     ORDER BY ready_at LIMIT 1
     FOR UPDATE SKIP LOCKED
   )
   UPDATE threads t SET lease_owner = $4::text, lease_until = $5::bigint FROM c WHERE t.id = c.id
   RETURNING t.*`;
 
-/** The same head-of-queue pick, kept locked by the transaction while the agent's cap is checked. */
+/** The same head-of-queue pick, kept locked by the transaction while the agent's cap is checked. $4 the worker's releases. */
 export const lockNextSql = `
   SELECT id, agent FROM threads
   WHERE ready_at <= $1::bigint AND (lease_until IS NULL OR lease_until < $1::bigint) AND status NOT IN ${finished}
-    AND ($2::text[] IS NULL OR agent = ANY ($2::text[])) AND NOT (agent = ANY ($3::text[]))
+    AND ($2::text[] IS NULL OR agent = ANY ($2::text[])) AND NOT (agent = ANY ($3::text[])) AND ${notNewer('$4')}
   ORDER BY ready_at LIMIT 1
   FOR UPDATE SKIP LOCKED`;
 
@@ -127,14 +141,15 @@ export const leaseHoldersSql = `
  * Takes over the oldest due thread interrupted mid-step: its owner is dead ($5), or its lease
  * expired without a release. Never this claimer's own lease ($3: it is alive, and two of its
  * claim loops reading the same candidate must not both get it; the FOR UPDATE re-check of
- * lease_owner sees the first loop's lease). $1 now, $2 agents, $3 owner, $4 until, $5 dead owners.
+ * lease_owner sees the first loop's lease). $1 now, $2 agents, $3 owner, $4 until, $5 dead owners,
+ * $6 the worker's releases.
  */
 export const takeOrphanSql = `
   WITH c AS (
     SELECT id FROM threads
     WHERE lease_owner IS NOT NULL AND lease_owner <> $3::text AND ready_at <= $1::bigint AND status NOT IN ${finished}
       AND ($2::text[] IS NULL OR agent = ANY ($2::text[]))
-      AND (lease_until < $1::bigint OR lease_owner = ANY ($5::text[]))
+      AND (lease_until < $1::bigint OR lease_owner = ANY ($5::text[])) AND ${notNewer('$6')}
     ORDER BY ready_at LIMIT 1
     FOR UPDATE SKIP LOCKED
   )
@@ -144,10 +159,10 @@ export const takeOrphanSql = `
 /** One thread's lease holder, and whether it is dead by its liveness lock. */
 export const leaseHolderSql = `SELECT t.lease_owner AS owner, t.lease_owner IN (${deadOwnersSql}) AS dead FROM threads t WHERE t.id = $1::text`;
 
-/** $1 id, $2 owner, $3 until, $4 now, $5 the dead owner whose live lease may be taken over. */
+/** $1 id, $2 owner, $3 until, $4 now, $5 the dead owner whose live lease may be taken over, $6 the worker's releases. */
 export const takeLeaseSql = `
   UPDATE threads SET lease_owner = $2::text, lease_until = $3::bigint
-  WHERE id = $1::text AND status NOT IN ${finished}
+  WHERE id = $1::text AND status NOT IN ${finished} AND ${notNewer('$6')}
     AND (lease_until IS NULL OR lease_until < $4::bigint OR lease_owner = $2::text OR lease_owner = $5::text)
   RETURNING *`;
 
@@ -169,3 +184,14 @@ export const setControlSql = `
     RETURNING agent, ready_at, lease_until
   )
   SELECT ${notifyIfClaimable('$2::bigint')} AS notified FROM r`;
+
+/**
+ * Threads with work (due now or later: ready_at set) per newer release than the worker's ($1):
+ * what an older worker's claims leave to the newer ones. By threads_ready, so finished threads,
+ * however many, cost nothing.
+ */
+export const threadsOnNewerReleasesSql = `
+  SELECT r.agent, r.id AS "releaseId", count(*)::integer AS threads
+  FROM threads t JOIN releases r ON r.id = t.release_id
+  WHERE r.id IN (${newerReleasesSql('$1')}) AND t.ready_at IS NOT NULL AND t.status NOT IN ${finished}
+  GROUP BY r.agent, r.id, r.ordinal ORDER BY r.ordinal`;

@@ -13,10 +13,17 @@ import Database from 'better-sqlite3';
 import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { CompactError, EventType, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { AppendExtras, ClaimOptions, CopiedEvent, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, CopiedEvent, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrations } from './migrations.js';
+
+/**
+ * No downgrade: the releases newer than the ones a worker runs (@mine, a JSON array of release
+ * ids), i.e. the same agent's releases with a higher ordinal (a few rows, by releases_by_agent).
+ */
+const newerReleasesSql = `SELECT r.id FROM releases mine JOIN releases r ON r.agent = mine.agent AND r.ordinal > mine.ordinal
+  WHERE mine.id IN (SELECT value FROM json_each(@mine))`;
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -124,11 +131,13 @@ export class SqliteStore implements Store {
         // is: runnable, a waiting thread whose deadline or wake-up passed (even while every
         // process was down), or a pending pause/cancel; oldest first, so nothing starves.
         // @caps ({agent: max} JSON, or NULL): skip agents that already have that many live leases.
+        // @newer (JSON array of release ids, or NULL): no downgrade, skip threads those releases stepped last.
         `SELECT id FROM threads WHERE ready_at <= @now AND (lease_until IS NULL OR lease_until < @now)
            AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents)))
            AND (@caps IS NULL OR agent NOT IN (
              SELECT t.agent FROM threads t JOIN json_each(@caps) c ON c.key = t.agent
              WHERE t.lease_until >= @now GROUP BY t.agent HAVING count(*) >= max(c.value)))
+           AND (@newer IS NULL OR release_id NOT IN (SELECT value FROM json_each(@newer)))
            ORDER BY ready_at LIMIT 1`,
       ),
       // Who holds the leases of due threads (threads_by_lease_owner: only leased rows are read,
@@ -145,6 +154,7 @@ export class SqliteStore implements Store {
          WHERE lease_owner IS NOT NULL AND lease_owner <> @owner AND ready_at <= @now AND status NOT IN ('completed', 'failed', 'cancelled')
            AND (@agents IS NULL OR agent IN (SELECT value FROM json_each(@agents)))
            AND (lease_until < @now OR lease_owner IN (SELECT value FROM json_each(@dead)))
+           AND (@newer IS NULL OR release_id NOT IN (SELECT value FROM json_each(@newer)))
          ORDER BY ready_at LIMIT 1`,
       ),
       takeLease: db.prepare(
@@ -169,6 +179,13 @@ export class SqliteStore implements Store {
       listReleases: db.prepare(`SELECT id, agent, created_at, ordinal FROM releases WHERE (@agent IS NULL OR agent = @agent) ORDER BY ordinal DESC LIMIT @limit`),
       releaseThreadCounts: db.prepare(`SELECT status, count(*) AS n FROM threads WHERE release_id = ? GROUP BY status`),
       getRelease: db.prepare(`SELECT * FROM releases WHERE id = ?`),
+      newerReleases: db.prepare(newerReleasesSql).pluck(),
+      threadsOnNewer: db.prepare(
+        `SELECT r.agent AS agent, r.id AS releaseId, count(*) AS threads
+           FROM threads t JOIN releases r ON r.id = t.release_id
+          WHERE r.id IN (${newerReleasesSql}) AND t.ready_at IS NOT NULL AND t.status NOT IN ('completed', 'failed', 'cancelled')
+          GROUP BY r.agent, r.id ORDER BY r.ordinal`,
+      ),
     };
     this.outbox = new SqliteOutbox(db);
     this.appendTx = db.transaction((threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras) => {
@@ -388,8 +405,15 @@ export class SqliteStore implements Store {
           const now = Date.now();
           const until = now + options.leaseMs;
           const candidates: Array<{ id: string; deadOwner: string | null }> = [];
+          // No downgrade: the releases newer than the claimer's own, read in this transaction. Usually
+          // none, and then the claim runs unfiltered (a filter by subquery costs ~0.2 ms per claim).
+          const mine = options.releases ? Object.values(options.releases) : [];
+          const newerIds = mine.length > 0 ? (this.statements.newerReleases.all({ mine: JSON.stringify(mine) }) as string[]) : [];
+          const newer = newerIds.length > 0 ? JSON.stringify(newerIds) : null;
           if (options.threadId) {
             const row = this.statements.thread.get(options.threadId) as ThreadRow | undefined;
+            // For a named thread too (runThread, a person's action).
+            if (row && newerIds.includes(row.release_id)) return undefined;
             if (row) candidates.push({ id: row.id, deadOwner: row.lease_owner && options.isOwnerDead?.(row.lease_owner) ? row.lease_owner : null });
           } else {
             const agents = options.agents ? JSON.stringify(options.agents) : null;
@@ -397,12 +421,12 @@ export class SqliteStore implements Store {
             const holders = (this.statements.leaseHolders.all({ now, agents }) as Array<{ owner: string; expired: number }>).filter((row) => row.owner !== options.owner);
             const dead = holders.filter((row) => options.isOwnerDead?.(row.owner)).map((row) => row.owner);
             if (dead.length > 0 || holders.some((row) => row.expired)) {
-              const orphan = this.statements.orphan.get({ now, agents, owner: options.owner, dead: JSON.stringify(dead) }) as { id: string; lease_owner: string } | undefined;
+              const orphan = this.statements.orphan.get({ now, agents, owner: options.owner, dead: JSON.stringify(dead), newer }) as { id: string; lease_owner: string } | undefined;
               if (orphan) candidates.push({ id: orphan.id, deadOwner: orphan.lease_owner });
             }
             if (candidates.length === 0) {
               const caps = options.agentCaps && Object.keys(options.agentCaps).length > 0 ? JSON.stringify(options.agentCaps) : null;
-              const free = this.statements.claimable.pluck().get({ now, agents, caps }) as string | undefined;
+              const free = this.statements.claimable.pluck().get({ now, agents, caps, newer }) as string | undefined;
               if (free) candidates.push({ id: free, deadOwner: null });
             }
           }
@@ -437,6 +461,13 @@ export class SqliteStore implements Store {
     return this.guard(() => {
       const row = this.statements.getRelease.get(id) as { id: string; agent: string; manifest: string; created_at: string; ordinal: number } | undefined;
       return row && { id: row.id, agent: row.agent, manifest: JSON.parse(row.manifest), createdAt: row.created_at, ordinal: row.ordinal };
+    });
+  }
+
+  threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]> {
+    return this.guard(() => {
+      if (releaseIds.length === 0) return [];
+      return this.statements.threadsOnNewer.all({ mine: JSON.stringify(releaseIds) }) as NewerReleaseThreads[];
     });
   }
 
