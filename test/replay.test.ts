@@ -362,4 +362,59 @@ describe('twelve replay', () => {
     expect(misplaced.code).toBe(2);
     expect(misplaced.stderr.trim()).toBe('twelve: --since only applies to a batch (twelve replay --agent <name>); see twelve replay --help');
   });
+
+  it('goes on past the divergence with --live in a shadow thread that serves the recorded tool results and refunds nothing', async () => {
+    // A copy of the recorded thread, as if the release with the changed prompt had made it.
+    const store = openStore(env.TWELVE_DATABASE_URL!);
+    const copyId = `${threadId}_old`;
+    try {
+      const events = await store.loadEvents(threadId);
+      await store.createThread({
+        id: copyId,
+        agent: 'refunds',
+        releaseId: 'rel_changedprompt0001',
+        input: events[0]!.type === 'thread_started' ? events[0]!.data.input : null,
+        events: events.map((e) => ({ type: e.type, data: e.data, releaseId: 'rel_changedprompt0001', at: e.at }) as never),
+        summary: { status: 'completed', modelSteps: 3, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      });
+    } finally {
+      await store.close();
+    }
+    const ledger = new Database(join(dir, 'ledger.db'), { readonly: true });
+    const refundsIssued = () => ledger.prepare('SELECT count(*) FROM refunds').pluck().get();
+    const issuedBefore = refundsIssued();
+    try {
+      const [live, liveBatch, liveOther] = await Promise.all([
+        runCli(['replay', copyId, '--live', '--as', 'qa@example.com'], { env }),
+        runCli(['replay', '--agent', 'refunds', '--live'], { env }),
+        runCli(['replay', copyId, '--live', '--release', 'rel_changedprompt0001'], { env }),
+      ]);
+      expect(live.code).toBe(1); // it diverged; the shadow thread is how it would go on
+      expect(live.stdout).toMatch(/diverged at step 1 \(seq 2\) of 3: system_prompt/);
+      const shadowId = /^(th_\w+) {2}replay of /m.exec(live.stdout)?.[1];
+      expect(shadowId, live.stdout).toBeDefined();
+      expect(live.stdout).toContain(`replay of ${copyId}, going on live from seq 1 on ${releaseId}`);
+      expect(refundsIssued()).toBe(issuedBefore);
+
+      const check = openStore(env.TWELVE_DATABASE_URL!);
+      try {
+        expect(await check.getThread(shadowId!)).toMatchObject({ status: 'completed', agent: 'refunds', releaseId });
+        const shadowEvents = await check.loadEvents(shadowId!);
+        expect(shadowEvents[1]).toMatchObject({ type: 'thread_forked', releaseId, data: { from: copyId, atSeq: 1, by: 'qa@example.com', shadow: { replayOf: copyId } } });
+        // The refund was not made again: its recorded result was served.
+        const served = shadowEvents.filter((e) => e.type === 'tool_succeeded' && e.data.replayed === 'recorded');
+        expect(served.length).toBeGreaterThan(0);
+        expect(shadowEvents.some((e) => e.type === 'tool_started')).toBe(false);
+      } finally {
+        await check.close();
+      }
+
+      expect(liveBatch.code).toBe(2);
+      expect(liveBatch.stderr).toContain('--live continues one thread');
+      expect(liveOther.code).toBe(2);
+      expect(liveOther.stderr).toContain('--live continues on the code here (the current release), not rel_changedprompt0001');
+    } finally {
+      ledger.close();
+    }
+  });
 });

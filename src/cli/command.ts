@@ -38,6 +38,7 @@ export const allOptions = {
   release: { type: 'string' },
   detach: { type: 'boolean' },
   since: { type: 'string' },
+  live: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

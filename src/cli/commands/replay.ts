@@ -14,6 +14,7 @@ export const replay: CommandSpec = {
   summary: 'run recorded threads again on a release, without side effects, and show the first divergence',
   usage: [
     'replay <thread> [--release current|<id>] [--json]',
+    'replay <thread> --live [--as <who>] [--json]',
     'replay --agent <name> [--since 7d] [--limit 200] [--status s1,s2] [--release current|<id>] [--json]',
   ],
   flags: {
@@ -22,6 +23,8 @@ export const replay: CommandSpec = {
     since: 'batch: only threads created within this age: 30m, 12h, 7d, 2w',
     limit: 'batch: at most this many threads (default 200)',
     status: 'batch: only threads in these statuses (e.g. completed,failed)',
+    live: 'past the first divergence, go on with the current release and the configured model (live or record) in a shadow thread marked as a replay of this one: its tools that are not pure are served from the recorded results or the tool\'s fake, never run for real',
+    as: 'with --live: who starts the shadow thread (default $TWELVE_USER or $USER)',
     json: 'the result as JSON (batch: one line per thread, then a {"summary"} line)',
   },
   details: `Each recorded model request is rebuilt by the chosen release and compared with the one the original
@@ -37,6 +40,10 @@ e.g. the manifest of its release is missing: a gate fails closed on what it cann
       const extra = (['since', 'limit', 'status'] as const).filter((flag) => flags[flag] !== undefined);
       if (extra.length) throw new TwelveError('usage', `${extra.map((flag) => `--${flag}`).join(', ')} only applies to a batch (twelve replay --agent <name>); see twelve replay --help`);
     }
+    if (flags.live && batch) throw new TwelveError('usage', '--live continues one thread: twelve replay <thread> --live (a batch only compares)');
+    if (flags.live && flags.release !== undefined && flags.release !== 'current') {
+      throw new TwelveError('usage', `--live continues on the code here (the current release), not ${flags.release}: check out that code to go on with it`);
+    }
     const batchOptions = batch ? await parseBatchFlags(flags) : undefined;
     const releaseFlag = flags.release ?? 'current';
     if (!releaseFlag.trim()) throw new TwelveError('usage', '--release needs "current" or a release id (twelve releases ls)');
@@ -51,6 +58,9 @@ e.g. the manifest of its release is missing: a gate fails closed on what it cann
       const result = await replayThread({ store, threadId: thread.id, candidate });
       if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else print(describeResult(result));
+      if (flags.live && result.outcome === 'diverged') {
+        await continueLive(thread.id, result.servedThroughSeq, flags);
+      }
       return result.outcome === 'same' ? 0 : 1;
     } finally {
       await store.close();
@@ -113,6 +123,22 @@ async function runBatch(store: Store, flags: Flags, agent: string, release: stri
     print(`${summary.threads} thread${summary.threads === 1 ? '' : 's'} of ${agent} replayed on ${candidate.releaseId}: ${summary.same} same, ${summary.diverged} diverged, ${summary.stopped} stopped (${summary.durationMs} ms)`);
   }
   return summary.diverged > 0 || summary.stopped > 0 ? 1 : 0;
+}
+
+/**
+ * --live: a shadow fork of the thread cut where the recorded log stops being served (just
+ * before the diverging model step), run here in the foreground on the current release.
+ */
+async function continueLive(threadId: string, atSeq: number, flags: Flags): Promise<void> {
+  const [{ requireAgents, makeRuntime }, { defaultUser }, { follow }] = await Promise.all([import('../local.js'), import('../command.js'), import('../follow.js')]);
+  const runtime = await makeRuntime(await requireAgents(flags));
+  try {
+    const shadow = await runtime.fork(threadId, { atSeq, by: flags.as ?? defaultUser(), shadow: { replayOf: threadId } });
+    if (!flags.json) print(`${shadow.id}  replay of ${threadId}, going on live from seq ${atSeq} on ${shadow.releaseId} (tools that are not pure: recorded results or fakes only)`);
+    await follow(runtime, shadow.id, flags, { printAfterSeq: atSeq });
+  } finally {
+    await runtime.close();
+  }
 }
 
 /** One cell: same / diverged at step k: kind / stopped: why. */
