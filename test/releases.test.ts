@@ -273,3 +273,26 @@ describe('releases on PostgreSQL', () => {
   }, 60_000);
 });
 
+describe('twelve releases promote', () => {
+  it('makes an older release the newest (a rollback) and the working tree\'s again with current; refuses unknown ids and TWELVE_URL', async () => {
+    const order = async () => (await runtime.store.listReleases({ agent: 'refunds' })).map((r) => r.id);
+    const back = await cli(['releases', 'promote', v1]);
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+    expect(back.stdout).toMatch(new RegExp(`^${v1} \\(refunds\\) is now the newest release: workers running it take the \\d+ threads? in flight last stepped by ${v2}`));
+    expect(await order()).toEqual([v1, v2]);
+    expect((await cli(['releases', 'promote', v1])).stdout).toContain(`${v1} (refunds) is already the newest release of the agent`);
+
+    const forward = await cli(['releases', 'promote', 'current', '--agent', 'refunds', '--config', config]);
+    expect(forward.code).toBe(0);
+    expect(forward.stdout).toContain(`${v2} (refunds) is now the newest release`);
+    expect(await order()).toEqual([v2, v1]);
+
+    const unknown = await cli(['releases', 'promote', 'rel_nope']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('no release "rel_nope"');
+    const viaServer = await remote(['releases', 'promote', v1]);
+    expect(viaServer.code).toBe(2);
+    expect(viaServer.stderr).toContain('twelve releases promote changes the store');
+  });
+});

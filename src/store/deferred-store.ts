@@ -79,6 +79,9 @@ export class DeferredStore implements Store {
   async threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]> {
     return (await this.store).threadsOnNewerReleases(releaseIds);
   }
+  async promoteRelease(id: string): Promise<StoredRelease | undefined> {
+    return (await this.store).promoteRelease(id);
+  }
   async getRelease(id: string): Promise<StoredRelease | undefined> {
     return (await this.store).getRelease(id);
   }

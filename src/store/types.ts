@@ -213,6 +213,12 @@ export interface Store extends NotificationOutbox {
   saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void>;
   getRelease(id: string): Promise<StoredRelease | undefined>;
   /**
+   * Makes a saved release the newest of the store (a new, highest ordinal): a rollback. Threads
+   * a later release wrote become claimable by workers running this one (their next step records
+   * the move), and workers still on the later release stop claiming them. Undefined: no such release.
+   */
+  promoteRelease(id: string): Promise<StoredRelease | undefined>;
+  /**
    * Threads with work (runnable, or a wake-up or control request set) whose latest event was
    * written by a release newer (same agent, higher ordinal) than one of `releaseIds` (the
    * releases a worker runs): the threads its claims skip. Per newer release, oldest first.

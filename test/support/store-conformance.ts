@@ -637,6 +637,16 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
         if (claimed) claimedByNew.push(claimed.id);
       }
       expect(claimedByNew.sort()).toEqual(['th_moved', 'th_on_new']);
+
+      // A rollback: promoting the old release makes it the newer one, and the roles swap.
+      for (const id of claimedByNew) await other.releaseLease(id, 'new');
+      await store.promoteRelease('rel_old');
+      expect(await other.claim({ owner: 'new', leaseMs: 60_000, threadId: 'th_moved', releases: { refunds: 'rel_new' } })).toMatchObject({ id: 'th_moved' }); // rel_new wrote it last: still its own
+      await other.releaseLease('th_moved', 'new');
+      await store.append('th_moved', 3, 'rel_old', [event('paused', { by: 'x' })], { ...runnable, status: 'paused' });
+      await store.append('th_moved', 4, 'rel_old', [event('resumed', { by: 'x' })], runnable);
+      expect(await other.claim({ owner: 'new', leaseMs: 60_000, threadId: 'th_moved', releases: { refunds: 'rel_new' } })).toBeUndefined();
+      expect(await store.threadsOnNewerReleases(['rel_new'])).toEqual([{ agent: 'refunds', releaseId: 'rel_old', threads: expect.any(Number) }]);
     });
 
     it('saves releases once and reads them back', async () => {
@@ -672,6 +682,20 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect((await store.listReleases()).map((r) => r.id)).toEqual(['rel_triage', 'rel_old', 'rel_new']);
       expect((await store.listReleases({ limit: 1 })).map((r) => r.id)).toEqual(['rel_triage']);
       expect(await store.listReleases({ agent: 'nobody' })).toEqual([]);
+    });
+
+    it('promotes an older release to the newest (a rollback), once, and says when there is no such release', async () => {
+      const store = await open();
+      for (const id of ['rel_a', 'rel_b']) await store.saveRelease({ id, agent: 'refunds', manifest: {} });
+      const before = (await store.getRelease('rel_b'))!.ordinal;
+      const promoted = (await store.promoteRelease('rel_a'))!;
+      expect(promoted.ordinal).toBeGreaterThan(before);
+      expect((await store.listReleases({ agent: 'refunds' })).map((r) => r.id)).toEqual(['rel_a', 'rel_b']);
+      expect((await store.promoteRelease('rel_a'))!.ordinal).toBe(promoted.ordinal); // already the newest
+      expect(await store.promoteRelease('rel_missing')).toBeUndefined();
+      // A release saved again keeps its (promoted) place.
+      await store.saveRelease({ id: 'rel_b', agent: 'refunds', manifest: {} });
+      expect((await store.listReleases({ agent: 'refunds' })).map((r) => r.id)).toEqual(['rel_a', 'rel_b']);
     });
   });
 }

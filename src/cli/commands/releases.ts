@@ -20,7 +20,12 @@ interface Row {
 export const releases: CommandSpec = {
   name: 'releases',
   summary: 'releases of the agents, with their threads; one in full; what changed between two',
-  usage: ['releases ls [--agent a] [--limit n] [--json]', 'releases show <release|current> [--agent a] [--json]', 'releases diff <a> <b> [--agent a] [--json]'],
+  usage: [
+    'releases ls [--agent a] [--limit n] [--json]',
+    'releases show <release|current> [--agent a] [--json]',
+    'releases diff <a> <b> [--agent a] [--json]',
+    'releases promote <release|current> [--agent a]',
+  ],
   flags: {
     agent: 'ls: only this agent\'s releases; show, diff: which agent "current" means when there are several',
     limit: 'ls: at most this many releases (default 50)',
@@ -30,7 +35,10 @@ export const releases: CommandSpec = {
 approval policies); its id is a hash of exactly that, and every event records the release that wrote it.
 "current" stands for the release the code in the working tree makes (twelve.config.ts); with
 TWELVE_URL, the release the server runs. ls marks those with *. diff compares two releases of one agent:
-the prompt as a line diff, tool schemas field by field, model, setting, limit and policy changes.`,
+the prompt as a line diff, tool schemas field by field, model, setting, limit and policy changes.
+Workers never step a thread a newer release of its agent wrote last (newer: saved in the store later).
+promote makes a release the newest: after rolling back to an older build (or forward again), run
+twelve releases promote current, or the threads the later release touched wait for its workers.`,
   async run(args, flags) {
     const [sub, ...rest] = args;
     const { openStoreForReading } = await import('../local.js');
@@ -54,6 +62,20 @@ the prompt as a line diff, tool schemas field by field, model, setting, limit an
         const [from, to] = await findPair(store, rest[0]!, rest[1]!, options);
         return printDiff(releaseDiffView(from, to), flags);
       }
+      if (sub === 'promote') {
+        if (rest.length !== 1) throw usageError(releases);
+        const found = await findRelease(store, rest[0]!, options);
+        // The working tree's release may never have run: save it first, so it can be promoted.
+        if (!(await store.getRelease(found.id))) await store.saveRelease({ id: found.id, agent: found.agent, manifest: found.manifest });
+        const newer = (await store.listReleases({ agent: found.agent, limit: 500 })).filter((r) => r.ordinal > (found.ordinal ?? 0) && r.id !== found.id);
+        const promoted = (await store.promoteRelease(found.id))!;
+        const moved = newer.reduce((sum, r) => sum + Object.entries(r.threadsByStatus).filter(([status]) => !['completed', 'failed', 'cancelled'].includes(status)).reduce((n, [, count]) => n + (count ?? 0), 0), 0);
+        return print(
+          newer.length === 0
+            ? `${promoted.id} (${promoted.agent}) is already the newest release of the agent`
+            : `${promoted.id} (${promoted.agent}) is now the newest release: workers running it take the ${moved} thread${moved === 1 ? '' : 's'} in flight last stepped by ${newer.map((r) => r.id).join(', ')} (each records release_changed), and workers on those leave them`,
+        );
+      }
       throw usageError(releases);
     } finally {
       await store.close();
@@ -72,6 +94,7 @@ the prompt as a line diff, tool schemas field by field, model, setting, limit an
       if (rest.length !== 1) throw usageError(releases);
       return withClient(async (client) => printRelease((await client.getRelease(rest[0]!, agent)) as ReleaseView, flags));
     }
+    if (sub === 'promote') throw new TwelveError('usage', 'twelve releases promote changes the store: run it where TWELVE_DATABASE_URL reaches the database (without TWELVE_URL)');
     if (sub === 'diff') {
       if (rest.length !== 2) throw usageError(releases);
       return withClient(async (client) => printDiff((await client.diffReleases(rest[0]!, rest[1]!, agent)) as ReleaseDiffView, flags));

@@ -314,6 +314,16 @@ export class PostgresStore implements Store {
     );
   }
 
+  async promoteRelease(id: string): Promise<StoredRelease | undefined> {
+    // Already the newest: keep its number (promoting twice is one promotion).
+    await this.pool.run(
+      `UPDATE releases SET ordinal = nextval('releases_ordinal') WHERE id = $1 AND ordinal < (SELECT max(ordinal) FROM releases)`,
+      [id],
+      { idempotent: true },
+    );
+    return this.getRelease(id);
+  }
+
   async getRelease(id: string): Promise<StoredRelease | undefined> {
     const { rows } = await this.pool.run<{ id: string; agent: string; manifest: Record<string, unknown>; created_at: Date; ordinal: string }>(
       `SELECT id, agent, manifest, created_at, ordinal FROM releases WHERE id = $1`,

@@ -179,6 +179,7 @@ export class SqliteStore implements Store {
       listReleases: db.prepare(`SELECT id, agent, created_at, ordinal FROM releases WHERE (@agent IS NULL OR agent = @agent) ORDER BY ordinal DESC LIMIT @limit`),
       releaseThreadCounts: db.prepare(`SELECT status, count(*) AS n FROM threads WHERE release_id = ? GROUP BY status`),
       getRelease: db.prepare(`SELECT * FROM releases WHERE id = ?`),
+      promoteRelease: db.prepare(`UPDATE releases SET ordinal = (SELECT max(ordinal) + 1 FROM releases) WHERE id = ? AND ordinal < (SELECT max(ordinal) FROM releases)`),
       newerReleases: db.prepare(newerReleasesSql).pluck(),
       threadsOnNewer: db.prepare(
         `SELECT r.agent AS agent, r.id AS releaseId, count(*) AS threads
@@ -455,6 +456,11 @@ export class SqliteStore implements Store {
     return this.guard(() => {
       this.statements.saveRelease.run(release.id, release.agent, JSON.stringify(release.manifest), new Date().toISOString());
     });
+  }
+
+  async promoteRelease(id: string): Promise<StoredRelease | undefined> {
+    await this.guard(() => this.statements.promoteRelease.run(id));
+    return this.getRelease(id);
   }
 
   getRelease(id: string): Promise<StoredRelease | undefined> {
