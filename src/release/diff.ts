@@ -4,6 +4,7 @@
  * field, approval policies, output schema. One list serves `twelve releases diff`, the
  * `release_changed` event and `twelve deploy plan`. Pure: no I/O.
  */
+import { diffArrays } from 'diff';
 import { stableStringify } from '../util/stable-json.js';
 
 export type ReleaseChangeKind =
@@ -213,11 +214,11 @@ function show(value: unknown): string {
 }
 
 function lineCountChange(before: string, after: string): string {
-  const a = before.split('\n');
-  const b = after.split('\n');
-  const common = new Set(a);
-  const added = b.filter((line) => !common.has(line)).length;
-  const kept = new Set(b);
-  const removed = a.filter((line) => !kept.has(line)).length;
+  let added = 0;
+  let removed = 0;
+  for (const part of diffArrays(before.split('\n'), after.split('\n'))) {
+    if (part.added) added += part.value.length;
+    else if (part.removed) removed += part.value.length;
+  }
   return `+${added} −${removed} lines`;
 }
