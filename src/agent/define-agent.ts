@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TwelveError } from '../errors.js';
 import { assertPinned, parseModelId } from '../model/model-id.js';
+import type { DeciderSpec } from './deciders.js';
 import type { Tool } from './define-tool.js';
 import type { ContextMessage } from '../thread/render-context.js';
 import type { ThreadEvent } from '../thread/events.js';
@@ -45,6 +46,29 @@ export interface RenderContextOptions {
   defaultMessages: ContextMessage[];
 }
 
+/** What a review policy receives besides the output. */
+export interface ReviewContext<I = unknown> {
+  threadId: string;
+  input: I;
+  /** The output's confidence, when the agent declares one (`confidence`). */
+  confidence: number | undefined;
+  /** Who produced the output: the model, or the agent's non-LLM fallback. */
+  source: 'model' | 'fallback';
+}
+
+/** A review policy's verdict: a boolean, or whether and why. */
+export type ReviewVerdict = boolean | { required: boolean; reason?: string };
+
+/** What the non-LLM fallback receives besides the thread input. */
+export interface FallbackContext {
+  threadId: string;
+  agent: string;
+  /** Why the models could not answer: every model of the chain failed, the configuration blocked them, or a budget ran out. */
+  reason: 'models_failed' | 'blocked' | 'budget';
+  /** The failure, one line. */
+  detail: string;
+}
+
 export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends z.ZodType | undefined = undefined> {
   /** Lower-case, digits and dashes: `refunds`, `email-classifier`. */
   name: string;
@@ -79,6 +103,34 @@ export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends
    * "hold": always wait for a person (`twelve resume` moves it on, `twelve cancel` ends it).
    */
   onNewRelease?: 'continue' | 'hold';
+  /**
+   * Quality control of the final answer: "always", "never" (default), or a pure predicate on the
+   * output. A final answer that needs review does not complete the thread: it waits, durably, for
+   * a reviewer to approve it, edit it, send it back with feedback, or reject it (`twelve review`).
+   * @example review: (output, { confidence }) => output.decision === 'refunded' && (confidence ?? 0) < 0.8
+   */
+  review?: 'always' | 'never' | ((output: O extends z.ZodType ? z.output<O> : string, ctx: ReviewContext<z.output<I>>) => ReviewVerdict);
+  /** Who may review: roles, or `{ roles, people }` (same rules as a tool's approvers). Default: anyone. */
+  reviewers?: DeciderSpec;
+  /** How long a review may wait before `onReviewTimeout` applies. Default: no deadline. */
+  reviewTimeoutMs?: number;
+  /** What a review deadline does: "fail" (default: an unreviewed answer never ships) or "approve". */
+  onReviewTimeout?: 'approve' | 'fail';
+  /**
+   * Where the output carries its confidence (0..1): the name of a top-level numeric field of the
+   * output (e.g. "confidence"), or a function of the output. Recorded on thread_completed, shown
+   * everywhere, exported as a histogram in /metrics, and given to review policies.
+   */
+  confidence?: string | ((output: O extends z.ZodType ? z.output<O> : string) => number | undefined);
+  /**
+   * The non-LLM fallback: answers when no model can (every model of the chain failed, or the
+   * provider configuration blocks them all; with `fallbackOn` including "budget", also when a
+   * budget is exhausted). Its output is validated against the output schema and completes the
+   * thread, recorded as fallback_used. Must be deterministic and fast: keyword rules, a lookup.
+   */
+  fallback?: (input: z.output<I>, ctx: FallbackContext) => (O extends z.ZodType ? z.output<O> : string) | Promise<O extends z.ZodType ? z.output<O> : string>;
+  /** When the fallback answers. Default ["models_failed", "blocked"]. */
+  fallbackOn?: Array<'models_failed' | 'blocked' | 'budget'>;
 }
 
 export interface Agent<I extends z.ZodType = z.ZodType, O extends z.ZodType | undefined = z.ZodType | undefined> {

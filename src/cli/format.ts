@@ -152,8 +152,28 @@ export class EventFormatter {
         return line(red(bold('cancelled')), `by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}`);
       case 'resumed':
         return line(cyan('resumed'), `by ${event.data.by}${event.data.comment ? `: ${short(event.data.comment, 140)}` : ''}`);
-      case 'thread_completed':
-        return line(green(bold('completed')), short(event.data.output, 400));
+      case 'review_requested': {
+        const d = event.data;
+        const confidence = d.confidence !== undefined ? `  confidence ${d.confidence}` : '';
+        const from = d.source === 'fallback' ? '  (fallback answer)' : '';
+        return line(yellow('review'), `${d.reason}${confidence}${from}  ${dim(short(d.output, 200))}`);
+      }
+      case 'review_decided': {
+        const d = event.data;
+        const detail = d.feedback ? `: ${short(d.feedback, 200)}` : d.comment ? `: ${short(d.comment, 200)}` : '';
+        const edited = d.decision === 'edited' ? `  ${dim(short(d.output, 200))}` : '';
+        const label = d.decision === 'rejected' ? red('reviewed') : d.decision === 'sent_back' ? yellow('reviewed') : green('reviewed');
+        return line(label, `${d.decision.replace('_', ' ')} by ${d.by}${detail}${edited}`);
+      }
+      case 'fallback_used':
+        return line(yellow('fallback'), `non-LLM fallback answered (${event.data.reason.replace('_', ' ')}): ${short(event.data.detail, 160)}`);
+      case 'thread_completed': {
+        const d = event.data;
+        const extra = [d.confidence !== undefined ? `confidence ${d.confidence}` : '', d.source && d.source !== 'model' ? `from ${d.source}` : '', d.reviewedBy ? `reviewed by ${d.reviewedBy}` : '']
+          .filter(Boolean)
+          .join(', ');
+        return line(green(bold('completed')), `${short(d.output, 400)}${extra ? dim(`  (${extra})`) : ''}`);
+      }
       case 'thread_failed':
         return line(red(bold('failed')), `${event.data.error.code}: ${event.data.error.message}`);
     }
@@ -164,7 +184,7 @@ export function statusText(status: string): string {
   if (status === 'completed') return green(status);
   if (status === 'failed') return red(status);
   if (status === 'cancelled') return red(status);
-  if (status === 'awaiting_approval' || status === 'awaiting_human' || status === 'paused') return yellow(status);
+  if (status === 'awaiting_approval' || status === 'awaiting_human' || status === 'awaiting_review' || status === 'paused') return yellow(status);
   return cyan(status);
 }
 

@@ -195,6 +195,7 @@ export class ThreadSession {
       costUsd: this.state.costUsd,
       unpricedCalls: this.state.unpricedCalls,
       wakeAt: this.state.wakeAt ? Date.parse(this.state.wakeAt) : null,
+      confidence: this.state.confidence ?? null,
       // A finished thread never keeps a control request (it would look claimable forever).
       ...(options.clearControl || isTerminal(this.state.status) ? { clearControl: true } : {}),
     };

@@ -6,7 +6,8 @@
  */
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../notify/types.js';
 import type { EventType, NewEvent, ThreadEvent } from '../thread/events.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListThreadsOptions, NewThread, Store, ListReleasesOptions, NewerReleaseThreads, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
+import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListThreadsOptions, NewThread, Store, ListReleasesOptions, NewerReleaseThreads, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
+import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -84,6 +85,27 @@ export class DeferredStore implements Store {
   }
   async getRelease(id: string): Promise<StoredRelease | undefined> {
     return (await this.store).getRelease(id);
+  }
+  async saveEvalRun(run: EvalRunRecord): Promise<void> {
+    return (await this.store).saveEvalRun(run);
+  }
+  async listEvalRuns(options?: ListEvalRunsOptions): Promise<EvalRunRecord[]> {
+    return (await this.store).listEvalRuns(options);
+  }
+  async getEvalRun(id: string): Promise<EvalRunRecord | undefined> {
+    return (await this.store).getEvalRun(id);
+  }
+  async listProposals(options?: ListProposalsOptions): Promise<ProposalRecord[]> {
+    return (await this.store).listProposals(options);
+  }
+  async getProposal(id: string): Promise<ProposalRecord | undefined> {
+    return (await this.store).getProposal(id);
+  }
+  async decideProposal(id: string, decision: { status: 'accepted' | 'dismissed'; by: string; suite?: string }): Promise<ProposalRecord | undefined> {
+    return (await this.store).decideProposal(id, decision);
+  }
+  async confidenceHistogram(bounds: number[]): Promise<ConfidenceHistogram[]> {
+    return (await this.store).confidenceHistogram(bounds);
   }
   async claimDueNotifications(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<OutboxItem[]> {
     return (await this.store).claimDueNotifications(options);

@@ -6,6 +6,7 @@
 import type { NotificationOutbox, NotificationPayload, ReplyItem, ReplyPayload } from '../notify/types.js';
 import type { CompactError, EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { ThreadStatus } from '../thread/state.js';
+import type { EvalRunRecord, ProposalRecord, ProposalStatus } from '../eval/types.js';
 
 export interface ThreadRecord {
   id: string;
@@ -35,6 +36,8 @@ export interface ThreadRecord {
   wakeAt: number | null;
   /** A pause or cancel waiting to be applied by whoever holds (or next claims) the thread. */
   control: ControlRequest | null;
+  /** The completed output's confidence (0..1), when the agent declares one. */
+  confidence: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -55,6 +58,8 @@ export interface ThreadSummary {
   wakeAt?: number | null;
   /** Clear the thread's control request (it was applied by these events). */
   clearControl?: boolean;
+  /** The completed output's confidence (absent or null: none). */
+  confidence?: number | null;
 }
 
 export interface ControlRequest {
@@ -71,6 +76,36 @@ export interface AppendExtras {
   notifications?: NotificationPayload[];
   /** Replies to the message that launched the thread (it finished), for the broker trigger to publish. */
   replies?: ReplyPayload[];
+  /** People's corrections proposed as eval cases (one per thread and seq; a repeat is ignored). */
+  proposals?: NewProposal[];
+}
+
+/** A proposal as appended with the correcting event (pending, undecided). */
+export type NewProposal = Pick<ProposalRecord, 'id' | 'threadId' | 'agent' | 'seq' | 'kind' | 'draft'>;
+
+export interface ListEvalRunsOptions {
+  agent?: string;
+  suite?: string;
+  releaseId?: string;
+  /** Default 100. */
+  limit?: number;
+}
+
+export interface ListProposalsOptions {
+  status?: ProposalStatus;
+  agent?: string;
+  threadId?: string;
+  /** Default 100. */
+  limit?: number;
+}
+
+/** One bucket count per upper bound (cumulative, like Prometheus' `le`), per agent. */
+export interface ConfidenceHistogram {
+  agent: string;
+  /** counts[i]: completed threads with confidence <= bounds[i]. */
+  counts: number[];
+  count: number;
+  sum: number;
 }
 
 export interface NewThread {
@@ -226,5 +261,20 @@ export interface Store extends NotificationOutbox {
   threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]>;
   /** Releases newest first (highest ordinal), with thread counts. */
   listReleases(options?: ListReleasesOptions): Promise<ReleaseSummary[]>;
+  /** Stores one eval run (its id is the caller's). */
+  saveEvalRun(run: EvalRunRecord): Promise<void>;
+  /** Eval runs, newest first. */
+  listEvalRuns(options?: ListEvalRunsOptions): Promise<EvalRunRecord[]>;
+  getEvalRun(id: string): Promise<EvalRunRecord | undefined>;
+  /** Proposals, newest first. */
+  listProposals(options?: ListProposalsOptions): Promise<ProposalRecord[]>;
+  getProposal(id: string): Promise<ProposalRecord | undefined>;
+  /**
+   * Accepts (written to `suite`) or dismisses a pending proposal. Undefined: no such proposal.
+   * Throws TwelveError `conflict` when it was already decided (the first decision stands).
+   */
+  decideProposal(id: string, decision: { status: 'accepted' | 'dismissed'; by: string; suite?: string }): Promise<ProposalRecord | undefined>;
+  /** Completed threads' confidence per agent, counted into buckets with these upper bounds (ascending). */
+  confidenceHistogram(bounds: number[]): Promise<ConfidenceHistogram[]>;
   close(): Promise<void>;
 }

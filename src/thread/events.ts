@@ -181,7 +181,58 @@ const buildEventDataSchemas = () => ({
   paused: z.object({ by: z.string(), reason: z.string().optional() }),
   resumed: z.object({ by: z.string(), comment: z.string().optional() }),
   cancelled: z.object({ by: z.string(), reason: z.string().optional() }),
-  thread_completed: z.object({ output: z.unknown() }),
+  /**
+   * A final answer that needs a person's review before it completes the thread (the agent's
+   * `review` policy): the thread waits, durably, like an approval. `output` is the answer as
+   * produced (kept even when a reviewer edits it); `source` says whether the model or the
+   * agent's non-LLM fallback produced it.
+   */
+  review_requested: z.object({
+    output: z.unknown(),
+    confidence: z.number().optional(),
+    source: z.enum(['model', 'fallback']),
+    reason: z.string(),
+    /** Roles allowed to review; with `people` empty, empty means anyone. */
+    reviewers: z.array(z.string()),
+    people: z.array(z.string()),
+    /** ISO time after which `onTimeout` is applied (by: "timeout"). */
+    deadline: z.string().optional(),
+    /** approve: the answer ships as it is; fail: the thread fails (review_timeout). */
+    onTimeout: z.enum(['approve', 'fail']),
+  }),
+  /**
+   * A reviewer's decision. approved: the output ships as it is. edited: `output` (validated
+   * against the output schema) ships instead of the original. sent_back: the model sees
+   * `feedback` as its next input and answers again. rejected: the thread fails (review_rejected).
+   */
+  review_decided: z.object({
+    decision: z.enum(['approved', 'edited', 'sent_back', 'rejected']),
+    /** A person's name, or "timeout". */
+    by: z.string(),
+    comment: z.string().optional(),
+    output: z.unknown().optional(),
+    feedback: z.string().optional(),
+  }),
+  /**
+   * The agent's non-LLM fallback answered (`fallback` in defineAgent), because every model of
+   * the chain failed, the provider configuration blocked every call, or (when the agent says
+   * so) a budget was exhausted. `output` is validated against the output schema.
+   */
+  fallback_used: z.object({
+    reason: z.enum(['models_failed', 'blocked', 'budget']),
+    /** The failure it stands in for, one line. */
+    detail: z.string(),
+    output: z.unknown(),
+  }),
+  thread_completed: z.object({
+    output: z.unknown(),
+    /** The output's confidence (0..1), read where the agent declared it (`confidence` in defineAgent). */
+    confidence: z.number().optional(),
+    /** Who produced the output: the model (default), the non-LLM fallback, or a reviewer's edit. */
+    source: z.enum(['model', 'fallback', 'review']).optional(),
+    /** Set when a person reviewed the output before it completed the thread. */
+    reviewedBy: z.string().optional(),
+  }),
   thread_failed: z.object({ error: compactError }),
 }) as const;
 
@@ -197,7 +248,8 @@ export type EventType = keyof EventDataSchemas;
 const listedTypes = [
   'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed', 'model_output_invalid',
   'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping', 'budget_exceeded', 'budget_raised', 'blocked',
-  'escalated', 'release_changed', 'thread_forked', 'paused', 'resumed', 'cancelled', 'thread_completed', 'thread_failed',
+  'escalated', 'release_changed', 'thread_forked', 'paused', 'resumed', 'cancelled', 'review_requested', 'review_decided', 'fallback_used',
+  'thread_completed', 'thread_failed',
 ] as const satisfies readonly EventType[];
 // A type added to buildEventDataSchemas must be listed above too: this line fails to compile otherwise.
 const everyTypeListed: Exclude<EventType, (typeof listedTypes)[number]> extends never ? true : never = true;

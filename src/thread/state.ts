@@ -11,6 +11,7 @@ export type ThreadStatus =
   | 'runnable'
   | 'awaiting_approval'
   | 'awaiting_human'
+  | 'awaiting_review'
   | 'sleeping'
   | 'paused'
   | 'completed'
@@ -20,6 +21,7 @@ export const threadStatuses: readonly ThreadStatus[] = [
   'runnable',
   'awaiting_approval',
   'awaiting_human',
+  'awaiting_review',
   'sleeping',
   'paused',
   'completed',
@@ -27,7 +29,7 @@ export const threadStatuses: readonly ThreadStatus[] = [
   'cancelled',
 ];
 /** Statuses in which a person is expected to act. */
-export const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human'];
+export const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human', 'awaiting_review'];
 
 export interface ApprovalState {
   reason: string;
@@ -47,6 +49,20 @@ export interface QuestionState {
   defaultAnswer: string | undefined;
   /** Set when the runtime asks whether an interrupted external call happened (not the model via ask_human). */
   about: 'interrupted_tool' | undefined;
+}
+
+/** A final answer waiting for a person's review (review_requested), and the decision once made. */
+export interface ReviewState {
+  output: unknown;
+  confidence: number | undefined;
+  source: 'model' | 'fallback';
+  reason: string;
+  reviewers: string[];
+  people: string[];
+  deadline: string | undefined;
+  onTimeout: 'approve' | 'fail';
+  /** Seq of the review_requested event (a review's identity: each send-back starts a new one). */
+  seq: number;
 }
 
 export interface CallState {
@@ -111,6 +127,14 @@ export interface ThreadState {
   forkOf: { threadId: string; seq: number } | undefined;
   /** A shadow (replay) thread: the thread whose recorded tool results it uses. */
   replayOf: string | undefined;
+  /** A final answer waiting for review (undefined once decided). */
+  review: ReviewState | undefined;
+  /** Reviews decided so far (sent back ones included), oldest first. */
+  reviews: Array<{ seq: number; decision: 'approved' | 'edited' | 'sent_back' | 'rejected'; by: string }>;
+  /** The completed output's confidence, when the agent declares one. */
+  confidence: number | undefined;
+  /** Set when the agent's non-LLM fallback produced the output (fallback_used), with why. */
+  fallback: { reason: 'models_failed' | 'blocked' | 'budget'; detail: string } | undefined;
 }
 
 export function initialState(threadId: string): ThreadState {
@@ -141,6 +165,10 @@ export function initialState(threadId: string): ThreadState {
     lastReleaseId: undefined,
     forkOf: undefined,
     replayOf: undefined,
+    review: undefined,
+    reviews: [],
+    confidence: undefined,
+    fallback: undefined,
   };
 }
 
@@ -312,8 +340,38 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       state.escalation = undefined;
       clearErrors(state);
       break;
+    case 'review_requested':
+      // A valid final answer: the run of errors that led to it is over.
+      clearErrors(state);
+      state.review = {
+        output: event.data.output,
+        confidence: event.data.confidence,
+        source: event.data.source,
+        reason: event.data.reason,
+        reviewers: event.data.reviewers,
+        people: event.data.people,
+        deadline: event.data.deadline,
+        onTimeout: event.data.onTimeout,
+        seq: event.seq,
+      };
+      break;
+    case 'review_decided':
+      // approved/edited are followed by thread_completed, rejected by thread_failed, in the same
+      // transaction; sent_back makes the thread runnable: the model reads the feedback and answers again.
+      if (state.review) {
+        state.reviews.push({ seq: state.review.seq, decision: event.data.decision, by: event.data.by });
+        state.review = undefined;
+      }
+      break;
+    case 'fallback_used':
+      clearErrors(state);
+      // A fallback answer ends the wait a budget breach or a configuration block started.
+      if (state.escalation?.kind === 'budget' || state.escalation?.kind === 'configuration') state.escalation = undefined;
+      state.fallback = { reason: event.data.reason, detail: event.data.detail };
+      break;
     case 'thread_completed':
       state.output = event.data.output;
+      state.confidence = event.data.confidence;
       break;
     case 'thread_failed':
       state.error = event.data.error;
@@ -371,6 +429,12 @@ function deriveStatus(state: ThreadState, type: ThreadEvent['type']): void {
   if (state.escalation) {
     state.status = 'awaiting_human';
     state.waitingReason = `${waitingPrefix[state.escalation.kind]}: ${state.escalation.reason}`;
+    return;
+  }
+  if (state.review) {
+    state.status = 'awaiting_review';
+    state.waitingReason = `review: ${state.review.reason}`;
+    state.wakeAt = state.review.deadline;
     return;
   }
   const first = state.openCalls[0] === undefined ? undefined : state.calls.get(state.openCalls[0]);

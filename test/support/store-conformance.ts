@@ -426,6 +426,63 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(await b.dailySpend('refunds', '2026-01-01')).toBeCloseTo(0.75, 10);
     });
 
+    it('writes proposals with the correcting event (a repeat is ignored, a lost race writes none) and lets exactly one decision stand', async () => {
+      const [a, b] = [await open(), await open()];
+      const { id } = await createThread(a);
+      const draft = { id: 'rejected-refund', input: 'refund A-1001', expect: { tools: { never: ['issue_refund'] } }, fixtures: { tools: [{ tool: 'lookup_order', result: { orderId: 'A-1001' } }] } };
+      const proposal = { id: `prop_${id}_2`, threadId: id, agent: 'refunds', seq: 2, kind: 'rejection' as const, draft };
+      await a.append(id, 1, 'rel_one', [event('resumed', { by: 'ops', comment: 'do not refund digital goods' })], runnable, { proposals: [proposal] });
+      const lost = await b.append(id, 1, 'rel_one', [event('resumed', { by: 'ops' })], runnable, { proposals: [{ ...proposal, id: 'prop_lost', seq: 2 }] }).catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(SeqConflictError);
+      await a.append(id, 2, 'rel_one', [event('resumed', { by: 'ops' })], runnable, { proposals: [{ ...proposal, id: 'prop_repeat' }] });
+
+      const pending = await b.listProposals({ status: 'pending' });
+      expect(pending.map((p) => p.id)).toEqual([proposal.id]);
+      expect(pending[0]).toMatchObject({ threadId: id, agent: 'refunds', seq: 2, kind: 'rejection', status: 'pending', draft, decidedBy: null, suite: null });
+      expect(await b.listProposals({ threadId: 'th_other' })).toEqual([]);
+      expect(await b.getProposal('prop_missing')).toBeUndefined();
+
+      const decided = await Promise.allSettled([
+        a.decideProposal(proposal.id, { status: 'accepted', by: 'alice', suite: 'evals/refunds.jsonl' }),
+        b.decideProposal(proposal.id, { status: 'dismissed', by: 'bob' }),
+      ]);
+      expect(decided.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = decided.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toMatchObject({ code: 'conflict' });
+      expect(refused.reason.message).toMatch(/already (accepted|dismissed) by (alice|bob)/);
+      expect(await a.decideProposal('prop_missing', { status: 'dismissed', by: 'bob' })).toBeUndefined();
+      expect((await b.listProposals({ status: 'pending' })).length).toBe(0);
+    });
+
+    it('stores eval runs and lists them newest first, by agent, suite and release', async () => {
+      const store = await open();
+      const summary = { cases: 2, passed: 1, failed: 1, score: 0.5, costUsd: 0.01, tokens: 300, steps: 2, durationMs: 40 };
+      const results = [{ id: 'case-1', pass: true, score: 1, scores: [{ name: 'status', pass: true, score: 1 }], status: 'completed' as const, output: { label: 'billing' }, costUsd: 0.005, tokens: 150, steps: 1, latencyMs: 20 }];
+      await store.saveEvalRun({ id: 'ev_1', suite: 'refunds', agent: 'refunds', releaseId: 'rel_a', model: null, baselineReleaseId: null, createdAt: '2026-12-01T10:00:00.000Z', summary, results });
+      await store.saveEvalRun({ id: 'ev_2', suite: 'refunds', agent: 'refunds', releaseId: 'rel_b', model: 'openai:gpt-4o-2024-11-20', baselineReleaseId: 'rel_a', createdAt: '2026-12-01T11:00:00.000Z', summary, results });
+      await store.saveEvalRun({ id: 'ev_3', suite: 'triage', agent: 'triage', releaseId: 'rel_c', model: null, baselineReleaseId: null, createdAt: '2026-12-01T12:00:00.000Z', summary, results });
+      expect((await store.listEvalRuns()).map((r) => r.id)).toEqual(['ev_3', 'ev_2', 'ev_1']);
+      expect((await store.listEvalRuns({ agent: 'refunds', limit: 1 })).map((r) => r.id)).toEqual(['ev_2']);
+      expect((await store.listEvalRuns({ releaseId: 'rel_a' })).map((r) => r.id)).toEqual(['ev_1']);
+      expect(await store.getEvalRun('ev_2')).toEqual({ id: 'ev_2', suite: 'refunds', agent: 'refunds', releaseId: 'rel_b', model: 'openai:gpt-4o-2024-11-20', baselineReleaseId: 'rel_a', createdAt: '2026-12-01T11:00:00.000Z', summary, results });
+      expect(await store.getEvalRun('ev_missing')).toBeUndefined();
+    });
+
+    it('keeps the completed output’s confidence and counts it per agent into histogram buckets', async () => {
+      const store = await open();
+      for (const [agent, confidence] of [['refunds', 0.95], ['refunds', 0.4], ['triage', 0.7]] as const) {
+        const { id } = await createThread(store, { agent });
+        await store.append(id, 1, 'rel_one', [event('thread_completed', { output: 'ok', confidence })], { ...runnable, status: 'completed', output: 'ok', confidence });
+        expect((await store.getThread(id))!.confidence).toBe(confidence);
+      }
+      await createThread(store, { agent: 'refunds' });
+      const histogram = await store.confidenceHistogram([0.5, 0.9, 1]);
+      expect(histogram).toEqual([
+        { agent: 'refunds', counts: [1, 1, 2], count: 2, sum: 1.35 },
+        { agent: 'triage', counts: [0, 1, 1], count: 1, sum: 0.7 },
+      ]);
+    });
+
     it('keeps calls with no known price out of the spend: the cost is unknown (null), never $0, and counted in stats', async () => {
       const store = await open();
       const { id: fresh } = await createThread(store);

@@ -185,6 +185,43 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX threads_by_release ON threads (release_id);
     `,
   },
+  {
+    version: 7,
+    name: 'quality loop: eval runs, case proposals, output confidence',
+    // See SQLite's version 7.
+    sql: `
+      CREATE TABLE eval_runs (
+        id text PRIMARY KEY,
+        suite text NOT NULL,
+        agent text NOT NULL,
+        release_id text NOT NULL,
+        model text,
+        baseline_release_id text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        summary jsonb NOT NULL,
+        results jsonb NOT NULL
+      );
+      CREATE INDEX eval_runs_by_suite ON eval_runs (suite, created_at);
+      CREATE INDEX eval_runs_by_agent ON eval_runs (agent, created_at);
+      CREATE TABLE eval_proposals (
+        id text PRIMARY KEY,
+        thread_id text NOT NULL,
+        agent text NOT NULL,
+        seq integer NOT NULL,
+        kind text NOT NULL,
+        status text NOT NULL DEFAULT 'pending',
+        draft jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        decided_by text,
+        decided_at timestamptz,
+        suite text,
+        UNIQUE (thread_id, seq)
+      );
+      CREATE INDEX eval_proposals_by_status ON eval_proposals (status, created_at);
+      CREATE INDEX eval_proposals_by_thread ON eval_proposals (thread_id);
+      ALTER TABLE threads ADD COLUMN confidence double precision;
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */

@@ -17,7 +17,9 @@ import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { EventType, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { AppendExtras, ClaimOptions, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { EvalRunRecord, ProposalRecord } from '../../eval/types.js';
+import { histogram, proposalDecided } from '../quality.js';
 import { loadPg, parsePostgresUrl } from './connection.js';
 import { PostgresOutbox } from './outbox.js';
 import { PostgresPool } from './pool.js';
@@ -99,7 +101,8 @@ export class PostgresStore implements Store {
       [
         threadId, expectedSeq, expectedSeq + events.length, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens,
         c.costUsd, now, summary.wakeAt ?? null, summary.clearControl === true, readyAtOf(summary, nowMs), nowMs, columns.seqs, columns.types, columns.data,
-        spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications, c.unpricedCalls,
+        spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications, c.unpricedCalls, summary.confidence ?? null,
+        extras?.proposals?.length ? jsonText(extras.proposals) : null,
       ],
       { idempotent: false },
     );
@@ -334,6 +337,66 @@ export class PostgresStore implements Store {
     return row && { id: row.id, agent: row.agent, manifest: row.manifest, createdAt: row.created_at.toISOString(), ordinal: Number(row.ordinal) };
   }
 
+  async saveEvalRun(run: EvalRunRecord): Promise<void> {
+    await this.pool.run(
+      `INSERT INTO eval_runs (id, suite, agent, release_id, model, baseline_release_id, created_at, summary, results) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)`,
+      [run.id, run.suite, run.agent, run.releaseId, run.model, run.baselineReleaseId, run.createdAt, jsonText(run.summary), jsonText(run.results)],
+      { idempotent: false },
+    );
+  }
+
+  async listEvalRuns(options: ListEvalRunsOptions = {}): Promise<EvalRunRecord[]> {
+    const { rows } = await this.pool.run<EvalRunRow>(
+      `SELECT * FROM eval_runs WHERE ($1::text IS NULL OR agent = $1) AND ($2::text IS NULL OR suite = $2) AND ($3::text IS NULL OR release_id = $3)
+       ORDER BY created_at DESC, id DESC LIMIT $4`,
+      [options.agent ?? null, options.suite ?? null, options.releaseId ?? null, options.limit ?? 100],
+      { idempotent: true },
+    );
+    return rows.map(toEvalRun);
+  }
+
+  async getEvalRun(id: string): Promise<EvalRunRecord | undefined> {
+    const { rows } = await this.pool.run<EvalRunRow>(`SELECT * FROM eval_runs WHERE id = $1`, [id], { idempotent: true });
+    return rows[0] && toEvalRun(rows[0]);
+  }
+
+  async listProposals(options: ListProposalsOptions = {}): Promise<ProposalRecord[]> {
+    const { rows } = await this.pool.run<ProposalRow>(
+      `SELECT * FROM eval_proposals WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR agent = $2) AND ($3::text IS NULL OR thread_id = $3)
+       ORDER BY created_at DESC, id DESC LIMIT $4`,
+      [options.status ?? null, options.agent ?? null, options.threadId ?? null, options.limit ?? 100],
+      { idempotent: true },
+    );
+    return rows.map(toProposal);
+  }
+
+  async getProposal(id: string): Promise<ProposalRecord | undefined> {
+    const { rows } = await this.pool.run<ProposalRow>(`SELECT * FROM eval_proposals WHERE id = $1`, [id], { idempotent: true });
+    return rows[0] && toProposal(rows[0]);
+  }
+
+  async decideProposal(id: string, decision: { status: 'accepted' | 'dismissed'; by: string; suite?: string }): Promise<ProposalRecord | undefined> {
+    // One statement: only a pending proposal changes, so of two racing deciders exactly one wins.
+    const { rows } = await this.pool.run<ProposalRow>(
+      `UPDATE eval_proposals SET status = $2, decided_by = $3, decided_at = now(), suite = $4 WHERE id = $1 AND status = 'pending' RETURNING *`,
+      [id, decision.status, decision.by, decision.suite ?? null],
+      { idempotent: false },
+    );
+    if (rows[0]) return toProposal(rows[0]);
+    const existing = await this.getProposal(id);
+    if (!existing) return undefined;
+    throw proposalDecided(existing);
+  }
+
+  async confidenceHistogram(bounds: number[]): Promise<ConfidenceHistogram[]> {
+    const { rows } = await this.pool.run<{ agent: string; confidence: number }>(
+      `SELECT agent, confidence FROM threads WHERE status = 'completed' AND confidence IS NOT NULL ORDER BY agent`,
+      [],
+      { idempotent: true },
+    );
+    return histogram(rows, bounds);
+  }
+
   async threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]> {
     if (releaseIds.length === 0) return [];
     const { rows } = await this.pool.run<NewerReleaseThreads>(sql.threadsOnNewerReleasesSql, [releaseIds], { idempotent: true });
@@ -387,4 +450,60 @@ export class PostgresStore implements Store {
 function mineOf(options: ClaimOptions): string[] | null {
   const ids = options.releases ? Object.values(options.releases) : [];
   return ids.length > 0 ? ids : null;
+}
+
+interface EvalRunRow {
+  id: string;
+  suite: string;
+  agent: string;
+  release_id: string;
+  model: string | null;
+  baseline_release_id: string | null;
+  created_at: Date;
+  summary: EvalRunRecord['summary'];
+  results: EvalRunRecord['results'];
+}
+
+function toEvalRun(row: EvalRunRow): EvalRunRecord {
+  return {
+    id: row.id,
+    suite: row.suite,
+    agent: row.agent,
+    releaseId: row.release_id,
+    model: row.model,
+    baselineReleaseId: row.baseline_release_id,
+    createdAt: row.created_at.toISOString(),
+    summary: row.summary,
+    results: row.results,
+  };
+}
+
+interface ProposalRow {
+  id: string;
+  thread_id: string;
+  agent: string;
+  seq: number;
+  kind: ProposalRecord['kind'];
+  status: ProposalRecord['status'];
+  draft: ProposalRecord['draft'];
+  created_at: Date;
+  decided_by: string | null;
+  decided_at: Date | null;
+  suite: string | null;
+}
+
+function toProposal(row: ProposalRow): ProposalRecord {
+  return {
+    id: row.id,
+    threadId: row.thread_id,
+    agent: row.agent,
+    seq: row.seq,
+    kind: row.kind,
+    status: row.status,
+    draft: row.draft,
+    createdAt: row.created_at.toISOString(),
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at ? row.decided_at.toISOString() : null,
+    suite: row.suite,
+  };
 }

@@ -64,13 +64,13 @@ export const createThreadSql = `
  * $1 id, $2 expected seq, $3 new seq, $4 release, $5 status, $6 output, $7 error, $8 waiting
  * reason, $9-$12 steps/tokens/cost, $13 now (ISO), $14 wake_at, $15 clear control, $16 ready_at,
  * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array),
- * $25 unpriced calls.
+ * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal).
  */
 export const appendSql = `
   WITH r AS (
     UPDATE threads SET seq = $3::integer, release_id = $4::text, status = $5::text, output = $6::json, error = $7::json,
       waiting_reason = $8::text, model_steps = $9::integer, input_tokens = $10::bigint, output_tokens = $11::bigint, cost_usd = $12::float8,
-      unpriced_calls = $25::integer, updated_at = $13::timestamptz, wake_at = $14::bigint,
+      unpriced_calls = $25::integer, updated_at = $13::timestamptz, wake_at = $14::bigint, confidence = $26::float8,
       control = CASE WHEN $15::boolean THEN NULL ELSE control END,
       ready_at = CASE WHEN control IS NOT NULL AND NOT $15::boolean THEN least(coalesce($16::bigint, $17::bigint), $17::bigint) ELSE $16::bigint END
     WHERE id = $1::text AND seq = $2::integer
@@ -88,6 +88,11 @@ export const appendSql = `
     SELECT n ->> 'id', n ->> 'threadId', n, $13::timestamptz, 0, $17::bigint
     FROM r, json_array_elements(coalesce($24::json, '[]'::json)) AS n
     ON CONFLICT (id) DO NOTHING
+  ), proposed AS (
+    INSERT INTO eval_proposals (id, thread_id, agent, seq, kind, status, draft, created_at)
+    SELECT p ->> 'id', p ->> 'threadId', p ->> 'agent', (p ->> 'seq')::integer, p ->> 'kind', 'pending', (p -> 'draft')::jsonb, $13::timestamptz
+    FROM r, json_array_elements(coalesce($27::json, '[]'::json)) AS p
+    ON CONFLICT DO NOTHING
   )
   SELECT ${notifyIfClaimable('$17::bigint')} AS notified FROM r`;
 

@@ -27,6 +27,7 @@ export type ThreadRow = {
   launch_key: string | null;
   wake_at: string | null;
   control: ControlRequest | null;
+  confidence: number | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -47,6 +48,7 @@ export function readyAtOf(summary: ThreadSummary, now: number): number | null {
       return now;
     case 'awaiting_approval':
     case 'awaiting_human':
+    case 'awaiting_review':
     case 'sleeping':
       return summary.wakeAt ?? null;
     default:
@@ -129,6 +131,7 @@ export function toThread(row: ThreadRow): ThreadRecord {
     launchKey: row.launch_key,
     wakeAt: toNumber(row.wake_at),
     control: row.control ?? null,
+    confidence: row.confidence ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

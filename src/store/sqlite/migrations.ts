@@ -153,4 +153,45 @@ export const migrations: Migration[] = [
       CREATE INDEX threads_by_release ON threads (release_id);
     `,
   },
+  {
+    version: 7,
+    name: 'quality loop: eval runs, case proposals, output confidence',
+    // eval_runs: each `twelve eval` run of one suite on one release (results as JSON: they are read
+    // whole, never queried by field). eval_proposals: a person's correction (a rejection with a
+    // comment, guidance after an escalation, an edited output) proposed as an eval case; written in
+    // the same transaction as the event it comes from. threads.confidence: the completed output's
+    // confidence, for /metrics' per-agent histogram.
+    sql: `
+      CREATE TABLE eval_runs (
+        id TEXT PRIMARY KEY,
+        suite TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        release_id TEXT NOT NULL,
+        model TEXT,
+        baseline_release_id TEXT,
+        created_at TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        results TEXT NOT NULL
+      );
+      CREATE INDEX eval_runs_by_suite ON eval_runs (suite, created_at);
+      CREATE INDEX eval_runs_by_agent ON eval_runs (agent, created_at);
+      CREATE TABLE eval_proposals (
+        id TEXT PRIMARY KEY,
+        thread_id TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        draft TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at TEXT,
+        suite TEXT,
+        UNIQUE (thread_id, seq)
+      );
+      CREATE INDEX eval_proposals_by_status ON eval_proposals (status, created_at);
+      CREATE INDEX eval_proposals_by_thread ON eval_proposals (thread_id);
+      ALTER TABLE threads ADD COLUMN confidence REAL;
+    `,
+  },
 ];

@@ -13,10 +13,12 @@ import Database from 'better-sqlite3';
 import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { CompactError, EventType, NewEvent, ThreadEvent } from '../../thread/events.js';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { AppendExtras, ClaimOptions, CopiedEvent, ControlRequest, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { AppendExtras, ClaimOptions, ConfidenceHistogram, CopiedEvent, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
+import type { EvalRunRecord, ProposalRecord } from '../../eval/types.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrations } from './migrations.js';
+import { histogram, proposalDecided } from '../quality.js';
 
 /**
  * No downgrade: the releases newer than the ones a worker runs (@mine, a JSON array of release
@@ -54,6 +56,7 @@ interface ThreadRow {
   launch_key: string | null;
   wake_at: number | null;
   control: string | null;
+  confidence: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -110,7 +113,7 @@ export class SqliteStore implements Store {
       // Positional parameters: this runs on every append, and binding by name costs ~40% more.
       advanceThread: db.prepare(
         `UPDATE threads SET seq = ?, release_id = ?, status = ?, output = ?, error = ?, waiting_reason = ?,
-           model_steps = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, unpriced_calls = ?, updated_at = ?, wake_at = ?,
+           model_steps = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, unpriced_calls = ?, updated_at = ?, wake_at = ?, confidence = ?,
            control = CASE WHEN ? THEN NULL ELSE control END,
            ready_at = CASE WHEN control IS NOT NULL AND NOT ? THEN min(coalesce(?, ?), ?) ELSE ? END
          WHERE id = ? AND seq = ?`,
@@ -179,6 +182,15 @@ export class SqliteStore implements Store {
       listReleases: db.prepare(`SELECT id, agent, created_at, ordinal FROM releases WHERE (@agent IS NULL OR agent = @agent) ORDER BY ordinal DESC LIMIT @limit`),
       releaseThreadCounts: db.prepare(`SELECT status, count(*) AS n FROM threads WHERE release_id = ? GROUP BY status`),
       getRelease: db.prepare(`SELECT * FROM releases WHERE id = ?`),
+      insertProposal: db.prepare(
+        `INSERT OR IGNORE INTO eval_proposals (id, thread_id, agent, seq, kind, status, draft, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      ),
+      getProposal: db.prepare(`SELECT * FROM eval_proposals WHERE id = ?`),
+      decideProposal: db.prepare(`UPDATE eval_proposals SET status = ?, decided_by = ?, decided_at = ?, suite = ? WHERE id = ? AND status = 'pending'`),
+      saveEvalRun: db.prepare(
+        `INSERT INTO eval_runs (id, suite, agent, release_id, model, baseline_release_id, created_at, summary, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      getEvalRun: db.prepare(`SELECT * FROM eval_runs WHERE id = ?`),
       promoteRelease: db.prepare(`UPDATE releases SET ordinal = (SELECT max(ordinal) + 1 FROM releases) WHERE id = ? AND ordinal < (SELECT max(ordinal) FROM releases)`),
       newerReleases: db.prepare(newerReleasesSql).pluck(),
       threadsOnNewer: db.prepare(
@@ -198,7 +210,7 @@ export class SqliteStore implements Store {
       const clear = summary.clearControl ? 1 : 0;
       const changed = this.statements.advanceThread.run(
         seq, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, c.unpricedCalls, now,
-        summary.wakeAt ?? null, clear, clear, readyAt, nowMs, nowMs, readyAt, threadId, expectedSeq,
+        summary.wakeAt ?? null, summary.confidence ?? null, clear, clear, readyAt, nowMs, nowMs, readyAt, threadId, expectedSeq,
       ).changes;
       if (changed === 0) {
         const actual = this.statements.threadSeq.get(threadId) as number | undefined;
@@ -208,6 +220,7 @@ export class SqliteStore implements Store {
       if (extras?.spend && extras.spend.costUsd > 0) this.statements.addSpend.run(extras.spend.agent, extras.spend.day, extras.spend.costUsd);
       for (const notification of extras?.notifications ?? []) this.outbox.enqueue(notification, now);
       for (const reply of extras?.replies ?? []) this.outbox.enqueue(reply, now);
+      for (const p of extras?.proposals ?? []) this.statements.insertProposal.run(p.id, p.threadId, p.agent, p.seq, p.kind, JSON.stringify(p.draft), now);
       return this.insertEvents(threadId, expectedSeq, releaseId, now, events);
     });
   }
@@ -477,6 +490,73 @@ export class SqliteStore implements Store {
     });
   }
 
+  saveEvalRun(run: EvalRunRecord): Promise<void> {
+    return this.guard(() => {
+      this.statements.saveEvalRun.run(run.id, run.suite, run.agent, run.releaseId, run.model, run.baselineReleaseId, run.createdAt, JSON.stringify(run.summary), JSON.stringify(run.results));
+    });
+  }
+
+  listEvalRuns(options: ListEvalRunsOptions = {}): Promise<EvalRunRecord[]> {
+    return this.guard(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM eval_runs WHERE (@agent IS NULL OR agent = @agent) AND (@suite IS NULL OR suite = @suite) AND (@release IS NULL OR release_id = @release)
+           ORDER BY created_at DESC, id DESC LIMIT @limit`,
+        )
+        .all({ agent: options.agent ?? null, suite: options.suite ?? null, release: options.releaseId ?? null, limit: options.limit ?? 100 }) as EvalRunRow[];
+      return rows.map(toEvalRun);
+    });
+  }
+
+  getEvalRun(id: string): Promise<EvalRunRecord | undefined> {
+    return this.guard(() => {
+      const row = this.statements.getEvalRun.get(id) as EvalRunRow | undefined;
+      return row && toEvalRun(row);
+    });
+  }
+
+  listProposals(options: ListProposalsOptions = {}): Promise<ProposalRecord[]> {
+    return this.guard(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM eval_proposals WHERE (@status IS NULL OR status = @status) AND (@agent IS NULL OR agent = @agent) AND (@thread IS NULL OR thread_id = @thread)
+           ORDER BY created_at DESC, id DESC LIMIT @limit`,
+        )
+        .all({ status: options.status ?? null, agent: options.agent ?? null, thread: options.threadId ?? null, limit: options.limit ?? 100 }) as ProposalRow[];
+      return rows.map(toProposal);
+    });
+  }
+
+  getProposal(id: string): Promise<ProposalRecord | undefined> {
+    return this.guard(() => {
+      const row = this.statements.getProposal.get(id) as ProposalRow | undefined;
+      return row && toProposal(row);
+    });
+  }
+
+  decideProposal(id: string, decision: { status: 'accepted' | 'dismissed'; by: string; suite?: string }): Promise<ProposalRecord | undefined> {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const changed = this.statements.decideProposal.run(decision.status, decision.by, new Date().toISOString(), decision.suite ?? null, id).changes;
+          const row = this.statements.getProposal.get(id) as ProposalRow | undefined;
+          if (!row) return undefined;
+          if (changed === 0) throw proposalDecided(toProposal(row));
+          return toProposal(row);
+        })
+        .immediate(),
+    );
+  }
+
+  confidenceHistogram(bounds: number[]): Promise<ConfidenceHistogram[]> {
+    return this.guard(() => {
+      const rows = this.db
+        .prepare(`SELECT agent, confidence FROM threads WHERE status = 'completed' AND confidence IS NOT NULL ORDER BY agent`)
+        .all() as { agent: string; confidence: number }[];
+      return histogram(rows, bounds);
+    });
+  }
+
   listReleases(options: ListReleasesOptions = {}): Promise<ReleaseSummary[]> {
     return this.guard(() => {
       const rows = this.statements.listReleases.all({ agent: options.agent ?? null, limit: options.limit ?? 100 }) as { id: string; agent: string; created_at: string; ordinal: number }[];
@@ -500,6 +580,7 @@ function readyAtOf(summary: ThreadSummary, now: number): number | null {
       return now;
     case 'awaiting_approval':
     case 'awaiting_human':
+    case 'awaiting_review':
     case 'sleeping':
       return summary.wakeAt ?? null;
     default:
@@ -525,6 +606,62 @@ function toEvent(row: EventRow): ThreadEvent {
   return { threadId: row.thread_id, seq: row.seq, type: row.type, at: row.at, releaseId: row.release_id, data: JSON.parse(row.data) } as ThreadEvent;
 }
 
+interface EvalRunRow {
+  id: string;
+  suite: string;
+  agent: string;
+  release_id: string;
+  model: string | null;
+  baseline_release_id: string | null;
+  created_at: string;
+  summary: string;
+  results: string;
+}
+
+function toEvalRun(row: EvalRunRow): EvalRunRecord {
+  return {
+    id: row.id,
+    suite: row.suite,
+    agent: row.agent,
+    releaseId: row.release_id,
+    model: row.model,
+    baselineReleaseId: row.baseline_release_id,
+    createdAt: row.created_at,
+    summary: JSON.parse(row.summary),
+    results: JSON.parse(row.results),
+  };
+}
+
+interface ProposalRow {
+  id: string;
+  thread_id: string;
+  agent: string;
+  seq: number;
+  kind: ProposalRecord['kind'];
+  status: ProposalRecord['status'];
+  draft: string;
+  created_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  suite: string | null;
+}
+
+function toProposal(row: ProposalRow): ProposalRecord {
+  return {
+    id: row.id,
+    threadId: row.thread_id,
+    agent: row.agent,
+    seq: row.seq,
+    kind: row.kind,
+    status: row.status,
+    draft: JSON.parse(row.draft),
+    createdAt: row.created_at,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    suite: row.suite,
+  };
+}
+
 function toThread(row: ThreadRow): ThreadRecord {
   return {
     id: row.id,
@@ -547,6 +684,7 @@ function toThread(row: ThreadRow): ThreadRecord {
     launchKey: row.launch_key,
     wakeAt: row.wake_at,
     control: row.control === null ? null : (JSON.parse(row.control) as ControlRequest),
+    confidence: row.confidence ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
