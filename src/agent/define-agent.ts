@@ -46,6 +46,13 @@ export interface RenderContextOptions {
   defaultMessages: ContextMessage[];
 }
 
+/**
+ * A callback type checked bivariantly (like a method), so an agent with a typed output still
+ * fits in an `Agent[]`: the runtime only ever passes the agent's own, validated output.
+ */
+type Callback<A extends unknown[], R> = { bivarianceHack(...args: A): R }['bivarianceHack'];
+type OutputOf<O> = O extends z.ZodType ? z.output<O> : string;
+
 /** What a review policy receives besides the output. */
 export interface ReviewContext<I = unknown> {
   threadId: string;
@@ -109,7 +116,7 @@ export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends
    * a reviewer to approve it, edit it, send it back with feedback, or reject it (`twelve review`).
    * @example review: (output, { confidence }) => output.decision === 'refunded' && (confidence ?? 0) < 0.8
    */
-  review?: 'always' | 'never' | ((output: O extends z.ZodType ? z.output<O> : string, ctx: ReviewContext<z.output<I>>) => ReviewVerdict);
+  review?: 'always' | 'never' | Callback<[output: OutputOf<O>, ctx: ReviewContext<z.output<I>>], ReviewVerdict>;
   /** Who may review: roles, or `{ roles, people }` (same rules as a tool's approvers). Default: anyone. */
   reviewers?: DeciderSpec;
   /** How long a review may wait before `onReviewTimeout` applies. Default: no deadline. */
@@ -121,14 +128,14 @@ export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends
    * output (e.g. "confidence"), or a function of the output. Recorded on thread_completed, shown
    * everywhere, exported as a histogram in /metrics, and given to review policies.
    */
-  confidence?: string | ((output: O extends z.ZodType ? z.output<O> : string) => number | undefined);
+  confidence?: string | Callback<[output: OutputOf<O>], number | undefined>;
   /**
    * The non-LLM fallback: answers when no model can (every model of the chain failed, or the
    * provider configuration blocks them all; with `fallbackOn` including "budget", also when a
    * budget is exhausted). Its output is validated against the output schema and completes the
    * thread, recorded as fallback_used. Must be deterministic and fast: keyword rules, a lookup.
    */
-  fallback?: (input: z.output<I>, ctx: FallbackContext) => (O extends z.ZodType ? z.output<O> : string) | Promise<O extends z.ZodType ? z.output<O> : string>;
+  fallback?: Callback<[input: z.output<I>, ctx: FallbackContext], OutputOf<O> | Promise<OutputOf<O>>>;
   /** When the fallback answers. Default ["models_failed", "blocked"]. */
   fallbackOn?: Array<'models_failed' | 'blocked' | 'budget'>;
 }

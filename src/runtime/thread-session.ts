@@ -25,6 +25,7 @@ import { ToolStop } from './tool-stop.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
+import { completionEvents } from './completion.js';
 import { logNotableEvents } from './event-log.js';
 import { replyFor, replyTarget, type ReplyTarget } from './reply.js';
 import { RecordedResults, shadowToolEvents } from './shadow-tools.js';
@@ -272,7 +273,7 @@ export class ThreadSession {
     ];
     const now = Date.now();
     toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call, now)));
-    if (toolCalls.length === 0) events.push(this.finalAnswer(text));
+    if (toolCalls.length === 0) events.push(...this.finalAnswer(text, now));
     await this.commit(events);
   }
 
@@ -304,17 +305,17 @@ export class ThreadSession {
     return approval ? [requested, approval] : [requested];
   }
 
-  private finalAnswer(text: string): NewEvent {
+  private finalAnswer(text: string, now: number): NewEvent[] {
     const schema = this.release.agent.outputSchema;
     if (!schema) {
-      if (!text.trim()) return event('model_output_invalid', { text, error: compact('empty_answer', 'the answer was empty; reply with the final answer or call a tool') });
-      return event('thread_completed', { output: text });
+      if (!text.trim()) return [event('model_output_invalid', { text, error: compact('empty_answer', 'the answer was empty; reply with the final answer or call a tool') })];
+      return completionEvents({ release: this.release, state: this.state, output: text, source: 'model', now });
     }
     const json = parseJsonAnswer(text);
-    if (!json.ok) return event('model_output_invalid', { text, error: compact('invalid_json', json.message) });
+    if (!json.ok) return [event('model_output_invalid', { text, error: compact('invalid_json', json.message) })];
     const parsed = schema.safeParse(json.value);
-    if (!parsed.success) return event('model_output_invalid', { text, error: compact('invalid_output', zodIssues(parsed.error)) });
-    return event('thread_completed', { output: toJsonValue(parsed.data) });
+    if (!parsed.success) return [event('model_output_invalid', { text, error: compact('invalid_output', zodIssues(parsed.error)) })];
+    return completionEvents({ release: this.release, state: this.state, output: toJsonValue(parsed.data), source: 'model', now });
   }
 
   private async runTool(callId: string, attempt: number, now: number, signal: AbortSignal | undefined): Promise<void> {

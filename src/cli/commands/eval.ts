@@ -1,0 +1,39 @@
+/**
+ * `twelve eval`: run an agent's eval suite against a baseline (the CI gate for prompt, model
+ * and tool changes), see past runs, turn threads and people's corrections into cases.
+ * Each subcommand lives in its own file (eval-run, eval-history, eval-add, eval-proposals).
+ */
+import { usageError, type CommandSpec } from '../command.js';
+
+
+export const evalCommand: CommandSpec = {
+  name: 'eval',
+  summary: 'run an eval suite against a baseline; past runs; threads and corrections as cases',
+  usage: [
+    'eval <agent|suite-file> [--release current|<id>] [--baseline lock|<id>] [--model <provider:model>] [--threshold n] [--save] [--json]',
+    'eval history [<agent>] [--limit n] [--json]',
+    'eval add <thread> [--expect-output <json|@file>] [--expect-tools] [--suite file]',
+    'eval proposals [ls] [--agent a] [--json] | eval proposals accept|dismiss <id> [--suite file]',
+  ],
+  flags: {
+    release: 'the candidate: current (default, the working tree) or a stored release id',
+    baseline: 'what the candidate is compared with: lock (the release in twelve.lock.json) or a release id',
+    model: 'run the candidate on this model pin instead of the agent\'s (try a successor before the current one retires)',
+    threshold: 'largest drop in the mean score allowed before the run counts as a regression (default 0)',
+    save: 'write the candidate\'s results to evals/<agent>.results.json (the baseline CI compares with)',
+    json: 'one JSON object',
+    limit: 'history, proposals: at most this many',
+    agent: 'proposals: only this agent\'s',
+    'expect-output': 'add: the output the case expects (JSON, or @file); default: the thread\'s output',
+    'expect-tools': 'add: expect the tools the thread called to be called again',
+    suite: 'add, accept: the suite file to write to (default evals/<agent>.jsonl)',
+  },
+  async run(args, flags) {
+    const [first, ...rest] = args;
+    if (first === undefined) throw usageError(evalCommand);
+    if (first === 'history') return (await import('./eval-history.js')).evalHistory(rest, flags);
+    if (first === 'add') return (await import('./eval-add.js')).evalAdd(rest, flags);
+    if (first === 'proposals') return (await import('./eval-proposals.js')).evalProposals(rest, flags);
+    return (await import('./eval-run.js')).evalRun(args, flags);
+  },
+};
