@@ -21,7 +21,9 @@ export type HumanAction =
   | { kind: 'resume'; comment?: string }
   | { kind: 'raiseBudget'; maxCostUsd?: number; maxTokens?: number; maxSteps?: number; comment?: string }
   | { kind: 'pause'; reason?: string }
-  | { kind: 'cancel'; reason?: string };
+  | { kind: 'cancel'; reason?: string }
+  /** A reviewer's decision on a final answer waiting for review (output: the edit; feedback: what to change). */
+  | { kind: 'review'; decision: 'approved' | 'edited' | 'sent_back' | 'rejected'; output?: unknown; feedback?: string; comment?: string };
 
 /**
  * What an action does: the events it appends (one transaction), and for an action that came
@@ -95,6 +97,9 @@ export function eventsForAction(release: AgentRelease, state: ThreadState, human
       return { events: [event('paused', { by: human.name, ...(action.reason ? { reason: action.reason } : {}) })] };
     case 'cancel':
       return { events: [event('cancelled', { by: human.name, ...(action.reason ? { reason: action.reason } : {}) })] };
+    case 'review':
+      // Built by the output-review work of issue 10 (src/runtime/review.ts).
+      throw new TwelveError('internal', `thread ${id}: output review is not built yet`);
   }
 }
 
