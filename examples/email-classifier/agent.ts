@@ -1,9 +1,11 @@
 /**
  * email-classifier: the focused agent of the twelve-factor article. One inbound email
  * in, one label from a fixed set out, with a confidence. No tools, structured output.
+ * When no model can answer, keyword rules do (fallback.ts), with a low confidence.
  */
 import { z } from 'zod';
 import { defineAgent } from 'twelve-agents';
+import { classifyByKeywords } from './fallback.js';
 
 export const labels = ['billing', 'technical_support', 'sales', 'account_access', 'spam', 'other'] as const;
 
@@ -20,5 +22,7 @@ export default defineAgent({
   }),
   modelSettings: { temperature: 0, maxOutputTokens: 300 },
   limits: { maxSteps: 3, maxCostUsd: 0.05 },
+  confidence: 'confidence',
+  fallback: classifyByKeywords,
   recordings: new URL('./recordings', import.meta.url),
 });

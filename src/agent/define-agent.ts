@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { TwelveError } from '../errors.js';
 import { assertPinned, parseModelId } from '../model/model-id.js';
 import type { DeciderSpec } from './deciders.js';
+import { checkFallbackOptions } from './fallback-options.js';
 import type { Tool } from './define-tool.js';
 import type { ContextMessage } from '../thread/render-context.js';
 import type { ThreadEvent } from '../thread/events.js';
@@ -197,6 +198,7 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
   if (options.onNewRelease !== undefined && options.onNewRelease !== 'continue' && options.onNewRelease !== 'hold') {
     problems.push(`onNewRelease must be "continue" or "hold" (got ${JSON.stringify(options.onNewRelease)})`);
   }
+  checkFallbackOptions(options, problems);
   const { text: promptTemplate, source: promptSource } = readPrompt(options.prompt, problems);
   if (problems.length > 0) {
     throw new TwelveError('agent_invalid', `${where}: ${problems.join('; ')}`, { details: { problems } });

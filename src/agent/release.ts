@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Agent } from './define-agent.js';
 import { parseDeciders } from './deciders.js';
+import { fallbackOnOf } from './fallback-options.js';
 import { stableStringify } from '../util/stable-json.js';
 
 export interface ToolSpec {
@@ -161,6 +162,7 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     onNewRelease: options.onNewRelease ?? 'auto',
     code: codeHashes(agent),
     humanTools: [...agent.tools.values()].filter((tool) => tool.human).map((tool) => ({ name: tool.name, ...tool.human })),
+    ...fallbackManifest(agent),
     twelve: twelveVersion,
   };
   const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
@@ -169,7 +171,7 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
 
 /**
  * The functions that shape behaviour without being data (a renderContext, prefetch arguments,
- * approval predicates), by a hash of their source: editing one makes a new release, so
+ * approval predicates, the non-LLM fallback, a confidence function), by a hash of their source: editing one makes a new release, so
  * `twelve build --check` and the release id see it. (Source text, not behaviour: a change in
  * what they import is not seen.)
  */
@@ -179,8 +181,27 @@ function codeHashes(agent: Agent): Record<string, string> {
   if (agent.options.renderContext) code.renderContext = hash(agent.options.renderContext);
   for (const [index, step] of (agent.options.prefetch ?? []).entries()) code[`prefetch[${index}]`] = hash(step.args);
   for (const tool of agent.tools.values()) if (typeof tool.approval === 'function') code[`approval.${tool.name}`] = hash(tool.approval);
+  if (typeof agent.options.fallback === 'function') code.fallback = hash(agent.options.fallback);
+  if (typeof agent.options.confidence === 'function') code.confidence = hash(agent.options.confidence);
   return code;
 }
+
+/**
+ * When the non-LLM fallback answers, and where the confidence is read (its code, when a
+ * function, is hashed in `code`). Absent when the agent declares neither, so the release
+ * ids of agents that use neither did not change when these options came.
+ */
+function fallbackManifest(agent: Agent): { fallback?: { on: string[] }; confidence?: ConfidenceSpec } {
+  const on = fallbackOnOf(agent.options);
+  const confidence = agent.options.confidence;
+  return {
+    ...(on.length > 0 ? { fallback: { on: [...on] } } : {}),
+    ...(confidence === undefined ? {} : { confidence: typeof confidence === 'string' ? { field: confidence } : { function: true } }),
+  };
+}
+
+/** Where a release reads its output's confidence: a top-level field, or a function (hashed in `code.confidence`). */
+export type ConfidenceSpec = { field: string } | { function: true };
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   try {

@@ -1,7 +1,7 @@
 /**
  * What changed between two releases of an agent, read from their manifests (the exact data
  * each release id hashes): prompt, models, settings, limits, tools and their schemas field by
- * field, approval policies, output schema. One list serves `twelve releases diff`, the
+ * field, approval policies, output schema, the non-LLM fallback and where confidence is read. One list serves `twelve releases diff`, the
  * `release_changed` event and `twelve deploy plan`. Pure: no I/O.
  */
 import { diffArrays } from 'diff';
@@ -25,6 +25,8 @@ export type ReleaseChangeKind =
   | 'prefetch'
   | 'human_tool'
   | 'on_new_release'
+  | 'fallback'
+  | 'confidence'
   | 'code'
   | 'twelve';
 
@@ -121,6 +123,13 @@ export function diffManifests(before: Manifest, after: Manifest): ReleaseChange[
   if (differs(before.onNewRelease, after.onNewRelease)) {
     changes.push({ kind: 'on_new_release', path: 'onNewRelease', detail: `onNewRelease ${show(before.onNewRelease)} → ${show(after.onNewRelease)}`, before: before.onNewRelease, after: after.onNewRelease });
   }
+  if (differs(before.fallback, after.fallback)) {
+    const on = (m: Manifest) => ((m.fallback as { on?: string[] } | undefined)?.on ? `on ${list((m.fallback as { on: string[] }).on)}` : '(none)');
+    changes.push({ kind: 'fallback', path: 'fallback', detail: `non-LLM fallback ${on(before)} → ${on(after)}`, before: before.fallback, after: after.fallback });
+  }
+  if (differs(before.confidence, after.confidence)) {
+    changes.push({ kind: 'confidence', path: 'confidence', detail: `confidence ${confidenceText(before.confidence)} → ${confidenceText(after.confidence)}`, before: before.confidence, after: after.confidence });
+  }
   const codeBefore = (before.code ?? {}) as Json;
   const codeAfter = (after.code ?? {}) as Json;
   for (const key of unionKeys(codeBefore, codeAfter)) {
@@ -192,6 +201,13 @@ function fieldChanges(before: Json | null | undefined, after: Json | null | unde
   };
   if (rest(before) !== rest(after)) out.push({ field, text: ': constraints changed' });
   return out;
+}
+
+/** Where a manifest reads the output's confidence, in words. */
+function confidenceText(spec: unknown): string {
+  if (!spec || typeof spec !== 'object') return '(none)';
+  const { field } = spec as { field?: unknown };
+  return typeof field === 'string' ? `field ${field}` : 'a function';
 }
 
 function toolMap(tools: unknown): Record<string, ToolEntry> {

@@ -27,6 +27,8 @@ export type DriftKind =
   | 'model_setting'
   | 'approval'
   | 'on_new_release'
+  | 'fallback'
+  | 'confidence'
   | 'code'
   | 'environment';
 
@@ -106,6 +108,8 @@ function diffAgent(before: AgentLock, after: AgentLock): AgentDrift[] {
     }
   }
   if (before.onNewRelease !== after.onNewRelease) add('on_new_release', `onNewRelease ${before.onNewRelease} → ${after.onNewRelease}`);
+  if (!same(before.fallback, after.fallback)) add('fallback', `non-LLM fallback ${before.fallback ? `on ${show(before.fallback.on)}` : 'none'} → ${after.fallback ? `on ${show(after.fallback.on)}` : 'none'}`);
+  if (!same(before.confidence, after.confidence)) add('confidence', `confidence ${confidenceText(before.confidence)} → ${confidenceText(after.confidence)}`);
   for (const name of keys(before.code, after.code)) {
     const [was, is] = [before.code[name], after.code[name]];
     if (was !== is) add('code', `${name} ${was === undefined ? 'added' : is === undefined ? 'removed' : 'code changed'}`);
@@ -157,6 +161,11 @@ function schemaChange(before: string | null, after: string | null): string | und
 /** Lines for people: "refunds: prompt changed (...)". */
 export function formatDrift(drift: LockDrift): string {
   return drift.agent === null ? drift.detail : `${drift.agent}: ${drift.detail}`;
+}
+
+function confidenceText(spec: AgentLock['confidence']): string {
+  if (!spec) return 'none';
+  return 'field' in spec ? `field ${spec.field}` : 'a function';
 }
 
 function keys(a: object, b: object): string[] {

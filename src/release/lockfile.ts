@@ -55,7 +55,11 @@ const agentLockSchema = z.object({
   modelSettings: z.record(z.string(), limitValue),
   approvals: z.record(z.string(), approvalLockSchema),
   onNewRelease: z.string(),
-  /** Source hashes of the functions that shape behaviour (renderContext, prefetch arguments, approval predicates). */
+  /** When the non-LLM fallback answers (null: the agent has none); its source hash is code.fallback. */
+  fallback: z.object({ on: z.array(z.string()) }).nullable().default(null),
+  /** Where the output's confidence is read: a field, or a function (its source hash is code.confidence); null: nowhere. */
+  confidence: z.union([z.object({ field: z.string() }), z.object({ function: z.literal(true) })]).nullable().default(null),
+  /** Source hashes of the functions that shape behaviour (renderContext, prefetch arguments, approval predicates, fallback). */
   code: z.record(z.string(), z.string()).default({}),
   /** The variables that shaped this release, name -> value. */
   environment: z.record(z.string(), z.string()),
@@ -119,6 +123,8 @@ function agentLock(release: AgentRelease, env: NodeJS.ProcessEnv, lockDir: strin
       [...release.approvals].map(([tool, approval]) => [tool, { ...approval, approvers: [...approval.approvers], people: [...approval.people], timeoutMs: approval.timeoutMs ?? null }]),
     ),
     onNewRelease: String(manifest.onNewRelease),
+    fallback: (manifest.fallback as AgentLock['fallback'] | undefined) ?? null,
+    confidence: (manifest.confidence as AgentLock['confidence'] | undefined) ?? null,
     code: { ...((manifest.code ?? {}) as Record<string, string>) },
     environment: releaseVariables(env, agent),
   };

@@ -94,6 +94,8 @@ const groupOf: Record<ReleaseChangeKind, ReleaseChangeGroupName> = {
   prefetch: 'behaviour',
   human_tool: 'behaviour',
   on_new_release: 'behaviour',
+  fallback: 'behaviour',
+  confidence: 'behaviour',
   code: 'behaviour',
   twelve: 'behaviour',
 };

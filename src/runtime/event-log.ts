@@ -7,7 +7,10 @@ import type { Logger } from '../log/logger.js';
 import type { ThreadEvent } from '../thread/events.js';
 
 export function logNotableEvents(logger: Logger, agent: string, events: readonly ThreadEvent[]): void {
+  // The non-LLM fallback answered for the failure in the same commit (runtime/fallback.ts logs that): nobody waits.
+  const answered = events.some((e) => e.type === 'fallback_used');
   for (const e of events) {
+    if (answered && (e.type === 'blocked' || e.type === 'model_failed' || e.type === 'budget_exceeded')) continue;
     const fields = { threadId: e.threadId, agent, seq: e.seq };
     switch (e.type) {
       case 'blocked':

@@ -26,6 +26,7 @@ import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
 import { completionEvents } from './completion.js';
+import { withFallback } from './fallback.js';
 import { logNotableEvents } from './event-log.js';
 import { replyFor, replyTarget, type ReplyTarget } from './reply.js';
 import { RecordedResults, shadowToolEvents } from './shadow-tools.js';
@@ -171,13 +172,15 @@ export class ThreadSession {
     const replies: ReplyPayload[] = [];
     let spend = 0;
     this.broken = true;
+    // A failure the non-LLM fallback answered for in the same commit keeps nobody waiting: no notification for it.
+    const answered = clean.some((e) => e.type === 'fallback_used');
     clean.forEach((e, index) => {
       const provisional = { ...e, threadId: this.threadId, seq: expectedSeq + index + 1, at, releaseId } as ThreadEvent;
       this.apply(provisional);
       if (provisional.type === 'model_called') spend += provisional.data.costUsd ?? 0;
       // Always written: whichever process has TWELVE_NOTIFY_URL (an API server, a worker) delivers it.
       // Shadow (replay) threads tell nobody; a fork's copied launch metadata names its origin's reply target, not its own.
-      const notification = this.state.replayOf ? undefined : waitNotification(provisional, this.state);
+      const notification = this.state.replayOf || (answered && (e.type === 'blocked' || e.type === 'budget_exceeded')) ? undefined : waitNotification(provisional, this.state);
       if (notification) notifications.push(notification);
       const reply = this.reply && !this.state.forkOf && replyFor(provisional, this.reply);
       if (reply) replies.push(reply);
@@ -218,7 +221,7 @@ export class ThreadSession {
       dailySpend: () => this.services.store.dailySpend(this.release.agent.name, new Date().toISOString().slice(0, 10)),
     });
     if (breach) {
-      await this.commit([breach]);
+      await this.commit(await this.withFallback(breach));
       return;
     }
     let success;
@@ -228,11 +231,11 @@ export class ThreadSession {
       if (error instanceof ModelBlockedError) {
         // Retrying cannot help: wait for a person to fix the configuration (twelve resume).
         const message = error.message.replace(/\s+/g, ' ').slice(0, 2000);
-        await this.commit([event('blocked', { error: { code: error.code, message }, failures: error.failures })]);
+        await this.commit(await this.withFallback(event('blocked', { error: { code: error.code, message }, failures: error.failures })));
         return;
       }
       if (!(error instanceof ModelCallError)) throw error;
-      await this.commit([event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs })]);
+      await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs })));
       return;
     }
     for (const problem of success.blocked) {
@@ -275,6 +278,11 @@ export class ThreadSession {
     toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call, now)));
     if (toolCalls.length === 0) events.push(...this.finalAnswer(text, now));
     await this.commit(events);
+  }
+
+  /** The failure, followed by the non-LLM fallback's answer when the agent has one for it (runtime/fallback.ts). */
+  private withFallback(failure: NewEvent): Promise<NewEvent[]> {
+    return withFallback({ release: this.release, state: this.state, logger: this.services.logger, failure, now: Date.now() });
   }
 
   /**

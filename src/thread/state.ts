@@ -366,6 +366,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
     case 'fallback_used':
       clearErrors(state);
       // A fallback answer ends the wait a budget breach or a configuration block started.
+      if (state.escalation?.kind === 'configuration') state.error = undefined; // the block's error, shown while it waited
       if (state.escalation?.kind === 'budget' || state.escalation?.kind === 'configuration') state.escalation = undefined;
       state.fallback = { reason: event.data.reason, detail: event.data.detail };
       break;
