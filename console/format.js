@@ -116,3 +116,18 @@ export function preview(value, max = 120) {
 export function tokens(inputTokens, outputTokens) {
   return `${count(inputTokens)} → ${count(outputTokens)}`;
 }
+
+/** An output's confidence (0..1) as people read it: "0.40"; "—" when the agent declares none. */
+export function confidenceText(value) {
+  return typeof value === 'number' ? value.toFixed(2) : '—';
+}
+
+const fallbackReasons = { models_failed: 'every model failed', blocked: 'no model could be called', budget: 'a budget ran out' };
+
+/** The "fallback" pill: the agent's non-LLM fallback produced this thread's output, and why (on hover). */
+export function fallbackBadge(thread, testid = 'fallback-badge') {
+  const fallback = thread.fallback;
+  if (!fallback) return null;
+  const title = `Answered by the non-LLM fallback: ${fallbackReasons[fallback.reason] ?? fallback.reason} (${fallback.detail})`;
+  return h('span', { class: 'pill pill-warn', testid, title, dataset: { reason: fallback.reason } }, 'fallback');
+}

@@ -179,10 +179,21 @@ const renderers = {
   resumed: (_entry, e) => ({ tone: 'human', title: h('span', {}, 'Resumed by ', by(e.data.by)), body: [comment(e.data.comment)] }),
   cancelled: (_entry, e) => ({ tone: 'bad', title: h('span', {}, 'Cancelled by ', by(e.data.by)), body: [comment(e.data.reason)] }),
 
+  fallback_used: (_entry, e) => ({
+    tone: 'warn',
+    testid: 'thread-fallback',
+    title: `Answered by the non-LLM fallback (${e.data.reason.replace('_', ' ')})`,
+    body: [h('p', {}, e.data.detail)],
+  }),
+
   thread_completed: (_entry, e) => ({
     tone: 'good',
     testid: 'thread-completed',
     title: 'Completed',
+    meta: [
+      typeof e.data.confidence === 'number' ? h('span', { testid: 'completed-confidence' }, `confidence ${e.data.confidence.toFixed(2)}`) : null,
+      e.data.source === 'fallback' ? 'by the non-LLM fallback' : null,
+    ],
     body: [h('div', { class: 'sub-label' }, 'Output'), valueView(e.data.output, { testid: 'thread-output' })],
   }),
 

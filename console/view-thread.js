@@ -6,7 +6,7 @@
 import { can, endpoints, session } from './api.js';
 import { budgetForm, pendingForm, pendingKey } from './actions.js';
 import { h, mount, valueView } from './dom.js';
-import { count, statusBadge, terminalStatuses, threadCost, timeAgo, absoluteTime } from './format.js';
+import { confidenceText, count, fallbackBadge, statusBadge, terminalStatuses, threadCost, timeAgo, absoluteTime } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { openEventStream } from './sse.js';
 import { renderTimeline } from './timeline.js';
@@ -75,6 +75,7 @@ export function threadView(root, params) {
         h('h1', { class: 'mono thread-id', testid: 'thread-id' }, t.id),
         h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': 'Copy thread id', onclick: () => copy(t.id) }, 'Copy'),
         statusBadge(t, 'thread-status'),
+        fallbackBadge(t),
       ),
       t.waitingReason ? h('p', { class: `waiting-banner status-bg-${t.status}`, testid: 'waiting-reason' }, t.waitingReason, t.wakeAt ? h('span', { class: 'muted' }, ' · due ', timeAgo(t.wakeAt)) : null) : null,
       h(
@@ -83,6 +84,7 @@ export function threadView(root, params) {
         stat('Cost', threadCost(t), 'thread-cost'),
         stat('Tokens in → out', `${count(t.inputTokens)} → ${count(t.outputTokens)}`, 'thread-tokens'),
         stat('Model steps', count(t.modelSteps), 'thread-steps'),
+        t.confidence !== null && t.confidence !== undefined ? stat('Confidence', confidenceText(t.confidence), 'thread-confidence') : null,
         stat('Events', count(t.seq)),
       ),
       h(
@@ -94,6 +96,9 @@ export function threadView(root, params) {
         fact('Updated', timeAgo(t.updatedAt)),
         t.running ? fact('Worker', h('span', { class: 'pill pill-run' }, 'running now')) : null,
       ),
+      t.fallback
+        ? h('p', { class: 'waiting-banner status-bg-awaiting_human', testid: 'fallback-banner' }, `Answered by the non-LLM fallback (${t.fallback.reason.replace('_', ' ')}), not a model: `, t.fallback.detail)
+        : null,
       t.status === 'completed' ? h('div', { class: 'result result-good', testid: 'thread-result' }, h('div', { class: 'sub-label' }, 'Output'), valueView(t.output)) : null,
       t.error && t.status !== 'completed'
         ? h('div', { class: 'result result-bad', testid: 'thread-result' }, h('code', {}, t.error.code), ' ', t.error.message)

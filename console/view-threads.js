@@ -1,7 +1,7 @@
 /** Threads: every thread, newest first, filtered by status and agent, refreshed every 2 s. */
 import { endpoints } from './api.js';
 import { h, mount } from './dom.js';
-import { count, preview, statusBadge, statusLabel, threadCost, timeAgo, tokens } from './format.js';
+import { confidenceText, count, fallbackBadge, preview, statusBadge, statusLabel, threadCost, timeAgo, tokens } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { showError } from './toast.js';
 
@@ -42,7 +42,7 @@ export function threadsView(root, params) {
   const table = h(
     'table',
     { class: 'threads-table', testid: 'threads-table' },
-    h('thead', {}, h('tr', {}, ['Thread', 'Agent', 'Status', 'Steps', 'Tokens in → out', 'Cost', 'Updated'].map((t, i) => h('th', { scope: 'col', class: i >= 3 && i <= 5 ? 'num' : undefined }, t)))),
+    h('thead', {}, h('tr', {}, ['Thread', 'Agent', 'Status', 'Steps', 'Tokens in → out', 'Cost', 'Confidence', 'Updated'].map((t, i) => h('th', { scope: 'col', class: i >= 3 && i <= 6 ? 'num' : undefined }, t)))),
     tbody,
   );
   const empty = h('div', { class: 'empty', testid: 'threads-empty', hidden: true });
@@ -157,10 +157,11 @@ function row(thread, version) {
       h('div', { class: 'input-preview' }, preview(thread.input, 90)),
     ),
     h('td', { 'data-label': 'Agent' }, h('span', { class: 'agent-name' }, thread.agent)),
-    h('td', { 'data-label': 'Status' }, statusBadge(thread, 'thread-status'), thread.waitingReason ? h('div', { class: 'waiting-reason' }, thread.waitingReason) : null),
+    h('td', { 'data-label': 'Status' }, statusBadge(thread, 'thread-status'), ' ', fallbackBadge(thread), thread.waitingReason ? h('div', { class: 'waiting-reason' }, thread.waitingReason) : null),
     h('td', { class: 'num', 'data-label': 'Steps' }, count(thread.modelSteps)),
     h('td', { class: 'num', 'data-label': 'Tokens' }, tokens(thread.inputTokens, thread.outputTokens)),
     h('td', { class: 'num', 'data-label': 'Cost' }, threadCost(thread)),
+    h('td', { class: 'num', 'data-label': 'Confidence', testid: 'thread-confidence' }, confidenceText(thread.confidence)),
     h('td', { 'data-label': 'Updated' }, timeAgo(thread.updatedAt)),
   );
 }

@@ -17,6 +17,11 @@ export function short(value: unknown, max = 160): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** Plain text cut to `max` characters (short() quotes it as JSON). */
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 export function usd(value: number | null | undefined): string {
   if (value === null || value === undefined) return 'price unknown';
   return `$${value < 0.01 ? value.toFixed(5) : value.toFixed(4)}`;
@@ -166,10 +171,11 @@ export class EventFormatter {
         return line(label, `${d.decision.replace('_', ' ')} by ${d.by}${detail}${edited}`);
       }
       case 'fallback_used':
-        return line(yellow('fallback'), `non-LLM fallback answered (${event.data.reason.replace('_', ' ')}): ${short(event.data.detail, 160)}`);
+        return line(yellow('fallback'), `non-LLM fallback answered (${event.data.reason.replace('_', ' ')}): ${clip(event.data.detail, 200)}`);
       case 'thread_completed': {
         const d = event.data;
-        const extra = [d.confidence !== undefined ? `confidence ${d.confidence}` : '', d.source && d.source !== 'model' ? `from ${d.source}` : '', d.reviewedBy ? `reviewed by ${d.reviewedBy}` : '']
+        const from = d.source === 'fallback' ? 'answered by the non-LLM fallback' : d.source === 'review' ? 'as edited by a reviewer' : '';
+        const extra = [d.confidence !== undefined ? `confidence ${confidenceText(d.confidence)}` : '', from, d.reviewedBy ? `reviewed by ${d.reviewedBy}` : '']
           .filter(Boolean)
           .join(', ');
         return line(green(bold('completed')), `${short(d.output, 400)}${extra ? dim(`  (${extra})`) : ''}`);
@@ -190,9 +196,10 @@ export function statusText(status: string): string {
 
 /** The fields of a thread the header shows (a store record, or a thread from the HTTP API). */
 export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'waitingReason' | 'output' | 'error'> &
-  ThreadCostView;
+  ThreadCostView & { confidence?: number | null };
 
-export function threadHeader(thread: ThreadSummaryView): string {
+/** `fallback`: the non-LLM fallback answered (from the thread's fallback_used event), and why. */
+export function threadHeader(thread: ThreadSummaryView, fallback?: { reason: string; detail: string }): string {
   const lines = [
     `${bold(thread.id)}  ${statusText(thread.status)}`,
     `  agent    ${thread.agent}   release ${thread.releaseId}`,
@@ -201,8 +208,15 @@ export function threadHeader(thread: ThreadSummaryView): string {
   ];
   if (thread.waitingReason) lines.push(`  waiting  ${yellow(thread.waitingReason)}`);
   if (thread.status === 'completed') lines.push(`  output   ${short(thread.output, 400)}`);
+  if (thread.confidence !== null && thread.confidence !== undefined) lines.push(`  confidence ${confidenceText(thread.confidence)}`);
+  if (fallback) lines.push(`  ${yellow(`answered by the non-LLM fallback (${fallback.reason.replace('_', ' ')})`)}: ${clip(fallback.detail, 200)}`);
   if (thread.error) lines.push(`  error    ${red(`${thread.error.code}: ${thread.error.message}`)}`);
   return lines.join('\n');
+}
+
+/** A confidence as people read it: 0.4 → "0.40". */
+export function confidenceText(value: number): string {
+  return value.toFixed(2);
 }
 
 export function table(rows: string[][]): string {
@@ -218,7 +232,8 @@ function stripAnsi(text: string): string {
 export function renderTimeline(thread: Parameters<typeof threadHeader>[0], events: readonly ThreadEvent[]): string {
   const formatter = new EventFormatter();
   const start = Date.parse(events[0]?.at ?? thread.createdAt);
-  const lines = [threadHeader(thread), ''];
+  const fallback = events.find((e) => e.type === 'fallback_used')?.data as { reason: string; detail: string } | undefined;
+  const lines = [threadHeader(thread, fallback), ''];
   let release = '';
   for (const event of events) {
     if (event.releaseId !== release) {

@@ -1,11 +1,13 @@
 /**
- * /metrics in Prometheus format (prom-client). Thread counts and usage totals come from
- * the store at scrape time (so they cover every process); per-step counters and the tool
- * latency histogram count what this process appended.
+ * /metrics in Prometheus format (prom-client). Thread counts, usage totals and the output
+ * confidence histogram come from the store at scrape time (so they cover every process);
+ * per-step counters (fallback answers included) and the tool latency histogram count what
+ * this process appended.
  */
 import client from 'prom-client';
 import type { Runtime } from '../runtime/runtime.js';
 import { threadStatuses } from '../thread/state.js';
+import { registerConfidenceHistogram } from './confidence-metric.js';
 
 export class Metrics {
   readonly registry = new client.Registry();
@@ -16,6 +18,7 @@ export class Metrics {
   private readonly modelUnpriced: client.Counter;
   private readonly modelLatency: client.Histogram;
   private readonly toolLatency: client.Histogram;
+  private readonly fallbackAnswers: client.Counter;
   readonly httpRequests: client.Counter;
   private readonly unsubscribe: () => void;
 
@@ -46,6 +49,14 @@ export class Metrics {
       registers: [registry],
     });
     this.httpRequests = new client.Counter({ name: 'twelve_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'status'], registers: [registry] });
+    this.fallbackAnswers = new client.Counter({
+      name: 'twelve_fallback_answers_total',
+      help: "Outputs produced by an agent's non-LLM fallback in this process, per agent and reason (models_failed, blocked, budget)",
+      labelNames: ['agent', 'reason'],
+      registers: [registry],
+    });
+    // Events name their release, not their agent: this process appends events of its own releases only.
+    const agentOf = (releaseId: string) => runtime.agents.find((release) => release.releaseId === releaseId)?.agent.name ?? 'unknown';
     const tools = new Map<string, string>();
     this.unsubscribe = runtime.subscribe((event) => {
       this.events.inc({ type: event.type });
@@ -57,6 +68,8 @@ export class Metrics {
         if (event.data.costUsd === null) this.modelUnpriced.inc({ model });
         else if (event.data.costUsd > 0) this.modelCost.inc({ model }, event.data.costUsd);
         this.modelLatency.observe({ model }, event.data.latencyMs / 1000);
+      } else if (event.type === 'fallback_used') {
+        this.fallbackAnswers.inc({ agent: agentOf(event.releaseId), reason: event.data.reason });
       } else if (event.type === 'tool_requested') {
         tools.set(`${event.threadId}:${event.data.callId}`, event.data.tool);
       } else if (event.type === 'tool_succeeded' || event.type === 'tool_failed') {
@@ -89,6 +102,7 @@ export class Metrics {
     totals('twelve_model_steps', 'Model steps recorded (whole store)', (s) => s.modelSteps);
     totals('twelve_tokens', 'Input + output tokens recorded (whole store)', (s) => s.inputTokens + s.outputTokens);
     totals('twelve_cost_usd', 'Model spend recorded, USD, of the calls with a known price (whole store)', (s) => s.costUsd);
+    registerConfidenceHistogram(registry, store);
     totals('twelve_unpriced_model_calls', 'Model calls recorded with no known price, so not in twelve_cost_usd (whole store)', (s) => s.unpricedCalls);
   }
 

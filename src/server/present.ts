@@ -1,7 +1,7 @@
 /** From store records and folded state to the API's JSON shapes. */
 import type { Store, ThreadRecord } from '../store/types.js';
 import type { ThreadState } from '../thread/state.js';
-import type { ForkOfJson, PendingJson, ThreadJson } from './schemas.js';
+import type { FallbackJson, ForkOfJson, PendingJson, ThreadJson } from './schemas.js';
 
 /** Which of these threads are forks (one query for a page of threads), by thread id. */
 export async function forkLinks(store: Store, threadIds: string[]): Promise<Map<string, ForkOfJson>> {
@@ -14,10 +14,23 @@ export async function forkLinks(store: Store, threadIds: string[]): Promise<Map<
   return links;
 }
 
-/** `links`: from forkLinks, when the caller looked them up (then a thread not in it is not a fork). */
-export function presentThread(thread: ThreadRecord, now = Date.now(), links?: Map<string, ForkOfJson>): ThreadJson {
+/** Which of these threads the non-LLM fallback answered, and why (one query for a page of threads), by thread id. */
+export async function fallbackLinks(store: Store, threadIds: string[]): Promise<Map<string, FallbackJson>> {
+  const fallbacks = new Map<string, FallbackJson>();
+  for (const e of await store.loadEventsOfType(threadIds, 'fallback_used')) {
+    if (e.type === 'fallback_used') fallbacks.set(e.threadId, { reason: e.data.reason, detail: e.data.detail });
+  }
+  return fallbacks;
+}
+
+/**
+ * `links`: from forkLinks, when the caller looked them up (then a thread not in it is not a fork).
+ * `fallbacks`: from fallbackLinks, likewise (a thread not in it was not answered by the fallback).
+ */
+export function presentThread(thread: ThreadRecord, now = Date.now(), links?: Map<string, ForkOfJson>, fallbacks?: Map<string, FallbackJson>): ThreadJson {
   return {
     ...(links ? { forkOf: links.get(thread.id) ?? null } : {}),
+    ...(fallbacks ? { fallback: fallbacks.get(thread.id) ?? null } : {}),
     id: thread.id,
     agent: thread.agent,
     status: thread.status,
@@ -25,6 +38,7 @@ export function presentThread(thread: ThreadRecord, now = Date.now(), links?: Ma
     releaseId: thread.releaseId,
     input: thread.input,
     output: thread.output,
+    confidence: thread.confidence,
     error: thread.error,
     waitingReason: thread.waitingReason,
     modelSteps: thread.modelSteps,

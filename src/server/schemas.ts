@@ -78,6 +78,13 @@ export const ForkBody = z
   })
   .openapi('ForkRequest');
 
+export const Fallback = z
+  .object({
+    reason: z.enum(['models_failed', 'blocked', 'budget']).openapi({ description: 'Every model of the chain failed, the provider configuration blocked them all, or a budget ran out' }),
+    detail: z.string().openapi({ description: 'The failure the fallback stood in for, one line' }),
+  })
+  .openapi('Fallback');
+
 export const Thread = z
   .object({
     id: z.string().openapi({ example: 'th_mwyq9qtr6ad38ca93ac9' }),
@@ -87,6 +94,7 @@ export const Thread = z
     releaseId: z.string(),
     input: z.unknown(),
     output: z.unknown(),
+    confidence: z.number().nullable().openapi({ description: "The output's confidence (0..1), where the agent declares one (`confidence` in defineAgent); null: none" }),
     error: CompactError.nullable(),
     waitingReason: z.string().nullable(),
     modelSteps: z.number().int(),
@@ -104,6 +112,9 @@ export const Thread = z
     forkOf: ForkOf.nullable()
       .optional()
       .openapi({ description: 'Set in lists, details and fork results: the thread this one was forked from (null: not a fork)' }),
+    fallback: Fallback.nullable()
+      .optional()
+      .openapi({ description: "Set in lists and details: the agent's non-LLM fallback produced the output, and why (null: it did not)" }),
   })
   .openapi('Thread');
 
@@ -275,6 +286,7 @@ export const ReleaseDiff = z
   .openapi('ReleaseDiff');
 
 export type ThreadJson = z.infer<typeof Thread>;
+export type FallbackJson = z.infer<typeof Fallback>;
 export type ForkOfJson = z.infer<typeof ForkOf>;
 export type ThreadDetailJson = z.infer<typeof ThreadDetail>;
 export type EventJson = z.infer<typeof Event>;

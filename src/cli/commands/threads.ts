@@ -18,6 +18,8 @@ interface Row {
   /** Set when the thread is a fork (a replay when replayOf is set). */
   forkOf?: { threadId: string; seq: number; replayOf: string | null } | null;
   waitingReason?: string | null;
+  /** The output's confidence, where the agent declares one. */
+  confidence?: number | null;
 }
 
 export const threads: CommandSpec = {
@@ -96,16 +98,19 @@ async function printList<T>(found: T[], row: (thread: T) => Row, flags: Flags): 
     return 0;
   }
   if (found.length === 0) return print('no threads');
-  const { table, statusText, threadCost } = await import('../format.js');
+  const { confidenceText, table, statusText, threadCost } = await import('../format.js');
   const shown = found.map(row);
   // Forks say where they come from; a replay (shadow thread) says so, since its tools did not really run.
   const origin = (t: Row) => (t.forkOf ? `${t.forkOf.replayOf ? `replay of ${t.forkOf.replayOf}` : `fork of ${t.forkOf.threadId}`} at seq ${t.forkOf.seq}` : '');
   const forks = shown.some((t) => t.forkOf);
-  const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', 'UPDATED', ...(forks ? ['ORIGIN'] : [])]];
+  // A confidence column only when some thread has one (agents that declare none would show a column of dashes).
+  const confident = shown.some((t) => typeof t.confidence === 'number');
+  const rows = [['THREAD', 'AGENT', 'STATUS', 'STEPS', 'TOKENS', 'COST', ...(confident ? ['CONF'] : []), 'UPDATED', ...(forks ? ['ORIGIN'] : [])]];
   for (const t of shown) {
     // A thread held by a release move says so: it waits for a person to resume or cancel it, not for an answer.
     const status = t.running ? statusText('running') : `${statusText(t.status)}${t.waitingReason?.startsWith('release:') ? ' (held: new release)' : ''}`;
-    const cells = [t.id, t.agent, status, String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), t.updatedAt];
+    const confidence = confident ? [typeof t.confidence === 'number' ? confidenceText(t.confidence) : '-'] : [];
+    const cells = [t.id, t.agent, status, String(t.modelSteps), String(t.inputTokens + t.outputTokens), threadCost(t, { short: true }), ...confidence, t.updatedAt];
     rows.push(forks ? [...cells, origin(t)] : cells);
   }
   return print(table(rows));

@@ -4,7 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import { TwelveError } from '../../errors.js';
 import { foldEvents, isTerminal, threadStatuses, type ThreadStatus } from '../../thread/state.js';
 import { requireRole, type AppEnv, type ServerState } from '../context.js';
-import { decodeCursor, encodeCursor, forkLinks, pendingOf, presentThread } from '../present.js';
+import { decodeCursor, encodeCursor, fallbackLinks, forkLinks, pendingOf, presentThread } from '../present.js';
 import { ErrorBody, EventList, ForkBody, ForkResult, LaunchBody, LaunchResult, ThreadDetail, ThreadList } from '../schemas.js';
 
 const errors = {
@@ -115,7 +115,8 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       const page = threads.slice(0, q.limit);
       const nextCursor = threads.length > q.limit ? encodeCursor(page[page.length - 1]!) : null;
       const links = await forkLinks(runtime.store, page.map((t) => t.id));
-      return c.json({ threads: page.map((t) => presentThread(t, Date.now(), links)), nextCursor }, 200);
+      const fallbacks = await fallbackLinks(runtime.store, page.map((t) => t.id));
+      return c.json({ threads: page.map((t) => presentThread(t, Date.now(), links, fallbacks)), nextCursor }, 200);
     },
   );
 
@@ -134,7 +135,7 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       const { id } = c.req.valid('param');
       const thread = await runtime.getThreadOrThrow(id);
       const pending = thread.status === 'awaiting_approval' || thread.status === 'awaiting_human' ? pendingOf(foldEvents(id, await runtime.loadEvents(id))) : [];
-      return c.json({ ...presentThread(thread, Date.now(), await forkLinks(runtime.store, [id])), pending }, 200);
+      return c.json({ ...presentThread(thread, Date.now(), await forkLinks(runtime.store, [id]), await fallbackLinks(runtime.store, [id])), pending }, 200);
     },
   );
 
