@@ -6,13 +6,14 @@
  * another tab the whole time) streams the decision, the refund and the final answer over
  * SSE. Every assertion reads DOM text that came from the server.
  *
- * Screenshots for design review: /tmp/twelve-console-{inbox,thread,threads,agents,release,release-diff}.png.
+ * Screenshots for design review: /tmp/twelve-console-{inbox,thread,threads,agents,release,release-diff,fallback,fallback-thread}.png.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import emailClassifier from '../examples/email-classifier/agent.js';
 import refunds from '../examples/refunds/agent.js';
 import { createRuntime, defineAgent, type Runtime } from '../src/index.js';
 import { scriptedModel } from '../src/testing.js';
@@ -330,6 +331,40 @@ describe('the web console', () => {
       await opened?.close();
       await devServer.close();
       await unpriced.close();
+    }
+  }, 30_000);
+
+  it('shows the confidence of an output and a "fallback" badge when the non-LLM fallback answered', async () => {
+    // No provider key: no model can be called, so the classifier's keyword rules answer (reason blocked).
+    const blocked = createRuntime({ agents: [emailClassifier], env: { TWELVE_DATABASE_URL: `sqlite:${join(dir, 'fallback.db')}`, TWELVE_LOG: 'off' } });
+    const devServer = await startServer({ runtime: blocked, host: '127.0.0.1', port: 0, apiKeys: [], console: true, bootKey: { key: 'tw_test_dev_boot_3f7a1c9e5b2d', name: 'dev' } });
+    const errors: string[] = [];
+    let opened: Page | undefined;
+    try {
+      const thread = await blocked.launch({ agent: 'email-classifier', input: 'I forgot my password and cannot log in.' });
+      expect((await blocked.runThread(thread.id)).outcome).toBe('completed');
+      const page = (opened = await newPage());
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${devServer.url}/#/threads/${thread.id}`);
+      const header = page.getByTestId('thread-header');
+      await eventually(() => header.getByTestId('thread-confidence').textContent()).toBe('0.40');
+      expect(await header.getByTestId('fallback-badge').textContent()).toBe('fallback');
+      expect(await header.getByTestId('fallback-badge').getAttribute('data-reason')).toBe('blocked');
+      expect(await header.getByTestId('fallback-banner').textContent()).toMatch(/^Answered by the non-LLM fallback \(blocked\), not a model: .*OPENAI_API_KEY is not set/);
+      await eventually(() => page.getByTestId('thread-fallback').textContent()).toContain('Answered by the non-LLM fallback (blocked)');
+      expect(await page.getByTestId('completed-confidence').textContent()).toBe('confidence 0.40');
+      await page.screenshot({ path: screenshot('fallback-thread'), fullPage: true });
+      await page.goto(`${devServer.url}/#/threads`);
+      const row = page.locator(`[data-testid="thread-row"][data-id="${thread.id}"]`);
+      await row.waitFor();
+      expect(await row.getByTestId('thread-confidence').textContent()).toBe('0.40');
+      expect(await row.getByTestId('fallback-badge').textContent()).toBe('fallback');
+      await page.screenshot({ path: screenshot('fallback'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await opened?.close();
+      await devServer.close();
+      await blocked.close();
     }
   }, 30_000);
 });
