@@ -102,8 +102,8 @@ export class Metrics {
     totals('twelve_model_steps', 'Model steps recorded (whole store)', (s) => s.modelSteps);
     totals('twelve_tokens', 'Input + output tokens recorded (whole store)', (s) => s.inputTokens + s.outputTokens);
     totals('twelve_cost_usd', 'Model spend recorded, USD, of the calls with a known price (whole store)', (s) => s.costUsd);
-    registerConfidenceHistogram(registry, store);
     totals('twelve_unpriced_model_calls', 'Model calls recorded with no known price, so not in twelve_cost_usd (whole store)', (s) => s.unpricedCalls);
+    registerConfidenceHistogram(registry, store);
   }
 
   close(): void {
