@@ -17,7 +17,7 @@ const enc = encodeURIComponent;
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(svgNs, tag);
   for (const [key, value] of Object.entries(attrs)) if (value !== undefined && value !== null) el.setAttribute(key, String(value));
-  for (const child of children.flat()) if (child !== null && child !== undefined) el.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+  for (const child of children.flat(Infinity)) if (child !== null && child !== undefined) el.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
   return el;
 }
 
@@ -42,7 +42,7 @@ export function scoreTrends(runs) {
 function trendChart(trends) {
   const width = 640;
   const height = 220;
-  const pad = { left: 40, right: 16, top: 14, bottom: 44 };
+  const pad = { left: 40, right: 40, top: 14, bottom: 44 };
   const columns = Math.max(...trends.map((t) => t.points.length), 1);
   const x = (i) => pad.left + (columns === 1 ? (width - pad.left - pad.right) / 2 : (i * (width - pad.left - pad.right)) / (columns - 1));
   const y = (v) => pad.top + (1 - v) * (height - pad.top - pad.bottom);
