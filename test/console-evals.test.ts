@@ -106,7 +106,7 @@ beforeAll(async () => {
   });
   context.setDefaultTimeout(15_000);
   // Signed in once for every page of the context.
-  await context.addInitScript((key) => localStorage.setItem('twelve.apiKey', key), aliceKey);
+  await context.addInitScript((key) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('twelve.apiKey', key), aliceKey);
 }, 60_000);
 
 afterAll(async () => {
@@ -137,7 +137,7 @@ describe('the console: evals and proposed cases', () => {
       ['rel_cccccccccccccccc', '1.00'],
     ]);
     const rows = page.getByTestId('eval-run-row');
-    expect(await rows.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.id))).toEqual(['ev_3', 'ev_2', 'ev_1']);
+    expect(await rows.evaluateAll((els) => els.map((el) => el.getAttribute('data-id')))).toEqual(['ev_3', 'ev_2', 'ev_1']);
     const second = rows.nth(1);
     expect(await second.getByTestId('run-date').textContent()).toBe('2026-12-01 10:00');
     expect(await second.getByTestId('run-passed').textContent()).toBe('3');
