@@ -2,7 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { caseFromThread } from '../src/eval/case-from-thread.js';
 import { readSuiteFile } from '../src/eval/suite-file.js';
+import { keys, startApi, waitForStatus } from './support/api.js';
 import { runCli } from './support/cli.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -69,5 +71,41 @@ describe('twelve eval add', () => {
     const bad = await runCli(['eval', 'add', threadId, '--suite', suite, '--expect-output', '{nope'], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--expect-output: not JSON/);
+  }, 30_000);
+});
+
+describe('twelve eval add against a server, and what the people of a thread become', () => {
+  it('adds a case from a thread on the server (TWELVE_URL): approvals per tool and answers go to humans, not fixtures', async () => {
+    const api = await startApi({ worker: true });
+    const paid = (await api.call('POST', '/v1/threads', { body: { agent: 'payer', input: 'pay 250' } })).body.thread.id as string;
+    await waitForStatus(api, paid, ['awaiting_approval']);
+    await api.call('POST', `/v1/threads/${paid}/approvals`, { key: 'fiona', body: { approved: true } });
+    await waitForStatus(api, paid, ['completed']);
+    const asked = (await api.call('POST', '/v1/threads', { body: { agent: 'asker', input: 'paint it' } })).body.thread.id as string;
+    await waitForStatus(api, asked, ['awaiting_human']);
+    await api.call('POST', `/v1/threads/${asked}/answer`, { key: 'fiona', body: { answer: 'blue' } });
+    await waitForStatus(api, asked, ['completed']);
+
+    const suite = join(tempDir(), 'remote.jsonl');
+    const env = { TWELVE_URL: api.url, TWELVE_API_KEY: keys.reader.key };
+    for (const threadId of [paid, asked]) {
+      const added = await runCli(['eval', 'add', threadId, '--suite', suite, '--expect-tools'], { env });
+      expect(added.stderr).toBe('');
+      expect(added.code).toBe(0);
+    }
+    const [payCase, askCase] = readSuiteFile(suite);
+    expect(payCase).toMatchObject({
+      input: 'pay 250',
+      fixtures: { tools: [{ tool: 'pay', args: { amount: 250 }, result: { paid: 250 } }] },
+      humans: { approvals: { pay: 'approve' } },
+      expect: { status: 'completed', output: 'paid', tools: { called: [{ tool: 'pay' }] } },
+    });
+    expect(askCase).toMatchObject({ input: 'paint it', humans: { answers: ['blue'] }, expect: { status: 'completed', output: 'noted' } });
+    expect(askCase!.fixtures).toBeUndefined();
+    expect(askCase!.expect!.tools).toBeUndefined();
+    // The same, folded in process: an eval run's own thread is refused.
+    const events = await api.runtime.loadEvents(paid);
+    const started = { ...events[0]!, data: { ...(events[0]!.data as object), metadata: { twelveEval: true } } } as unknown as (typeof events)[number];
+    expect(() => caseFromThread([started!, ...events.slice(1)])).toThrow("is an eval run's thread");
   }, 30_000);
 });
