@@ -51,7 +51,7 @@ function draftFor(event: ThreadEvent, state: ThreadState, release: AgentRelease)
       const call = state.calls.get(event.data.callId);
       // Only a person's first decision counts (a repeat is a no-op in the reducer); a bare "no" teaches nothing to pin.
       if (event.data.approved || !comment || !call?.approval || call.approval.decision) return undefined;
-      return make('rejection', event.data.by, { expect: { tools: { never: [{ tool: call.tool, args: call.args ?? {} }] } }, note: comment }, call.callId);
+      return make('rejection', event.data.by, { expect: { tools: { never: [{ tool: call.tool, args: identifyingArgs(call.args) }] } }, note: comment }, call.callId);
     }
     case 'resumed': {
       const guidance = event.data.comment?.trim();
@@ -74,4 +74,16 @@ function draftFor(event: ThreadEvent, state: ThreadState, release: AgentRelease)
     default:
       return undefined;
   }
+}
+
+/**
+ * The arguments that say which call was rejected: free text (a string with spaces, like a
+ * refund's "reason") is left out, because the model words it differently each time and the
+ * "never" check matches arguments as a JSON subset. {orderId, amountCents, reason} pins
+ * {orderId, amountCents}. When nothing else is left, all of them.
+ */
+export function identifyingArgs(args: unknown): unknown {
+  if (!args || typeof args !== 'object' || Array.isArray(args)) return args ?? {};
+  const kept = Object.fromEntries(Object.entries(args).filter(([, value]) => !(typeof value === 'string' && /\s/.test(value.trim()))));
+  return Object.keys(kept).length > 0 ? kept : args;
 }
