@@ -129,6 +129,11 @@ export const endpoints = {
   release: (id) => api(`/v1/releases/${enc(id)}`),
   releaseDiff: (a, b) => api(`/v1/releases/${enc(a)}/diff/${enc(b)}`),
   streamPath: (id) => `/v1/threads/${enc(id)}/stream`,
+  evalRuns: (params = {}) => api('/v1/evals/runs' + query(params)),
+  evalRun: (id) => api(`/v1/evals/runs/${enc(id)}`),
+  proposals: (params = {}) => api('/v1/evals/proposals' + query(params)),
+  acceptProposal: (id, body = {}) => api(`/v1/evals/proposals/${enc(id)}/accept`, { method: 'POST', body }),
+  dismissProposal: (id) => api(`/v1/evals/proposals/${enc(id)}/dismiss`, { method: 'POST', body: {} }),
 };
 
 /**

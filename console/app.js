@@ -2,6 +2,7 @@
  * The Twelve console: a single page over the HTTP API with hash routes
  *   #/threads[?status=&agent=]   #/threads/<id>   #/inbox   #/agents[?name=]
  *   #/releases[?agent=]   #/releases/<id>   #/releases/<a>/diff/<b>
+ *   #/evals[?agent=]   #/proposals[?status=&agent=]
  * Plain ES modules, no build step. Views mount into <main> and return a cleanup function.
  */
 import { ApiError, endpoints, loadDevSession, session, signIn, signOut } from './api.js';
@@ -10,7 +11,9 @@ import { refreshRelativeTimes } from './format.js';
 import { poll } from './live.js';
 import { showError } from './toast.js';
 import { agentsView } from './view-agents.js';
+import { evalsView } from './view-evals.js';
 import { inboxView } from './view-inbox.js';
+import { proposalsView } from './view-proposals.js';
 import { releaseDiffView, releaseView, releasesView } from './view-releases.js';
 import { threadView } from './view-thread.js';
 import { threadsView } from './view-threads.js';
@@ -29,6 +32,8 @@ const routes = [
   { pattern: /^\/releases\/([^/?]+)\/diff\/([^/?]+)$/, view: releaseDiffView, section: 'releases', param: ['a', 'b'] },
   { pattern: /^\/releases\/([^/?]+)$/, view: releaseView, section: 'releases', param: 'id' },
   { pattern: /^\/releases\/?$/, view: releasesView, section: 'releases' },
+  { pattern: /^\/evals\/?$/, view: evalsView, section: 'evals' },
+  { pattern: /^\/proposals\/?$/, view: proposalsView, section: 'proposals' },
 ];
 
 function parseHash() {

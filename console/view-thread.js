@@ -11,6 +11,7 @@ import { poll, quietErrors } from './live.js';
 import { openEventStream } from './sse.js';
 import { renderTimeline } from './timeline.js';
 import { showError, toast } from './toast.js';
+import { threadProposalsPanel } from './view-proposals.js';
 
 export function threadView(root, params) {
   const id = params.get('id');
@@ -24,6 +25,8 @@ export function threadView(root, params) {
   const header = h('section', { class: 'card thread-header', testid: 'thread-header' }, h('p', { class: 'muted' }, 'Loading…'));
   const pendingPanel = h('section', { class: 'pending-panel', testid: 'pending-panel', hidden: true });
   const controls = h('section', { class: 'controls', testid: 'thread-controls' });
+  // The eval cases people's corrections on this thread proposed (accept or dismiss them here).
+  const proposals = threadProposalsPanel(id);
   const live = h('span', { class: 'live', testid: 'live-indicator', dataset: { state: 'connecting' } }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', { class: 'live-label' }, 'connecting'));
   const timeline = h('ol', { class: 'timeline', testid: 'timeline', 'aria-live': 'polite', 'aria-busy': 'true' });
   const timelineEmpty = h('p', { class: 'muted' }, 'Loading events…');
@@ -34,6 +37,7 @@ export function threadView(root, params) {
     header,
     pendingPanel,
     controls,
+    proposals.panel,
     h('section', { class: 'timeline-section' }, h('div', { class: 'section-head' }, h('h2', {}, 'Timeline'), live), timelineEmpty, timeline),
   );
 
@@ -47,6 +51,7 @@ export function threadView(root, params) {
       renderHeader();
       renderPending();
       renderControls();
+      await proposals.refresh();
       await fillGap();
       if (terminalStatuses.includes(thread.status) && events.length >= thread.seq && stream) {
         // Nothing more will happen: free the connection.

@@ -610,6 +610,11 @@ describe('operations', () => {
         'GET /v1/releases/{id}',
         'GET /v1/releases/{a}/diff/{b}',
         'POST /v1/hooks/{agent}',
+        'GET /v1/evals/runs',
+        'GET /v1/evals/runs/{id}',
+        'GET /v1/evals/proposals',
+        'POST /v1/evals/proposals/{id}/accept',
+        'POST /v1/evals/proposals/{id}/dismiss',
       ].sort(),
     );
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

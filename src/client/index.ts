@@ -13,6 +13,7 @@
  */
 import type { z } from 'zod';
 import type * as Schemas from '../server/schemas.js';
+import type * as EvalSchemas from '../server/eval-schemas.js';
 import type { EventType } from '../thread/events.js';
 import type { ThreadStatus } from '../thread/state.js';
 
@@ -46,6 +47,13 @@ export type ReleaseList = Infer<typeof Schemas.ReleaseList>;
 export type Release = Infer<typeof Schemas.Release>;
 /** What changed between two releases of one agent: the prompt as a unified diff, and each change by kind. */
 export type ReleaseDiff = Infer<typeof Schemas.ReleaseDiff>;
+/** A stored eval run without its per-case results (GET /v1/evals/runs). */
+export type EvalRunSummary = Infer<typeof EvalSchemas.EvalRunSummary>;
+/** One stored eval run with its per-case results. */
+export type EvalRun = Infer<typeof EvalSchemas.EvalRun>;
+/** A case proposed by a person's correction (a rejection with a comment, guidance, a review edit). */
+export type Proposal = Infer<typeof EvalSchemas.Proposal>;
+export type AcceptResult = Infer<typeof EvalSchemas.AcceptResult>;
 /** The owner of the API key in use (GET /v1/me). */
 export type Me = { name: string; roles: string[] };
 
@@ -144,6 +152,14 @@ export interface TwelveClient {
   getRelease(id: string, options?: { agent?: string }): Promise<Release>;
   /** From `a` to `b`, both of one agent; either may be `current`. */
   diffReleases(a: string, b: string, options?: { agent?: string }): Promise<ReleaseDiff>;
+  /** Stored eval runs, newest first. */
+  listEvalRuns(query?: { agent?: string; suite?: string; limit?: number }): Promise<{ runs: EvalRunSummary[] }>;
+  getEvalRun(id: string): Promise<EvalRun>;
+  /** Proposed cases, newest first (`status: 'pending'` for the ones to look at). */
+  listProposals(query?: { status?: Proposal['status']; agent?: string; thread?: string; limit?: number }): Promise<{ proposals: Proposal[] }>;
+  /** Writes the case into the server project's suite file (`suite`: relative to the project), then marks it accepted. */
+  acceptProposal(id: string, options?: { suite?: string }): Promise<AcceptResult>;
+  dismissProposal(id: string): Promise<Proposal>;
   me(): Promise<Me>;
 }
 
@@ -291,6 +307,12 @@ export function createClient(options: ClientOptions): TwelveClient {
     listReleases: (query = {}) => request('GET', '/v1/releases', { query: { agent: query.agent, limit: query.limit === undefined ? undefined : String(query.limit) } }),
     getRelease: (id, releaseOptions = {}) => request('GET', `/v1/releases/${encodeURIComponent(id)}`, { query: { agent: releaseOptions.agent } }),
     diffReleases: (a, b, releaseOptions = {}) => request('GET', `/v1/releases/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`, { query: { agent: releaseOptions.agent } }),
+    listEvalRuns: (query = {}) => request('GET', '/v1/evals/runs', { query: { agent: query.agent, suite: query.suite, limit: query.limit === undefined ? undefined : String(query.limit) } }),
+    getEvalRun: (id) => request('GET', `/v1/evals/runs/${encodeURIComponent(id)}`),
+    listProposals: (query = {}) =>
+      request('GET', '/v1/evals/proposals', { query: { status: query.status, agent: query.agent, thread: query.thread, limit: query.limit === undefined ? undefined : String(query.limit) } }),
+    acceptProposal: (id, acceptOptions = {}) => request('POST', `/v1/evals/proposals/${encodeURIComponent(id)}/accept`, { body: acceptOptions.suite ? { suite: acceptOptions.suite } : {} }),
+    dismissProposal: (id) => request('POST', `/v1/evals/proposals/${encodeURIComponent(id)}/dismiss`, { body: {} }),
     me: () => request('GET', '/v1/me'),
   };
 }

@@ -20,6 +20,7 @@ import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../m
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
 import { planMove } from '../release/move.js';
+import { proposalFor } from '../eval/proposals.js';
 import { AbandonedStep } from './abandoned-step.js';
 import { ToolStop } from './tool-stop.js';
 import { approvalRequest } from './approval.js';
@@ -170,12 +171,16 @@ export class ThreadSession {
     const extras: AppendExtras = {};
     const notifications: NotificationPayload[] = [];
     const replies: ReplyPayload[] = [];
+    const proposals: NonNullable<AppendExtras['proposals']> = [];
     let spend = 0;
     this.broken = true;
     // A failure the non-LLM fallback answered for in the same commit keeps nobody waiting: no notification for it.
     const answered = clean.some((e) => e.type === 'fallback_used');
     clean.forEach((e, index) => {
       const provisional = { ...e, threadId: this.threadId, seq: expectedSeq + index + 1, at, releaseId } as ThreadEvent;
+      // A person's correction proposes an eval case; judged on the state before the event (eval/proposals.ts).
+      const proposal = proposalFor(provisional, this.state, this.release);
+      if (proposal) proposals.push(proposal);
       this.apply(provisional);
       if (provisional.type === 'model_called') spend += provisional.data.costUsd ?? 0;
       // Always written: whichever process has TWELVE_NOTIFY_URL (an API server, a worker) delivers it.
@@ -188,6 +193,7 @@ export class ThreadSession {
     if (spend > 0) extras.spend = { agent: this.release.agent.name, day: at.slice(0, 10), costUsd: spend };
     if (notifications.length > 0) extras.notifications = notifications;
     if (replies.length > 0) extras.replies = replies;
+    if (proposals.length > 0) extras.proposals = proposals;
     const summary: ThreadSummary = {
       status: this.state.status,
       output: this.state.output,

@@ -25,6 +25,8 @@ export interface ServerState {
   devSession?: { apiKey: string; user: string };
   /** The port the server listens on (known once listening). */
   port: () => number;
+  /** The project directory (beside twelve.config.ts): where accepted eval cases are written. */
+  projectDir?: string;
   /** True once the server got SIGTERM: /readyz answers 503 so load balancers stop sending. */
   draining: () => boolean;
 }

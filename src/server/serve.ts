@@ -41,6 +41,8 @@ export interface StartServerOptions {
   limits?: Partial<ServerLimits>;
   /** Failed authentications per client address (default: 20 at once, 1 more per second). */
   authThrottle?: ThrottleOptions;
+  /** The project directory, where accepted eval proposals are written (evals/<agent>.jsonl). */
+  projectDir?: string;
   /** Deliver notifications from this process when TWELVE_NOTIFY_URL is set (default true). */
   notifications?: boolean;
 }
@@ -96,6 +98,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(options.bootKey ? { devSession: { apiKey: options.bootKey.key, user: options.bootKey.name } } : {}),
       port: () => port,
       draining: () => draining,
+      ...(options.projectDir ? { projectDir: options.projectDir } : {}),
     },
     consoleAssets ? { console: consoleAssets } : {},
   );

@@ -93,6 +93,8 @@ export interface ThreadState {
   threadId: string;
   agent: string;
   input: unknown;
+  /** The launch metadata (thread_started). */
+  metadata: Record<string, unknown> | undefined;
   seq: number;
   status: ThreadStatus;
   calls: Map<string, CallState>;
@@ -142,6 +144,7 @@ export function initialState(threadId: string): ThreadState {
     threadId,
     agent: '',
     input: undefined,
+    metadata: undefined,
     seq: 0,
     status: 'runnable',
     calls: new Map(),
@@ -183,6 +186,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
     case 'thread_started':
       state.agent = event.data.agent;
       state.input = event.data.input;
+      state.metadata = event.data.metadata;
       break;
     case 'tool_requested':
       state.calls.set(event.data.callId, {

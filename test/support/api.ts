@@ -102,7 +102,7 @@ export interface StartApiOptions extends Partial<Pick<RuntimeOptions, 'agents' |
   /** TWELVE_HOOK_CALLBACK_URLS entries (callbacks to 127.0.0.1 need one naming it). */
   callbackUrls?: string[];
   /** Passed to startServer as they are. */
-  server?: Pick<StartServerOptions, 'limits' | 'authThrottle' | 'bootKey' | 'host' | 'notifications' | 'callbackPolicy'>;
+  server?: Pick<StartServerOptions, 'limits' | 'authThrottle' | 'bootKey' | 'host' | 'notifications' | 'callbackPolicy' | 'projectDir'>;
 }
 
 /** The real server over a fresh runtime; call inside a test. */

@@ -13,7 +13,7 @@ export const evalCommand: CommandSpec = {
     'eval <agent|suite-file> [--release current|<id>] [--baseline lock|<id>] [--model <provider:model>] [--threshold n] [--save] [--json]',
     'eval history [<agent>] [--limit n] [--json]',
     'eval add <thread> [--expect-output <json|@file>] [--expect-tools] [--suite file]',
-    'eval proposals [ls] [--agent a] [--json] | eval proposals accept|dismiss <id> [--suite file]',
+    'eval proposals [ls] [--agent a] [--limit n] [--json] | eval proposals accept <id> [--suite file] [--as who] | eval proposals dismiss <id> [--as who]',
   ],
   flags: {
     release: 'the candidate: current (default, the working tree) or a stored release id',
@@ -26,7 +26,8 @@ export const evalCommand: CommandSpec = {
     agent: 'proposals: only this agent\'s',
     'expect-output': 'add: the output the case expects (JSON, or @file); default: the thread\'s output',
     'expect-tools': 'add: expect the tools the thread called to be called again',
-    suite: 'add, accept: the suite file to write to (default evals/<agent>.jsonl)',
+    suite: 'add, accept: the suite file to write to (default evals/<agent>.jsonl beside twelve.config.ts; with TWELVE_URL, accept takes a path inside the server\'s project)',
+    as: 'accept, dismiss: who decides (locally; default TWELVE_USER or USER; with TWELVE_URL the API key names you)',
   },
   async run(args, flags) {
     const [first, ...rest] = args;
@@ -34,6 +35,15 @@ export const evalCommand: CommandSpec = {
     if (first === 'history') return (await import('./eval-history.js')).evalHistory(rest, flags);
     if (first === 'add') return (await import('./eval-add.js')).evalAdd(rest, flags);
     if (first === 'proposals') return (await import('./eval-proposals.js')).evalProposals(rest, flags);
+    return (await import('./eval-run.js')).evalRun(args, flags);
+  },
+  // History, add and proposals read the server's store; a suite always runs here (on its own isolated store).
+  async remote(args, flags) {
+    const [first, ...rest] = args;
+    if (first === undefined) throw usageError(evalCommand);
+    if (first === 'history') return (await import('./eval-history.js')).evalHistoryRemote(rest, flags);
+    if (first === 'add') return (await import('./eval-add.js')).evalAddRemote(rest, flags);
+    if (first === 'proposals') return (await import('./eval-proposals.js')).evalProposalsRemote(rest, flags);
     return (await import('./eval-run.js')).evalRun(args, flags);
   },
 };

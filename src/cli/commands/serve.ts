@@ -1,4 +1,5 @@
 /** `twelve serve` (the HTTP API; workers run elsewhere) and the serving both it and `twelve dev` share. */
+import { dirname, resolve } from 'node:path';
 import { TwelveError } from '../../errors.js';
 import { exitCodes, expectArgs, type CommandSpec, type Flags } from '../command.js';
 
@@ -16,7 +17,7 @@ export const serve: CommandSpec = {
 export async function serveProcess(command: 'serve' | 'dev', args: string[], flags: Flags): Promise<number> {
   expectArgs(args, 0, { name: command, usage: [command] });
   const { startServer, randomKey } = await import('../../server/serve.js');
-  const { requireAgents, makeRuntime } = await import('../local.js');
+  const { requireAgents, makeRuntime, projectConfigPath } = await import('../local.js');
   const agents = await requireAgents(flags);
   const dev = command === 'dev';
   const portText = process.env.PORT ?? (dev ? '4120' : '8080');
@@ -29,7 +30,9 @@ export async function serveProcess(command: 'serve' | 'dev', args: string[], fla
   const bootKey = dev && !keysConfigured ? { key: randomKey(), name: process.env.TWELVE_USER ?? process.env.USER ?? 'developer' } : undefined;
   let server;
   try {
-    server = await startServer({ runtime, host, port, console: true, ...(bootKey ? { bootKey } : {}) });
+    const configPath = await projectConfigPath(flags);
+    const projectDir = configPath ? dirname(resolve(configPath)) : undefined;
+    server = await startServer({ runtime, host, port, console: true, ...(bootKey ? { bootKey } : {}), ...(projectDir ? { projectDir } : {}) });
   } catch (error) {
     await runtime.close();
     throw error;
