@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ThreadEvent } from '../src/index.js';
 import { createRelease } from '../src/agent/release.js';
+import { diffManifests } from '../src/release/diff.js';
+import { diffLocks, formatDrift } from '../src/release/lock-diff.js';
+import { buildLock } from '../src/release/lockfile.js';
 import { expectTwelveError, ofType, openRuntime, scriptedAgent, sleep, stepModel, userTexts } from './support/hitl.js';
 import { makeRuntime, typesOf } from './support/runtime.js';
 import { freshPostgresDatabase } from './support/postgres.js';
@@ -282,6 +285,19 @@ describe('durability and visibility', () => {
     expect((predicate.manifest.code as Record<string, string>).review).toMatch(/^[0-9a-f]{16}$/);
     const edited = createRelease(refundDesk({ review: (output: Decision) => output.amountCents > 100 }));
     expect((edited.manifest.code as Record<string, string>).review).not.toBe((predicate.manifest.code as Record<string, string>).review);
+  });
+
+  it('a change of review policy shows in the release diff (tighter or looser) and in the lock drift', () => {
+    const before = createRelease(refundDesk());
+    const after = createRelease(refundDesk({ review: 'always', reviewers: ['quality'] }));
+    expect(diffManifests(before.manifest, after.manifest).filter((c) => c.kind === 'review').map((c) => c.detail)).toEqual(['review policy never → always (tighter)', 'review reviewers [] → ["quality"]']);
+    // A manifest from before output review existed reads as "never".
+    const { review: _review, ...old } = before.manifest;
+    expect(diffManifests(old, before.manifest).filter((c) => c.kind === 'review')).toEqual([]);
+    const dir = tempDir();
+    const lock = (release: ReturnType<typeof createRelease>) => buildLock({ releases: [release], env: {}, projectDir: dir, lockDir: dir });
+    const drift = diffLocks(lock(before), lock(after)).filter((d) => d.kind === 'review').map(formatDrift);
+    expect(drift).toEqual(['refund-desk: review policy never → always', 'refund-desk: review reviewers [] → [quality]']);
   });
 
   it('a notification goes out when an answer waits for review', async () => {

@@ -1,7 +1,7 @@
 /**
  * What changed between two releases of an agent, read from their manifests (the exact data
  * each release id hashes): prompt, models, settings, limits, tools and their schemas field by
- * field, approval policies, output schema. One list serves `twelve releases diff`, the
+ * field, approval policies, output review, output schema. One list serves `twelve releases diff`, the
  * `release_changed` event and `twelve deploy plan`. Pure: no I/O.
  */
 import { diffArrays } from 'diff';
@@ -25,6 +25,7 @@ export type ReleaseChangeKind =
   | 'prefetch'
   | 'human_tool'
   | 'on_new_release'
+  | 'review'
   | 'code'
   | 'twelve';
 
@@ -120,6 +121,15 @@ export function diffManifests(before: Manifest, after: Manifest): ReleaseChange[
   if (differs(before.humanTools, after.humanTools)) changes.push({ kind: 'human_tool', path: 'humanTools', detail: 'ask-a-human settings changed', before: before.humanTools, after: after.humanTools });
   if (differs(before.onNewRelease, after.onNewRelease)) {
     changes.push({ kind: 'on_new_release', path: 'onNewRelease', detail: `onNewRelease ${show(before.onNewRelease)} → ${show(after.onNewRelease)}`, before: before.onNewRelease, after: after.onNewRelease });
+  }
+  // Manifests written before output review existed had none: the same as "never".
+  const noReview = { policy: 'never', reviewers: [], people: [], timeoutMs: null, onTimeout: 'fail' };
+  const reviewBefore = (before.review ?? noReview) as Json;
+  const reviewAfter = (after.review ?? noReview) as Json;
+  for (const key of unionKeys(reviewBefore, reviewAfter)) {
+    if (!differs(reviewBefore[key], reviewAfter[key])) continue;
+    const detail = key === 'policy' ? `review policy ${show(reviewBefore[key])} → ${show(reviewAfter[key])} (${approvalDirection(reviewBefore[key], reviewAfter[key])})` : `review ${key} ${show(reviewBefore[key])} → ${show(reviewAfter[key])}`;
+    changes.push({ kind: 'review', path: `review.${key}`, detail, before: reviewBefore[key], after: reviewAfter[key] });
   }
   const codeBefore = (before.code ?? {}) as Json;
   const codeAfter = (after.code ?? {}) as Json;

@@ -27,6 +27,7 @@ export type DriftKind =
   | 'model_setting'
   | 'approval'
   | 'on_new_release'
+  | 'review'
   | 'code'
   | 'environment';
 
@@ -106,6 +107,10 @@ function diffAgent(before: AgentLock, after: AgentLock): AgentDrift[] {
     }
   }
   if (before.onNewRelease !== after.onNewRelease) add('on_new_release', `onNewRelease ${before.onNewRelease} → ${after.onNewRelease}`);
+  for (const field of keys(before.review, after.review)) {
+    const [a, b] = [(before.review as Record<string, unknown>)[field], (after.review as Record<string, unknown>)[field]];
+    if (!same(a, b)) add('review', `review ${field} ${show(a)} → ${show(b)}`);
+  }
   for (const name of keys(before.code, after.code)) {
     const [was, is] = [before.code[name], after.code[name]];
     if (was !== is) add('code', `${name} ${was === undefined ? 'added' : is === undefined ? 'removed' : 'code changed'}`);

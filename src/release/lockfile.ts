@@ -38,6 +38,16 @@ const approvalLockSchema = z.object({
   onTimeout: z.string(),
 });
 
+const reviewLockSchema = z.object({
+  policy: z.string(),
+  reviewers: z.array(z.string()),
+  people: z.array(z.string()),
+  timeoutMs: z.number().nullable(),
+  onTimeout: z.string(),
+});
+/** What a lock written before output review existed means: no review. */
+const noReview = { policy: 'never', reviewers: [], people: [], timeoutMs: null, onTimeout: 'fail' };
+
 const agentLockSchema = z.object({
   releaseId: z.string(),
   purpose: z.string(),
@@ -55,6 +65,8 @@ const agentLockSchema = z.object({
   modelSettings: z.record(z.string(), limitValue),
   approvals: z.record(z.string(), approvalLockSchema),
   onNewRelease: z.string(),
+  /** The output review policy ("predicate": its code hash is code.review), reviewers, deadline and its default. */
+  review: reviewLockSchema.default(noReview),
   /** Source hashes of the functions that shape behaviour (renderContext, prefetch arguments, approval predicates). */
   code: z.record(z.string(), z.string()).default({}),
   /** The variables that shaped this release, name -> value. */
@@ -119,6 +131,7 @@ function agentLock(release: AgentRelease, env: NodeJS.ProcessEnv, lockDir: strin
       [...release.approvals].map(([tool, approval]) => [tool, { ...approval, approvers: [...approval.approvers], people: [...approval.people], timeoutMs: approval.timeoutMs ?? null }]),
     ),
     onNewRelease: String(manifest.onNewRelease),
+    review: { ...release.review, reviewers: [...release.review.reviewers], people: [...release.review.people], timeoutMs: release.review.timeoutMs ?? null },
     code: { ...((manifest.code ?? {}) as Record<string, string>) },
     environment: releaseVariables(env, agent),
   };
