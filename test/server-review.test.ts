@@ -99,7 +99,7 @@ describe('POST /v1/threads/{id}/review', () => {
     const ops = await post('ops', { decision: 'approved' });
     expect(ops.status).toBe(403);
     // An approver key whose owner has neither the role nor the name the agent names.
-    const outsider = { name: 'oscar', roles: ['approver'], key: 'tw_test_oscar_5e8d1c7a93b2f046' };
+    const outsider = { name: 'oscar', roles: ['approver' as const], key: 'tw_test_oscar_5e8d1c7a93b2f046' };
     await api.server.close();
     const second = await startApi({ dir: api.dir, agents: [api.runtime.release('reviewed').agent], models: {}, apiKeys: [...Object.values(keys), outsider], hookSecrets: new Map() });
     const refused = await second.call('POST', `/v1/threads/${id}/review`, { key: outsider.key, body: { decision: 'approved' } });
