@@ -11,6 +11,7 @@ import { createRelease } from '../src/agent/release.js';
 import { diffManifests } from '../src/release/diff.js';
 import { diffLocks, formatDrift } from '../src/release/lock-diff.js';
 import { buildLock } from '../src/release/lockfile.js';
+import { renderContext } from '../src/thread/render-context.js';
 import { expectTwelveError, ofType, openRuntime, scriptedAgent, sleep, stepModel, userTexts } from './support/hitl.js';
 import { makeRuntime, typesOf } from './support/runtime.js';
 import { freshPostgresDatabase } from './support/postgres.js';
@@ -267,6 +268,32 @@ describe('durability and visibility', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('a shadow (replay) thread stops at a review like at an approval, and a cut at a review stops at once; nobody is notified', async () => {
+    const { runtime, thread } = await awaitingReview();
+    const shadow = await runtime.fork(thread.id, { atSeq: 1, shadow: {} });
+    const { outcome, thread: stopped } = await runtime.runThread(shadow.id);
+    expect(outcome).toBe('failed');
+    expect(stopped.error).toEqual({ code: 'replay_stopped', message: 'needs a person (review: this agent has every answer reviewed); a replay stops there' });
+    expect(typesOf(await runtime.loadEvents(shadow.id)).slice(-3)).toEqual(['model_called', 'review_requested', 'thread_failed']);
+    const cut = await runtime.fork(thread.id, { atSeq: 3, shadow: {} });
+    expect(cut.status).toBe('failed');
+    const notified = await runtime.store.claimDueNotifications({ limit: 10, leaseMs: 1_000, maxAttempts: 5 });
+    expect(notified.map((n) => n.payload.threadId)).toEqual([thread.id]);
+  });
+
+  it('a fallback answer sent back is quoted to the model (it never wrote it), with the feedback', () => {
+    const release = createRelease(refundDesk({ review: 'always' }));
+    const at = new Date().toISOString();
+    const base = { threadId: 'th_1', at, releaseId: release.releaseId };
+    const events = [
+      { ...base, seq: 1, type: 'thread_started', data: { agent: 'refund-desk', input: 'Refund A-1' } },
+      { ...base, seq: 2, type: 'review_requested', data: { output: deny(0.3), confidence: 0.3, source: 'fallback', reason: 'r', reviewers: [], people: [], onTimeout: 'fail' } },
+      { ...base, seq: 3, type: 'review_decided', data: { decision: 'sent_back', by: 'alice', feedback: 'It is a refund.' } },
+    ] as ThreadEvent[];
+    const last = renderContext(release, events).at(-1)!;
+    expect(last).toEqual({ role: 'user', content: [{ type: 'text', text: `A reviewer (alice) sent the answer ${JSON.stringify(deny(0.3))} back: It is a refund. Answer again.` }] });
   });
 
   it('resume refuses a thread that waits for review, pointing at twelve review', async () => {
