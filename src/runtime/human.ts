@@ -1,6 +1,7 @@
 /**
  * What people do to threads: approve or reject a call, answer a question or an
- * escalation, raise a thread's budget, pause, resume, cancel. Each action is one event
+ * escalation, review a final answer (src/runtime/review.ts), raise a thread's budget, pause,
+ * resume, cancel. Each action is one event
  * appended under the thread's lease with the expected-seq check, so two people racing
  * on one call produce exactly one decision; the loser gets a clear conflict error. An
  * approval or answer that arrives after its deadline is refused, and the deadline's
