@@ -102,6 +102,28 @@ describe('twelve review, locally', () => {
   }, 60_000);
 });
 
+describe('two reviewers racing', () => {
+  it('`twelve review approve` and `twelve review reject` in two processes at once: one decision, the other exits 5 naming it', async () => {
+    const server = await startServer();
+    const dir = tempDir();
+    const { runtime, env } = makeRuntime({ agents: [(await import('./support/review-cli-agent.js')).default], server, dir });
+    server.enqueue(answer('refunded', 4500, 0.5));
+    const thread = await runtime.launch({ agent: 'review-cli', input: 'Refund A-1' });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_review');
+    const [approve, reject] = await Promise.all([
+      runCli(['review', 'approve', thread.id, '--as', 'alice', ...config], { env }),
+      runCli(['review', 'reject', thread.id, '--as', 'bob', '--comment', 'no', ...config], { env }),
+    ]);
+    const codes = [approve.code, reject.code].sort();
+    expect(codes).toEqual([0, 5]);
+    const decided = (await runtime.loadEvents(thread.id)).filter((e) => e.type === 'review_decided');
+    expect(decided).toHaveLength(1);
+    const { decision, by } = decided[0]!.data as { decision: string; by: string };
+    const loser = approve.code === 5 ? approve : reject;
+    expect(loser.stderr).toBe(`twelve: the answer of thread ${thread.id} was already ${decision} by ${by}; the first decision stands\n`);
+  }, 60_000);
+});
+
 describe('twelve review, against a server (TWELVE_URL)', () => {
   it('lists, shows and decides under the API key\'s name; a reader key is refused, a second decision is a conflict', async () => {
     const agent = scriptedAgent({
