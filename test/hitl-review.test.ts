@@ -12,6 +12,7 @@ import { diffManifests } from '../src/release/diff.js';
 import { diffLocks, formatDrift } from '../src/release/lock-diff.js';
 import { buildLock } from '../src/release/lockfile.js';
 import { renderContext } from '../src/thread/render-context.js';
+import { replayThread } from '../src/replay/replay-thread.js';
 import { expectTwelveError, ofType, openRuntime, scriptedAgent, sleep, stepModel, userTexts } from './support/hitl.js';
 import { makeRuntime, typesOf } from './support/runtime.js';
 import { freshPostgresDatabase } from './support/postgres.js';
@@ -281,6 +282,19 @@ describe('durability and visibility', () => {
     expect(cut.status).toBe('failed');
     const notified = await runtime.store.claimDueNotifications({ limit: 10, leaseMs: 1_000, maxAttempts: 5 });
     expect(notified.map((n) => n.payload.threadId)).toEqual([thread.id]);
+  });
+
+  it('replays a reviewed thread (sent back, then edited) as "same" on its release, and names an output change of the candidate', async () => {
+    const { runtime, thread } = await awaitingReview({ answers: [refund(0.6), refund(0.7, 2000)] });
+    await runtime.review(thread.id, { by: 'alice', decision: 'sent_back', feedback: 'Only the broken item' });
+    await runtime.runThread(thread.id);
+    await runtime.review(thread.id, { by: 'alice', decision: 'edited', output: deny() });
+    const same = await replayThread({ store: runtime.store, threadId: thread.id, candidate: runtime.release('refund-desk') });
+    expect([same.outcome, same.stepsCompared, same.stepsRecorded]).toEqual(['same', 2, 2]);
+    const stricter = createRelease(refundDesk({ review: 'always', output: Decision.extend({ amountCents: z.number().int().max(1000) }) }));
+    const changed = await replayThread({ store: runtime.store, threadId: thread.id, candidate: stricter });
+    expect(changed.outcome).toBe('diverged');
+    expect(changed.divergence).toMatchObject({ step: 1, kind: 'output' });
   });
 
   it('a fallback answer sent back is quoted to the model (it never wrote it), with the feedback', () => {
