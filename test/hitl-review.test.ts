@@ -94,6 +94,20 @@ describe('the review gate', () => {
     expect(runtime.release('refund-desk').manifest.review).toEqual({ policy: 'predicate', reviewers: [], people: [], timeoutMs: null, onTimeout: 'fail' });
   });
 
+  it('a predicate gets the thread id, the input, the confidence and who answered', async () => {
+    const seen: unknown[] = [];
+    const { runtime, thread } = await awaitingReview({
+      agent: {
+        review: (output: Decision, ctx: unknown) => {
+          seen.push({ output, ctx });
+          return { required: true };
+        },
+      },
+    });
+    expect(seen).toEqual([{ output: refund(0.6), ctx: { threadId: thread.id, input: 'Refund order A-1001, it arrived broken', confidence: 0.6, source: 'model' } }]);
+    expect((await runtime.getThreadOrThrow(thread.id)).waitingReason).toBe('review: the review policy requires it for this answer');
+  });
+
   it('a predicate that throws requires review (fail closed), naming the error', async () => {
     const { runtime, thread } = await awaitingReview({
       agent: {
