@@ -6,6 +6,7 @@
 import { can, endpoints } from './api.js';
 import { add, h, jsonView } from './dom.js';
 import { absoluteTime, timeAgo } from './format.js';
+import { reviewForm } from './review-form.js';
 import { showError, toast } from './toast.js';
 
 let fieldIds = 0;
@@ -235,11 +236,14 @@ function cancelForm(thread, { onDone }) {
 export function pendingForm(thread, pending, options) {
   if (pending.kind === 'approval') return approvalForm(thread, pending, options);
   if (pending.kind === 'question') return questionForm(thread, pending, options);
+  if (pending.kind === 'review') return reviewForm(thread, pending, options);
   return escalationForm(thread, pending, options);
 }
 
 /** A stable key for a pending item, so polling does not rebuild a form someone is typing in. */
 export function pendingKey(thread, pending) {
+  // A review sent back and answered again is a new review: its answer tells them apart.
+  if (pending.kind === 'review') return `${thread.id}:review:${JSON.stringify(pending.output)}`;
   return `${thread.id}:${pending.kind}:${pending.callId ?? pending.reason ?? ''}`;
 }
 

@@ -123,6 +123,7 @@ export const endpoints = {
   launch: (body) => api('/v1/threads', { method: 'POST', body }),
   decide: (id, body) => api(`/v1/threads/${enc(id)}/approvals`, { method: 'POST', body }),
   answer: (id, body) => api(`/v1/threads/${enc(id)}/answer`, { method: 'POST', body }),
+  review: (id, body) => api(`/v1/threads/${enc(id)}/review`, { method: 'POST', body }),
   control: (id, action, body = {}) => api(`/v1/threads/${enc(id)}/${action}`, { method: 'POST', body }),
   budget: (id, body) => api(`/v1/threads/${enc(id)}/budget`, { method: 'POST', body }),
   releases: (params = {}) => api('/v1/releases' + query(params)),
@@ -138,13 +139,13 @@ export const endpoints = {
 
 /**
  * What the signed-in key may do, from its roles (/v1/me): reader reads; operator launches,
- * pauses, resumes, cancels; approver decides, answers, raises budgets. Without /v1/me every
+ * pauses, resumes, cancels; approver decides, answers, reviews, raises budgets. Without /v1/me every
  * button shows and the server decides.
  */
 export function can(action) {
   const roles = session.me?.roles;
   if (!Array.isArray(roles)) return true;
-  if (action === 'decide' || action === 'answer' || action === 'budget') return roles.includes('approver');
+  if (action === 'decide' || action === 'answer' || action === 'budget' || action === 'review') return roles.includes('approver');
   if (action === 'operate' || action === 'launch') return roles.includes('operator');
   return true;
 }

@@ -8,6 +8,7 @@ const statusLabels = {
   running: 'Running',
   awaiting_approval: 'Needs approval',
   awaiting_human: 'Needs a person',
+  awaiting_review: 'Needs review',
   sleeping: 'Sleeping',
   paused: 'Paused',
   completed: 'Completed',

@@ -186,6 +186,22 @@ const renderers = {
     body: [h('p', {}, e.data.detail)],
   }),
 
+  review_requested: (_entry, e) => ({
+    tone: 'wait',
+    title: 'Answer waits for review',
+    meta: [e.data.confidence !== undefined ? `confidence ${e.data.confidence}` : null, e.data.source === 'fallback' ? 'fallback answer' : null],
+    body: [h('p', {}, e.data.reason), expander('answer', 'The answer', valueView(e.data.output))],
+  }),
+
+  review_decided: (_entry, e) => ({
+    tone: e.data.decision === 'rejected' ? 'bad' : 'human',
+    title: h('span', {}, `Answer ${e.data.decision.replace('_', ' ')} by `, by(e.data.by)),
+    body: [
+      comment(e.data.feedback ?? e.data.comment),
+      e.data.decision === 'edited' ? h('div', {}, h('div', { class: 'sub-label' }, 'Edited answer'), valueView(e.data.output)) : null,
+    ],
+  }),
+
   thread_completed: (_entry, e) => ({
     tone: 'good',
     testid: 'thread-completed',

@@ -15,7 +15,7 @@ export function inboxView(root, _params, { onCount } = {}) {
     { class: 'empty card', testid: 'inbox-empty', hidden: true },
     h('div', { class: 'empty-icon', 'aria-hidden': 'true' }, '✓'),
     h('h2', {}, 'Nothing is waiting for you'),
-    h('p', {}, 'Approvals, questions from agents, escalations and budget stops appear here as they happen.'),
+    h('p', {}, 'Approvals, questions from agents, answers to review, escalations and budget stops appear here as they happen.'),
   );
   mount(root, h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Inbox'), summary)), empty, list);
 

@@ -7,7 +7,7 @@ import { showError } from './toast.js';
 
 const filters = [
   { id: 'all', label: 'All', statuses: [] },
-  { id: 'waiting', label: 'Waiting for a person', statuses: ['awaiting_approval', 'awaiting_human'] },
+  { id: 'waiting', label: 'Waiting for a person', statuses: ['awaiting_approval', 'awaiting_human', 'awaiting_review'] },
   { id: 'runnable', label: statusLabel('runnable'), statuses: ['runnable'] },
   { id: 'sleeping', label: statusLabel('sleeping'), statuses: ['sleeping'] },
   { id: 'paused', label: statusLabel('paused'), statuses: ['paused'] },

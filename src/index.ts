@@ -2,7 +2,7 @@
  * twelve-agents: the public API. Agents are declared with defineAgent/defineTool and
  * run by a Runtime over an append-only thread log.
  */
-export { defineAgent, isAgent, type Agent, type AgentOptions, type AgentLimits, type ModelSettings, type PrefetchStep, type RenderContextOptions } from './agent/define-agent.js';
+export { defineAgent, isAgent, type Agent, type AgentOptions, type AgentLimits, type ModelSettings, type PrefetchStep, type RenderContextOptions, type ReviewContext, type ReviewVerdict } from './agent/define-agent.js';
 export type { FallbackContext } from './agent/define-agent.js';
 export { defineTool, callAgainAt, type Tool, type ToolContext, type ToolOptions, type ToolEffect, type ApprovalPolicy, type ApprovalContext, type SleepRequest } from './agent/define-tool.js';
 export { askHuman, type AskHumanOptions } from './agent/ask-human.js';

@@ -68,7 +68,7 @@ describe('createClient', () => {
     expectTypeOf<Published.Thread['costUsd']>().toEqualTypeOf<number | null>();
     expectTypeOf<Published.Thread['unpricedCalls']>().toEqualTypeOf<number>();
     expectTypeOf<Published.Thread['error']>().toEqualTypeOf<{ code: string; message: string } | null>();
-    expectTypeOf<Published.ThreadDetail['pending'][number]['kind']>().toEqualTypeOf<'approval' | 'question' | 'escalation' | 'budget' | 'blocked' | 'release'>();
+    expectTypeOf<Published.ThreadDetail['pending'][number]['kind']>().toEqualTypeOf<'approval' | 'question' | 'escalation' | 'budget' | 'blocked' | 'release' | 'review'>();
     expectTypeOf<Published.Event['seq']>().toEqualTypeOf<number>();
     expectTypeOf<Published.Agent['tools'][number]['approval']['policy']>().toEqualTypeOf<'always' | 'never' | 'predicate'>();
     expectTypeOf<Parameters<Client['decide']>[1]>().toEqualTypeOf<{ approved: boolean; callId?: string | undefined; comment?: string | undefined }>();

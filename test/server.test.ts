@@ -603,6 +603,7 @@ describe('operations', () => {
         'POST /v1/threads/{id}/pause',
         'POST /v1/threads/{id}/resume',
         'POST /v1/threads/{id}/cancel',
+        'POST /v1/threads/{id}/review',
         'GET /v1/inbox',
         'GET /v1/agents',
         'GET /v1/me',

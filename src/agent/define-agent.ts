@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TwelveError } from '../errors.js';
 import { assertPinned, parseModelId } from '../model/model-id.js';
-import type { DeciderSpec } from './deciders.js';
+import { parseDeciders, type DeciderSpec } from './deciders.js';
 import { checkFallbackOptions } from './fallback-options.js';
 import type { Tool } from './define-tool.js';
 import type { ContextMessage } from '../thread/render-context.js';
@@ -199,6 +199,7 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
     problems.push(`onNewRelease must be "continue" or "hold" (got ${JSON.stringify(options.onNewRelease)})`);
   }
   checkFallbackOptions(options, problems);
+  checkReview(options, problems);
   const { text: promptTemplate, source: promptSource } = readPrompt(options.prompt, problems);
   if (problems.length > 0) {
     throw new TwelveError('agent_invalid', `${where}: ${problems.join('; ')}`, { details: { problems } });
@@ -215,6 +216,25 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
     outputSchema: options.output,
     recordingsDir: options.recordings === undefined ? undefined : toPath(options.recordings),
   };
+}
+
+/** The output review options (review, reviewers, reviewTimeoutMs, onReviewTimeout), each problem in words. */
+function checkReview(options: AgentOptions<any, any>, problems: string[]): void {
+  const { review, reviewers, reviewTimeoutMs, onReviewTimeout } = options;
+  if (review !== undefined && review !== 'always' && review !== 'never' && typeof review !== 'function') {
+    problems.push(`review must be "always", "never" or a function (output, ctx) => boolean | { required, reason } (got ${JSON.stringify(review)})`);
+  }
+  try {
+    parseDeciders(reviewers, 'reviewers');
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (reviewTimeoutMs !== undefined && !(typeof reviewTimeoutMs === 'number' && Number.isFinite(reviewTimeoutMs) && reviewTimeoutMs > 0)) {
+    problems.push(`reviewTimeoutMs must be a positive number of milliseconds (got ${JSON.stringify(reviewTimeoutMs)})`);
+  }
+  if (onReviewTimeout !== undefined && onReviewTimeout !== 'approve' && onReviewTimeout !== 'fail') {
+    problems.push(`onReviewTimeout must be "approve" or "fail" (got ${JSON.stringify(onReviewTimeout)})`);
+  }
 }
 
 function toPath(location: URL | string): string {

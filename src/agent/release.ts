@@ -68,6 +68,17 @@ export interface ResolvedApproval {
   onTimeout: 'approve' | 'reject';
 }
 
+/** The agent's output review as it applies in this release (see src/runtime/review.ts). */
+export interface ResolvedReview {
+  policy: 'always' | 'never' | 'predicate';
+  /** Roles allowed to review; with `people`, empty means anyone. */
+  reviewers: string[];
+  /** People (by name) allowed to review. */
+  people: string[];
+  timeoutMs: number | undefined;
+  onTimeout: 'approve' | 'fail';
+}
+
 export interface ResolvedModelSettings {
   temperature: number | undefined;
   maxOutputTokens: number | undefined;
@@ -85,6 +96,7 @@ export interface AgentRelease {
   toolSpecs: ToolSpec[];
   outputJsonSchema: Record<string, unknown> | undefined;
   approvals: ReadonlyMap<string, ResolvedApproval>;
+  review: ResolvedReview;
   /** Fleet-wide cap on this agent's running threads, from the environment. */
   maxConcurrency: number | undefined;
   /** The highest cost limit a person may raise a thread to, from the environment. */
@@ -132,6 +144,7 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
       onTimeout: tool.onApprovalTimeout ?? 'reject',
     });
   }
+  const review = resolveReview(agent);
   const toolSpecs: ToolSpec[] = [...agent.tools.values()].map((tool) => ({
     type: 'function',
     name: tool.name,
@@ -160,18 +173,20 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     approvals: Object.fromEntries(approvals),
     toolBehaviour,
     onNewRelease: options.onNewRelease ?? 'auto',
+    // Absent for "never" (the default), so agents without review kept their release ids when review came.
+    ...(review.policy === 'never' ? {} : { review: { ...review, timeoutMs: review.timeoutMs ?? null } }),
     code: codeHashes(agent),
     humanTools: [...agent.tools.values()].filter((tool) => tool.human).map((tool) => ({ name: tool.name, ...tool.human })),
     ...fallbackManifest(agent),
     twelve: twelveVersion,
   };
   const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
-  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, maxConcurrency: overrides.maxConcurrency, budgetRaiseCap: overrides.budgetRaiseCap, manifest };
+  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, review, maxConcurrency: overrides.maxConcurrency, budgetRaiseCap: overrides.budgetRaiseCap, manifest };
 }
 
 /**
  * The functions that shape behaviour without being data (a renderContext, prefetch arguments,
- * approval predicates, the non-LLM fallback, a confidence function), by a hash of their source: editing one makes a new release, so
+ * approval predicates, a review predicate, the non-LLM fallback, a confidence function), by a hash of their source: editing one makes a new release, so
  * `twelve build --check` and the release id see it. (Source text, not behaviour: a change in
  * what they import is not seen.)
  */
@@ -183,6 +198,7 @@ function codeHashes(agent: Agent): Record<string, string> {
   for (const tool of agent.tools.values()) if (typeof tool.approval === 'function') code[`approval.${tool.name}`] = hash(tool.approval);
   if (typeof agent.options.fallback === 'function') code.fallback = hash(agent.options.fallback);
   if (typeof agent.options.confidence === 'function') code.confidence = hash(agent.options.confidence);
+  if (typeof agent.options.review === 'function') code.review = hash(agent.options.review);
   return code;
 }
 
@@ -202,6 +218,19 @@ function fallbackManifest(agent: Agent): { fallback?: { on: string[] }; confiden
 
 /** Where a release reads its output's confidence: a top-level field, or a function (hashed in `code.confidence`). */
 export type ConfidenceSpec = { field: string } | { function: true };
+
+
+function resolveReview(agent: Agent): ResolvedReview {
+  const { review, reviewers, reviewTimeoutMs, onReviewTimeout } = agent.options;
+  const deciders = parseDeciders(reviewers, `agent ${agent.name}: reviewers`);
+  return {
+    policy: typeof review === 'function' ? 'predicate' : (review ?? 'never'),
+    reviewers: deciders.roles,
+    people: deciders.people,
+    timeoutMs: reviewTimeoutMs,
+    onTimeout: onReviewTimeout ?? 'fail',
+  };
+}
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   try {

@@ -12,6 +12,11 @@ export function waitingHint(thread: WaitingThread, options: { remote: boolean })
   switch (thread.status) {
     case 'awaiting_approval':
       return `waits for approval: ${thread.waitingReason}\n  decide with: twelve approve ${id}${as} [--comment ...]   or: twelve reject ${id}${as} --comment "<why>"`;
+    case 'awaiting_review':
+      return (
+        `waits for a review of its answer: ${thread.waitingReason?.replace(/^review: /, '')}\n  see it in full: twelve review show ${id}\n` +
+        `  then: twelve review approve ${id}${as}   or: twelve review edit ${id}${as} --output <json|@file>   or: twelve review send-back ${id}${as} --feedback "<what to change>"   or: twelve review reject ${id}${as} --comment "<why>"`
+      );
     case 'awaiting_human':
       if (thread.waitingReason?.startsWith('blocked:')) {
         return `is ${thread.waitingReason}\n  fix the configuration${options.remote ? " of the server's workers" : ''}, then: twelve resume ${id}${as}`;

@@ -23,7 +23,7 @@ type Infer<T extends z.ZodType> = z.infer<T>;
 
 /** A thread as the API returns it (`running`: a worker holds it right now). */
 export type Thread = Omit<Infer<typeof Schemas.Thread>, 'status'> & { status: ThreadStatus };
-/** What a person is asked for: an approval, a question, an escalation or a budget. */
+/** What a person is asked for: an approval, a question, a review, an escalation or a budget. */
 export type Pending = Infer<typeof Schemas.Pending>;
 /** A thread with what it waits for (GET /v1/threads/{id}). */
 export type ThreadDetail = Omit<Infer<typeof Schemas.ThreadDetail>, 'status'> & { status: ThreadStatus };
@@ -59,6 +59,7 @@ export type Me = { name: string; roles: string[] };
 
 export type DecisionRequest = z.input<typeof Schemas.DecisionBody>;
 export type AnswerRequest = z.input<typeof Schemas.AnswerBody>;
+export type ReviewRequest = z.input<typeof Schemas.ReviewBody>;
 export type BudgetRequest = z.input<typeof Schemas.BudgetBody>;
 export type ControlRequest = z.input<typeof Schemas.ControlBody>;
 export type ResumeRequest = z.input<typeof Schemas.ResumeBody>;
@@ -138,6 +139,8 @@ export interface TwelveClient {
   stream(id: string, options?: StreamOptions): AsyncGenerator<StreamItem, void, undefined>;
   decide(id: string, decision: DecisionRequest): Promise<ActionResult>;
   answer(id: string, answer: AnswerRequest): Promise<ActionResult>;
+  /** Review the final answer that waits for review: approve, edit (`output`), send back (`feedback`), or reject. */
+  review(id: string, review: ReviewRequest): Promise<ActionResult>;
   pause(id: string, request?: ControlRequest): Promise<ActionResult>;
   resume(id: string, request?: ResumeRequest): Promise<ActionResult>;
   /** A new thread with this one's events 1..atSeq, going on on the server's current release (`shadow`: a replay). */
@@ -297,6 +300,7 @@ export function createClient(options: ClientOptions): TwelveClient {
     stream,
     decide: (id, decision) => request('POST', `${thread(id)}/approvals`, { body: decision }),
     answer: (id, answer) => request('POST', `${thread(id)}/answer`, { body: answer }),
+    review: (id, review) => request('POST', `${thread(id)}/review`, { body: review }),
     pause: (id, body = {}) => request('POST', `${thread(id)}/pause`, { body }),
     resume: (id, body = {}) => request('POST', `${thread(id)}/resume`, { body }),
     fork: (id, body) => request('POST', `${thread(id)}/fork`, { body }),

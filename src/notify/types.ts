@@ -9,7 +9,7 @@ export interface NotificationPayload {
   threadId: string;
   agent: string;
   seq: number;
-  kind: 'approval' | 'question' | 'escalation' | 'budget' | 'blocked' | 'release';
+  kind: 'approval' | 'question' | 'escalation' | 'budget' | 'blocked' | 'release' | 'review';
   /** What the person is asked, in one or two sentences. */
   summary: string;
   /** The event that started the wait (its data). */

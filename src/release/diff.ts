@@ -1,7 +1,7 @@
 /**
  * What changed between two releases of an agent, read from their manifests (the exact data
  * each release id hashes): prompt, models, settings, limits, tools and their schemas field by
- * field, approval policies, output schema, the non-LLM fallback and where confidence is read. One list serves `twelve releases diff`, the
+ * field, approval policies, output review, output schema, the non-LLM fallback and where confidence is read. One list serves `twelve releases diff`, the
  * `release_changed` event and `twelve deploy plan`. Pure: no I/O.
  */
 import { diffArrays } from 'diff';
@@ -27,6 +27,7 @@ export type ReleaseChangeKind =
   | 'on_new_release'
   | 'fallback'
   | 'confidence'
+  | 'review'
   | 'code'
   | 'twelve';
 
@@ -129,6 +130,15 @@ export function diffManifests(before: Manifest, after: Manifest): ReleaseChange[
   }
   if (differs(before.confidence, after.confidence)) {
     changes.push({ kind: 'confidence', path: 'confidence', detail: `confidence ${confidenceText(before.confidence)} → ${confidenceText(after.confidence)}`, before: before.confidence, after: after.confidence });
+  }
+  // Manifests written before output review existed had none: the same as "never".
+  const noReview = { policy: 'never', reviewers: [], people: [], timeoutMs: null, onTimeout: 'fail' };
+  const reviewBefore = (before.review ?? noReview) as Json;
+  const reviewAfter = (after.review ?? noReview) as Json;
+  for (const key of unionKeys(reviewBefore, reviewAfter)) {
+    if (!differs(reviewBefore[key], reviewAfter[key])) continue;
+    const detail = key === 'policy' ? `review policy ${show(reviewBefore[key])} → ${show(reviewAfter[key])} (${approvalDirection(reviewBefore[key], reviewAfter[key])})` : `review ${key} ${show(reviewBefore[key])} → ${show(reviewAfter[key])}`;
+    changes.push({ kind: 'review', path: `review.${key}`, detail, before: reviewBefore[key], after: reviewAfter[key] });
   }
   const codeBefore = (before.code ?? {}) as Json;
   const codeAfter = (after.code ?? {}) as Json;

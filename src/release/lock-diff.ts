@@ -29,6 +29,7 @@ export type DriftKind =
   | 'on_new_release'
   | 'fallback'
   | 'confidence'
+  | 'review'
   | 'code'
   | 'environment';
 
@@ -110,6 +111,10 @@ function diffAgent(before: AgentLock, after: AgentLock): AgentDrift[] {
   if (before.onNewRelease !== after.onNewRelease) add('on_new_release', `onNewRelease ${before.onNewRelease} → ${after.onNewRelease}`);
   if (!same(before.fallback, after.fallback)) add('fallback', `non-LLM fallback ${before.fallback ? `on ${show(before.fallback.on)}` : 'none'} → ${after.fallback ? `on ${show(after.fallback.on)}` : 'none'}`);
   if (!same(before.confidence, after.confidence)) add('confidence', `confidence ${confidenceText(before.confidence)} → ${confidenceText(after.confidence)}`);
+  for (const field of keys(before.review, after.review)) {
+    const [a, b] = [(before.review as Record<string, unknown>)[field], (after.review as Record<string, unknown>)[field]];
+    if (!same(a, b)) add('review', `review ${field} ${show(a)} → ${show(b)}`);
+  }
   for (const name of keys(before.code, after.code)) {
     const [was, is] = [before.code[name], after.code[name]];
     if (was !== is) add('code', `${name} ${was === undefined ? 'added' : is === undefined ? 'removed' : 'code changed'}`);

@@ -38,6 +38,16 @@ const approvalLockSchema = z.object({
   onTimeout: z.string(),
 });
 
+const reviewLockSchema = z.object({
+  policy: z.string(),
+  reviewers: z.array(z.string()),
+  people: z.array(z.string()),
+  timeoutMs: z.number().nullable(),
+  onTimeout: z.string(),
+});
+/** What a lock written before output review existed means: no review. */
+const noReview = { policy: 'never', reviewers: [], people: [], timeoutMs: null, onTimeout: 'fail' };
+
 const agentLockSchema = z.object({
   releaseId: z.string(),
   purpose: z.string(),
@@ -59,7 +69,9 @@ const agentLockSchema = z.object({
   fallback: z.object({ on: z.array(z.string()) }).nullable().default(null),
   /** Where the output's confidence is read: a field, or a function (its source hash is code.confidence); null: nowhere. */
   confidence: z.union([z.object({ field: z.string() }), z.object({ function: z.literal(true) })]).nullable().default(null),
-  /** Source hashes of the functions that shape behaviour (renderContext, prefetch arguments, approval predicates, fallback). */
+  /** The output review policy ("predicate": its code hash is code.review), reviewers, deadline and its default. */
+  review: reviewLockSchema.default(noReview),
+  /** Source hashes of the functions that shape behaviour (renderContext, prefetch arguments, approval and review predicates, fallback, confidence). */
   code: z.record(z.string(), z.string()).default({}),
   /** The variables that shaped this release, name -> value. */
   environment: z.record(z.string(), z.string()),
@@ -125,6 +137,7 @@ function agentLock(release: AgentRelease, env: NodeJS.ProcessEnv, lockDir: strin
     onNewRelease: String(manifest.onNewRelease),
     fallback: (manifest.fallback as AgentLock['fallback'] | undefined) ?? null,
     confidence: (manifest.confidence as AgentLock['confidence'] | undefined) ?? null,
+    review: { ...release.review, reviewers: [...release.review.reviewers], people: [...release.review.people], timeoutMs: release.review.timeoutMs ?? null },
     code: { ...((manifest.code ?? {}) as Record<string, string>) },
     environment: releaseVariables(env, agent),
   };

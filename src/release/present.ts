@@ -89,6 +89,7 @@ const groupOf: Record<ReleaseChangeKind, ReleaseChangeGroupName> = {
   tool_output: 'tools',
   tool_behaviour: 'tools',
   approval: 'approvals',
+  review: 'approvals',
   output: 'schemas',
   input: 'schemas',
   prefetch: 'behaviour',

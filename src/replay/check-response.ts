@@ -19,7 +19,7 @@ type ModelCalled = Extract<ThreadEvent, { type: 'model_called' }>;
 type CallFate = { fate: 'accepted' | 'approval' | 'unknown_tool' | 'invalid_arguments' | 'invalid_json' | 'unknown'; why?: string };
 
 /** Event types the runtime appends with a model_called, in the same commit. */
-const sameCommit = new Set<ThreadEvent['type']>(['tool_requested', 'tool_failed', 'approval_requested', 'thread_completed', 'model_output_invalid']);
+const sameCommit = new Set<ThreadEvent['type']>(['tool_requested', 'tool_failed', 'approval_requested', 'thread_completed', 'review_requested', 'model_output_invalid']);
 
 /** The events recorded with `events[index]` (a model_called) in its commit. */
 export function responseEvents(events: readonly ThreadEvent[], index: number): ThreadEvent[] {
@@ -89,7 +89,8 @@ function fateOf(release: AgentRelease, state: ThreadState, call: { callId: strin
 
 /** The candidate's verdict on a final answer (as ThreadSession.finalAnswer) against the recorded one. */
 function checkAnswer(release: AgentRelease, text: string, recorded: readonly ThreadEvent[]): Difference | undefined {
-  const completed = recorded.find((e) => e.type === 'thread_completed');
+  // An answer sent for review was accepted by the output schema just like one that completed.
+  const completed = recorded.find((e) => e.type === 'thread_completed' || e.type === 'review_requested');
   const invalid = recorded.find((e) => e.type === 'model_output_invalid');
   if (!completed && !invalid) return undefined;
   const expected = completed ? { completed: completed.data.output } : { refused: invalid!.type === 'model_output_invalid' ? invalid!.data.error.code : '' };

@@ -79,6 +79,8 @@ export function releaseFromManifest(manifest: Record<string, unknown>, options: 
     toolSpecs,
     outputJsonSchema,
     approvals,
+    // Only the request a step sends is re-derived from a manifest; review is what happens after the answer.
+    review: { policy: 'never', reviewers: [], people: [], timeoutMs: undefined, onTimeout: 'fail', ...(manifest.review as object | undefined) } as AgentRelease['review'],
     maxConcurrency: undefined,
     budgetRaiseCap: undefined,
     manifest,

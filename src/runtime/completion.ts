@@ -6,6 +6,7 @@
 import type { AgentRelease } from '../agent/release.js';
 import { event, type NewEvent } from '../thread/events.js';
 import type { ThreadState } from '../thread/state.js';
+import { reviewRequest } from './review.js';
 
 /**
  * The output's confidence where the agent declares it (a top-level numeric field, or a function
@@ -33,9 +34,14 @@ export interface CompletionOptions {
   now: number;
 }
 
-/** The events that complete the thread with this output (the review gate is added here). */
+/**
+ * The events that complete the thread with this output, or, when the agent's review policy
+ * wants a person to look at it first, review_requested instead (src/runtime/review.ts).
+ */
 export function completionEvents(options: CompletionOptions): NewEvent[] {
-  const { release, output, source } = options;
+  const { release, state, output, source, now } = options;
   const confidence = confidenceOf(release, output);
+  const review = reviewRequest({ release, state, output, confidence, source, now });
+  if (review) return [review];
   return [event('thread_completed', { output, ...(confidence !== undefined ? { confidence } : {}), ...(source !== 'model' ? { source } : {}) })];
 }

@@ -9,7 +9,7 @@ import { TwelveError } from '../errors.js';
 import type { CopiedEvent, Store, ThreadSummary } from '../store/types.js';
 import { event, type ThreadEvent } from '../thread/events.js';
 import { replayStopped } from './shadow-tools.js';
-import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
+import { applyEvent, initialState, isTerminal, waitingStatuses, type ThreadState } from '../thread/state.js';
 
 export interface ForkOptions {
   /** The last event of the origin to copy (1..the origin's seq). */
@@ -77,7 +77,7 @@ export async function forkThread(deps: ForkDependencies, threadId: string, optio
   const now = new Date().toISOString();
   const own = [forked];
   applyEvent(state, { ...forked, threadId: id, seq: atSeq + 1, at: now, releaseId: release.releaseId } as ThreadEvent);
-  if (replayOf && (state.status === 'awaiting_approval' || state.status === 'awaiting_human')) {
+  if (replayOf && waitingStatuses.includes(state.status)) {
     // Cut where the origin waited for a person: a replay never waits for one (see ThreadSession.step).
     const stopped = replayStopped(`needs a person (${state.waitingReason ?? state.status}); a replay stops there`);
     own.push(stopped);

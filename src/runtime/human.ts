@@ -1,6 +1,7 @@
 /**
  * What people do to threads: approve or reject a call, answer a question or an
- * escalation, raise a thread's budget, pause, resume, cancel. Each action is one event
+ * escalation, review a final answer (src/runtime/review.ts), raise a thread's budget, pause,
+ * resume, cancel. Each action is one event
  * appended under the thread's lease with the expected-seq check, so two people racing
  * on one call produce exactly one decision; the loser gets a clear conflict error. An
  * approval or answer that arrives after its deadline is refused, and the deadline's
@@ -14,6 +15,7 @@ import { event, type NewEvent } from '../thread/events.js';
 import { interruptedAnswers, parseInterruptedAnswer } from '../thread/interrupted-tool.js';
 import { isTerminal, type CallState, type ThreadState } from '../thread/state.js';
 import { assertAllowed, type Human } from './approval.js';
+import { reviewActionEffect } from './review.js';
 
 export type HumanAction =
   | { kind: 'decide'; callId?: string; approved: boolean; comment?: string }
@@ -38,6 +40,8 @@ export interface ActionEffect {
 /** The events an action appends at time `now`, or an error saying why it cannot apply now. Pure. */
 export function eventsForAction(release: AgentRelease, state: ThreadState, human: Human, action: HumanAction, now: number): ActionEffect {
   const id = state.threadId;
+  // A review names the decision that finished the thread (the first one stands), not just its status.
+  if (action.kind === 'review') return reviewActionEffect(release, state, human, action, now);
   if (isTerminal(state.status)) throw new TwelveError('conflict', `thread ${id} is ${state.status}; it takes no more decisions`, { details: { status: state.status } });
   switch (action.kind) {
     case 'decide': {
@@ -97,9 +101,6 @@ export function eventsForAction(release: AgentRelease, state: ThreadState, human
       return { events: [event('paused', { by: human.name, ...(action.reason ? { reason: action.reason } : {}) })] };
     case 'cancel':
       return { events: [event('cancelled', { by: human.name, ...(action.reason ? { reason: action.reason } : {}) })] };
-    case 'review':
-      // Built by the output-review work of issue 10 (src/runtime/review.ts).
-      throw new TwelveError('internal', `thread ${id}: output review is not built yet`);
   }
 }
 

@@ -19,7 +19,7 @@ import { assertModelsCallable } from '../model/preflight.js';
 import { openStore } from '../store/open.js';
 import type { ClaimOptions, ListThreadsOptions, Store, ThreadRecord } from '../store/types.js';
 import { event, type ThreadEvent } from '../thread/events.js';
-import { isTerminal, type ThreadStatus } from '../thread/state.js';
+import { foldEvents, isTerminal, waitingStatuses, type ThreadStatus } from '../thread/state.js';
 import { Notifier } from '../notify/notifier.js';
 import type { Human } from './approval.js';
 import type { HumanAction } from './human.js';
@@ -474,6 +474,7 @@ export class Runtime {
       if (!claimed) {
         const thread = await this.getThreadOrThrow(threadId);
         if (isTerminal(thread.status)) {
+          if (action.kind === 'review') throw (await import('./review.js')).settledReviewError(foldEvents(threadId, await this.store.loadEvents(threadId)));
           throw new TwelveError('conflict', `thread ${threadId} is ${thread.status}; it takes no more decisions`, { details: { status: thread.status } });
         }
         const newer = await this.newerReleaseRefusal(thread, `${action.kind} it`);
@@ -536,11 +537,31 @@ export class Runtime {
   }
 
   /**
+   * A reviewer's decision on the final answer that waits for review: approve it, edit it
+   * (`output`, validated against the output schema), send it back (`feedback`, which the model
+   * reads as its next input), or reject it. Only the agent's reviewers decide; the first decision stands.
+   * @example
+   * await runtime.review(thread.id, { by: 'alice', decision: 'edited', output: { decision: 'denied' }, comment: 'outside the window' });
+   */
+  async review(
+    threadId: string,
+    options: { by: string | Human; decision: 'approved' | 'edited' | 'sent_back' | 'rejected'; output?: unknown; feedback?: string; comment?: string },
+  ): Promise<ThreadRecord> {
+    const { by, ...review } = options;
+    return (await this.act(threadId, by, { kind: 'review', ...review })).thread;
+  }
+
+  /**
    * Continues a paused or escalated thread, optionally with guidance the model will read.
    * A thread that is merely interrupted (runnable) needs no resume event: run it.
    */
   async resume(threadId: string, options: { by: string | Human; comment?: string }): Promise<ThreadRecord> {
     const thread = await this.getThreadOrThrow(threadId);
+    if (thread.status === 'awaiting_review') {
+      throw new TwelveError('conflict', `thread ${threadId} waits for a review of its answer (${thread.waitingReason}); review it instead: twelve review show ${threadId}, then approve, edit, send-back or reject`, {
+        details: { status: thread.status },
+      });
+    }
     if (thread.status !== 'paused' && !(thread.status === 'awaiting_human' && /^(escalated|budget|blocked|release):/.test(thread.waitingReason ?? ''))) {
       if (isTerminal(thread.status)) throw new TwelveError('thread_not_runnable', `thread ${threadId} is ${thread.status}; there is nothing to resume`);
       return thread;
@@ -561,9 +582,9 @@ export class Runtime {
     return this.act(threadId, options.by, { kind: 'cancel', ...(options.reason ? { reason: options.reason } : {}) });
   }
 
-  /** Every thread that waits for a person (approvals, questions, escalations, budgets), oldest first. */
+  /** Every thread that waits for a person (approvals, questions, reviews, escalations, budgets), oldest first. */
   async listWaiting(options: { agent?: string; limit?: number } = {}): Promise<ThreadRecord[]> {
-    const threads = await this.store.listThreads({ status: ['awaiting_approval', 'awaiting_human'], ...options });
+    const threads = await this.store.listThreads({ status: [...waitingStatuses], ...options });
     return threads.reverse();
   }
 

@@ -15,7 +15,7 @@ import { approvalTimeoutEvent, questionTimeoutEvent } from '../thread/deadlines.
 import { interruptedQuestion } from '../thread/interrupted-tool.js';
 import { event, type CompactError, type EventData, type NewEvent, type ThreadEvent } from '../thread/events.js';
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
-import { applyEvent, initialState, isTerminal, type ThreadState } from '../thread/state.js';
+import { applyEvent, initialState, isTerminal, waitingStatuses, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
@@ -30,6 +30,7 @@ import { completionEvents } from './completion.js';
 import { withFallback } from './fallback.js';
 import { logNotableEvents } from './event-log.js';
 import { replyFor, replyTarget, type ReplyTarget } from './reply.js';
+import { reviewTimeoutEvents } from './review.js';
 import { RecordedResults, shadowToolEvents } from './shadow-tools.js';
 import type { RuntimeServices } from './services.js';
 
@@ -79,7 +80,7 @@ export class ThreadSession {
         return decision;
       case 'wait':
         // A replay never waits for a person (nobody is told about it): it stops where one is needed.
-        if (this.state.replayOf && (this.state.status === 'awaiting_approval' || this.state.status === 'awaiting_human')) {
+        if (this.state.replayOf && waitingStatuses.includes(this.state.status)) {
           const error: CompactError = { code: 'replay_stopped', message: `needs a person (${this.state.waitingReason ?? this.state.status}); a replay stops there` };
           await this.commit([event('thread_failed', { error })]);
           return { type: 'fail', error };
@@ -112,6 +113,9 @@ export class ThreadSession {
         return decision;
       case 'questionTimeout':
         await this.commit([questionTimeoutEvent(decision.callId, decision.answer)]);
+        return decision;
+      case 'reviewTimeout':
+        await this.commit(reviewTimeoutEvents(this.state.review!));
         return decision;
       case 'callModel':
         await this.callModel(signal);
@@ -452,6 +456,8 @@ function waitNotification(e: ThreadEvent, state: ThreadState): NotificationPaylo
       return { ...base, kind: 'escalation', summary: e.data.reason };
     case 'budget_exceeded':
       return { ...base, kind: 'budget', summary: e.data.message };
+    case 'review_requested':
+      return { ...base, kind: 'review', summary: `Review the answer: ${e.data.reason}` };
     case 'blocked':
       return { ...base, kind: 'blocked', summary: `Blocked by its configuration: ${e.data.error.message}` };
     case 'release_changed':

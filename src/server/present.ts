@@ -60,6 +60,20 @@ const pendingKind = { errors: 'escalation', budget: 'budget', configuration: 'bl
 export function pendingOf(state: ThreadState): PendingJson[] {
   const pending: PendingJson[] = [];
   if (state.escalation) pending.push({ kind: pendingKind[state.escalation.kind], reason: state.escalation.reason });
+  const review = state.review;
+  if (review) {
+    pending.push({
+      kind: 'review',
+      output: review.output,
+      confidence: review.confidence ?? null,
+      source: review.source,
+      reason: review.reason,
+      reviewers: review.reviewers,
+      people: review.people,
+      deadline: review.deadline ?? null,
+      onTimeout: review.onTimeout,
+    });
+  }
   for (const callId of state.openCalls) {
     const call = state.calls.get(callId)!;
     if (call.approval && !call.approval.decision) {

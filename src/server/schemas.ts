@@ -59,7 +59,23 @@ export const PendingEscalation = z
   })
   .openapi('PendingEscalation');
 
-export const Pending = z.union([PendingApproval, PendingQuestion, PendingEscalation]).openapi('Pending');
+export const PendingReview = z
+  .object({
+    kind: z.literal('review'),
+    /** The final answer as produced; an edit replaces it as the thread's output (the original stays in the log). */
+    output: z.unknown(),
+    confidence: z.number().nullable(),
+    source: z.enum(['model', 'fallback']),
+    reason: z.string(),
+    /** Roles that may review (people and roles are distinct; both empty: anyone). */
+    reviewers: z.array(z.string()),
+    people: z.array(z.string()),
+    deadline: z.string().nullable(),
+    onTimeout: z.enum(['approve', 'fail']),
+  })
+  .openapi('PendingReview');
+
+export const Pending = z.union([PendingApproval, PendingQuestion, PendingEscalation, PendingReview]).openapi('Pending');
 
 export const ForkOf = z
   .object({
@@ -169,6 +185,17 @@ export const AnswerBody = z
     callId: z.string().optional(),
   })
   .openapi('AnswerRequest');
+
+export const ReviewBody = z
+  .object({
+    decision: z.enum(['approved', 'edited', 'sent_back', 'rejected']),
+    output: z.unknown().optional().openapi({ description: "edited: the corrected output, validated against the agent's output schema (400 with the issues when it does not match)" }),
+    feedback: z.string().min(1).max(10_000).optional().openapi({ description: 'sent_back: what the model should change; it reads this as its next input' }),
+    comment: z.string().max(2000).optional(),
+  })
+  .refine((b) => b.decision !== 'edited' || b.output !== undefined, { path: ['output'], message: 'an edit needs the corrected output' })
+  .refine((b) => b.decision !== 'sent_back' || (b.feedback !== undefined && b.feedback.trim() !== ''), { path: ['feedback'], message: 'sending an answer back needs feedback' })
+  .openapi('ReviewRequest');
 
 export const ControlBody = z.object({ reason: z.string().max(2000).optional() }).openapi('ControlRequest');
 export const ResumeBody = z.object({ comment: z.string().max(2000).optional() }).openapi('ResumeRequest');

@@ -20,6 +20,8 @@ export type Decision =
   /** A deadline passed with nobody deciding: apply the policy's default, by "timeout". */
   | { type: 'approvalTimeout'; callId: string; approved: boolean }
   | { type: 'questionTimeout'; callId: string; answer: string }
+  /** A final answer nobody reviewed before its deadline: the policy default (approve or fail), by "timeout". */
+  | { type: 'reviewTimeout' }
   | { type: 'callModel' }
   | { type: 'escalate'; reason: string }
   | { type: 'fail'; error: CompactError }
@@ -29,6 +31,10 @@ export type Decision =
 export function decide(release: AgentRelease, state: ThreadState, now: number): Decision {
   if (isTerminal(state.status)) return { type: 'done' };
   if (state.paused || state.escalation) return { type: 'wait', reason: state.waitingReason ?? state.status };
+  if (state.review) {
+    if (deadlinePassed(state.review.deadline, now)) return { type: 'reviewTimeout' };
+    return { type: 'wait', reason: state.waitingReason ?? 'awaiting review' };
+  }
 
   const prefetch = release.agent.options.prefetch ?? [];
   if (prefetch.length > 0 && !state.prefetchRequested) {

@@ -76,6 +76,8 @@ export class ContextBuilder {
   private flattened = 0;
   /** Flattened turns whose tool message changed since the last messages() call. */
   private readonly changed = new Set<ToolTurn>();
+  /** The output of a fallback answer waiting for review (a model's answer is in the context already). */
+  private reviewedFallback: unknown;
 
   constructor(private readonly release: AgentRelease) {}
 
@@ -178,6 +180,18 @@ export class ContextBuilder {
           this.currentTurn = undefined;
           this.entries.push(userText(`A human operator (${event.data.by}) says: ${event.data.comment}`));
         }
+        break;
+      case 'review_requested':
+        // A fallback's answer was never in the context (no model_called wrote it): kept to quote if sent back.
+        this.reviewedFallback = event.data.source === 'fallback' ? event.data.output : undefined;
+        break;
+      case 'review_decided':
+        if (event.data.decision === 'sent_back') {
+          this.currentTurn = undefined;
+          const answer = this.reviewedFallback === undefined ? 'your answer' : `the answer ${clipText(JSON.stringify(this.reviewedFallback) ?? '', maxQuotedArgs)}`;
+          this.entries.push(userText(`A reviewer (${event.data.by}) sent ${answer} back: ${(event.data.feedback ?? '').replace(/[.\s]+$/, '')}. Answer again.`));
+        }
+        this.reviewedFallback = undefined;
         break;
       case 'resumed':
         this.currentTurn = undefined;

@@ -20,7 +20,7 @@ export const inbox: CommandSpec = {
     const { openStoreForReading } = await import('../local.js');
     const store = await openStoreForReading();
     try {
-      const waiting = (await store.listThreads({ status: ['awaiting_approval', 'awaiting_human'], ...(flags.agent ? { agent: flags.agent } : {}), limit: 200 })).reverse();
+      const waiting = (await store.listThreads({ status: ['awaiting_approval', 'awaiting_human', 'awaiting_review'], ...(flags.agent ? { agent: flags.agent } : {}), limit: 200 })).reverse();
       return printInbox(waiting, (t) => ({ ...t, deadline: t.wakeAt ? new Date(t.wakeAt).toISOString() : null }), flags);
     } finally {
       await store.close();

@@ -38,6 +38,9 @@ export const resume: CommandSpec = {
     return withClient(async (client) => {
       const thread = await client.getThread(args[0]!);
       if (isTerminal(thread.status)) throw new TwelveError('thread_not_runnable', `thread ${thread.id} is ${thread.status}; there is nothing to resume`);
+      if (thread.status === 'awaiting_review') {
+        throw new TwelveError('conflict', `thread ${thread.id} waits for a review of its answer (${thread.waitingReason}); review it instead: twelve review show ${thread.id}, then approve, edit, send-back or reject`);
+      }
       await noteIgnoredAs(client, flags);
       // Paused or escalated threads need a resume event; a runnable (or waiting) one is just followed.
       if (thread.status === 'paused' || (thread.status === 'awaiting_human' && takesResume(thread.waitingReason))) {

@@ -27,7 +27,7 @@ export const threads: CommandSpec = {
   summary: 'list threads (newest first), or show one thread\'s whole timeline',
   usage: ['threads ls [--status s1,s2] [--agent a] [--limit n] [--json]', 'threads show <thread> [--json]'],
   flags: {
-    status: 'only threads in these statuses (runnable, awaiting_approval, awaiting_human, sleeping, paused, completed, failed, cancelled)',
+    status: 'only threads in these statuses (runnable, awaiting_approval, awaiting_human, awaiting_review, sleeping, paused, completed, failed, cancelled)',
     agent: 'only threads of this agent',
     limit: 'at most this many threads (default 50)',
     json: 'ls: one thread per line; show: {thread, events} as one JSON object',

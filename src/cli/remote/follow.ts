@@ -10,9 +10,9 @@ import { exitCodes, type Flags } from '../command.js';
 import { exitCodeFor } from '../follow.js';
 import { waitingHint } from '../waiting-hint.js';
 
-const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human', 'sleeping', 'paused'];
+const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human', 'awaiting_review', 'sleeping', 'paused'];
 /** Events after which a thread may be waiting (for a person, or asleep). */
-const waitingEvents = new Set(['approval_requested', 'human_asked', 'escalated', 'budget_exceeded', 'tool_sleeping', 'paused', 'blocked']);
+const waitingEvents = new Set(['approval_requested', 'human_asked', 'escalated', 'budget_exceeded', 'tool_sleeping', 'paused', 'blocked', 'review_requested']);
 
 export async function followRemote(client: TwelveClient, threadId: string, flags: Flags, options: { printAfterSeq: number }): Promise<number> {
   const { EventFormatter } = await import('../format.js');

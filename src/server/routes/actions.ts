@@ -6,14 +6,14 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { HumanAction } from '../../runtime/human.js';
 import { requireRole, type AppEnv, type ServerState } from '../context.js';
 import { presentThread } from '../present.js';
-import { ActionResult, AnswerBody, BudgetBody, ControlBody, DecisionBody, ErrorBody, ResumeBody } from '../schemas.js';
+import { ActionResult, AnswerBody, BudgetBody, ControlBody, DecisionBody, ErrorBody, ResumeBody, ReviewBody } from '../schemas.js';
 import type { Role } from '../auth.js';
 
 const errors = Object.fromEntries(
   ([
     [400, 'Bad request'],
     [401, 'Missing or unknown API key'],
-    [403, 'The key lacks the role, or its owner may not decide this call'],
+    [403, 'The key lacks the role, or its owner may not decide this call or review this answer'],
     [404, 'Unknown thread'],
     [409, 'Impossible now: already decided, finished, or nothing waiting'],
   ] as const).map(([status, description]) => [status, { content: { 'application/json': { schema: ErrorBody } }, description }]),
@@ -51,6 +51,19 @@ export function actionRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
     const body = c.req.valid('json') as z.infer<typeof AnswerBody>;
     return c.json(await act(c, c.req.valid('param').id, { kind: 'answer', answer: body.answer, ...(body.callId ? { callId: body.callId } : {}) }), 200);
   });
+  app.openapi(
+    actionRoute(
+      '/v1/threads/{id}/review',
+      'Review the final answer that waits for review: approve, edit (output), send back (feedback), or reject',
+      'approver',
+      ReviewBody,
+    ),
+    async (c) => {
+      const body = c.req.valid('json') as z.infer<typeof ReviewBody>;
+      const { decision, output, feedback, comment } = body;
+      return c.json(await act(c, c.req.valid('param').id, { kind: 'review', decision, ...(output !== undefined ? { output } : {}), ...(feedback ? { feedback } : {}), ...(comment ? { comment } : {}) }), 200);
+    },
+  );
   app.openapi(actionRoute('/v1/threads/{id}/budget', "Raise this thread's limits", 'approver', BudgetBody), async (c) => {
     const body = c.req.valid('json') as z.infer<typeof BudgetBody>;
     return c.json(await act(c, c.req.valid('param').id, { kind: 'raiseBudget', ...body }), 200);

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { TwelveError } from '../../errors.js';
-import { foldEvents, isTerminal, threadStatuses, type ThreadStatus } from '../../thread/state.js';
+import { foldEvents, isTerminal, threadStatuses, waitingStatuses, type ThreadStatus } from '../../thread/state.js';
 import { requireRole, type AppEnv, type ServerState } from '../context.js';
 import { decodeCursor, encodeCursor, fallbackLinks, forkLinks, pendingOf, presentThread } from '../present.js';
 import { ErrorBody, EventList, ForkBody, ForkResult, LaunchBody, LaunchResult, ThreadDetail, ThreadList } from '../schemas.js';
@@ -134,7 +134,7 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
     async (c) => {
       const { id } = c.req.valid('param');
       const thread = await runtime.getThreadOrThrow(id);
-      const pending = thread.status === 'awaiting_approval' || thread.status === 'awaiting_human' ? pendingOf(foldEvents(id, await runtime.loadEvents(id))) : [];
+      const pending = waitingStatuses.includes(thread.status) ? pendingOf(foldEvents(id, await runtime.loadEvents(id))) : [];
       return c.json({ ...presentThread(thread, Date.now(), await forkLinks(runtime.store, [id]), await fallbackLinks(runtime.store, [id])), pending }, 200);
     },
   );
