@@ -24,8 +24,12 @@ const samples: Array<{ agent: string; file: string; decision?: 'approve' | 'reje
   // Above the approval threshold: recorded approved. (Who approved does not reach the model, so
   // any approver replays; a rejection's comment does, so rejections are not replayable demos.)
   { agent: 'refunds', file: 'examples/refunds/sample-large.txt', decision: 'approve' },
+  { agent: 'refunds', file: 'examples/refunds/sample-digital.txt' },
+  { agent: 'refunds', file: 'examples/refunds/sample-shipped.txt' },
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-email.txt' },
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-login.txt' },
+  { agent: 'email-classifier', file: 'examples/email-classifier/sample-other.txt' },
+  { agent: 'email-classifier', file: 'examples/email-classifier/sample-password.txt' },
 ];
 
 const server = await startScriptedOpenAIServer();
