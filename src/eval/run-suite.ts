@@ -11,6 +11,7 @@ import type { Agent } from '../agent/define-agent.js';
 import type { Tool } from '../agent/define-tool.js';
 import type { ModelMode } from '../config/env.js';
 import { createLogger } from '../log/logger.js';
+import type { ModelRegistry } from '../model/providers.js';
 import { createRuntime } from '../runtime/runtime.js';
 import { openStore } from '../store/open.js';
 import type { JudgeSpec } from './define-eval.js';
@@ -36,6 +37,8 @@ export interface RunSuiteOptions {
   env?: NodeJS.ProcessEnv;
   /** Cases at once (default 4). */
   concurrency?: number;
+  /** Model instances by id (scripted models in tests and demos), as createRuntime takes them. */
+  models?: ModelRegistry;
 }
 
 export interface SuiteResults {
@@ -61,7 +64,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteResults> 
   const agent = bindTools(options.agent, { bindings, code: options.toolCode ?? 'own' });
   const judge = options.judge && options.cases.some((c) => c.expect?.judge) ? judgeAgent(options.judge, options.judgeRecordingsDir ?? join(work, 'recordings')) : undefined;
   try {
-    const runtime = createRuntime({ agents: judge ? [agent, judge] : [agent], store, env, modelMode, logger: createLogger({ format: 'off' }) });
+    const runtime = createRuntime({ agents: judge ? [agent, judge] : [agent], store, env, modelMode, ...(options.models ? { models: options.models } : {}), logger: createLogger({ format: 'off' }) });
     runtime.logThreadEvents = false;
     const release = runtime.release(agent.name);
     const outputSchema = release.agent.outputSchema;
