@@ -10,7 +10,10 @@ import { parseEvalCase } from './case-schema.js';
 import type { CaseRun, EvalCase, ScoreResult, Scorer } from './types.js';
 
 /** A custom scorer: a function (named by its function name) or { name, score }. */
-export type ScorerSpec = Scorer | ((run: CaseRun) => ScoreResult | boolean | number | Promise<ScoreResult | boolean | number>);
+export type ScorerSpec = { name: string; score: ScoreFunction } | ScoreFunction;
+
+/** What a custom scorer returns: a result, a pass/fail, or a 0..1 score (passing at 0.5). */
+export type ScoreFunction = (run: CaseRun) => ScoreResult | boolean | number | Promise<ScoreResult | boolean | number>;
 
 /** The LLM judge: a pinned model (dated, like any agent's) and, optionally, a passing score. */
 export interface JudgeSpec {
