@@ -125,11 +125,19 @@ describe('twelve eval', () => {
     ]);
     expect(report.cases[0].candidate).toMatchObject({ status: 'completed', output: { decision: 'answer' }, tokens: 58, steps: 1 });
 
+    // Locking the edit does not hide it: with the lock's release as the candidate, the newest results of another release are the baseline.
+    expect((await cli(['build'])).code).toBe(0);
+    const locked = await cli(['eval', 'triage', '--baseline', 'lock']);
+    expect(locked.code, locked.stdout + locked.stderr).toBe(1);
+    expect(locked.stdout).toMatch(new RegExp(`^note: the lock's release rel_[0-9a-f]{16} is the candidate: comparing with the newest saved results of another release, ${lockRelease}$`, 'm'));
+    expect(locked.stdout).toMatch(/^REGRESSION: refund-request passed on/m);
+
     // Every run is stored in the project store, with its baseline.
     const store = openStore(env.TWELVE_DATABASE_URL);
     try {
       const runs = await store.listEvalRuns({ suite: 'triage' });
       expect(runs.map((r) => [r.summary.passed, r.baselineReleaseId])).toEqual([
+        [1, lockRelease],
         [1, lockRelease],
         [2, null],
         [2, null],
@@ -153,6 +161,32 @@ describe('twelve eval', () => {
     expect(report.baseline.source).toBe('store');
     expect(server.requests.slice(-2).map((r) => r.model)).toEqual(['gpt-4.1-mini-2025-04-14', 'gpt-4.1-mini-2025-04-14']);
 
+    // A release known only by its stored manifest: the baseline runs from it (tools from fixtures and fakes), or it is the candidate.
+    const lockRelease = JSON.parse(readFileSync(join(dir, 'twelve.lock.json'), 'utf8')).agents.triage.releaseId as string;
+    const clone = { ...env, TWELVE_DATABASE_URL: `sqlite:${join(dir, 'clone.db')}` };
+    expect((await runCli(['run', 'triage', '--input', 'hello'], { cwd: dir, env: clone })).code).toBe(0);
+    rmSync(join(dir, 'evals', 'triage.results.json'));
+    writeFileSync(join(dir, 'prompts', 'triage.md'), 'Answer every message yourself, politely.\n');
+    const fromManifest = await runCli(['eval', 'triage', '--baseline', lockRelease, '--json'], { cwd: dir, env: clone });
+    expect(fromManifest.code, fromManifest.stderr).toBe(1);
+    const manifestReport = JSON.parse(fromManifest.stdout);
+    expect(manifestReport).toMatchObject({ baseline: { releaseId: lockRelease, source: 'run', summary: { passed: 2 } }, regressions: [{ id: 'refund-request' }] });
+    expect(manifestReport.notes).toContain(`baseline ${lockRelease}: no saved results, ran it from its stored manifest (tools from fixtures and fakes only)`);
+    const storedCandidate = await runCli(['eval', 'triage', '--release', lockRelease, '--json'], { cwd: dir, env: clone });
+    expect(storedCandidate.code, storedCandidate.stderr).toBe(0);
+    expect(JSON.parse(storedCandidate.stdout)).toMatchObject({ candidate: { releaseId: lockRelease, summary: { passed: 2 } }, baseline: null, failing: [] });
+
+    // A suite written with defineEval in the config, with a custom scorer.
+    writeFileSync(
+      join(dir, 'twelve.config.mjs'),
+      `import { defineConfig, defineEval } from '${twelve}';\nimport triage from './triage.mjs';\n` +
+        `const smoke = defineEval({ agent: 'triage', name: 'smoke', cases: [{ id: 'hours', input: 'What are your opening hours?', expect: { outputSubset: { decision: 'answer' } } }], scorers: [function short(run) { return JSON.stringify(run.output).length < 100; }] });\n` +
+        `export default defineConfig({ agents: [triage], evals: [smoke] });\n`,
+    );
+    const smoke = await cli(['eval', 'smoke', '--json']);
+    expect(smoke.code, smoke.stderr).toBe(0);
+    expect(JSON.parse(smoke.stdout)).toMatchObject({ suite: 'smoke', agent: 'triage', failing: [], cases: [{ id: 'hours', candidate: { pass: true, scores: [{ name: 'status' }, { name: 'schema' }, { name: 'outputSubset' }, { name: 'short', pass: true }] } }] });
+
     const floating = await cli(['eval', 'triage', '--model', 'openai:gpt-4o']);
     expect(floating.code).toBe(2);
     expect(floating.stderr).toMatch(/--model.*gpt-4o/);
@@ -160,7 +194,7 @@ describe('twelve eval', () => {
     expect(saveOther.code).toBe(2);
     const unknown = await cli(['eval', 'nobody']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('no eval suite or agent named "nobody"; agents: triage; suites: evals/triage.jsonl');
+    expect(unknown.stderr).toContain('no eval suite or agent named "nobody"; agents: triage; suites: smoke (config), evals/triage.jsonl');
     const threshold = await cli(['eval', 'triage', '--threshold', 'lots']);
     expect(threshold.code).toBe(2);
     writeFileSync(join(dir, 'evals', 'triage.jsonl'), `${JSON.stringify(cases[0])}\n{"id":"x","inputs":"typo"}\n`);

@@ -205,7 +205,9 @@ function jsonReport(record: EvalRunRecord, baseline: Baseline | undefined, compa
     baseline: baseline ? { releaseId: baseline.releaseId, source: baseline.source, summary: baseline.summary } : null,
     threshold,
     scoreDrop: comparison.scoreDrop,
-    regressions: comparison.regressions,
+    // Without a baseline the gate is "every case passes": those failing are the reasons, not regressions.
+    regressions: baseline ? comparison.regressions : [],
+    failing: record.results.filter((r) => !r.pass).map((r) => r.id),
     passed: !comparison.failed,
     notes,
     cases: record.results.map((r) => ({ id: r.id, regressed: regressed.has(r.id), baseline: before.get(r.id) ?? null, candidate: r })),
