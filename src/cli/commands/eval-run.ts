@@ -54,6 +54,7 @@ export async function evalRun(args: string[], flags: Flags): Promise<number> {
     const candidateAgent = withModel(agentFor(candidate, current, found), flags.model);
     const candidateRun = await runOn(resolved, candidateAgent, candidate === current ? 'own' : { fakesFrom: found?.tools ?? new Map(), releaseId: candidate.releaseId });
     if (candidateRun.modelMode !== 'live') notes.push(`model mode ${candidateRun.modelMode}${process.env.TWELVE_MODEL_MODE ? '' : ' (the agent has recordings and TWELVE_MODEL_MODE is unset)'}`);
+    if (flags.model && candidateRun.modelMode === 'replay') notes.push(`--model ${flags.model} in replay mode: only responses recorded from that model can answer; TWELVE_MODEL_MODE=record (or live) calls it`);
     const baseline = flags.baseline === undefined ? undefined : await findBaseline({ store, resolved, candidate, found, flags, projectDir, notes });
     const { compareResults } = await import('../../eval/compare.js');
     const comparison = compareResults(baseline?.results, candidateRun.results, threshold);
