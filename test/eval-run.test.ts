@@ -4,7 +4,7 @@
  * none of them is an error and never runs), the people's script, and the LLM judge recorded on a
  * scripted OpenAI-compatible server, then replayed with the server gone.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -16,7 +16,6 @@ import { compareResults } from '../src/eval/compare.js';
 import { readSuiteFile } from '../src/eval/suite-file.js';
 import { startServer, testApiKey } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
-import { writeFileSync } from 'node:fs';
 
 /** A hand-made run for the scorers: a thread that called lookup then charge and completed. */
 function caseRun(expect: EvalCase['expect'], overrides: Partial<CaseRun> = {}): CaseRun {
@@ -230,5 +229,34 @@ describe('the eval runner', () => {
     const file = join(dir, 'clerk.jsonl');
     writeFileSync(file, '{"id":"a","input":"x"}\n\n{"id":"b","input":"y","expect":{"maxSteps":-1}}\n');
     expect(() => readSuiteFile(file)).toThrow(`${file}:3: expect.maxSteps: Too small: expected number to be >0`);
+  });
+});
+
+describe('eval suites and results files', () => {
+  it('finds a suite by config name, by agent (evals/<agent>.jsonl) or by path, and lists what there is when it cannot', async () => {
+    const { resolveSuite } = await import('../src/eval/discover.js');
+    const dir = tempDir();
+    const { agent } = clerk();
+    mkdirSync(join(dir, 'evals'));
+    writeFileSync(join(dir, 'evals', 'clerk.jsonl'), '{"id":"a","input":"lookup"}\n');
+    const smoke = defineEval({ agent: 'clerk', name: 'smoke', cases: [{ id: 's', input: 'quote' }] });
+    const options = { projectDir: dir, agents: [agent], suites: [smoke], env: {} };
+    expect(resolveSuite({ ...options, target: 'smoke' })).toMatchObject({ suite: { name: 'smoke', agent: 'clerk' }, cases: [{ id: 's' }], resultsPath: join(dir, 'evals', 'smoke.results.json') });
+    expect(resolveSuite({ ...options, target: 'clerk' })).toMatchObject({ suite: { name: 'clerk' }, cases: [{ id: 'a' }], resultsPath: join(dir, 'evals', 'clerk.results.json') });
+    expect(resolveSuite({ ...options, target: join(dir, 'evals', 'clerk.jsonl'), env: { TWELVE_EVAL_JUDGE_MODEL: 'openai:gpt-4o-mini-2024-07-18' } }).suite.judge).toEqual({ model: 'openai:gpt-4o-mini-2024-07-18' });
+    expect(() => resolveSuite({ ...options, target: 'other.jsonl' })).toThrow('other.jsonl: a suite file is named after its agent, and there is no agent "other" in this project; agents: clerk; suites: smoke (config), evals/clerk.jsonl');
+    expect(() => resolveSuite({ ...options, agents: [{ ...agent, name: 'desk' }], target: 'desk' })).toThrow(`agent desk has no eval suite: write cases to ${join(dir, 'evals', 'desk.jsonl')}`);
+  });
+
+  it('keeps the latest run per release in the results file, the 20 newest releases first', async () => {
+    const { saveResults, readResultsFile } = await import('../src/eval/results-file.js');
+    const file = join(tempDir(), 'clerk.results.json');
+    const summary = { cases: 1, passed: 1, failed: 0, score: 1, costUsd: 0, tokens: 1, steps: 1, durationMs: 1 };
+    const run = (releaseId: string, n: number) => ({ id: `ev_${n}`, suite: 'clerk', agent: 'clerk', releaseId, model: null, baselineReleaseId: null, createdAt: new Date(n * 1000).toISOString(), summary, results: [] });
+    for (let n = 0; n < 22; n++) saveResults(file, run(`rel_${n}`, n));
+    saveResults(file, run('rel_21', 99));
+    const saved = readResultsFile(file)!;
+    expect(saved.runs.map((r) => r.releaseId)).toEqual(['rel_21', ...Array.from({ length: 19 }, (_, i) => `rel_${20 - i}`)]);
+    expect(saved.runs[0]!.id).toBe('ev_99');
   });
 });

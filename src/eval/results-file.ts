@@ -33,9 +33,7 @@ export function readResultsFile(path: string): ResultsFile | undefined {
 /** The file with `run` as its release's result (replacing an older one), trimmed to the newest releases. */
 export function saveResults(path: string, run: EvalRunRecord): void {
   const existing = readResultsFile(path);
-  // Thread ids point into an isolated store that is gone: noise in a committed file.
-  const kept: EvalRunRecord = { ...run, results: run.results.map(({ threadId: _threadId, ...rest }) => rest) };
-  const runs = [kept, ...(existing?.runs ?? []).filter((r) => r.releaseId !== run.releaseId)].slice(0, keptReleases);
+  const runs = [run, ...(existing?.runs ?? []).filter((r) => r.releaseId !== run.releaseId)].slice(0, keptReleases);
   const file: ResultsFile = { version: 1, suite: run.suite, agent: run.agent, runs };
   writeFileSync(`${path}.tmp`, stablePrettyJson(file));
   renameSync(`${path}.tmp`, path);

@@ -52,6 +52,7 @@ export async function evalRun(args: string[], flags: Flags): Promise<number> {
     const candidate = await resolveCandidate({ store, agent: agentName, release: flags.release ?? 'current', current });
     const notes: string[] = [];
     const candidateAgent = withModel(agentFor(candidate, current, found), flags.model);
+    await checkModel(flags.model, candidateAgent);
     const candidateRun = await runOn(resolved, candidateAgent, candidate === current ? 'own' : { fakesFrom: found?.tools ?? new Map(), releaseId: candidate.releaseId });
     if (candidateRun.modelMode !== 'live') notes.push(`model mode ${candidateRun.modelMode}${process.env.TWELVE_MODEL_MODE ? '' : ' (the agent has recordings and TWELVE_MODEL_MODE is unset)'}`);
     if (flags.model && candidateRun.modelMode === 'replay') notes.push(`--model ${flags.model} in replay mode: only responses recorded from that model can answer; TWELVE_MODEL_MODE=record (or live) calls it`);
@@ -67,7 +68,8 @@ export async function evalRun(args: string[], flags: Flags): Promise<number> {
       baselineReleaseId: baseline?.releaseId ?? null,
       createdAt: new Date().toISOString(),
       summary: candidateRun.summary,
-      results: candidateRun.results,
+      // The cases' threads lived in the isolated store, removed after the run: no ids that point nowhere.
+      results: candidateRun.results.map(({ threadId: _threadId, ...rest }) => rest),
     };
     await store.saveEvalRun(record);
     if (flags.save) {
@@ -81,7 +83,7 @@ export async function evalRun(args: string[], flags: Flags): Promise<number> {
       const [{ table }, { renderReport }] = await Promise.all([import('../format.js'), import('../../eval/report.js')]);
       print(`suite ${resolved.suite.name} (agent ${agentName}, ${resolved.cases.length} case${resolved.cases.length === 1 ? '' : 's'})${flags.model ? ` on model ${flags.model}` : ''}`);
       for (const note of notes) print(`note: ${note}`);
-      const candidateSide = { label: 'candidate', releaseId: candidate.releaseId, summary: candidateRun.summary, results: candidateRun.results };
+      const candidateSide = { label: 'candidate', releaseId: candidate.releaseId, summary: record.summary, results: record.results };
       const baselineSide = baseline ? { label: `baseline (${baseline.source})`, releaseId: baseline.releaseId, summary: baseline.summary, results: baseline.results } : undefined;
       print(renderReport(table, baselineSide, candidateSide, comparison, threshold));
       print(`stored as eval run ${record.id}`);
@@ -123,7 +125,6 @@ async function checkModel(model: string | undefined, agent: Agent): Promise<void
 }
 
 async function runOn(resolved: ResolvedSuite, agent: Agent, toolCode: 'own' | { fakesFrom: ReadonlyMap<string, import('../../agent/define-tool.js').Tool>; releaseId: string }) {
-  await checkModel(agent.options.model === undefined ? undefined : agent.options.model, agent);
   const { runSuite } = await import('../../eval/run-suite.js');
   return runSuite({
     agent,
