@@ -66,11 +66,13 @@ describe('twelve eval', () => {
     const env = { TWELVE_DATABASE_URL: `sqlite:${join(dir, 'twelve.db')}` };
     const [classifier, refunds] = await Promise.all([runCli(['eval', 'email-classifier'], { env }), runCli(['eval', 'refunds', '--baseline', 'lock'], { env })]);
     expect(classifier.code, classifier.stdout + classifier.stderr).toBe(0);
-    expect(classifier.stdout).toMatch(/^candidate rel_[0-9a-f]{16}: 4\/4 passed, mean score 1\.0000/m);
+    expect(classifier.stdout).toMatch(/^candidate rel_[0-9a-f]{16}: 4\/4 passed, mean score 0\.9929/m);
     expect(classifier.stdout).toContain('note: model mode replay (the agent has recordings and TWELVE_MODEL_MODE is unset)');
     expect(refunds.code, refunds.stdout + refunds.stderr).toBe(0);
     expect(refunds.stdout).toMatch(/^candidate rel_[0-9a-f]{16}: 5\/5 passed/m);
     expect(refunds.stdout).toMatch(/^large-espresso-machine +pass +1\.00/m);
+    // Its LLM judge (a pinned model in twelve.config.ts) answers from evals/recordings.
+    expect(classifier.stdout).toMatch(/^billing-duplicate-charge +pass +0\.99/m);
     const store = openStore(env.TWELVE_DATABASE_URL);
     try {
       expect((await store.listEvalRuns({ agent: 'refunds' })).map((r) => r.summary.passed)).toEqual([5]);
