@@ -25,7 +25,7 @@ interface Baseline {
 
 export async function evalRun(args: string[], flags: Flags): Promise<number> {
   if (args.length !== 1) throw new TwelveError('usage', 'usage: twelve eval <agent|suite-file> [--release current|<id>] [--baseline lock|<id>] [--model <provider:model>] [--threshold n] [--save] [--json] (see twelve eval --help)');
-  const threshold = parseThreshold(flags.threshold);
+  const flagThreshold = parseThreshold(flags.threshold);
   if (flags.release !== undefined && !flags.release.trim()) throw new TwelveError('usage', '--release needs "current" or a release id (twelve releases ls)');
   if (flags.baseline !== undefined && !flags.baseline.trim()) throw new TwelveError('usage', '--baseline needs "lock" or a release id (twelve releases ls)');
   if (flags.save && flags.model) throw new TwelveError('usage', '--save keeps a release\'s results (the baseline CI compares with); a run on another model (--model) is not one: drop --save, or change the pin in the agent');
@@ -42,6 +42,7 @@ export async function evalRun(args: string[], flags: Flags): Promise<number> {
   const projectDir = configPath ? dirname(resolve(configPath)) : undefined;
   const resolved = resolveSuite({ target: args[0]!, projectDir, agents: config.agents, suites: config.evals ?? [] });
   const agentName = resolved.suite.agent;
+  const threshold = flagThreshold ?? resolved.suite.threshold ?? 0;
   const found = config.agents.find((a) => a.name === agentName);
   const env = loadConfig(process.env, config.agents);
   const current = found ? createRelease(found, env.agents[agentName], version) : undefined;
@@ -94,8 +95,9 @@ export async function evalRun(args: string[], flags: Flags): Promise<number> {
   }
 }
 
-function parseThreshold(text: string | undefined): number {
-  if (text === undefined) return 0;
+/** --threshold, else the suite's own (defineEval), else 0. */
+function parseThreshold(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
   const value = Number(text);
   if (!text.trim() || !Number.isFinite(value) || value < 0 || value > 1) throw new TwelveError('usage', `--threshold must be a number from 0 to 1 (the largest drop in the mean score allowed), got "${text}"`);
   return value;
