@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime } from 'twelve-agents';
-import { classifierModel, refundsModel, type ChatMessage } from '../test/support/example-models.js';
+import { classifierModel, judgeModel, refundsModel, type ChatMessage } from '../test/support/example-models.js';
 import { startScriptedOpenAIServer, type RecordedRequest } from '../test/support/scripted-openai-server.js';
 import emailClassifier from './email-classifier/agent.js';
 import refunds from './refunds/agent.js';
@@ -24,13 +24,18 @@ const samples: Array<{ agent: string; file: string; decision?: 'approve' | 'reje
   // Above the approval threshold: recorded approved. (Who approved does not reach the model, so
   // any approver replays; a rejection's comment does, so rejections are not replayable demos.)
   { agent: 'refunds', file: 'examples/refunds/sample-large.txt', decision: 'approve' },
+  { agent: 'refunds', file: 'examples/refunds/sample-digital.txt' },
+  { agent: 'refunds', file: 'examples/refunds/sample-shipped.txt' },
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-email.txt' },
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-login.txt' },
+  { agent: 'email-classifier', file: 'examples/email-classifier/sample-other.txt' },
+  { agent: 'email-classifier', file: 'examples/email-classifier/sample-password.txt' },
 ];
 
 const server = await startScriptedOpenAIServer();
 server.setFallback((request: RecordedRequest) => {
   const messages = (request.body?.messages ?? []) as ChatMessage[];
+  if (messages[0]?.content?.startsWith('You grade the answer')) return judgeModel(messages);
   return request.model === 'gpt-4o-2024-08-06' ? refundsModel(messages) : classifierModel(messages);
 });
 const work = mkdtempSync(join(tmpdir(), 'twelve-record-'));
@@ -56,6 +61,25 @@ try {
     }
     console.log(`${sample.file}: ${outcome} ${JSON.stringify(done.output)}`);
     if (outcome !== 'completed') process.exitCode = 1;
+  }
+  // The eval suites' LLM judge (evals/recordings): every suite of the config, recorded like the samples.
+  const { default: config } = await import('../twelve.config.js');
+  const { resolveSuite } = await import('../src/eval/discover.js');
+  const { runSuite } = await import('../src/eval/run-suite.js');
+  for (const suite of config.evals ?? []) {
+    if (!suite.judge) continue;
+    const resolved = resolveSuite({ target: suite.name, projectDir: process.cwd(), agents: config.agents, suites: config.evals ?? [] });
+    const agent = config.agents.find((a) => a.name === suite.agent)!;
+    const { summary } = await runSuite({
+      agent,
+      cases: resolved.cases,
+      judge: suite.judge,
+      judgeRecordingsDir: join(resolved.dir, 'recordings'),
+      modelMode: 'record',
+      env: { OPENAI_API_KEY: 'sk-scripted-recording', OPENAI_BASE_URL: server.baseURL, TWELVE_LOG: 'off' },
+    });
+    console.log(`eval suite ${suite.name}: ${summary.passed}/${summary.cases} passed, mean score ${summary.score}`);
+    if (summary.failed > 0) process.exitCode = 1;
   }
 } finally {
   await runtime.close();

@@ -28,4 +28,6 @@ export { scriptedModel, type ScriptedModel, type ScriptedReply, type Script } fr
 export { openStore } from './store/open.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { Store, ThreadRecord, ThreadSummary, ListThreadsOptions, ClaimOptions } from './store/types.js';
+export { defineEval, isEvalSuite, type EvalSuite, type EvalOptions, type ScorerSpec, type JudgeSpec } from './eval/define-eval.js';
+export type { EvalCase, Expectations, ToolFixture, ToolCallExpectation, HumanScript, Scorer, ScoreResult, CaseRun, CaseResult, EvalSummary, EvalRunRecord } from './eval/types.js';
 export { version } from './version.js';

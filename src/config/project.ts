@@ -12,9 +12,12 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isAgent, type Agent } from '../agent/define-agent.js';
 import { TwelveError } from '../errors.js';
+import { isEvalSuite, type EvalSuite } from '../eval/define-eval.js';
 
 export interface ProjectConfig {
   agents: Agent[];
+  /** Eval suites written with defineEval (`twelve eval <suite>`); an agent's evals/<agent>.jsonl needs no entry. */
+  evals?: EvalSuite[];
 }
 
 /** @example export default defineConfig({ agents: [refunds] }); */
@@ -66,6 +69,10 @@ export async function loadProjectConfig(path: string): Promise<ProjectConfig> {
   }
   for (const [index, agent] of config.agents.entries()) {
     if (!isAgent(agent)) throw new TwelveError('usage', `${path}: agents[${index}] is not an agent created with defineAgent`);
+  }
+  if (config.evals !== undefined && !Array.isArray(config.evals)) throw new TwelveError('usage', `${path}: evals must be a list of suites created with defineEval`);
+  for (const [index, suite] of (config.evals ?? []).entries()) {
+    if (!isEvalSuite(suite)) throw new TwelveError('usage', `${path}: evals[${index}] is not a suite created with defineEval`);
   }
   return config;
 }

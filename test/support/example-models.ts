@@ -47,3 +47,19 @@ export function classifierModel(messages: ChatMessage[]): ScriptStep {
     : { label: 'other', confidence: 0.5, reason: 'No specific category matches.' };
   return { text: JSON.stringify(answer), usage: { prompt_tokens: 231, completion_tokens: 29 } };
 }
+
+/**
+ * Plays the eval suites' LLM judge (src/eval/scorers/judge.ts): passes an output whose reason is
+ * one short sentence containing one of the criteria's "quoted" terms.
+ */
+export function judgeModel(messages: ChatMessage[]): ScriptStep {
+  const user = messages.find((m) => m.role === 'user')?.content ?? '';
+  const criteria = user.split('\n\nAgent input:')[0] ?? '';
+  const terms = [...criteria.matchAll(/"([^"]+)"/g)].map((m) => m[1]!.toLowerCase());
+  const reason = /"reason": "([^"]*)"/.exec(user)?.[1] ?? '';
+  const relevant = terms.some((term) => reason.toLowerCase().includes(term));
+  const short = reason.length > 10 && reason.length <= 200;
+  const pass = relevant && short;
+  const verdict = { score: pass ? 0.9 : 0.3, pass, reason: pass ? 'The reason is one short sentence naming what the customer reports.' : 'The reason does not name what the customer reports in one short sentence.' };
+  return { text: JSON.stringify(verdict), usage: { prompt_tokens: 260, completion_tokens: 30 } };
+}
