@@ -5,6 +5,7 @@
  * status. A tool call with nothing to serve it, or a model with nothing to answer (no recording),
  * makes the case an error.
  */
+import { evalMetadataKey } from './proposals.js';
 import type { AgentRelease } from '../agent/release.js';
 import { errorMessage } from '../errors.js';
 import type { Human } from '../runtime/approval.js';
@@ -32,7 +33,8 @@ export async function runCase({ runtime, release, bindings, evalCase }: RunCaseO
   const stop = new AbortController();
   let threadId: string | undefined;
   try {
-    const thread = await runtime.launch({ agent: release.agent.name, input: evalCase.input, ...(evalCase.metadata ? { metadata: evalCase.metadata } : {}) });
+    // Marked as an eval thread: people's scripted decisions in it propose no cases (src/eval/proposals.ts).
+    const thread = await runtime.launch({ agent: release.agent.name, input: evalCase.input, metadata: { ...evalCase.metadata, [evalMetadataKey]: true } });
     threadId = thread.id;
     bindings.add(thread.id, {
       evalCase,
