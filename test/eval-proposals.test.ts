@@ -55,6 +55,8 @@ async function rejectionProposesOneCase(runtime: Runtime) {
     metadata: { ticket: 'T-7' },
     fixtures: { tools: [{ tool: 'lookup_order', args: { orderId: 'A-1001' }, result: { orderId: 'A-1001', amount: 42.5, status: 'delivered' } }] },
     expect: { tools: { never: [{ tool: 'pay', args: { amount: 250 } }] } },
+    // The person is replayed too: in the eval, a call like it is rejected again.
+    humans: { approvals: { pay: 'reject' } },
     note: 'over the limit for a lamp; offer a partial refund',
     source: { threadId, kind: 'rejection', seq: decided.seq, by: 'fiona' },
   });

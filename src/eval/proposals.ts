@@ -35,6 +35,8 @@ function draftFor(event: ThreadEvent, state: ThreadState, release: AgentRelease)
   const make = (kind: ProposalKind, by: string, body: Pick<EvalCase, 'expect' | 'note'> & { humans?: EvalCase['humans'] }, excludeCallId?: string) => {
     const base = threadCaseBase(state, { isHumanTool, ...(excludeCallId ? { excludeCallId } : {}) });
     const humans = { ...base.humans, ...body.humans };
+    const [before, extra] = [base.humans?.approvals, body.humans?.approvals];
+    if (typeof before === 'object' && typeof extra === 'object') humans.approvals = { ...before, ...extra };
     const evalCase: EvalCase = {
       id: `${state.agent || release.agent.name}-${kind.replace(/_/g, '-')}-${threadIdTail(event.threadId)}-${event.seq}`,
       ...base,
@@ -51,7 +53,13 @@ function draftFor(event: ThreadEvent, state: ThreadState, release: AgentRelease)
       const call = state.calls.get(event.data.callId);
       // Only a person's first decision counts (a repeat is a no-op in the reducer); a bare "no" teaches nothing to pin.
       if (event.data.approved || !comment || !call?.approval || call.approval.decision) return undefined;
-      return make('rejection', event.data.by, { expect: { tools: { never: [{ tool: call.tool, args: identifyingArgs(call.args) }] } }, note: comment }, call.callId);
+      // The case replays the person too: a call like it is rejected again, and the agent must not have made it.
+      return make(
+        'rejection',
+        event.data.by,
+        { expect: { tools: { never: [{ tool: call.tool, args: identifyingArgs(call.args) }] } }, humans: { approvals: { [call.tool]: 'reject' } }, note: comment },
+        call.callId,
+      );
     }
     case 'resumed': {
       const guidance = event.data.comment?.trim();
