@@ -68,7 +68,7 @@ describe('twelve review, locally', () => {
     const approve = await cli('review', 'approve', threadId, '--as', 'alice', '--comment', 'ok now');
     expect(approve.code).toBe(0);
     expect(approve.stdout).toMatch(/reviewed +approved by alice: "ok now"/);
-    expect(approve.stdout).toMatch(/completed +\{"decision":"refunded","amountCents":2000,"confidence":0\.7\} +\(confidence 0\.7, reviewed by alice\)/);
+    expect(approve.stdout).toMatch(/completed +\{"decision":"refunded","amountCents":2000,"confidence":0\.7\} +\(confidence 0\.70, reviewed by alice\)/);
     expect((await runtime.getThreadOrThrow(threadId)).status).toBe('completed');
 
     const second = await cli('review', 'reject', threadId, '--as', 'bob');
@@ -160,7 +160,7 @@ describe('twelve review, against a server (TWELVE_URL)', () => {
     await eventually(async () => (await api.runtime.getThreadOrThrow(thread.id)).status === 'awaiting_review' && model.calls.length === 2);
     const approve = await runCli(['review', 'approve', thread.id, '--comment', 'fine'], { env: as('fiona') });
     expect(approve.code).toBe(0);
-    expect(approve.stdout).toMatch(/completed +\{"decision":"refunded","amountCents":2000,"confidence":0\.6\} +\(confidence 0\.6, reviewed by fiona@example\.com\)/);
+    expect(approve.stdout).toMatch(/completed +\{"decision":"refunded","amountCents":2000,"confidence":0\.6\} +\(confidence 0\.60, reviewed by fiona@example\.com\)/);
     const again = await runCli(['review', 'approve', thread.id], { env: as('admin') });
     expect(again.code).toBe(5);
     expect(again.stderr).toBe(`twelve: the answer of thread ${thread.id} was already approved by fiona@example.com; the first decision stands\n`);
