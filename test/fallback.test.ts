@@ -239,6 +239,18 @@ describe('the non-LLM fallback', () => {
     expect(ls.stdout).toMatch(/^THREAD +AGENT +STATUS +STEPS +TOKENS +COST +CONF +UPDATED$/m);
     expect(ls.stdout).toMatch(new RegExp(`^${id} +email-classifier +completed +0 +0 +\\$0\\.00000 +0\\.40 `, 'm'));
   });
+  it('twelve run with no provider key: an agent with a fallback for blocked models runs (a warning says why) instead of refusing', async () => {
+    const dir = (await import('./support/temp-dir.js')).tempDir();
+    const env = { TWELVE_DATABASE_URL: `sqlite:${join(dir, 'twelve.db')}`, TWELVE_MODEL_MODE: 'live', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '' };
+    const run = await runCli(['run', 'email-classifier', '--input', 'I was charged twice on my invoice'], { env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).toContain('agent email-classifier cannot call its models; its non-LLM fallback will answer');
+    expect(run.stdout).toMatch(/completed +\{"label":"billing","confidence":0\.4,"reason":"keyword rule: matched 'charged'"\}/);
+    // Without a fallback the preflight still refuses, and no thread is created.
+    const refunds = await runCli(['run', 'refunds', '--input', 'refund A-1001'], { env });
+    expect(refunds.code).toBe(2);
+    expect(refunds.stderr).toContain('twelve: agent refunds cannot call its models, so no thread was created:');
+  });
 });
 
 describe('confidence and fallback options', () => {

@@ -71,6 +71,8 @@ export interface CommandSpec {
   run(args: string[], flags: Flags): Promise<number>;
   /** The same command against a Twelve server (TWELVE_URL + TWELVE_API_KEY). */
   remote?(args: string[], flags: Flags): Promise<number>;
+  /** What the help says the remote form does, when it is not the whole command. */
+  remoteHelp?: string;
 }
 
 export function print(text: string): number {

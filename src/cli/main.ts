@@ -129,7 +129,7 @@ function commandHelp(spec: CommandSpec): string {
     `Options:\n${flagLines.map(([flag, text]) => `  ${label(flag).padEnd(width)}  ${text}`).join('\n')}`,
   ];
   if (spec.details) sections.push(spec.details);
-  if (spec.remote) sections.push(`With TWELVE_URL and TWELVE_API_KEY set, this command talks to that Twelve server instead of the local store.`);
+  if (spec.remote) sections.push(spec.remoteHelp ?? `With TWELVE_URL and TWELVE_API_KEY set, this command talks to that Twelve server instead of the local store.`);
   sections.push(exitCodeText);
   return sections.join('\n\n');
 }

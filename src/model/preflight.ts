@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { AgentRelease } from '../agent/release.js';
+import { fallbackOnOf } from '../agent/fallback-options.js';
 import { agentEnvPrefix } from '../config/env.js';
 import { TwelveError } from '../errors.js';
 import type { ModelCaller } from './call-model.js';
@@ -30,10 +31,18 @@ export function modelProblems(caller: ModelCaller, release: AgentRelease): strin
   return problems;
 }
 
-/** Throws config_invalid (exit 2) listing every problem, when a model of the chain cannot be called. */
-export function assertModelsCallable(caller: ModelCaller, release: AgentRelease): void {
+/**
+ * Throws config_invalid (exit 2) listing every problem, when a model of the chain cannot be called.
+ * An agent whose non-LLM fallback answers when the models are blocked still runs: `warn` is told
+ * instead, and the thread gets the fallback's answer (recorded as fallback_used, reason blocked).
+ */
+export function assertModelsCallable(caller: ModelCaller, release: AgentRelease, warn?: (message: string) => void): void {
   const problems = modelProblems(caller, release);
   if (problems.length === 0) return;
+  if (fallbackOnOf(release.agent.options).includes('blocked') && warn) {
+    warn(`agent ${release.agent.name} cannot call its models; its non-LLM fallback will answer:\n  - ${problems.join('\n  - ')}`);
+    return;
+  }
   throw new TwelveError('config_invalid', `agent ${release.agent.name} cannot call its models, so no thread was created:\n  - ${problems.join('\n  - ')}`, {
     details: { agent: release.agent.name, problems },
   });

@@ -239,7 +239,7 @@ export class Runtime {
         details: { issues: parsed.error.issues },
       });
     }
-    if (options.checkModels) assertModelsCallable(this.services.models, release);
+    if (options.checkModels) assertModelsCallable(this.services.models, release, (message) => this.services.logger.warn({ agent: release.agent.name }, message));
     await this.saveRelease(release);
     const id = newThreadId();
     const input = this.services.redactor.scrub(parsed.data);

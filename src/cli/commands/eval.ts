@@ -46,6 +46,8 @@ baseline fails, or the mean score drops more than --threshold), naming each case
     if (first === 'proposals') return (await import('./eval-proposals.js')).evalProposals(rest, flags);
     return (await import('./eval-run.js')).evalRun(args, flags);
   },
+  remoteHelp:
+    'With TWELVE_URL and TWELVE_API_KEY set, history, add and proposals use that Twelve server (its store, its project\'s suite files); a suite still runs here, on its own isolated store, and its run is stored in the local store (TWELVE_DATABASE_URL).',
   // History, add and proposals read the server's store; a suite always runs here (on its own isolated store).
   async remote(args, flags) {
     const [first, ...rest] = args;
