@@ -12,7 +12,6 @@ import { defineAgent } from '../src/index.js';
 import { parseEvalCase } from '../src/eval/case-schema.js';
 import { proposalId } from '../src/eval/proposals.js';
 import { readSuiteFile } from '../src/eval/suite-file.js';
-import { ThreadSession } from '../src/runtime/thread-session.js';
 import { event } from '../src/thread/events.js';
 import { lookupOrderTool } from './support/agents.js';
 import { keys, startApi, waitForStatus } from './support/api.js';
@@ -122,20 +121,19 @@ describe('proposals from guidance', () => {
 
 describe('proposals from output review', () => {
   // The review action is built elsewhere: these append review_requested/review_decided through a session, as it will.
+  /** A writer whose answers are always reviewed, and a reviewer's decision through the real review action. */
   async function reviewed(decision: 'edited' | 'sent_back' | 'approved') {
-    const echo = defineAgent({ name: 'writer', purpose: 'Writes replies, for tests', model: 'scripted:writer', prompt: { text: 'Reply to {{input}}' } });
+    const echo = defineAgent({ name: 'writer', purpose: 'Writes replies, for tests', model: 'scripted:writer', prompt: { text: 'Reply to {{input}}' }, review: 'always' });
     const { runtime } = makeRuntime({ agents: [echo], models: { 'scripted:writer': stepModel(() => ({ text: 'Dear customer' })) } });
     const thread = await runtime.launch({ agent: 'writer', input: 'Where is my parcel?' });
-    const services = (runtime as unknown as { services: ConstructorParameters<typeof ThreadSession>[0] }).services;
-    const session = new ThreadSession(services, runtime.release('writer'), thread.id);
-    await session.load();
-    await session.commit([event('review_requested', { output: 'Dear customer', source: 'model', reason: 'always reviewed', reviewers: [], people: [], onTimeout: 'approve' })]);
-    const decided =
-      decision === 'edited' ? [event('review_decided', { decision, by: 'rita', output: 'Dear Kim, your parcel left today.', comment: 'use the name' }), event('thread_completed', { output: 'Dear Kim, your parcel left today.', source: 'review', reviewedBy: 'rita' })]
-      : decision === 'sent_back' ? [event('review_decided', { decision, by: 'rita', feedback: 'Say when the parcel left and use the customer name' })]
-      : [event('review_decided', { decision, by: 'rita' }), event('thread_completed', { output: 'Dear customer', reviewedBy: 'rita' })];
-    const stored = await session.commit(decided);
-    return { runtime, threadId: thread.id, seq: stored[0]!.seq };
+    expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_review');
+    const action =
+      decision === 'edited' ? { decision, output: 'Dear Kim, your parcel left today.', comment: 'use the name' }
+      : decision === 'sent_back' ? { decision, feedback: 'Say when the parcel left and use the customer name' }
+      : { decision };
+    await runtime.review(thread.id, { by: 'rita', ...action });
+    const decided = (await runtime.loadEvents(thread.id)).find((e) => e.type === 'review_decided')!;
+    return { runtime, threadId: thread.id, seq: decided.seq };
   }
 
   it('an edited output proposes a case expecting the edit', async () => {

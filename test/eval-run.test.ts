@@ -184,6 +184,29 @@ describe('the eval runner', () => {
     expect(runs.ship).toBe(0);
   });
 
+  it('plays the reviewer of an agent whose answers need review: approves by default (as a reviewer role), rejects when the script says', async () => {
+    const model = scriptedModel(() => ({ text: JSON.stringify({ said: ['done'] }) }));
+    const agent = defineAgent({
+      name: 'reviewed',
+      purpose: 'Answer, then wait for a quality reviewer.',
+      model: 'scripted:reviewed',
+      prompt: { text: 'Say done.' },
+      output: z.object({ said: z.array(z.string()) }),
+      review: 'always',
+      reviewers: ['quality'],
+    });
+    const cases: EvalCase[] = [
+      { id: 'approved', input: 'go', expect: { outputSubset: { said: ['done'] } } },
+      { id: 'rejected', input: 'go', humans: { review: 'reject' }, expect: { status: 'failed' } },
+      { id: 'no-person', input: 'go', expect: { noHuman: true } },
+    ];
+    const { results } = await runSuite({ agent, cases, models: { 'scripted:reviewed': model }, modelMode: 'live' });
+    const by = Object.fromEntries(results.map((r) => [r.id, r]));
+    expect(by.approved, JSON.stringify(by.approved)).toMatchObject({ pass: true, status: 'completed', output: { said: ['done'] } });
+    expect(by.rejected, JSON.stringify(by.rejected)).toMatchObject({ pass: true, status: 'failed' });
+    expect(by['no-person']!.scores.find((s) => s.name === 'noHuman')).toMatchObject({ pass: false, detail: 'needed an output review' });
+  });
+
   it('grades with the LLM judge on a pinned model: recorded once, then replayed offline with the same verdicts', async () => {
     const dir = tempDir();
     const server = await startServer();

@@ -117,7 +117,8 @@ async function actForPeople(runtime: Runtime, release: AgentRelease, state: Thre
     }
     if (state.status === 'awaiting_review') {
       const decision = (script.review ?? 'approve') === 'approve' ? 'approved' : 'rejected';
-      await runtime.act(state.threadId, 'eval', { kind: 'review', decision, comment: `eval case ${evalCase.id}` });
+      const review = state.review!;
+      await runtime.act(state.threadId, evalPerson(review.reviewers, review.people), { kind: 'review', decision, comment: `eval case ${evalCase.id}` });
       return true;
     }
     return false;
