@@ -12,7 +12,6 @@ import { defineAgent } from '../src/index.js';
 import { parseEvalCase } from '../src/eval/case-schema.js';
 import { proposalId } from '../src/eval/proposals.js';
 import { readSuiteFile } from '../src/eval/suite-file.js';
-import { event } from '../src/thread/events.js';
 import { lookupOrderTool } from './support/agents.js';
 import { keys, startApi, waitForStatus } from './support/api.js';
 import { runCli } from './support/cli.js';
