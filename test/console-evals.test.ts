@@ -7,10 +7,9 @@
  *
  * Screenshots for design review: /tmp/twelve-console-{evals,thread-proposal}.png.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import refunds from '../examples/refunds/agent.js';
 import { readSuiteFile } from '../src/eval/suite-file.js';
@@ -18,37 +17,17 @@ import type { EvalRunRecord } from '../src/eval/types.js';
 import { createRuntime, type Runtime } from '../src/index.js';
 import { parseApiKeys } from '../src/server/auth.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
+import { consoleBrowser, eventually, tearDown } from './support/browser.js';
 
-const chromiumPath = process.env.TWELVE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const aliceKey = 'tw_test_alice_6f1c0b9e4d2a8c73';
 const largeRequest = readFileSync(new URL('../examples/refunds/sample-large.txt', import.meta.url), 'utf8').trim();
 const screenshot = (name: string) => join(tmpdir(), `twelve-console-${name}.png`);
 
+const browser = consoleBrowser({ key: aliceKey });
+const { api, newPage, errors: pageErrors } = browser;
 let dir: string;
 let runtime: Runtime;
 let server: RunningServer;
-let context: BrowserContext;
-const pageErrors: string[] = [];
-
-async function api<T = any>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
-  const response = await fetch(server.url + path, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${aliceKey}`, 'content-type': 'application/json' },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
-
-const eventually = <T>(read: () => Promise<T>, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
-
-async function newPage(): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
-  });
-  return page;
-}
 
 function run(id: string, releaseId: string, createdAt: string, passed: number, failed: number): EvalRunRecord {
   const cases = passed + failed;
@@ -86,7 +65,6 @@ async function rejectedRefund(comment: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`the console test needs chromium at ${chromiumPath} (apt-get install -y chromium, or set TWELVE_CHROMIUM_PATH)`);
   dir = mkdtempSync(join(tmpdir(), 'twelve-console-evals-'));
   process.env.REFUNDS_LEDGER_PATH = join(dir, 'ledger.db');
   runtime = createRuntime({
@@ -95,27 +73,12 @@ beforeAll(async () => {
   });
   runtime.startWorker({ pollMs: 100 });
   server = await startServer({ runtime, host: '127.0.0.1', port: 0, apiKeys: parseApiKeys(`alice=operator,approver,reader=${aliceKey}`), console: true, projectDir: join(dir, 'project') });
-  context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-    colorScheme: 'light',
-  });
-  context.setDefaultTimeout(15_000);
+  await browser.open({ dir, url: server.url });
   // Signed in once for every page of the context.
-  await context.addInitScript((key) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('twelve.apiKey', key), aliceKey);
+  await browser.context.addInitScript((key) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('twelve.apiKey', key), aliceKey);
 }, 60_000);
 
-afterAll(async () => {
-  await context?.close();
-  await server?.close();
-  await runtime?.close();
-  delete process.env.REFUNDS_LEDGER_PATH;
-  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-});
+afterAll(() => tearDown({ open: [browser, server, runtime], env: ['REFUNDS_LEDGER_PATH'], dir }));
 
 describe('the console: evals and proposed cases', () => {
   it('charts stored runs by release and shows a run\'s per-case results on click', async () => {

@@ -8,50 +8,34 @@
  *
  * Screenshots for design review: /tmp/twelve-console-review-{inbox,thread}.png.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createRuntime, type Runtime } from '../src/index.js';
 import { parseApiKeys } from '../src/server/auth.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
+import { consoleBrowser, eventually, tearDown } from './support/browser.js';
 import { scriptedAgent, stepModel, userTexts } from './support/hitl.js';
 
-const chromiumPath = process.env.TWELVE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const aliceKey = 'tw_test_alice_6f1c0b9e4d2a8c73';
 const screenshot = (name: string) => join(tmpdir(), `twelve-console-review-${name}.png`);
 
 const Decision = z.object({ decision: z.enum(['refunded', 'denied']), amountCents: z.number().int().nonnegative(), confidence: z.number() });
 const model = stepModel((step) => ({ text: JSON.stringify({ decision: 'refunded', amountCents: step === 0 ? 4500 : 2000, confidence: step === 0 ? 0.62 : 0.71 }) }));
 
+const browser = consoleBrowser({ key: aliceKey });
+const { api, newPage, errors: pageErrors } = browser;
 let dir: string;
 let runtime: Runtime;
 let server: RunningServer;
-let context: BrowserContext;
-const pageErrors: string[] = [];
 
 async function launch(input: string): Promise<string> {
-  const response = await fetch(`${server.url}/v1/threads`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${aliceKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ agent: 'refund-review', input }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { thread: { id: string } }).thread.id;
-}
-
-const eventually = <T>(read: () => Promise<T>, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
-
-async function newPage(): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    // The refused edit is a 400 the test provokes on purpose; anything else is a bug.
-    if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
-  });
-  return page;
+  const launched = await api<{ thread: { id: string } }>('/v1/threads', { method: 'POST', body: { agent: 'refund-review', input } });
+  expect(launched.status).toBe(201);
+  return launched.body.thread.id;
 }
 
 async function signIn(page: Page, path: string): Promise<void> {
@@ -62,7 +46,6 @@ async function signIn(page: Page, path: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`the console test needs chromium at ${chromiumPath} (apt-get install -y chromium, or set TWELVE_CHROMIUM_PATH)`);
   dir = mkdtempSync(join(tmpdir(), 'twelve-console-review-'));
   const agent = scriptedAgent({ name: 'refund-review', output: Decision, confidence: 'confidence', review: 'always', reviewers: ['quality'] });
   runtime = createRuntime({
@@ -73,24 +56,10 @@ beforeAll(async () => {
   });
   runtime.startWorker({ pollMs: 50 });
   server = await startServer({ runtime, host: '127.0.0.1', port: 0, apiKeys: parseApiKeys(`alice=operator,approver,reader=${aliceKey}`), console: true });
-  context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-    colorScheme: 'light',
-  });
-  context.setDefaultTimeout(15_000);
+  await browser.open({ dir, url: server.url });
 }, 60_000);
 
-afterAll(async () => {
-  await context?.close();
-  await server?.close();
-  await runtime?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-});
+afterAll(() => tearDown({ open: [browser, server, runtime], dir }));
 
 describe('output review in the web console', () => {
   it('edits an answer on the thread page (the schema error shown, then fixed), sends one back and approves it, rejects another, from the inbox', async () => {

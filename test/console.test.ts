@@ -8,10 +8,10 @@
  *
  * Screenshots for design review: /tmp/twelve-console-{inbox,thread,threads,agents,release,release-diff,fallback,fallback-thread}.png.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import emailClassifier from '../examples/email-classifier/agent.js';
 import refunds from '../examples/refunds/agent.js';
@@ -21,47 +21,20 @@ import { parseApiKeys } from '../src/server/auth.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
 import { createRelease } from '../src/agent/release.js';
 import { version } from '../src/version.js';
+import { consoleBrowser, eventually, tearDown } from './support/browser.js';
 
-const chromiumPath = process.env.TWELVE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const aliceKey = 'tw_test_alice_6f1c0b9e4d2a8c73';
 const largeRequest = readFileSync(new URL('../examples/refunds/sample-large.txt', import.meta.url), 'utf8').trim();
 const screenshot = (name: string) => join(tmpdir(), `twelve-console-${name}.png`);
 
+// Every request the browser makes is recorded: a key must only ever travel in a header, never in a URL.
+const browser = consoleBrowser({ key: aliceKey, recordRequests: true });
+const { api, newPage, errors: pageErrors, requests } = browser;
 let dir: string;
 let runtime: Runtime;
 let server: RunningServer;
-let context: BrowserContext;
-const pageErrors: string[] = [];
-/** Every request the browser made: a key must only ever travel in a header, never in a URL. */
-const requests: Array<{ url: string; authorization: string | undefined }> = [];
-
-async function api<T = any>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
-  const response = await fetch(server.url + path, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${aliceKey}`, 'content-type': 'application/json' },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
-
-/** Waits until what the page shows matches: DOM updates come from polling and streaming. */
-const eventually = <T>(read: () => Promise<T>, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
-
-async function newPage(): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-  page.on('request', (request) => requests.push({ url: request.url(), authorization: request.headers().authorization }));
-  page.on('console', (message) => {
-    // A 4xx the test provokes on purpose is logged by the browser as a failed resource; anything else is a bug.
-    if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) {
-      pageErrors.push(`console: ${message.text()}`);
-    }
-  });
-  return page;
-}
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`the console test needs chromium at ${chromiumPath} (apt-get install -y chromium, or set TWELVE_CHROMIUM_PATH)`);
   dir = mkdtempSync(join(tmpdir(), 'twelve-console-'));
   // The example's ledger reads this when it first moves money.
   process.env.REFUNDS_LEDGER_PATH = join(dir, 'ledger.db');
@@ -82,25 +55,10 @@ beforeAll(async () => {
     apiKeys: parseApiKeys(`alice=operator,approver,reader=${aliceKey}`),
     console: true,
   });
-  context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-    colorScheme: 'light',
-  });
-  context.setDefaultTimeout(15_000);
+  await browser.open({ dir, url: server.url });
 }, 60_000);
 
-afterAll(async () => {
-  await context?.close();
-  await server?.close();
-  await runtime?.close();
-  delete process.env.REFUNDS_LEDGER_PATH;
-  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-});
+afterAll(() => tearDown({ open: [browser, server, runtime], env: ['REFUNDS_LEDGER_PATH'], dir }));
 
 describe('the web console', () => {
   it('takes an API key, shows an approval in the inbox, approves it with a comment, and streams the thread to completion', async () => {
