@@ -20,9 +20,9 @@ interface Row {
 
 export const agents: CommandSpec = {
   name: 'agents',
-  summary: 'agents, their pinned models and release ids',
+  summary: 'agents, their pinned models, release ids, review, fallback, confidence and eval suites',
   usage: ['agents ls [--json]'],
-  flags: { json: 'one agent per line (name, purpose, releaseId, models, tools, limits, review, fallback, confidence, evals)' },
+  flags: { json: 'one agent per line (name, purpose, releaseId, models, tools, limits, review, fallback, confidence; evals from the project, not with TWELVE_URL)' },
   async run(args, flags) {
     if (args.length !== 1 || (args[0] !== 'ls' && args[0] !== 'list')) throw usageError(agents);
     const { requireAgents } = await import('../local.js');
