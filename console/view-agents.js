@@ -1,4 +1,5 @@
-/** Agents: each agent's manifest (models, tools with schemas and approval policies, limits, release), and a launcher. */
+/** Agents: each agent's manifest (models, tools with schemas and approval policies, limits, quality settings, release), and a launcher. */
+import { qualityView } from './agent-quality.js';
 import { can, endpoints } from './api.js';
 import { deciders, people } from './actions.js';
 import { h, jsonView, mount } from './dom.js';
@@ -53,6 +54,7 @@ function agentCard(agent) {
       ),
       h('section', {}, h('h3', {}, 'Limits'), limitsView(agent.limits ?? {})),
     ),
+    qualityView(agent),
     h('h3', {}, `Tools (${agent.tools?.length ?? 0})`),
     agent.tools?.length ? h('div', { class: 'tools' }, agent.tools.map(toolView)) : h('p', { class: 'muted' }, 'No tools: the agent answers directly.'),
     agent.outputSchema

@@ -108,6 +108,8 @@ describe('twelve <command> with TWELVE_URL, against `twelve dev`', () => {
     const agents = await runCli(['agents', 'ls'], { env: as('reader') });
     expect(agents.stdout).toMatch(/^refunds +openai:gpt-4o-2024-08-06 +anthropic:claude-sonnet-4-5-20250929 +lookup_order,issue_refund +rel_[0-9a-f]{16} +Decide and execute/m);
     expect(agents.stdout).toMatch(/^email-classifier /m);
+    // The server's view of each agent's quality settings (suites live in the project, not on the server).
+    expect(agents.stdout).toMatch(/^email-classifier .*\n {2}review: never {2}fallback: on models_failed,blocked {2}confidence: field confidence$/m);
 
     const ledger = new Database(join(dir, 'ledger.db'), { readonly: true });
     try {

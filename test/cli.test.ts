@@ -1,10 +1,11 @@
 /** The `twelve` command as a user meets it: live output, JSON mode, exit codes, and one-line errors. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { supportAgent } from './support/agents.js';
-import { eventually, runCli, startCli } from './support/cli.js';
+import { eventually, repoRoot, runCli, startCli } from './support/cli.js';
 import { makeRuntime, startServer, testApiKey } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -180,6 +181,43 @@ describe('twelve threads and agents', () => {
     expect(retired.stderr).toMatch(/--status: "escalated" is not a status \(runnable, awaiting_approval, awaiting_human,/);
     const agents = await runCli(['agents', 'ls'], { env });
     expect(agents.stdout).toMatch(/refunds +openai:gpt-4o-2024-08-06 +anthropic:claude-sonnet-4-5-20250929 +lookup_order,issue_refund +rel_/);
+    // Under each agent, its quality settings: the classifier's keyword fallback and confidence field, each suite with its cases.
+    expect(agents.stdout).toMatch(/^refunds .*\n {2}review: never {2}fallback: none {2}confidence: none {2}evals: refunds \(evals\/refunds\.jsonl, \d+ cases\)$/m);
+    expect(agents.stdout).toMatch(/^email-classifier .*\n {2}review: never {2}fallback: on models_failed,blocked {2}confidence: field confidence {2}evals: email-classifier \(evals\/email-classifier\.jsonl, \d+ cases\)$/m);
+  });
+
+  it('lists each agent\'s review, fallback, confidence and suites, and names the first problem of a broken suite instead of failing', async () => {
+    const dir = tempDir();
+    const twelve = pathToFileURL(join(repoRoot, 'dist/index.js')).href;
+    writeFileSync(
+      join(dir, 'twelve.config.mjs'),
+      `import { defineAgent, defineConfig, defineEval } from '${twelve}';
+const checked = defineAgent({ name: 'checked', purpose: 'Reviewed answers', model: 'openai:gpt-4o-2024-08-06', prompt: { text: 'Answer {{input}}' },
+  review: 'always', reviewers: { roles: ['finance'], people: ['ann'] }, reviewTimeoutMs: 7_200_000, onReviewTimeout: 'approve',
+  confidence: (output) => (output.length > 3 ? 0.9 : 0.2), fallback: () => 'later', fallbackOn: ['blocked'] });
+const plain = defineAgent({ name: 'plain', purpose: 'Nothing set', model: 'openai:gpt-4o-2024-08-06', prompt: { text: 'Answer {{input}}' } });
+const inline = defineEval({ agent: 'plain', name: 'plain-smoke', cases: [{ id: 'one', input: 'hi' }] });
+export default defineConfig({ agents: [checked, plain], evals: [inline] });
+`,
+    );
+    mkdirSync(join(dir, 'evals'));
+    writeFileSync(join(dir, 'evals', 'checked.jsonl'), `${JSON.stringify({ id: 'ok', input: 'x' })}\n{not json\n`);
+    const env = { TWELVE_DATABASE_URL: `sqlite:${join(dir, 'twelve.db')}` };
+    const text = await runCli(['agents', 'ls'], { env, cwd: dir });
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^checked .*\n {2}review: always by roles finance; people ann, within 2h then approve {2}fallback: on blocked {2}confidence: function {2}evals: checked \(evals\/checked\.jsonl, suite invalid: evals\/checked\.jsonl:2: not JSON/m);
+    expect(text.stdout).toMatch(/^plain .*\n {2}review: never {2}fallback: none {2}confidence: none {2}evals: plain-smoke \(config, 1 case\)$/m);
+    const json = await runCli(['agents', 'ls', '--json'], { env, cwd: dir });
+    const [checked, plain] = json.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(checked).toMatchObject({
+      name: 'checked',
+      review: { policy: 'always', reviewers: ['finance'], people: ['ann'], timeoutMs: 7_200_000, onTimeout: 'approve' },
+      fallback: { on: ['blocked'] },
+      confidence: { function: true },
+      evals: [{ name: 'checked', source: 'file', file: join('evals', 'checked.jsonl'), problem: expect.stringMatching(/^evals\/checked\.jsonl:2: not JSON/) }],
+    });
+    expect(plain).toMatchObject({ review: { policy: 'never', timeoutMs: null }, fallback: null, confidence: null, evals: [{ name: 'plain-smoke', source: 'config', cases: 1 }] });
   });
 });
 

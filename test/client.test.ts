@@ -71,6 +71,9 @@ describe('createClient', () => {
     expectTypeOf<Published.ThreadDetail['pending'][number]['kind']>().toEqualTypeOf<'approval' | 'question' | 'escalation' | 'budget' | 'blocked' | 'release' | 'review'>();
     expectTypeOf<Published.Event['seq']>().toEqualTypeOf<number>();
     expectTypeOf<Published.Agent['tools'][number]['approval']['policy']>().toEqualTypeOf<'always' | 'never' | 'predicate'>();
+    expectTypeOf<Published.Agent['review']['onTimeout']>().toEqualTypeOf<'approve' | 'fail'>();
+    expectTypeOf<Published.Agent['fallback']>().toEqualTypeOf<{ on: Array<'models_failed' | 'blocked' | 'budget'> } | null>();
+    expectTypeOf<Published.Agent['confidence']>().toEqualTypeOf<{ field: string } | { function: true } | null>();
     expectTypeOf<Parameters<Client['decide']>[1]>().toEqualTypeOf<{ approved: boolean; callId?: string | undefined; comment?: string | undefined }>();
     expectTypeOf<Parameters<Client['raiseBudget']>[1]>().toMatchTypeOf<{ maxCostUsd?: number; maxTokens?: number; maxSteps?: number; comment?: string }>();
     expectTypeOf<Extract<Published.StreamItem, { kind: 'end' }>['status']>().toEqualTypeOf<ThreadStatus>();
@@ -120,6 +123,7 @@ describe('createClient', () => {
 
     const agents = await ops.agents();
     expect(agents.agents.find((a) => a.name === 'payer')!.tools[0]!.approval).toEqual({ policy: 'predicate', approvers: ['finance'], people: [], timeoutMs: null, onTimeout: 'reject' });
+    expect(agents.agents.find((a) => a.name === 'payer')).toMatchObject({ review: { policy: 'never' }, fallback: null, confidence: null });
 
     const releases = await ops.listReleases({ agent: 'echo' });
     expect(releases.releases).toEqual([expect.objectContaining({ agent: 'echo', current: true, threadsByStatus: { completed: 1, runnable: 3 } })]);

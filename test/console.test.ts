@@ -175,6 +175,11 @@ describe('the web console', () => {
     expect(await tool.textContent()).toContain('depends on the arguments');
     expect(await tool.textContent()).toContain('support-lead');
     expect(await card.textContent()).toContain('openai:gpt-4o-2024-08-06');
+    // Quality settings: refunds has none of its own; its eval runs are a click away.
+    expect(await card.getByTestId('agent-review').textContent()).toBe('Output reviewanswers count without review');
+    expect(await card.getByTestId('agent-fallback').textContent()).toBe('Non-LLM fallbacknone');
+    expect(await card.getByTestId('agent-confidence').textContent()).toBe('Confidencenot declared');
+    expect(await card.getByTestId('agent-evals-link').getAttribute('href')).toBe('#/evals?agent=refunds');
     await page.screenshot({ path: screenshot('agents'), fullPage: true });
 
     // The refunds agent takes text: JSON input is refused by the server, and the toast says why.
@@ -318,6 +323,11 @@ describe('the web console', () => {
       expect(await row.getByTestId('thread-confidence').textContent()).toBe('0.40');
       expect(await row.getByTestId('fallback-badge').textContent()).toBe('fallback');
       await page.screenshot({ path: screenshot('fallback'), fullPage: true });
+      await page.goto(`${devServer.url}/#/agents`);
+      const card = page.locator('[data-testid="agent-card"][data-agent="email-classifier"]');
+      await card.waitFor();
+      expect(await card.getByTestId('agent-fallback').locator('dd').textContent()).toBe('answers when every model failed or no model can be called');
+      expect(await card.getByTestId('agent-confidence').locator('dd').textContent()).toBe('output field confidence');
       expect(errors).toEqual([]);
     } finally {
       await opened?.close();

@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createRuntime } from '../src/index.js';
+import { z } from 'zod';
+import { createRuntime, defineAgent } from '../src/index.js';
 import { verifyWebhook } from '../src/notify/webhook.js';
 import { KeyRing } from '../src/server/auth.js';
 import { askHuman } from '../src/index.js';
@@ -530,6 +531,38 @@ describe('the inbox and the agents', () => {
     ]);
     expect(byName.asker.tools[0]).toMatchObject({ name: 'ask_human', approval: { policy: 'never' }, inputSchema: { type: 'object', properties: { question: expect.any(Object) } } });
     expect(byName.echo.tools).toEqual([]);
+    // Nothing set: no review, no non-LLM fallback, no confidence.
+    expect(byName.echo).toMatchObject({ review: { policy: 'never', reviewers: [], people: [], timeoutMs: null, onTimeout: 'fail' }, fallback: null, confidence: null });
+  });
+
+  it('describes each agent\'s output review, non-LLM fallback and confidence, in the OpenAPI schema too', async () => {
+    const { agents, models } = apiAgents();
+    const echo = agents.find((a) => a.name === 'echo')!;
+    const checked = defineAgent({
+      ...(echo.options as any),
+      name: 'checked',
+      output: z.object({ answer: z.string(), score: z.number() }),
+      review: (output: { score: number }) => output.score < 0.5,
+      reviewers: { roles: ['finance'], people: ['ann'] },
+      reviewTimeoutMs: 60_000,
+      onReviewTimeout: 'approve',
+      confidence: 'score',
+      fallback: () => ({ answer: 'later', score: 0 }),
+    });
+    const byFunction = defineAgent({ ...(echo.options as any), name: 'by-function', confidence: () => 1, fallback: () => 'later', fallbackOn: ['budget'] });
+    const api = await startApi({ agents: [checked, byFunction], models, hookSecrets: new Map() });
+    const response = await api.call('GET', '/v1/agents', { key: 'reader' });
+    expect(response.status).toBe(200);
+    const [first, second] = response.body.agents;
+    expect(first).toMatchObject({
+      name: 'checked',
+      review: { policy: 'predicate', reviewers: ['finance'], people: ['ann'], timeoutMs: 60_000, onTimeout: 'approve' },
+      fallback: { on: ['models_failed', 'blocked'] },
+      confidence: { field: 'score' },
+    });
+    expect(second).toMatchObject({ name: 'by-function', review: { policy: 'never' }, fallback: { on: ['budget'] }, confidence: { function: true } });
+    const doc = (await api.call('GET', '/openapi.json', { key: null })).body;
+    expect(Object.keys(doc.components.schemas.Agent.properties)).toEqual(expect.arrayContaining(['review', 'fallback', 'confidence']));
   });
 });
 

@@ -231,6 +231,17 @@ export const AgentManifest = z
     ),
     outputSchema: z.record(z.string(), z.unknown()).nullable(),
     limits: z.record(z.string(), z.unknown()),
+    review: z
+      .object({ policy: z.enum(['always', 'never', 'predicate']), reviewers: z.array(z.string()), people: z.array(z.string()), timeoutMs: z.number().nullable(), onTimeout: z.enum(['approve', 'fail']) })
+      .openapi({ description: "Who reviews the agent's answers before they count: never, always, or a predicate of the output; reviewers (roles) and people (names), both empty meaning anyone; after timeoutMs the answer is approved or the thread fails" }),
+    fallback: z
+      .object({ on: z.array(z.enum(['models_failed', 'blocked', 'budget'])) })
+      .nullable()
+      .openapi({ description: 'When the non-LLM fallback answers instead of a model; null: the agent has none' }),
+    confidence: z
+      .union([z.object({ field: z.string() }), z.object({ function: z.literal(true) })])
+      .nullable()
+      .openapi({ description: "Where the output's confidence is read: a top-level output field, or a function of the output; null: none" }),
   })
   .openapi('Agent');
 

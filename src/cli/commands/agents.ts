@@ -1,4 +1,9 @@
-/** `twelve agents ls`: the agents, their pinned models, tools and release ids (project or TWELVE_URL). */
+/**
+ * `twelve agents ls`: the agents, their pinned models, tools and release ids (project or TWELVE_URL),
+ * and under each its quality settings: review, non-LLM fallback, confidence, eval suites (local only).
+ */
+import type { AgentQuality } from '../../agent/quality.js';
+import type { AgentSuite } from '../../eval/agent-suites.js';
 import { version } from '../../version.js';
 import { print, usageError, type CommandSpec, type Flags } from '../command.js';
 
@@ -8,26 +13,31 @@ interface Row {
   releaseId: string;
   models: string[];
   tools: string[];
+  quality: AgentQuality;
+  /** The project's suites for the agent; absent remotely (suites live in the project). */
+  evals?: AgentSuite[];
 }
 
 export const agents: CommandSpec = {
   name: 'agents',
-  summary: 'agents, their pinned models and release ids',
+  summary: 'agents, their pinned models, release ids, review, fallback, confidence and eval suites',
   usage: ['agents ls [--json]'],
-  flags: { json: 'one agent per line (name, purpose, releaseId, models, tools, limits)' },
+  flags: { json: 'one agent per line (name, purpose, releaseId, models, tools, limits, review, fallback, confidence; evals from the project, not with TWELVE_URL)' },
   async run(args, flags) {
     if (args.length !== 1 || (args[0] !== 'ls' && args[0] !== 'list')) throw usageError(agents);
     const { requireAgents } = await import('../local.js');
     const found = await requireAgents(flags);
     const { loadConfig } = await import('../../config/env.js');
     const { createRelease } = await import('../../agent/release.js');
+    const { qualityOf } = await import('../../agent/quality.js');
     const config = loadConfig(process.env, found);
     const releases = found.map((agent) => createRelease(agent, config.agents[agent.name], version));
+    const suitesOf = await projectSuites(flags);
     if (flags.json) {
-      for (const r of releases) process.stdout.write(`${JSON.stringify({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), limits: r.limits })}\n`);
+      for (const r of releases) process.stdout.write(`${JSON.stringify({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), limits: r.limits, ...qualityOf(r), evals: suitesOf(r.agent.name) })}\n`);
       return 0;
     }
-    return printAgents(releases.map((r) => ({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name) })), flags);
+    return printAgents(releases.map((r) => ({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), quality: qualityOf(r), evals: suitesOf(r.agent.name) })), flags);
   },
   async remote(args, flags) {
     if (args.length !== 1 || (args[0] !== 'ls' && args[0] !== 'list')) throw usageError(agents);
@@ -39,14 +49,30 @@ export const agents: CommandSpec = {
         return 0;
       }
       if (found.length === 0) return print('the server runs no agents');
-      return printAgents(found.map((a) => ({ ...a, tools: a.tools.map((t) => t.name) })), flags);
+      return printAgents(found.map((a) => ({ ...a, tools: a.tools.map((t) => t.name), quality: { review: a.review, fallback: a.fallback, confidence: a.confidence } })), flags);
     });
   },
 };
 
+/** The suites per agent of the project's config (defineEval entries and evals/<agent>.jsonl). */
+async function projectSuites(flags: Flags): Promise<(agent: string) => AgentSuite[]> {
+  const { dirname, resolve } = await import('node:path');
+  const { projectConfigPath } = await import('../local.js');
+  const { loadProjectConfig } = await import('../../config/project.js');
+  const { agentSuites } = await import('../../eval/agent-suites.js');
+  const configPath = await projectConfigPath(flags);
+  // Loaded already by requireAgents: the import is cached, this only reads its evals.
+  const suites = configPath ? ((await loadProjectConfig(configPath)).evals ?? []) : [];
+  const projectDir = configPath ? dirname(resolve(configPath)) : undefined;
+  return (agent) => agentSuites({ agent, projectDir, suites });
+}
+
 async function printAgents(rows: Row[], _flags: Flags): Promise<number> {
   const { table } = await import('../format.js');
+  const { qualityLine } = await import('../quality-text.js');
   const lines = [['AGENT', 'MODEL', 'FALLBACKS', 'TOOLS', 'RELEASE', 'PURPOSE']];
   for (const r of rows) lines.push([r.name, r.models[0] ?? '-', r.models.slice(1).join(',') || '-', r.tools.join(',') || '-', r.releaseId, r.purpose]);
-  return print(table(lines));
+  // The table's columns, then under each agent its quality settings (too wide for columns of their own).
+  const [header, ...body] = table(lines).split('\n');
+  return print([header, ...body.flatMap((line, index) => [line, `  ${qualityLine(rows[index]!.quality, rows[index]!.evals)}`])].join('\n'));
 }

@@ -1,5 +1,6 @@
 /** The inbox (everything waiting for a person), the agents' manifests, and who am I. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { qualityOf } from '../../agent/quality.js';
 import { foldEvents } from '../../thread/state.js';
 import { requireRole, type AppEnv, type ServerState } from '../context.js';
 import { pendingOf, presentThread } from '../present.js';
@@ -38,7 +39,7 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): voi
       method: 'get',
       path: '/v1/agents',
       tags: ['agents'],
-      summary: 'Agents and their manifests: models, tools with JSON Schemas, approval policies, limits',
+      summary: 'Agents and their manifests: models, tools with JSON Schemas, approval policies, limits, output review, non-LLM fallback, confidence',
       security,
       middleware: [requireRole('reader')] as const,
       responses: { 200: { content: { 'application/json': { schema: AgentList } }, description: 'Agents' }, ...errors },
@@ -60,6 +61,7 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): voi
         }),
         outputSchema: release.outputJsonSchema ?? null,
         limits: JSON.parse(JSON.stringify(release.limits)) as Record<string, unknown>,
+        ...qualityOf(release),
       }));
       return c.json({ agents }, 200);
     },
