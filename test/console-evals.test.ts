@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import refunds from '../examples/refunds/agent.js';
 import { readSuiteFile } from '../src/eval/suite-file.js';
-import type { EvalRunRecord } from '../src/eval/types.js';
 import { createRuntime, type Runtime } from '../src/index.js';
 import { parseApiKeys } from '../src/server/auth.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
 import { consoleBrowser, eventually, tearDown } from './support/browser.js';
+import { evalRunRecord } from './support/eval-runs.js';
 
 const aliceKey = 'tw_test_alice_6f1c0b9e4d2a8c73';
 const largeRequest = readFileSync(new URL('../examples/refunds/sample-large.txt', import.meta.url), 'utf8').trim();
@@ -29,31 +29,7 @@ let dir: string;
 let runtime: Runtime;
 let server: RunningServer;
 
-function run(id: string, releaseId: string, createdAt: string, passed: number, failed: number): EvalRunRecord {
-  const cases = passed + failed;
-  return {
-    id,
-    suite: 'evals/refunds.jsonl',
-    agent: 'refunds',
-    releaseId,
-    model: null,
-    baselineReleaseId: null,
-    createdAt,
-    summary: { cases, passed, failed, score: passed / cases, costUsd: 0.0123, tokens: 4000, steps: 9, durationMs: 850 },
-    results: Array.from({ length: cases }, (_, index) => ({
-      id: `refund-case-${index + 1}`,
-      pass: index < passed,
-      score: index < passed ? 1 : 0,
-      scores: [{ name: 'output', pass: index < passed, score: index < passed ? 1 : 0, ...(index < passed ? {} : { detail: 'decision: expected "declined", got "refunded"' }) }],
-      status: 'completed' as const,
-      output: { decision: index < passed ? 'declined' : 'refunded' },
-      costUsd: 0.004,
-      tokens: 1300,
-      steps: 3,
-      latencyMs: 280,
-    })),
-  };
-}
+const run = (id: string, releaseId: string, createdAt: string, passed: number, failed: number) => evalRunRecord(id, releaseId, createdAt, passed, failed, { casePrefix: 'refund-case' });
 
 /** Launches a refund above the threshold and rejects it with a comment over the API: its thread id. */
 async function rejectedRefund(comment: string): Promise<string> {

@@ -7,33 +7,9 @@ import type { Store } from '../src/store/types.js';
 import { keys, startApi } from './support/api.js';
 import { runCli } from './support/cli.js';
 import { tempDir } from './support/temp-dir.js';
+import { evalRunRecord } from './support/eval-runs.js';
 
-function run(id: string, releaseId: string, createdAt: string, passed: number, failed: number, extra: Partial<EvalRunRecord> = {}): EvalRunRecord {
-  const cases = passed + failed;
-  return {
-    id,
-    suite: 'evals/refunds.jsonl',
-    agent: 'refunds',
-    releaseId,
-    model: null,
-    baselineReleaseId: null,
-    createdAt,
-    summary: { cases, passed, failed, score: passed / cases, costUsd: 0.0123, tokens: 4000, steps: 9, durationMs: 850 },
-    results: Array.from({ length: cases }, (_, index) => ({
-      id: `case-${index + 1}`,
-      pass: index < passed,
-      score: index < passed ? 1 : 0,
-      scores: [{ name: 'output', pass: index < passed, score: index < passed ? 1 : 0, ...(index < passed ? {} : { detail: 'decision: expected "declined", got "refunded"' }) }],
-      status: 'completed' as const,
-      output: { decision: index < passed ? 'declined' : 'refunded' },
-      costUsd: 0.004,
-      tokens: 1300,
-      steps: 3,
-      latencyMs: 280,
-    })),
-    ...extra,
-  };
-}
+const run = evalRunRecord;
 
 async function saveRuns(store: Store) {
   await store.saveEvalRun(run('ev_1', 'rel_aaaaaaaaaaaaaaaa', '2026-11-30T10:00:00.000Z', 4, 0));
