@@ -1,6 +1,6 @@
 /** Helpers both stores share for the quality loop's tables (eval runs, proposals, confidence). */
 import { TwelveError } from '../errors.js';
-import type { ProposalRecord } from '../eval/types.js';
+import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
 import type { ConfidenceHistogram } from './types.js';
 
 /** The conflict a second decision on one proposal gets: the first one stands. */
@@ -23,4 +23,65 @@ export function histogram(rows: Array<{ agent: string; confidence: number }>, bo
     });
   }
   return [...byAgent.values()];
+}
+
+/** An eval_runs row as either store reads it: JSON columns as text (SQLite) or parsed (PostgreSQL), times as text or Date. */
+export interface EvalRunRow {
+  id: string;
+  suite: string;
+  agent: string;
+  release_id: string;
+  model: string | null;
+  baseline_release_id: string | null;
+  created_at: string | Date;
+  summary: unknown;
+  results: unknown;
+}
+
+/** An eval_proposals row, read the same way. */
+export interface ProposalRow {
+  id: string;
+  thread_id: string;
+  agent: string;
+  seq: number;
+  kind: ProposalRecord['kind'];
+  status: ProposalRecord['status'];
+  draft: unknown;
+  created_at: string | Date;
+  decided_by: string | null;
+  decided_at: string | Date | null;
+  suite: string | null;
+}
+
+const json = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+const time = (value: string | Date) => (value instanceof Date ? value.toISOString() : value);
+
+export function toEvalRun(row: EvalRunRow): EvalRunRecord {
+  return {
+    id: row.id,
+    suite: row.suite,
+    agent: row.agent,
+    releaseId: row.release_id,
+    model: row.model,
+    baselineReleaseId: row.baseline_release_id,
+    createdAt: time(row.created_at),
+    summary: json(row.summary),
+    results: json(row.results),
+  };
+}
+
+export function toProposal(row: ProposalRow): ProposalRecord {
+  return {
+    id: row.id,
+    threadId: row.thread_id,
+    agent: row.agent,
+    seq: row.seq,
+    kind: row.kind,
+    status: row.status,
+    draft: json(row.draft),
+    createdAt: time(row.created_at),
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at === null ? null : time(row.decided_at),
+    suite: row.suite,
+  };
 }

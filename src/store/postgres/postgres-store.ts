@@ -19,7 +19,7 @@ import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.
 import type { ThreadStatus } from '../../thread/state.js';
 import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import type { EvalRunRecord, ProposalRecord } from '../../eval/types.js';
-import { histogram, proposalDecided } from '../quality.js';
+import { histogram, proposalDecided, toEvalRun, toProposal, type EvalRunRow, type ProposalRow } from '../quality.js';
 import { loadPg, parsePostgresUrl } from './connection.js';
 import { PostgresOutbox } from './outbox.js';
 import { PostgresPool } from './pool.js';
@@ -452,58 +452,3 @@ function mineOf(options: ClaimOptions): string[] | null {
   return ids.length > 0 ? ids : null;
 }
 
-interface EvalRunRow {
-  id: string;
-  suite: string;
-  agent: string;
-  release_id: string;
-  model: string | null;
-  baseline_release_id: string | null;
-  created_at: Date;
-  summary: EvalRunRecord['summary'];
-  results: EvalRunRecord['results'];
-}
-
-function toEvalRun(row: EvalRunRow): EvalRunRecord {
-  return {
-    id: row.id,
-    suite: row.suite,
-    agent: row.agent,
-    releaseId: row.release_id,
-    model: row.model,
-    baselineReleaseId: row.baseline_release_id,
-    createdAt: row.created_at.toISOString(),
-    summary: row.summary,
-    results: row.results,
-  };
-}
-
-interface ProposalRow {
-  id: string;
-  thread_id: string;
-  agent: string;
-  seq: number;
-  kind: ProposalRecord['kind'];
-  status: ProposalRecord['status'];
-  draft: ProposalRecord['draft'];
-  created_at: Date;
-  decided_by: string | null;
-  decided_at: Date | null;
-  suite: string | null;
-}
-
-function toProposal(row: ProposalRow): ProposalRecord {
-  return {
-    id: row.id,
-    threadId: row.thread_id,
-    agent: row.agent,
-    seq: row.seq,
-    kind: row.kind,
-    status: row.status,
-    draft: row.draft,
-    createdAt: row.created_at.toISOString(),
-    decidedBy: row.decided_by,
-    decidedAt: row.decided_at ? row.decided_at.toISOString() : null,
-    suite: row.suite,
-  };
-}

@@ -18,7 +18,7 @@ import type { EvalRunRecord, ProposalRecord } from '../../eval/types.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import { SqliteOutbox } from './outbox.js';
 import { migrations } from './migrations.js';
-import { histogram, proposalDecided } from '../quality.js';
+import { histogram, proposalDecided, toEvalRun, toProposal, type EvalRunRow, type ProposalRow } from '../quality.js';
 
 /**
  * No downgrade: the releases newer than the ones a worker runs (@mine, a JSON array of release
@@ -606,61 +606,6 @@ function toEvent(row: EventRow): ThreadEvent {
   return { threadId: row.thread_id, seq: row.seq, type: row.type, at: row.at, releaseId: row.release_id, data: JSON.parse(row.data) } as ThreadEvent;
 }
 
-interface EvalRunRow {
-  id: string;
-  suite: string;
-  agent: string;
-  release_id: string;
-  model: string | null;
-  baseline_release_id: string | null;
-  created_at: string;
-  summary: string;
-  results: string;
-}
-
-function toEvalRun(row: EvalRunRow): EvalRunRecord {
-  return {
-    id: row.id,
-    suite: row.suite,
-    agent: row.agent,
-    releaseId: row.release_id,
-    model: row.model,
-    baselineReleaseId: row.baseline_release_id,
-    createdAt: row.created_at,
-    summary: JSON.parse(row.summary),
-    results: JSON.parse(row.results),
-  };
-}
-
-interface ProposalRow {
-  id: string;
-  thread_id: string;
-  agent: string;
-  seq: number;
-  kind: ProposalRecord['kind'];
-  status: ProposalRecord['status'];
-  draft: string;
-  created_at: string;
-  decided_by: string | null;
-  decided_at: string | null;
-  suite: string | null;
-}
-
-function toProposal(row: ProposalRow): ProposalRecord {
-  return {
-    id: row.id,
-    threadId: row.thread_id,
-    agent: row.agent,
-    seq: row.seq,
-    kind: row.kind,
-    status: row.status,
-    draft: JSON.parse(row.draft),
-    createdAt: row.created_at,
-    decidedBy: row.decided_by,
-    decidedAt: row.decided_at,
-    suite: row.suite,
-  };
-}
 
 function toThread(row: ThreadRow): ThreadRecord {
   return {
