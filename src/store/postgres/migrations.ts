@@ -222,6 +222,48 @@ export const postgresMigrations: Migration[] = [
       ALTER TABLE threads ADD COLUMN confidence double precision;
     `,
   },
+  {
+    version: 8,
+    name: 'audit and retention: hash chain, blobs, tenants, signed heads, prune grants',
+    // See SQLite's version 8. The delete guard lets through only the events of threads twelve prune
+    // named in prune_grants (in its own transaction); UPDATE and TRUNCATE stay refused.
+    sql: `
+      ALTER TABLE events ADD COLUMN hash text;
+      CREATE TABLE blobs (
+        hash text PRIMARY KEY,
+        bytes integer NOT NULL,
+        data text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      ALTER TABLE threads ADD COLUMN tenant text;
+      CREATE INDEX threads_by_tenant ON threads (tenant, created_at);
+      CREATE TABLE tenant_spend (
+        tenant text NOT NULL,
+        day text NOT NULL,
+        cost_usd double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant, day)
+      );
+      CREATE TABLE audit_heads (
+        id text PRIMARY KEY,
+        thread_id text,
+        seq integer,
+        hash text NOT NULL,
+        signature text NOT NULL,
+        key_id text NOT NULL,
+        signed_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX audit_heads_by_thread ON audit_heads (thread_id, seq);
+      CREATE TABLE prune_grants (thread_id text PRIMARY KEY);
+      CREATE FUNCTION twelve_events_delete_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM prune_grants WHERE thread_id = OLD.thread_id) THEN RETURN OLD; END IF;
+        RAISE EXCEPTION 'events are append-only (% refused)', TG_OP USING ERRCODE = 'restrict_violation';
+      END
+      $$;
+      DROP TRIGGER events_no_delete ON events;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events FOR EACH ROW EXECUTE FUNCTION twelve_events_delete_guard();
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */

@@ -194,4 +194,46 @@ export const migrations: Migration[] = [
       ALTER TABLE threads ADD COLUMN confidence REAL;
     `,
   },
+  {
+    version: 8,
+    name: 'audit and retention: hash chain, blobs, tenants, signed heads, prune grants',
+    // events.hash: each event's link in its thread's hash chain (src/audit/chain.ts), written with
+    // the event; NULL for events written before the chain existed. blobs: large payloads (a model
+    // call's exact request, big tool results) stored once by content hash. threads.tenant and
+    // tenant_spend: spend attributed to a customer (a launch metadata key). audit_heads: chain
+    // heads signed with the operator's key. prune_grants: the one way to delete events: twelve
+    // prune names the (finished, archived) threads it deletes, in the same transaction.
+    sql: `
+      ALTER TABLE events ADD COLUMN hash TEXT;
+      CREATE TABLE blobs (
+        hash TEXT PRIMARY KEY,
+        bytes INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      ALTER TABLE threads ADD COLUMN tenant TEXT;
+      CREATE INDEX threads_by_tenant ON threads (tenant, created_at);
+      CREATE TABLE tenant_spend (
+        tenant TEXT NOT NULL,
+        day TEXT NOT NULL,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant, day)
+      );
+      CREATE TABLE audit_heads (
+        id TEXT PRIMARY KEY,
+        thread_id TEXT,
+        seq INTEGER,
+        hash TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+      );
+      CREATE INDEX audit_heads_by_thread ON audit_heads (thread_id, seq);
+      CREATE TABLE prune_grants (thread_id TEXT PRIMARY KEY);
+      DROP TRIGGER events_no_delete;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        WHEN NOT EXISTS (SELECT 1 FROM prune_grants WHERE thread_id = OLD.thread_id)
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    `,
+  },
 ];
