@@ -233,7 +233,7 @@ function budgetVerb(data) {
 }
 
 function fmtLimit(limit, value) {
-  return limit === 'cost' || limit === 'daily_cost' ? usd(value) : count(value);
+  return limit === 'cost' || limit === 'daily_cost' || limit === 'tenant_daily_cost' ? usd(value) : count(value);
 }
 
 function comment(text, testid) {

@@ -9,6 +9,7 @@ import type { ModelPrice } from '../model/prices.js';
 import { assertPinned, parseModelId } from '../model/model-id.js';
 import type { Agent } from '../agent/define-agent.js';
 import { costLimitProblems } from './cost-limits.js';
+import { parseTenantConfig, type TenantConfig } from '../costs/tenants.js';
 
 export type ModelMode = 'live' | 'record' | 'replay';
 
@@ -39,6 +40,8 @@ export interface TwelveConfig {
    * (TWELVE_REQUIRE_LOCK=1, or NODE_ENV=production unless TWELVE_REQUIRE_LOCK=0).
    */
   requireLock: boolean;
+  /** Tenants (TWELVE_TENANT_KEY) and their daily caps (TWELVE_TENANT_DAILY_COST_USD, TWELVE_TENANT_CAPS). */
+  tenants: TenantConfig;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
       problems.push(`${name}: ${issue.message}${env[name] !== undefined && !/KEY$/.test(name) ? ` (got "${env[name]}")` : ''}`);
     }
   }
+  const tenants = parseTenantConfig(env, problems);
   const overrides: Record<string, AgentOverrides> = {};
   const byPrefix = new Map(agents.map((agent) => [agentEnvPrefix(agent.name), agent]));
   for (const [name, value] of Object.entries(env)) {
@@ -237,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     },
     agents: overrides,
     requireLock: e.TWELVE_REQUIRE_LOCK ?? e.NODE_ENV === 'production',
+    tenants,
   };
 }
 

@@ -19,9 +19,11 @@ export interface BudgetContext {
   prices: PriceTable;
   /** The agent's spend today (UTC), across every process; only read when a daily cap is set. */
   dailySpend: () => Promise<number>;
+  /** The thread's tenant and its daily cap (costs/tenants.ts), when it has both; spend read only then. */
+  tenant?: { name: string; cap: number; spend: () => Promise<number> };
 }
 
-export async function checkBudget({ release, state, request, prices, dailySpend }: BudgetContext): Promise<NewEvent | undefined> {
+export async function checkBudget({ release, state, request, prices, dailySpend, tenant }: BudgetContext): Promise<NewEvent | undefined> {
   const maxSteps = state.limits.maxSteps ?? release.limits.maxSteps;
   if (state.modelSteps >= maxSteps) {
     return breach('steps', state.modelSteps, 1, maxSteps, `reached the limit of ${maxSteps} model steps without a final answer`);
@@ -29,7 +31,7 @@ export async function checkBudget({ release, state, request, prices, dailySpend 
   const maxTokens = state.limits.maxTokens ?? release.limits.maxTokens;
   const maxCostUsd = state.limits.maxCostUsd ?? release.limits.maxCostUsd;
   const dailyCap = release.limits.dailyCostUsd;
-  if (maxTokens === undefined && maxCostUsd === undefined && dailyCap === undefined) return undefined;
+  if (maxTokens === undefined && maxCostUsd === undefined && dailyCap === undefined && tenant === undefined) return undefined;
 
   // Fallbacks may be dearer than the primary: budget for the most expensive model that could answer.
   const inputTokens = Math.max(...release.models.map((model) => countInputTokens(model, request)));
@@ -40,6 +42,8 @@ export async function checkBudget({ release, state, request, prices, dailySpend 
   }
   const unknown = maxCostUsd !== undefined || dailyCap !== undefined ? await unknownSpend(release, state, prices, maxCostUsd, dailyCap, dailySpend) : undefined;
   if (unknown) return unknown;
+  const unpricedForTenant = tenant ? await unpricedTenantCall(release, prices, tenant) : undefined;
+  if (unpricedForTenant) return unpricedForTenant;
   // Every model of the chain has a price by now (or no cost limit applies).
   const costs = release.models.map((model) => prices.cost(model, { inputTokens, outputTokens }));
   const estimate = Math.max(0, ...costs.map((cost) => cost ?? 0));
@@ -53,7 +57,23 @@ export async function checkBudget({ release, state, request, prices, dailySpend 
       return breach('daily_cost', today, estimate, dailyCap, `agent ${release.agent.name} has spent $${today.toFixed(4)} of its $${dailyCap} daily cap; the next call could cost up to $${estimate.toFixed(4)}`);
     }
   }
+  if (tenant) {
+    const today = await tenant.spend();
+    if (today + estimate > tenant.cap) {
+      return breach('tenant_daily_cost', today, estimate, tenant.cap, `tenant ${tenant.name} has spent $${today.toFixed(4)} of its $${tenant.cap} daily cap; the next call could cost up to $${estimate.toFixed(4)}`);
+    }
+  }
   return undefined;
+}
+
+/** A tenant's daily cap fails closed like the agent's: a call of unknown price is refused, never counted as $0. */
+async function unpricedTenantCall(release: AgentRelease, prices: PriceTable, tenant: NonNullable<BudgetContext['tenant']>): Promise<NewEvent | undefined> {
+  const unpricedModels = prices.unpriced(release.models);
+  if (unpricedModels.length === 0) return undefined;
+  const message =
+    `price unknown: ${unpricedModels.join(', ')} ${unpricedModels.length === 1 ? 'has' : 'have'} no known price, so the next call could not be checked against tenant ${tenant.name}'s daily cap ($${tenant.cap}); ` +
+    `price ${unpricedModels.length === 1 ? 'it' : 'them'} (${priceExample(unpricedModels[0]!)} with real prices), restart the workers, then resume the thread, or cancel it`;
+  return event('budget_exceeded', { limit: 'tenant_daily_cost', used: await tenant.spend(), estimate: 0, max: tenant.cap, message, unpricedModels });
 }
 
 /**
@@ -91,6 +111,6 @@ async function unknownSpend(
   return undefined;
 }
 
-function breach(limit: 'cost' | 'tokens' | 'steps' | 'daily_cost', used: number, estimate: number, max: number, message: string): NewEvent {
+function breach(limit: 'cost' | 'tokens' | 'steps' | 'daily_cost' | 'tenant_daily_cost', used: number, estimate: number, max: number, message: string): NewEvent {
   return event('budget_exceeded', { limit, used, estimate, max, message });
 }

@@ -83,7 +83,7 @@ export async function forkThread(deps: ForkDependencies, threadId: string, optio
     own.push(stopped);
     applyEvent(state, { ...stopped, threadId: id, seq: atSeq + 2, at: now, releaseId: release.releaseId } as ThreadEvent);
   }
-  return deps.store.createThread({ id, agent: origin.agent, releaseId: release.releaseId, input: origin.input, events: [...copies, ...own], summary: summaryOf(state) });
+  return deps.store.createThread({ id, agent: origin.agent, releaseId: release.releaseId, input: origin.input, ...(origin.tenant ? { tenant: origin.tenant } : {}), events: [...copies, ...own], summary: summaryOf(state) });
 }
 
 /** Why cutting after `atSeq` is unsafe or pointless, or undefined when it is fine. */

@@ -31,6 +31,7 @@ import { AbandonedStep } from './abandoned-step.js';
 import { NewerReleaseWatch } from './newer-releases.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
+import { tenantOf } from '../costs/tenants.js';
 
 /**
  * What performs steps and actions (the session, the model call, budgets, approvals) loads on
@@ -150,6 +151,7 @@ export class Runtime {
       models,
       redactor,
       logger: this.logger,
+      tenants: this.config.tenants,
       logThreadEvents: () => this.logThreadEvents,
       emit: (events) => {
         for (const e of events) {
@@ -244,6 +246,7 @@ export class Runtime {
     const id = newThreadId();
     const input = this.services.redactor.scrub(parsed.data);
     const metadata = options.metadata && this.services.redactor.scrub(options.metadata);
+    const tenant = tenantOf(metadata, this.config.tenants.key);
     const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}) });
     const stored = await this.store.createThread({
       id,
@@ -251,6 +254,7 @@ export class Runtime {
       agent: release.agent.name,
       releaseId: release.releaseId,
       input,
+      ...(tenant !== undefined ? { tenant } : {}),
       events: [started],
       summary: { status: 'runnable', modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
     });

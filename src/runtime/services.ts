@@ -4,12 +4,15 @@ import type { Logger } from '../log/logger.js';
 import type { ModelCaller } from '../model/call-model.js';
 import type { Store } from '../store/types.js';
 import type { ThreadEvent } from '../thread/events.js';
+import type { TenantConfig } from '../costs/tenants.js';
 
 export interface RuntimeServices {
   store: Store;
   models: ModelCaller;
   redactor: Redactor;
   logger: Logger;
+  /** Who spend is attributed to, and their daily caps. */
+  tenants: TenantConfig;
   /** Whether the events that stop a thread are logged (see Runtime.logThreadEvents). */
   logThreadEvents(): boolean;
   /** Called with events right after they are durably appended. */

@@ -25,6 +25,7 @@ import { AbandonedStep } from './abandoned-step.js';
 import { ToolStop } from './tool-stop.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
+import { recordedTenantOf, tenantCap } from '../costs/tenants.js';
 import { compact, parseJsonAnswer, toJsonValue, zodIssues } from './compact-error.js';
 import { completionEvents } from './completion.js';
 import { withFallback } from './fallback.js';
@@ -194,7 +195,8 @@ export class ThreadSession {
       const reply = this.reply && !this.state.forkOf && replyFor(provisional, this.reply);
       if (reply) replies.push(reply);
     });
-    if (spend > 0) extras.spend = { agent: this.release.agent.name, day: at.slice(0, 10), costUsd: spend };
+    const tenant = spend > 0 ? this.tenant() : undefined;
+    if (spend > 0) extras.spend = { agent: this.release.agent.name, day: at.slice(0, 10), costUsd: spend, ...(tenant !== undefined ? { tenant } : {}) };
     if (notifications.length > 0) extras.notifications = notifications;
     if (replies.length > 0) extras.replies = replies;
     if (proposals.length > 0) extras.proposals = proposals;
@@ -220,6 +222,19 @@ export class ThreadSession {
     return stored;
   }
 
+  /** Who this thread's spend is attributed to (its launch metadata under TWELVE_TENANT_KEY). */
+  private tenant(): string | undefined {
+    return recordedTenantOf(this.state.metadata, this.services.tenants.key);
+  }
+
+  /** The tenant's daily cap, for checkBudget; undefined when the thread has no tenant or it has no cap. */
+  private tenantLimit() {
+    const name = this.tenant();
+    const cap = tenantCap(this.services.tenants, name);
+    if (name === undefined || cap === undefined) return undefined;
+    return { name, cap, spend: () => this.services.store.tenantSpend(name, new Date().toISOString().slice(0, 10)) };
+  }
+
   private async callModel(signal: AbortSignal | undefined): Promise<void> {
     const messages = this.events ? renderContext(this.release, this.events) : this.builder.messages();
     const request = buildRequest(this.release, messages);
@@ -229,6 +244,7 @@ export class ThreadSession {
       request,
       prices: this.services.models.prices,
       dailySpend: () => this.services.store.dailySpend(this.release.agent.name, new Date().toISOString().slice(0, 10)),
+      tenant: this.tenantLimit(),
     });
     if (breach) {
       await this.commit(await this.withFallback(breach));

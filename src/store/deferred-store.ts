@@ -8,6 +8,7 @@ import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../notify/types.js'
 import type { EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListThreadsOptions, NewThread, Store, ListReleasesOptions, NewerReleaseThreads, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
 import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
+import type { CostReportOptions, CostRow } from '../costs/types.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -65,6 +66,14 @@ export class DeferredStore implements Store {
   }
   async dailySpend(agent: string, day: string): Promise<number> {
     return (await this.store).dailySpend(agent, day);
+  }
+
+  async tenantSpend(tenant: string, day: string): Promise<number> {
+    return (await this.store).tenantSpend(tenant, day);
+  }
+
+  async costReport(options: CostReportOptions): Promise<CostRow[]> {
+    return (await this.store).costReport(options);
   }
   async subscribeWork(listener: () => void): Promise<() => Promise<void>> {
     const store = await this.store;

@@ -7,6 +7,7 @@ import type { NotificationOutbox, NotificationPayload, ReplyItem, ReplyPayload }
 import type { CompactError, EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { ThreadStatus } from '../thread/state.js';
 import type { EvalRunRecord, ProposalRecord, ProposalStatus } from '../eval/types.js';
+import type { CostReportOptions, CostRow } from '../costs/types.js';
 
 export interface ThreadRecord {
   id: string;
@@ -38,6 +39,8 @@ export interface ThreadRecord {
   control: ControlRequest | null;
   /** The completed output's confidence (0..1), when the agent declares one. */
   confidence: number | null;
+  /** Who the thread's spend is attributed to (its launch metadata under TWELVE_TENANT_KEY), if anyone. */
+  tenant: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -70,8 +73,8 @@ export interface ControlRequest {
 
 /** Written in the same transaction as the events. */
 export interface AppendExtras {
-  /** Adds to the agent's spend for a UTC day (YYYY-MM-DD). */
-  spend?: { agent: string; day: string; costUsd: number };
+  /** Adds to the agent's (and the tenant's, when given) spend for a UTC day (YYYY-MM-DD). */
+  spend?: { agent: string; day: string; costUsd: number; tenant?: string };
   /** Notifications to deliver (a thread started waiting for a person). */
   notifications?: NotificationPayload[];
   /** Replies to the message that launched the thread (it finished), for the broker trigger to publish. */
@@ -115,6 +118,8 @@ export interface NewThread {
   /** A caller's idempotency key for the launch (unique across threads when given). */
   launchKey?: string;
   input: unknown;
+  /** Who its spend is attributed to (costs/tenants.ts). */
+  tenant?: string;
   /**
    * The first events (at least thread_started), appended with the thread row in one transaction.
    * An event that carries its own `releaseId` and `at` keeps them (a fork's copies of its origin's
@@ -238,6 +243,10 @@ export interface Store extends NotificationOutbox {
   claimDueReplies(options: { limit: number; leaseMs: number; maxAttempts: number }): Promise<ReplyItem[]>;
   /** The agent's recorded spend for a UTC day (YYYY-MM-DD). */
   dailySpend(agent: string, day: string): Promise<number>;
+  /** The tenant's recorded spend for a UTC day (YYYY-MM-DD). */
+  tenantSpend(tenant: string, day: string): Promise<number>;
+  /** Spend, tokens and calls from the model_called events, grouped (see costs/types.ts); one aggregate query. */
+  costReport(options: CostReportOptions): Promise<CostRow[]>;
   /**
    * Calls `listener` soon after any process makes work claimable (a launch, a decision, a
    * control request), so idle workers wake at once instead of at their next poll.

@@ -120,7 +120,7 @@ const buildEventDataSchemas = () => ({
   tool_sleeping: z.object({ callId: z.string(), until: z.string(), reason: z.string().optional() }),
   /** Checked before the call, from recorded spend plus the call's worst-case estimate. */
   budget_exceeded: z.object({
-    limit: z.enum(['cost', 'tokens', 'steps', 'daily_cost']),
+    limit: z.enum(['cost', 'tokens', 'steps', 'daily_cost', 'tenant_daily_cost']),
     used: z.number().nonnegative(),
     estimate: z.number().nonnegative(),
     max: z.number().nonnegative(),

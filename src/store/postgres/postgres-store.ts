@@ -27,6 +27,8 @@ import { copiedColumns, eventColumns, jsonText, readyAtOf, stored, summaryColumn
 import * as sql from './queries.js';
 import { WorkListener } from './work-listener.js';
 import { Liveness } from './liveness.js';
+import { costRow, postgresCostReport } from './cost-report.js';
+import type { CostReportOptions, CostRow } from '../../costs/types.js';
 
 export { migratePostgres, type MigrationResult } from './migrations.js';
 
@@ -74,6 +76,7 @@ export class PostgresStore implements Store {
           thread.id, thread.agent, c.status, thread.events.length, thread.releaseId, jsonText(thread.input ?? null), c.output, c.error, c.waitingReason,
           c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now, thread.summary.wakeAt ?? null, readyAtOf(thread.summary, nowMs), thread.launchKey ?? null,
           events.seqs, events.types, events.data, nowMs, c.unpricedCalls, copied.releaseIds, copied.ats,
+          thread.tenant ?? null,
         ],
         { idempotent: false },
       );
@@ -102,7 +105,7 @@ export class PostgresStore implements Store {
         threadId, expectedSeq, expectedSeq + events.length, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens,
         c.costUsd, now, summary.wakeAt ?? null, summary.clearControl === true, readyAtOf(summary, nowMs), nowMs, columns.seqs, columns.types, columns.data,
         spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications, c.unpricedCalls, summary.confidence ?? null,
-        extras?.proposals?.length ? jsonText(extras.proposals) : null,
+        extras?.proposals?.length ? jsonText(extras.proposals) : null, spend?.tenant ?? null,
       ],
       { idempotent: false },
     );
@@ -286,6 +289,17 @@ export class PostgresStore implements Store {
   async getControl(threadId: string): Promise<ControlRequest | null> {
     const { rows } = await this.pool.run<{ control: ControlRequest | null }>(`SELECT control FROM threads WHERE id = $1`, [threadId], { idempotent: true });
     return rows[0]?.control ?? null;
+  }
+
+  async tenantSpend(tenant: string, day: string): Promise<number> {
+    const { rows } = await this.pool.run<{ cost_usd: number }>(`SELECT cost_usd FROM tenant_spend WHERE tenant = $1 AND day = $2`, [tenant, day], { idempotent: true });
+    return rows[0]?.cost_usd ?? 0;
+  }
+
+  async costReport(options: CostReportOptions): Promise<CostRow[]> {
+    const query = postgresCostReport(options);
+    const { rows } = await this.pool.run<CostRow>(query.text, query.values, { idempotent: true });
+    return rows.map(costRow);
   }
 
   async dailySpend(agent: string, day: string): Promise<number> {

@@ -38,15 +38,16 @@ const notifyIfClaimable = (now: string) =>
  * $1 id, $2 agent, $3 status, $4 seq, $5 release, $6 input, $7 output, $8 error, $9 waiting
  * reason, $10-$13 steps/tokens/cost, $14 now (ISO), $15 wake_at, $16 ready_at, $17 launch key,
  * $18-$20 event seqs/types/data (JSON text), $21 now (ms), $22 unpriced calls, $23-$24 each event's own
- * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's).
+ * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's),
+ * $25 tenant (NULL: none).
  * The events' foreign key is checked at the end of the statement, after the thread row exists.
  */
 export const createThreadSql = `
   WITH r AS (
     INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens,
-                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key, unpriced_calls)
+                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key, unpriced_calls, tenant)
     VALUES ($1::text, $2::text, $3::text, $4::integer, $5::text, $6::json, $7::json, $8::json, $9::text, $10::integer, $11::bigint, $12::bigint,
-            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer)
+            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer, $25::text)
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
     INSERT INTO events (thread_id, seq, type, at, release_id, data)
@@ -64,7 +65,7 @@ export const createThreadSql = `
  * $1 id, $2 expected seq, $3 new seq, $4 release, $5 status, $6 output, $7 error, $8 waiting
  * reason, $9-$12 steps/tokens/cost, $13 now (ISO), $14 wake_at, $15 clear control, $16 ready_at,
  * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array),
- * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal).
+ * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal), $28 the spend's tenant (NULL: none).
  */
 export const appendSql = `
   WITH r AS (
@@ -83,6 +84,10 @@ export const appendSql = `
     INSERT INTO daily_spend (agent, day, cost_usd)
     SELECT $21::text, $22::text, $23::float8 FROM r WHERE $23::float8 > 0
     ON CONFLICT (agent, day) DO UPDATE SET cost_usd = daily_spend.cost_usd + excluded.cost_usd
+  ), tenant_spent AS (
+    INSERT INTO tenant_spend (tenant, day, cost_usd)
+    SELECT $28::text, $22::text, $23::float8 FROM r WHERE $23::float8 > 0 AND $28::text IS NOT NULL
+    ON CONFLICT (tenant, day) DO UPDATE SET cost_usd = tenant_spend.cost_usd + excluded.cost_usd
   ), queued AS (
     INSERT INTO notifications (id, thread_id, payload, created_at, attempts, next_attempt_at)
     SELECT n ->> 'id', n ->> 'threadId', n, $13::timestamptz, 0, $17::bigint

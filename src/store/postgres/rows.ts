@@ -28,6 +28,7 @@ export type ThreadRow = {
   wake_at: string | null;
   control: ControlRequest | null;
   confidence: number | null;
+  tenant: string | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -132,6 +133,7 @@ export function toThread(row: ThreadRow): ThreadRecord {
     wakeAt: toNumber(row.wake_at),
     control: row.control ?? null,
     confidence: row.confidence ?? null,
+    tenant: row.tenant ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
