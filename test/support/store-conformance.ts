@@ -426,6 +426,91 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(await b.dailySpend('refunds', '2026-01-01')).toBeCloseTo(0.75, 10);
     });
 
+    it('adds the spend of a thread with a tenant to the tenant’s daily total, and keeps the tenant on the thread', async () => {
+      const [a, b] = [await open(), await open()];
+      const id = newId();
+      await a.createThread({ id, agent: 'refunds', releaseId: 'rel_one', input: 'x', tenant: 'acme', events: [event('thread_started', { agent: 'refunds', input: 'x' })], summary: runnable });
+      const { id: other } = await createThread(a);
+      expect((await b.getThread(id))!.tenant).toBe('acme');
+      expect((await b.getThread(other))!.tenant).toBeNull();
+      expect((await b.listThreads()).find((t) => t.id === id)!.tenant).toBe('acme');
+
+      await a.append(id, 1, 'rel_one', [modelCalled('one')], { ...runnable, modelSteps: 1, costUsd: 0.25 }, { spend: { agent: 'refunds', day: '2026-01-01', costUsd: 0.25, tenant: 'acme' } });
+      await b.append(id, 2, 'rel_one', [modelCalled('two')], { ...runnable, modelSteps: 2, costUsd: 0.75 }, { spend: { agent: 'refunds', day: '2026-01-01', costUsd: 0.5, tenant: 'acme' } });
+      await a.append(other, 1, 'rel_one', [modelCalled('no tenant')], { ...runnable, modelSteps: 1, costUsd: 2 }, { spend: { agent: 'refunds', day: '2026-01-01', costUsd: 2 } });
+      expect(await b.tenantSpend('acme', '2026-01-01')).toBeCloseTo(0.75, 10);
+      expect(await b.tenantSpend('acme', '2026-01-02')).toBe(0);
+      expect(await b.tenantSpend('globex', '2026-01-01')).toBe(0);
+      expect(await b.dailySpend('refunds', '2026-01-01')).toBeCloseTo(2.75, 10);
+
+      const lost = await a.append(id, 1, 'rel_one', [modelCalled('stale')], { ...runnable }, { spend: { agent: 'refunds', day: '2026-01-01', costUsd: 100, tenant: 'acme' } }).catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(SeqConflictError);
+      expect(await b.tenantSpend('acme', '2026-01-01')).toBeCloseTo(0.75, 10);
+    });
+
+    it('reports spend, tokens and calls from the model_called events, grouped by agent, model, day or tenant, unpriced calls counted apart', async () => {
+      const store = await open();
+      const call = (model: string, at: string, costUsd: number | null, inputTokens: number, outputTokens: number) => ({
+        ...event('model_called', { model, attempt: 1, fallbackIndex: 0, latencyMs: 1, usage: { inputTokens, outputTokens }, costUsd, text: '', toolCalls: [], finishReason: 'stop', contextMessages: 1 }),
+        releaseId: 'rel_one',
+        at,
+      });
+      const thread = async (agent: string, tenant: string | undefined, calls: ReturnType<typeof call>[]) =>
+        store.createThread({
+          id: newId(),
+          agent,
+          releaseId: 'rel_one',
+          input: 'x',
+          ...(tenant ? { tenant } : {}),
+          events: [{ ...event('thread_started', { agent, input: 'x' }), releaseId: 'rel_one', at: '2026-01-01T00:00:00.000Z' }, ...calls],
+          summary: runnable,
+        });
+      await thread('refunds', 'acme', [call('openai:a', '2026-01-01T10:00:00.000Z', 0.5, 100, 10), call('local:b', '2026-01-02T10:00:00.000Z', null, 50, 5)]);
+      await thread('refunds', 'globex', [call('openai:a', '2026-01-02T23:59:59.999Z', 0.25, 20, 2)]);
+      await thread('triage', undefined, [call('openai:a', '2026-01-03T00:00:00.000Z', 0.125, 8, 1)]);
+      const totals = (row: { costUsd: number; inputTokens: number; outputTokens: number; calls: number; unpricedCalls: number }) => [
+        Math.round(row.costUsd * 1000) / 1000, row.inputTokens, row.outputTokens, row.calls, row.unpricedCalls,
+      ];
+
+      const byAgent = await store.costReport({ by: ['agent'] });
+      expect(byAgent.map((r) => [r.agent, ...totals(r)])).toEqual([
+        ['refunds', 0.75, 170, 17, 3, 1],
+        ['triage', 0.125, 8, 1, 1, 0],
+      ]);
+      const byModel = await store.costReport({ by: ['model'] });
+      expect(byModel.map((r) => [r.model, ...totals(r)])).toEqual([
+        ['local:b', 0, 50, 5, 1, 1],
+        ['openai:a', 0.875, 128, 13, 3, 0],
+      ]);
+      const byDay = await store.costReport({ by: ['day'] });
+      expect(byDay.map((r) => [r.day, ...totals(r)])).toEqual([
+        ['2026-01-01', 0.5, 100, 10, 1, 0],
+        ['2026-01-02', 0.25, 70, 7, 2, 1],
+        ['2026-01-03', 0.125, 8, 1, 1, 0],
+      ]);
+      const byTenant = await store.costReport({ by: ['tenant'] });
+      expect(byTenant.map((r) => [r.tenant, ...totals(r)])).toEqual(
+        expect.arrayContaining([
+          ['acme', 0.5, 150, 15, 2, 1],
+          ['globex', 0.25, 20, 2, 1, 0],
+          [null, 0.125, 8, 1, 1, 0],
+        ]),
+      );
+      expect(byTenant).toHaveLength(3);
+      const dayAgent = await store.costReport({ by: ['day', 'agent'] });
+      expect(dayAgent.map((r) => [r.day, r.agent, r.costUsd])).toEqual([
+        ['2026-01-01', 'refunds', 0.5],
+        ['2026-01-02', 'refunds', 0.25],
+        ['2026-01-03', 'triage', 0.125],
+      ]);
+      // since is inclusive, until exclusive; filters by the thread's agent and tenant.
+      const window = await store.costReport({ by: ['day'], since: '2026-01-02T00:00:00.000Z', until: '2026-01-03T00:00:00.000Z' });
+      expect(window.map((r) => [r.day, ...totals(r)])).toEqual([['2026-01-02', 0.25, 70, 7, 2, 1]]);
+      expect((await store.costReport({ by: ['model'], agent: 'triage' })).map((r) => [r.model, r.calls])).toEqual([['openai:a', 1]]);
+      expect((await store.costReport({ by: ['agent'], tenant: 'acme' })).map((r) => [r.agent, r.calls, r.unpricedCalls])).toEqual([['refunds', 2, 1]]);
+      expect(await store.costReport({ by: ['agent'], agent: 'nobody' })).toEqual([]);
+    });
+
     it('writes proposals with the correcting event (a repeat is ignored, a lost race writes none) and lets exactly one decision stand', async () => {
       const [a, b] = [await open(), await open()];
       const { id } = await createThread(a);
