@@ -48,6 +48,9 @@ export const allOptions = {
   suite: { type: 'string' },
   output: { type: 'string' },
   feedback: { type: 'string' },
+  by: { type: 'string' },
+  until: { type: 'string' },
+  tenant: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

@@ -14,6 +14,7 @@
 import type { z } from 'zod';
 import type * as Schemas from '../server/schemas.js';
 import type * as EvalSchemas from '../server/eval-schemas.js';
+import type * as CostSchemas from '../server/cost-schemas.js';
 import type { EventType } from '../thread/events.js';
 import type { ThreadStatus } from '../thread/state.js';
 
@@ -55,6 +56,9 @@ export type EvalRun = Infer<typeof EvalSchemas.EvalRun>;
 export type Proposal = Infer<typeof EvalSchemas.Proposal>;
 export type AcceptResult = Infer<typeof EvalSchemas.AcceptResult>;
 /** The owner of the API key in use (GET /v1/me). */
+/** Spend, tokens and calls grouped (GET /v1/costs); unpricedCalls are never counted as $0. */
+export type CostReport = Infer<typeof CostSchemas.CostReportSchema>;
+
 export type Me = { name: string; roles: string[] };
 
 export type DecisionRequest = z.input<typeof Schemas.DecisionBody>;
@@ -163,6 +167,8 @@ export interface TwelveClient {
   /** Writes the case into the server project's suite file (`suite`: relative to the project), then marks it accepted. */
   acceptProposal(id: string, options?: { suite?: string }): Promise<AcceptResult>;
   dismissProposal(id: string): Promise<Proposal>;
+  /** Spend from the events, grouped by one or two of agent, model, day, tenant; since/until: an age (7d) or ISO time. */
+  costs(query?: { by?: string; since?: string; until?: string; agent?: string; tenant?: string }): Promise<CostReport>;
   me(): Promise<Me>;
 }
 
@@ -318,6 +324,7 @@ export function createClient(options: ClientOptions): TwelveClient {
     acceptProposal: (id, acceptOptions = {}) => request('POST', `/v1/evals/proposals/${encodeURIComponent(id)}/accept`, { body: acceptOptions.suite ? { suite: acceptOptions.suite } : {} }),
     dismissProposal: (id) => request('POST', `/v1/evals/proposals/${encodeURIComponent(id)}/dismiss`, { body: {} }),
     me: () => request('GET', '/v1/me'),
+    costs: (query = {}) => request('GET', '/v1/costs', { query: { by: query.by, since: query.since, until: query.until, agent: query.agent, tenant: query.tenant } }),
   };
 }
 

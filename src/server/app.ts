@@ -15,6 +15,7 @@ import { localRequestProblem } from './local-request.js';
 import { consolePolicy, securityHeaders } from './security-headers.js';
 import { actionRoutes } from './routes/actions.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { costRoutes } from './routes/costs.js';
 import { evalRoutes } from './routes/evals.js';
 import { HookCallbacks, hookRoutes } from './routes/hooks.js';
 import { releaseRoutes } from './routes/releases.js';
@@ -85,6 +86,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   catalogRoutes(app, state);
   releaseRoutes(app, state);
   evalRoutes(app, state);
+  costRoutes(app, state);
   // `twelve dev`: the console fetches its key here (never inlined in a page, which any
   // page could load as a script); only a request from this machine that names it gets it.
   app.get('/dev/session', (c) => {

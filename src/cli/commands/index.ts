@@ -7,6 +7,7 @@ import { budget } from './budget.js';
 import { build } from './build.js';
 import { cancel } from './cancel.js';
 import { consume } from './consume.js';
+import { costs } from './costs.js';
 import { deploy } from './deploy.js';
 import { dev } from './dev.js';
 import { evalCommand } from './eval.js';
@@ -24,4 +25,4 @@ import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, replay, deploy, build, evalCommand, worker, consume, migrate, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, deploy, build, evalCommand, worker, consume, migrate, serve, dev];
