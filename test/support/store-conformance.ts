@@ -450,44 +450,44 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
 
     it('reports spend, tokens and calls from the model_called events, grouped by agent, model, day or tenant, unpriced calls counted apart', async () => {
       const store = await open();
-      const call = (model: string, at: string, costUsd: number | null, inputTokens: number, outputTokens: number) => ({
-        ...event('model_called', { model, attempt: 1, fallbackIndex: 0, latencyMs: 1, usage: { inputTokens, outputTokens }, costUsd, text: '', toolCalls: [], finishReason: 'stop', contextMessages: 1 }),
-        releaseId: 'rel_one',
-        at,
-      });
-      const thread = async (agent: string, tenant: string | undefined, calls: ReturnType<typeof call>[]) =>
-        store.createThread({
-          id: newId(),
+      const call = (model: string, costUsd: number | null, inputTokens: number, outputTokens: number) =>
+        event('model_called', { model, attempt: 1, fallbackIndex: 0, latencyMs: 1, usage: { inputTokens, outputTokens }, costUsd, text: '', toolCalls: [], finishReason: 'stop', contextMessages: 1 });
+      const thread = async (agent: string, tenant: string | undefined, calls: NewEvent[], copied: NewEvent[] = []) => {
+        const id = newId();
+        const old = '2020-01-01T00:00:00.000Z';
+        await store.createThread({
+          id,
           agent,
           releaseId: 'rel_one',
           input: 'x',
           ...(tenant ? { tenant } : {}),
-          events: [{ ...event('thread_started', { agent, input: 'x' }), releaseId: 'rel_one', at: '2026-01-01T00:00:00.000Z' }, ...calls],
+          // Copies of another thread's events (a fork's) keep their first time: not counted again.
+          events: [...[event('thread_started', { agent, input: 'x' }), ...copied].map((e) => ({ ...e, releaseId: 'rel_one', at: old })), event('resumed', { by: 'ops' })],
           summary: runnable,
         });
-      await thread('refunds', 'acme', [call('openai:a', '2026-01-01T10:00:00.000Z', 0.5, 100, 10), call('local:b', '2026-01-02T10:00:00.000Z', null, 50, 5)]);
-      await thread('refunds', 'globex', [call('openai:a', '2026-01-02T23:59:59.999Z', 0.25, 20, 2)]);
-      await thread('triage', undefined, [call('openai:a', '2026-01-03T00:00:00.000Z', 0.125, 8, 1)]);
+        let seq = 2 + copied.length;
+        for (const e of calls) await store.append(id, seq++, 'rel_one', [e], runnable);
+        return id;
+      };
+      const before = new Date(Date.now() - 1000).toISOString();
+      await thread('refunds', 'acme', [call('openai:a', 0.5, 100, 10), call('local:b', null, 50, 5)]);
+      await thread('refunds', 'globex', [call('openai:a', 0.25, 20, 2)], [call('openai:a', 9, 900, 90)]);
+      await thread('triage', undefined, [call('openai:a', 0.125, 8, 1)]);
+      const after = new Date(Date.now() + 1000).toISOString();
+      const today = new Date().toISOString().slice(0, 10);
       const totals = (row: { costUsd: number; inputTokens: number; outputTokens: number; calls: number; unpricedCalls: number }) => [
         Math.round(row.costUsd * 1000) / 1000, row.inputTokens, row.outputTokens, row.calls, row.unpricedCalls,
       ];
 
-      const byAgent = await store.costReport({ by: ['agent'] });
-      expect(byAgent.map((r) => [r.agent, ...totals(r)])).toEqual([
+      expect((await store.costReport({ by: ['agent'] })).map((r) => [r.agent, ...totals(r)])).toEqual([
         ['refunds', 0.75, 170, 17, 3, 1],
         ['triage', 0.125, 8, 1, 1, 0],
       ]);
-      const byModel = await store.costReport({ by: ['model'] });
-      expect(byModel.map((r) => [r.model, ...totals(r)])).toEqual([
+      expect((await store.costReport({ by: ['model'] })).map((r) => [r.model, ...totals(r)])).toEqual([
         ['local:b', 0, 50, 5, 1, 1],
         ['openai:a', 0.875, 128, 13, 3, 0],
       ]);
-      const byDay = await store.costReport({ by: ['day'] });
-      expect(byDay.map((r) => [r.day, ...totals(r)])).toEqual([
-        ['2026-01-01', 0.5, 100, 10, 1, 0],
-        ['2026-01-02', 0.25, 70, 7, 2, 1],
-        ['2026-01-03', 0.125, 8, 1, 1, 0],
-      ]);
+      expect((await store.costReport({ by: ['day'] })).map((r) => [r.day, ...totals(r)])).toEqual([[today, 0.875, 178, 18, 4, 1]]);
       const byTenant = await store.costReport({ by: ['tenant'] });
       expect(byTenant.map((r) => [r.tenant, ...totals(r)])).toEqual(
         expect.arrayContaining([
@@ -497,15 +497,14 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
         ]),
       );
       expect(byTenant).toHaveLength(3);
-      const dayAgent = await store.costReport({ by: ['day', 'agent'] });
-      expect(dayAgent.map((r) => [r.day, r.agent, r.costUsd])).toEqual([
-        ['2026-01-01', 'refunds', 0.5],
-        ['2026-01-02', 'refunds', 0.25],
-        ['2026-01-03', 'triage', 0.125],
+      expect((await store.costReport({ by: ['day', 'agent'] })).map((r) => [r.day, r.agent, r.calls])).toEqual([
+        [today, 'refunds', 3],
+        [today, 'triage', 1],
       ]);
       // since is inclusive, until exclusive; filters by the thread's agent and tenant.
-      const window = await store.costReport({ by: ['day'], since: '2026-01-02T00:00:00.000Z', until: '2026-01-03T00:00:00.000Z' });
-      expect(window.map((r) => [r.day, ...totals(r)])).toEqual([['2026-01-02', 0.25, 70, 7, 2, 1]]);
+      expect((await store.costReport({ by: ['agent'], since: before, until: after })).map((r) => r.calls)).toEqual([3, 1]);
+      expect(await store.costReport({ by: ['agent'], since: after })).toEqual([]);
+      expect(await store.costReport({ by: ['agent'], until: before })).toEqual([]);
       expect((await store.costReport({ by: ['model'], agent: 'triage' })).map((r) => [r.model, r.calls])).toEqual([['openai:a', 1]]);
       expect((await store.costReport({ by: ['agent'], tenant: 'acme' })).map((r) => [r.agent, r.calls, r.unpricedCalls])).toEqual([['refunds', 2, 1]]);
       expect(await store.costReport({ by: ['agent'], agent: 'nobody' })).toEqual([]);

@@ -2,6 +2,7 @@
  * Store.costReport on PostgreSQL: one aggregate over the model_called events joined to their
  * threads (agent, tenant), grouped by up to two dimensions. An unpriced call (costUsd null)
  * is counted in unpricedCalls and adds nothing to costUsd: its spend is unknown, never $0.
+ * A fork's copies of its origin's events (kept with their first time) are left out: see SQLite's.
  * The group expressions come from the fixed map below, never from the caller's text.
  */
 import type { CostDimension, CostReportOptions, CostRow } from '../../costs/types.js';
@@ -24,7 +25,7 @@ export function postgresCostReport(options: CostReportOptions): { text: string; 
       count(*) AS "calls",
       count(*) FILTER (WHERE e.data ->> 'costUsd' IS NULL) AS "unpricedCalls"
     FROM events e JOIN threads t ON t.id = e.thread_id
-    WHERE e.type = 'model_called'
+    WHERE e.type = 'model_called' AND e.at >= t.created_at
       AND ($1::timestamptz IS NULL OR e.at >= $1::timestamptz) AND ($2::timestamptz IS NULL OR e.at < $2::timestamptz)
       AND ($3::text IS NULL OR t.agent = $3::text) AND ($4::text IS NULL OR t.tenant = $4::text)
     GROUP BY ${positions}

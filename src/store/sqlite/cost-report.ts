@@ -2,6 +2,8 @@
  * Store.costReport on SQLite: one aggregate over the model_called events joined to their
  * threads (agent, tenant), grouped by up to two dimensions. An unpriced call (costUsd null)
  * is counted in unpricedCalls and adds nothing to costUsd: its spend is unknown, never $0.
+ * A fork's copies of its origin's events keep their first time, before the fork was created:
+ * `e.at >= t.created_at` leaves them out, so a call is counted once (as daily_spend counts it).
  * The group expressions come from the fixed map below, never from the caller's text.
  */
 import type Database from 'better-sqlite3';
@@ -24,7 +26,7 @@ export function sqliteCostReport(db: Database.Database, options: CostReportOptio
       count(*) AS calls,
       sum(json_type(e.data, '$.costUsd') IS NOT 'real' AND json_type(e.data, '$.costUsd') IS NOT 'integer') AS unpricedCalls
     FROM events e JOIN threads t ON t.id = e.thread_id
-    WHERE e.type = 'model_called'
+    WHERE e.type = 'model_called' AND e.at >= t.created_at
       AND (@since IS NULL OR e.at >= @since) AND (@until IS NULL OR e.at < @until)
       AND (@agent IS NULL OR t.agent = @agent) AND (@tenant IS NULL OR t.tenant = @tenant)
     GROUP BY ${options.by.map((_, index) => index + 1).join(', ')}
