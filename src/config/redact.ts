@@ -4,6 +4,8 @@
  * "[redacted]" wherever it appears in an event, a log line or an error message.
  */
 const secretName = /(KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIALS?)$/i;
+/** Names that end like a credential's but hold none (TWELVE_TENANT_KEY names a metadata key, e.g. "customer"). */
+const notSecrets = new Set(['TWELVE_TENANT_KEY']);
 export const REDACTED = '[redacted]';
 
 export class Redactor {
@@ -17,7 +19,7 @@ export class Redactor {
   static fromEnv(env: NodeJS.ProcessEnv): Redactor {
     const values: string[] = [];
     for (const [name, value] of Object.entries(env)) {
-      if (!value) continue;
+      if (!value || notSecrets.has(name)) continue;
       if (secretName.test(name)) values.push(value);
       // Lists of credentials (TWELVE_API_KEYS, TWELVE_HOOK_SECRETS): each entry's last `=` part is a secret.
       if (/(KEYS|SECRETS)$/i.test(name)) for (const entry of value.split(';')) values.push(entry.split('=').pop()!.trim());

@@ -8,6 +8,7 @@ import client from 'prom-client';
 import type { Runtime } from '../runtime/runtime.js';
 import { threadStatuses } from '../thread/state.js';
 import { registerConfidenceHistogram } from './confidence-metric.js';
+import { registerCostMetrics } from './cost-metrics.js';
 
 export class Metrics {
   readonly registry = new client.Registry();
@@ -104,6 +105,7 @@ export class Metrics {
     totals('twelve_cost_usd', 'Model spend recorded, USD, of the calls with a known price (whole store)', (s) => s.costUsd);
     totals('twelve_unpriced_model_calls', 'Model calls recorded with no known price, so not in twelve_cost_usd (whole store)', (s) => s.unpricedCalls);
     registerConfidenceHistogram(registry, store);
+    registerCostMetrics(registry, store, { tenants: runtime.config.tenants.key !== undefined });
   }
 
   close(): void {

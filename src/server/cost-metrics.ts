@@ -1,0 +1,47 @@
+/**
+ * Spend and tokens per agent (and per tenant, when TWELVE_TENANT_KEY is set) in /metrics, read
+ * at scrape time with the same aggregate as `twelve costs` (Store.costReport over the
+ * model_called events), so the three agree by construction and cover every process. One query
+ * per dimension per scrape: the gauges of a dimension share it.
+ */
+import client from 'prom-client';
+import type { CostDimension, CostRow } from '../costs/types.js';
+import type { Store } from '../store/types.js';
+
+export function registerCostMetrics(registry: client.Registry, store: Store, options: { tenants: boolean }): void {
+  // A scrape reads every gauge at once: one report per dimension, shared for that moment.
+  const pending = new Map<CostDimension, { at: number; rows: Promise<CostRow[]> }>();
+  const report = (by: 'agent' | 'tenant') => {
+    const cached = pending.get(by);
+    if (cached && Date.now() - cached.at < 1_000) return cached.rows;
+    const rows = store.costReport({ by: [by] });
+    pending.set(by, { at: Date.now(), rows });
+    rows.catch(() => pending.delete(by));
+    return rows;
+  };
+  const gauges = (by: 'agent' | 'tenant') => {
+    // A thread with no tenant is counted under tenant="" (Prometheus has no null label).
+    const label = (row: CostRow) => ({ [by]: (by === 'agent' ? row.agent : row.tenant) ?? '' });
+    const gauge = (name: string, help: string, labelNames: string[], set: (gauge: client.Gauge, row: CostRow) => void) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        async collect() {
+          const rows = await report(by);
+          this.reset();
+          for (const row of rows) set(this, row);
+        },
+      });
+    gauge(`twelve_${by}_cost_usd`, `Model spend per ${by}, USD, of the calls with a known price (whole store, from the events)`, [by], (g, r) => g.set(label(r), r.costUsd));
+    gauge(`twelve_${by}_tokens`, `Model tokens per ${by} and kind (input, output) (whole store, from the events)`, [by, 'kind'], (g, r) => {
+      g.set({ ...label(r), kind: 'input' }, r.inputTokens);
+      g.set({ ...label(r), kind: 'output' }, r.outputTokens);
+    });
+    gauge(`twelve_${by}_model_calls`, `Model calls per ${by} (whole store, from the events)`, [by], (g, r) => g.set(label(r), r.calls));
+    gauge(`twelve_${by}_unpriced_model_calls`, `Model calls per ${by} with no known price, so not in twelve_${by}_cost_usd`, [by], (g, r) => g.set(label(r), r.unpricedCalls));
+  };
+  gauges('agent');
+  if (options.tenants) gauges('tenant');
+}
