@@ -4,13 +4,14 @@
  * key; a tenant's daily cap refuses the next call before it is sent while another tenant goes
  * on; the report, /metrics and `twelve costs` agree with totals computed from the events.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig, TwelveError, type Runtime } from '../src/index.js';
 import { parseCostQuery } from '../src/costs/query.js';
 import { defaultPrices } from '../src/model/prices.js';
 import { apiAgents, startApi, waitForStatus } from './support/api.js';
 import { supportAgent } from './support/agents.js';
 import { runCli } from './support/cli.js';
+import { freshPostgresDatabase } from './support/postgres.js';
 import { eventsOfType, makeRuntime, startServer } from './support/runtime.js';
 
 const model = 'openai:gpt-4o-2024-08-06';
@@ -74,11 +75,19 @@ describe('tenant configuration', () => {
   });
 });
 
-describe('tenants and their daily caps', () => {
+describe.each(['sqlite', 'postgres'] as const)('tenants and their daily caps (%s)', (kind) => {
+  /** The store's URL for this run: the test runtime's SQLite file, or a fresh PostgreSQL database. */
+  async function databaseEnv(): Promise<NodeJS.ProcessEnv> {
+    if (kind === 'sqlite') return {};
+    const database = await freshPostgresDatabase();
+    onTestFinished(() => database.cleanup());
+    return { TWELVE_DATABASE_URL: database.url };
+  }
+
   it('attributes spend through the launch metadata; a tenant over its cap is refused before the call while another goes on', async () => {
     const server = await startServer();
     const { agent } = supportAgent({ modelSettings: { maxOutputTokens: 100, maxRetries: 0 } });
-    const { runtime } = makeRuntime({ agents: [agent], server, env: tenantEnv });
+    const { runtime } = makeRuntime({ agents: [agent], server, env: { ...tenantEnv, ...(await databaseEnv()) } });
     const today = new Date().toISOString().slice(0, 10);
 
     // acme: one call whose worst case fits its $0.005 cap, but which really costs $0.006.
@@ -128,7 +137,7 @@ describe('tenants and their daily caps', () => {
     const server = await startServer();
     const local = 'openai-compatible:llama3.1-8b';
     const { agent } = supportAgent({ model: local, modelSettings: { maxOutputTokens: 100, maxRetries: 0 } });
-    const { runtime } = makeRuntime({ agents: [agent], server, env: tenantEnv });
+    const { runtime } = makeRuntime({ agents: [agent], server, env: { ...tenantEnv, ...(await databaseEnv()) } });
     const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?', metadata: { customer: 'globex' } });
     expect((await runtime.runThread(thread.id)).outcome).toBe('awaiting_human');
     expect(server.requests).toHaveLength(0);
