@@ -135,6 +135,7 @@ export const endpoints = {
   proposals: (params = {}) => api('/v1/evals/proposals' + query(params)),
   acceptProposal: (id, body = {}) => api(`/v1/evals/proposals/${enc(id)}/accept`, { method: 'POST', body }),
   dismissProposal: (id) => api(`/v1/evals/proposals/${enc(id)}/dismiss`, { method: 'POST', body: {} }),
+  costs: (params = {}) => api('/v1/costs' + query(params)),
 };
 
 /**

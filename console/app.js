@@ -2,7 +2,7 @@
  * The Twelve console: a single page over the HTTP API with hash routes
  *   #/threads[?status=&agent=]   #/threads/<id>   #/inbox   #/agents[?name=]
  *   #/releases[?agent=]   #/releases/<id>   #/releases/<a>/diff/<b>
- *   #/evals[?agent=]   #/proposals[?status=&agent=]
+ *   #/evals[?agent=]   #/proposals[?status=&agent=]   #/costs[?since=&agent=]
  * Plain ES modules, no build step. Views mount into <main> and return a cleanup function.
  */
 import { ApiError, endpoints, loadDevSession, session, signIn, signOut } from './api.js';
@@ -11,6 +11,7 @@ import { refreshRelativeTimes } from './format.js';
 import { poll } from './live.js';
 import { showError } from './toast.js';
 import { agentsView } from './view-agents.js';
+import { costsView } from './view-costs.js';
 import { evalsView } from './view-evals.js';
 import { inboxView } from './view-inbox.js';
 import { proposalsView } from './view-proposals.js';
@@ -34,6 +35,7 @@ const routes = [
   { pattern: /^\/releases\/?$/, view: releasesView, section: 'releases' },
   { pattern: /^\/evals\/?$/, view: evalsView, section: 'evals' },
   { pattern: /^\/proposals\/?$/, view: proposalsView, section: 'proposals' },
+  { pattern: /^\/costs\/?$/, view: costsView, section: 'costs' },
 ];
 
 function parseHash() {
