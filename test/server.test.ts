@@ -639,6 +639,7 @@ describe('operations', () => {
         'POST /v1/threads/{id}/review',
         'GET /v1/inbox',
         'GET /v1/agents',
+        'GET /v1/costs',
         'GET /v1/me',
         'GET /v1/releases',
         'GET /v1/releases/{id}',
