@@ -127,6 +127,12 @@ describe.each(['sqlite', 'postgres'] as const)('tenants and their daily caps (%s
       ]),
     );
 
+    // A fork is its origin's tenant's; the call it copies is not counted twice.
+    const startedAt = (await runtime.loadEvents(first.id)).findIndex((e) => e.type === 'model_called') + 1;
+    const fork = await runtime.fork(first.id, { atSeq: startedAt, by: 'alice' });
+    expect(fork.tenant).toBe('acme');
+    expect((await runtime.store.costReport({ by: ['tenant'], tenant: 'acme' })).map((r) => r.calls)).toEqual([1]);
+
     // A tenant value that is not a name is refused at launch, naming the key.
     await expect(runtime.launch({ agent: 'support', input: 'x', metadata: { customer: { id: 7 } } })).rejects.toThrow(/metadata\.customer names the thread's tenant \(TWELVE_TENANT_KEY\)/);
     const numbered = await runtime.launch({ agent: 'support', input: 'x', metadata: { customer: 42 } });
