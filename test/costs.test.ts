@@ -177,6 +177,7 @@ describe('reports agree with the events', () => {
     for (const [agentName, customer] of [['support', 'acme'], ['support', 'acme'], ['support', 'globex'], ['echo', 'acme'], ['support', undefined]] as const) {
       const response = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: agentName, input: 'Where is A-1001?', ...(customer ? { metadata: { customer } } : {}) } });
       expect(response.status).toBe(201);
+      expect(response.body.thread.tenant).toBe(customer ?? null);
       launched.push(response.body.thread.id);
     }
     for (const id of launched) await waitForStatus(api, id, ['completed']);

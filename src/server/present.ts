@@ -47,6 +47,7 @@ export function presentThread(thread: ThreadRecord, now = Date.now(), links?: Ma
     costUsd: thread.costUsd,
     pricedCostUsd: thread.pricedCostUsd,
     unpricedCalls: thread.unpricedCalls,
+    tenant: thread.tenant,
     createdAt: thread.createdAt,
     updatedAt: thread.updatedAt,
     wakeAt: thread.wakeAt === null ? null : new Date(thread.wakeAt).toISOString(),

@@ -121,6 +121,7 @@ export const Thread = z
     }),
     pricedCostUsd: z.number().openapi({ description: 'USD spent on the model calls that had a known price (equals costUsd when unpricedCalls is 0)' }),
     unpricedCalls: z.number().int().openapi({ description: 'Model calls with no known price; give their models one with TWELVE_MODEL_PRICES' }),
+    tenant: z.string().nullable().openapi({ description: 'Who its spend is attributed to: its launch metadata under TWELVE_TENANT_KEY; null: none' }),
     createdAt: z.string(),
     updatedAt: z.string(),
     wakeAt: z.string().nullable().openapi({ description: 'When a deadline or wake-up falls due' }),
