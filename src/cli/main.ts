@@ -21,6 +21,7 @@ const valueNames: Partial<Record<FlagName, string>> = {
   reason: 'text', 'max-cost-usd': 'usd', 'max-tokens': 'n', 'max-steps': 'n', subject: 'subject', stream: 'name', durable: 'name',
   lock: 'file',
   release: 'current|id', since: 'age', at: 'seq',
+  'completed-before': 'age|date', archive: 'file.jsonl.gz', batch: 'n',
   baseline: 'lock|id', model: 'provider:model', threshold: 'n', 'expect-output': 'json|@file', suite: 'file', output: 'json|@file', feedback: 'text',
 };
 
