@@ -9,6 +9,8 @@ export interface RuntimeServices {
   store: Store;
   models: ModelCaller;
   redactor: Redactor;
+  /** What scrubs an agent's events before they are appended: secrets, plus the user's patterns when it has redactAtWrite. */
+  writeRedactor(agent: string): Redactor;
   logger: Logger;
   /** Whether the events that stop a thread are logged (see Runtime.logThreadEvents). */
   logThreadEvents(): boolean;
