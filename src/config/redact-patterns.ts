@@ -25,7 +25,8 @@ const builtIn: Record<string, Omit<RedactPattern, 'name' | 'replacement'>> = {
   // 13 to 19 digits, optionally grouped by spaces or dashes, passing the Luhn check.
   card: { regex: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g, accept: (match) => luhn(match.replace(/\D/g, '')) },
   // International (+...) or North American shapes with separators; bare digit runs and ISO dates do not match.
-  phone: { regex: /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]\d{3,4}[ .-]\d{3,4}(?![\w-])/g },
+  // Not part of a longer run of digit groups (a card number is not three phone numbers).
+  phone: { regex: /(?<![\w+]|\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]\d{3,4}[ .-]\d{3,4}(?![\w-]|[ .]\d)/g },
 };
 
 export const builtInPatternNames = Object.keys(builtIn);
