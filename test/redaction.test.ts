@@ -97,6 +97,12 @@ describe('redaction patterns', () => {
     expect(log.text()).not.toContain(card);
     expect(log.text()).toContain('[redacted:card]');
 
+    // The CLI's views of the same store.
+    const cliEnv = { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}`, TWELVE_REDACT_PATTERNS: patterns };
+    const [shown, listed] = await Promise.all([runCli(['threads', 'show', id], { env: cliEnv }), runCli(['threads', 'ls', '--json'], { env: cliEnv })]);
+    expect(shown.stdout).toContain('[redacted:email]');
+    for (const out of [shown.stdout, listed.stdout]) expect(out).not.toContain(email);
+
     // The console, in chromium.
     const browser = consoleBrowser({ key: keys.reader.key });
     onTestFinished(() => browser.close());
@@ -106,10 +112,10 @@ describe('redaction patterns', () => {
     await page.getByTestId('api-key-input').fill(keys.reader.key);
     await page.getByTestId('sign-in').click();
     await eventually(() => page.getByTestId('thread-input').first().textContent()).toContain('[redacted:email]');
-    const shown = await page.locator('body').textContent();
-    expect(shown).toContain('[redacted:card]');
-    expect(shown).not.toContain(email);
-    expect(shown).not.toContain(card);
+    const pageText = await page.locator('body').textContent();
+    expect(pageText).toContain('[redacted:card]');
+    expect(pageText).not.toContain(email);
+    expect(pageText).not.toContain(card);
     expect(browser.errors).toEqual([]);
   }, 60_000);
 
