@@ -112,6 +112,13 @@ export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends
    */
   onNewRelease?: 'continue' | 'hold';
   /**
+   * Scrub events with the user's redaction patterns (TWELVE_REDACT_PATTERNS: emails, card
+   * numbers...) before they are stored, not only when shown: the log then never holds them (and
+   * the model sees the redacted text). Default false: the log keeps what the agent really saw.
+   * Part of the release.
+   */
+  redactAtWrite?: boolean;
+  /**
    * Quality control of the final answer: "always", "never" (default), or a pure predicate on the
    * output. A final answer that needs review does not complete the thread: it waits, durably, for
    * a reviewer to approve it, edit it, send it back with feedback, or reject it (`twelve review`).
@@ -195,6 +202,7 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (value !== undefined && !(typeof value === 'number' && value > 0)) problems.push(`limits.${key} must be a positive number`);
   }
+  if (options.redactAtWrite !== undefined && typeof options.redactAtWrite !== 'boolean') problems.push(`redactAtWrite must be true or false (got ${JSON.stringify(options.redactAtWrite)})`);
   if (options.onNewRelease !== undefined && options.onNewRelease !== 'continue' && options.onNewRelease !== 'hold') {
     problems.push(`onNewRelease must be "continue" or "hold" (got ${JSON.stringify(options.onNewRelease)})`);
   }

@@ -173,6 +173,8 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     approvals: Object.fromEntries(approvals),
     toolBehaviour,
     onNewRelease: options.onNewRelease ?? 'auto',
+    // Absent when false (the default), so agents that do not opt in keep their release ids.
+    ...(options.redactAtWrite ? { redactAtWrite: true } : {}),
     // Absent for "never" (the default), so agents without review kept their release ids when review came.
     ...(review.policy === 'never' ? {} : { review: { ...review, timeoutMs: review.timeoutMs ?? null } }),
     code: codeHashes(agent),

@@ -51,6 +51,12 @@ export const allOptions = {
   by: { type: 'string' },
   until: { type: 'string' },
   tenant: { type: 'string' },
+  // twelve prune (retention)
+  'completed-before': { type: 'string' },
+  archive: { type: 'string' },
+  'delete-only': { type: 'boolean' },
+  batch: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

@@ -22,6 +22,7 @@ const valueNames: Partial<Record<FlagName, string>> = {
   lock: 'file',
   release: 'current|id', since: 'age', at: 'seq',
   by: 'dimension', until: 'age|time', tenant: 'name',
+  'completed-before': 'age|date', archive: 'file.jsonl.gz', batch: 'n',
   baseline: 'lock|id', model: 'provider:model', threshold: 'n', 'expect-output': 'json|@file', suite: 'file', output: 'json|@file', feedback: 'text',
 };
 

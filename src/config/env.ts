@@ -2,6 +2,7 @@
  * Configuration from the environment, validated once at start. Every problem is
  * collected and reported in one error, naming the variable and what was wrong.
  */
+import { parseRedactPatterns, type RedactPattern } from './redact-patterns.js';
 import { z } from 'zod';
 import { TwelveError } from '../errors.js';
 import type { AgentOverrides } from '../agent/release.js';
@@ -42,6 +43,8 @@ export interface TwelveConfig {
   requireLock: boolean;
   /** Tenants (TWELVE_TENANT_KEY) and their daily caps (TWELVE_TENANT_DAILY_COST_USD, TWELVE_TENANT_CAPS). */
   tenants: TenantConfig;
+  /** TWELVE_REDACT_PATTERNS: user redaction patterns for logs, traces, exports and views (and redactAtWrite agents' events). */
+  redactPatterns: RedactPattern[];
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -85,6 +88,18 @@ const base = z.object({
   TWELVE_NOTIFY_URL: url.optional(),
   TWELVE_NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TWELVE_REQUIRE_LOCK: yesNo.optional(),
+  // Redaction (issue 11): names (email, card, phone) and /regex/ entries, comma-separated.
+  TWELVE_REDACT_PATTERNS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      try {
+        return parseRedactPatterns(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   NODE_ENV: z.string().optional(),
   TWELVE_HUMANS: z
     .string()
@@ -242,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     agents: overrides,
     requireLock: e.TWELVE_REQUIRE_LOCK ?? e.NODE_ENV === 'production',
     tenants,
+    redactPatterns: e.TWELVE_REDACT_PATTERNS,
   };
 }
 

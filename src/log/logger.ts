@@ -28,7 +28,8 @@ export function createLogger(options: { format: LogFormat; level?: string; redac
   const pino = createRequire(import.meta.url)('pino') as typeof pinoModule;
   const output = options.destination ?? pino.destination({ fd: 2, sync: true });
   // Scrub each serialised line too: messages, child bindings and Error objects bypass formatters.log.
-  const destination = redactor && !redactor.empty ? { write: (line: string) => output.write(redactor.scrubText(line)) } : output;
+  // Secrets only there: a user pattern (a card number) could match a bare number and break the JSON line.
+  const destination = redactor && !redactor.empty ? { write: (line: string) => output.write(redactor.scrubSecretsText(line)) } : output;
   return pino(
     {
       level: options.level ?? 'info',
@@ -38,7 +39,12 @@ export function createLogger(options: { format: LogFormat; level?: string; redac
         level: (label) => ({ level: label }),
         // The last line of defence: whatever a caller logs, known secret values never leave.
         log: (object) => (redactor ? (redactor.scrub(object) as Record<string, unknown>) : object),
+        bindings: (bindings) => (redactor?.hasPatterns ? (redactor.scrub(bindings) as Record<string, unknown>) : bindings),
       },
+      // User patterns (emails, card numbers...) in the message itself, which formatters.log never sees.
+      ...(redactor?.hasPatterns
+        ? { hooks: { logMethod(this: pinoModule.Logger, args: unknown[], method: (...a: unknown[]) => void) { method.apply(this, args.map((a) => (typeof a === 'string' ? redactor.scrubText(a) : a))); } } }
+        : {}),
     },
     destination as pinoModule.DestinationStream,
   ) as unknown as Logger;

@@ -101,6 +101,8 @@ export class Runtime {
   readonly store: Store;
   readonly logger: Logger;
   readonly owner: string;
+  /** Secrets and the user's patterns: what logs, traces, exports and the API/console views show. */
+  readonly viewRedactor: Redactor;
   private readonly releases = new Map<string, AgentRelease>();
   private readonly savedReleases = new Set<string>();
   private readonly listeners = new Set<EventListener>();
@@ -122,7 +124,8 @@ export class Runtime {
     const env = options.env ?? process.env;
     this.config = loadConfig(env, agents);
     const redactor = Redactor.fromEnv(env);
-    this.logger = options.logger ?? createLogger({ format: this.config.log, level: this.config.logLevel, redactor });
+    this.viewRedactor = redactor.withPatterns(this.config.redactPatterns);
+    this.logger = options.logger ?? createLogger({ format: this.config.log, level: this.config.logLevel, redactor: this.viewRedactor });
     for (const agent of agents) {
       if (this.releases.has(agent.name)) throw new TwelveError('agent_invalid', `two agents are named "${agent.name}"`);
       this.releases.set(agent.name, createRelease(agent, this.config.agents[agent.name], version));
@@ -150,6 +153,8 @@ export class Runtime {
       store: this.store,
       models,
       redactor,
+      // Secrets are always scrubbed before an append; the user's patterns too for agents that opt in.
+      writeRedactor: (agent) => (this.releases.get(agent)?.agent.options.redactAtWrite ? this.viewRedactor : redactor),
       logger: this.logger,
       tenants: this.config.tenants,
       logThreadEvents: () => this.logThreadEvents,
@@ -220,8 +225,9 @@ export class Runtime {
   /** The thread a retried launch finds must be the one it asks for: same agent, input and metadata. */
   private async sameLaunch(existing: ThreadRecord, options: LaunchOptions): Promise<ThreadRecord> {
     const parsed = this.release(options.agent).agent.inputSchema.safeParse(options.input);
-    const input = parsed.success ? this.services.redactor.scrub(parsed.data) : options.input;
-    const metadata = options.metadata ? this.services.redactor.scrub(options.metadata) : undefined;
+    const writeRedactor = this.services.writeRedactor(options.agent);
+    const input = parsed.success ? writeRedactor.scrub(parsed.data) : options.input;
+    const metadata = options.metadata ? writeRedactor.scrub(options.metadata) : undefined;
     const [started] = await this.store.loadEvents(existing.id);
     const recorded = started?.type === 'thread_started' ? started.data.metadata : undefined;
     const differs = existing.agent !== options.agent || JSON.stringify(existing.input) !== JSON.stringify(input ?? null) || stableJson(recorded ?? null) !== stableJson(metadata ?? null);
@@ -244,8 +250,9 @@ export class Runtime {
     if (options.checkModels) assertModelsCallable(this.services.models, release, (message) => this.services.logger.warn({ agent: release.agent.name }, message));
     await this.saveRelease(release);
     const id = newThreadId();
-    const input = this.services.redactor.scrub(parsed.data);
-    const metadata = options.metadata && this.services.redactor.scrub(options.metadata);
+    const writeRedactor = this.services.writeRedactor(release.agent.name);
+    const input = writeRedactor.scrub(parsed.data);
+    const metadata = options.metadata && writeRedactor.scrub(options.metadata);
     const tenant = tenantOf(metadata, this.config.tenants.key);
     const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}) });
     const stored = await this.store.createThread({

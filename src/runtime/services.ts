@@ -10,6 +10,8 @@ export interface RuntimeServices {
   store: Store;
   models: ModelCaller;
   redactor: Redactor;
+  /** What scrubs an agent's events before they are appended: secrets, plus the user's patterns when it has redactAtWrite. */
+  writeRedactor(agent: string): Redactor;
   logger: Logger;
   /** Who spend is attributed to, and their daily caps. */
   tenants: TenantConfig;

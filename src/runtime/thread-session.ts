@@ -168,7 +168,7 @@ export class ThreadSession {
    */
   async commit(events: NewEvent[], options: { clearControl?: boolean } = {}): Promise<ThreadEvent[]> {
     if (this.broken) throw new TwelveError('internal', `thread ${this.threadId}: this session is stale after a failed append`);
-    const { redactor } = this.services;
+    const redactor = this.services.writeRedactor(this.release.agent.name);
     const clean = redactor.empty ? events : events.map((e) => ({ type: e.type, data: redactor.scrub(e.data) }) as NewEvent);
     const expectedSeq = this.state.seq;
     const at = new Date().toISOString();

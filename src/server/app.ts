@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { version } from '../version.js';
 import { authenticate, requireRole, type AppEnv, type ServerState } from './context.js';
 import type { ConsoleAssets } from './console-assets.js';
+import { redactViews } from './redact-views.js';
 import { errorResponse, onError } from './http-errors.js';
 import { limitJsonDepth } from './json-depth.js';
 import { localRequestProblem } from './local-request.js';
@@ -81,6 +82,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : auth(c, next)));
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : depth(c, next)));
   app.use('/metrics', auth, requireRole('reader'));
+  app.use('/v1/*', redactViews(state.runtime.viewRedactor));
   threadRoutes(app, state);
   actionRoutes(app, state);
   catalogRoutes(app, state);

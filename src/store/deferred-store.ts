@@ -9,6 +9,7 @@ import type { EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListThreadsOptions, NewThread, Store, ListReleasesOptions, NewerReleaseThreads, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
 import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
 import type { CostReportOptions, CostRow } from '../costs/types.js';
+import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from './types.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -127,6 +128,15 @@ export class DeferredStore implements Store {
   }
   async listDeliveryAttempts(notificationId: string): Promise<DeliveryAttempt[]> {
     return (await this.store).listDeliveryAttempts(notificationId);
+  }
+  async listPrunable(options: ListPrunableOptions): Promise<PrunableThread[]> {
+    return (await this.store).listPrunable(options);
+  }
+  async loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]> {
+    return (await this.store).loadArchiveEvents(threadIds);
+  }
+  async pruneThreads(threadIds: string[]): Promise<PruneCounts> {
+    return (await this.store).pruneThreads(threadIds);
   }
   async close(): Promise<void> {
     if (this.closed) return;

@@ -207,6 +207,37 @@ export interface ListReleasesOptions {
   limit?: number;
 }
 
+/** Retention (twelve prune): a finished thread old enough to go. */
+export interface PrunableThread {
+  id: string;
+  agent: string;
+  status: ThreadStatus;
+  updatedAt: string;
+  seq: number;
+}
+
+export interface ListPrunableOptions {
+  /** ISO time: threads last updated strictly before it. */
+  before: string;
+  agent?: string;
+  /** Default 500. */
+  limit?: number;
+  /** Keyset: threads that sort after this one (oldest first: updated_at, id). */
+  after?: { updatedAt: string; id: string };
+}
+
+/** An event as an archive keeps it: with its hash chain link (null for events older than the chain). */
+export type ArchivedEvent = ThreadEvent & { hash: string | null };
+
+/** What one prune transaction deleted. */
+export interface PruneCounts {
+  threads: number;
+  events: number;
+  notifications: number;
+  /** Listed threads left in place: gone already, or no longer finished (re-checked in the transaction). */
+  skipped: string[];
+}
+
 export interface Store extends NotificationOutbox {
   readonly kind: string;
   /** Human-readable location, for messages (never contains a password). */
@@ -285,5 +316,16 @@ export interface Store extends NotificationOutbox {
   decideProposal(id: string, decision: { status: 'accepted' | 'dismissed'; by: string; suite?: string }): Promise<ProposalRecord | undefined>;
   /** Completed threads' confidence per agent, counted into buckets with these upper bounds (ascending). */
   confidenceHistogram(bounds: number[]): Promise<ConfidenceHistogram[]>;
+  /** Retention: finished threads (completed, failed, cancelled) last updated before `before`, oldest first. */
+  listPrunable(options: ListPrunableOptions): Promise<PrunableThread[]>;
+  /** The events of these threads with their chain links, by thread then seq (what the archive keeps). */
+  loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]>;
+  /**
+   * Deletes these threads, their events and their notifications in one short transaction, through
+   * prune_grants (the events' delete guard). Each thread's status is re-checked inside the
+   * transaction: one that is not finished (or is gone) is skipped, never deleted. Kept: eval
+   * proposals (they are eval cases), releases, daily spend, blobs (shared by hash), audit heads.
+   */
+  pruneThreads(threadIds: string[]): Promise<PruneCounts>;
   close(): Promise<void>;
 }

@@ -825,6 +825,51 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(await store.listReleases({ agent: 'nobody' })).toEqual([]);
     });
 
+    it('lists finished threads to prune oldest first (keyset, agent, cut-off) and prunes them with their events and notifications, skipping unfinished ones', async () => {
+      const [a, b] = [await open(), await open()];
+      const finish = async (agent: string, status: 'completed' | 'failed' | 'cancelled') => {
+        const { id } = await createThread(a, { agent });
+        await a.append(id, 1, 'rel_one', [event('resumed', { by: 'test' })], { ...runnable, status: 'awaiting_human' }, { notifications: [notification(id, 2)] });
+        await a.append(id, 2, 'rel_one', [event('thread_completed', { output: 'ok' })], { ...runnable, status });
+        return id;
+      };
+      const done = [await finish('refunds', 'completed'), await finish('triage', 'failed'), await finish('refunds', 'cancelled')];
+      const proposal = { id: `prop_${done[0]}_9`, threadId: done[0]!, agent: 'refunds', seq: 9, kind: 'rejection' as const, draft: { id: 'case', input: 'x' } };
+      await a.append(done[0]!, 3, 'rel_one', [event('resumed', { by: 'test' })], { ...runnable, status: 'completed' }, { proposals: [proposal] });
+      const { id: running } = await createThread(a);
+      const future = new Date(Date.now() + 60_000).toISOString();
+
+      const all = await b.listPrunable({ before: future });
+      expect(new Set(all.map((t) => t.id))).toEqual(new Set(done));
+      expect(all.map((t) => t.updatedAt)).toEqual([...all.map((t) => t.updatedAt)].sort());
+      expect(await b.listPrunable({ before: '2000-01-01T00:00:00.000Z' })).toEqual([]);
+      expect((await b.listPrunable({ before: future, agent: 'triage' })).map((t) => [t.id, t.status])).toEqual([[done[1], 'failed']]);
+      const first = await b.listPrunable({ before: future, limit: 2 });
+      const rest = await b.listPrunable({ before: future, limit: 2, after: { updatedAt: first[1]!.updatedAt, id: first[1]!.id } });
+      expect([...first, ...rest].map((t) => t.id)).toEqual(all.map((t) => t.id));
+
+      const archived = await b.loadArchiveEvents([done[0]!, done[1]!]);
+      expect(archived.map((e) => [e.threadId, e.seq])).toEqual([...[done[0]!, done[1]!]].sort().flatMap((id) => (id === done[0] ? [[id, 1], [id, 2], [id, 3], [id, 4]] : [[id, 1], [id, 2], [id, 3]])));
+      expect(archived[0]).toHaveProperty('hash');
+      expect(archived[0]!.data).toMatchObject({ agent: expect.any(String) });
+
+      const counts = await b.pruneThreads([...done, running, 'th_missing']);
+      expect(counts).toEqual({ threads: 3, events: 10, notifications: 3, skipped: [running, 'th_missing'] });
+      for (const id of done) {
+        expect(await a.getThread(id)).toBeUndefined();
+        expect(await a.loadEvents(id)).toEqual([]);
+      }
+      expect((await a.getThread(running))?.status).toBe('runnable');
+      expect(await a.loadEvents(running)).toHaveLength(1);
+      // Eval proposals are cases in their own right: kept.
+      expect((await a.getProposal(proposal.id))?.threadId).toBe(done[0]);
+      expect(await b.listPrunable({ before: future })).toEqual([]);
+      expect(await b.pruneThreads(done)).toEqual({ threads: 0, events: 0, notifications: 0, skipped: done });
+      // The running thread still appends: no grant is left behind for it or anyone.
+      await a.append(running, 1, 'rel_one', [event('thread_completed', { output: 'ok' })], { ...runnable, status: 'completed' });
+      expect(await a.loadEvents(running)).toHaveLength(2);
+    });
+
     it('promotes an older release to the newest (a rollback), once, and says when there is no such release', async () => {
       const store = await open();
       for (const id of ['rel_a', 'rel_b']) await store.saveRelease({ id, agent: 'refunds', manifest: {} });

@@ -15,6 +15,7 @@ import { fork } from './fork.js';
 import { inbox } from './inbox.js';
 import { migrate } from './migrate.js';
 import { pause } from './pause.js';
+import { prune } from './prune.js';
 import { reject } from './reject.js';
 import { releases } from './releases.js';
 import { replay } from './replay.js';
@@ -25,4 +26,4 @@ import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, deploy, build, evalCommand, worker, consume, migrate, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, deploy, build, evalCommand, worker, consume, migrate, prune, serve, dev];

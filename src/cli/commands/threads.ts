@@ -41,7 +41,11 @@ export const threads: CommandSpec = {
       const { status, limit } = parseListFlags(flags);
       const store = await openStoreForReading();
       try {
-        const found = await store.listThreads({ ...(status ? { status } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit });
+        const listed = await store.listThreads({ ...(status ? { status } : {}), ...(flags.agent ? { agent: flags.agent } : {}), limit });
+        // What people see: the user's redaction patterns apply (the store keeps what the agent saw).
+        const { Redactor } = await import('../../config/redact.js');
+        const redactor = Redactor.forViews(process.env);
+        const found = listed.map((t) => redactor.scrub(t));
         const now = Date.now();
         const { forkLinks } = await import('../../server/present.js');
         const links = await forkLinks(store, found.map((t) => t.id));
@@ -56,7 +60,10 @@ export const threads: CommandSpec = {
       try {
         const thread = await store.getThread(rest[0]!);
         if (!thread) throw new TwelveError('thread_not_found', `no thread "${rest[0]}" in ${store.location}`);
-        return printTimeline(thread, await store.loadEvents(thread.id), flags);
+        // What people see: the user's redaction patterns apply (the store keeps what the agent saw).
+        const { Redactor } = await import('../../config/redact.js');
+        const redactor = Redactor.forViews(process.env);
+        return printTimeline(redactor.scrub(thread), redactor.scrub(await store.loadEvents(thread.id)), flags);
       } finally {
         await store.close();
       }

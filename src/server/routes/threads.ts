@@ -213,7 +213,7 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
             // Read from the store, not from memory: events may come from any process.
             const events = await runtime.loadEvents(id, last);
             for (const e of events) {
-              await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) });
+              await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(runtime.viewRedactor.scrub(e)) });
               last = e.seq;
             }
             if (events.length) idleSince = Date.now();

@@ -22,6 +22,8 @@ import type { EvalRunRecord, ProposalRecord } from '../../eval/types.js';
 import { histogram, proposalDecided, toEvalRun, toProposal, type EvalRunRow, type ProposalRow } from '../quality.js';
 import { loadPg, parsePostgresUrl } from './connection.js';
 import { PostgresOutbox } from './outbox.js';
+import { PostgresPrune } from './prune.js';
+import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from '../types.js';
 import { PostgresPool } from './pool.js';
 import { copiedColumns, eventColumns, jsonText, readyAtOf, stored, summaryColumns, toEvent, toThread, type EventRow, type ThreadRow } from './rows.js';
 import * as sql from './queries.js';
@@ -48,6 +50,7 @@ export class PostgresStore implements Store {
   readonly location: string;
   private readonly pool: PostgresPool;
   private readonly outbox: PostgresOutbox;
+  private readonly prune: PostgresPrune;
   private readonly listeners = new Set<WorkListener>();
   private readonly liveness: Liveness;
 
@@ -56,6 +59,7 @@ export class PostgresStore implements Store {
     this.location = target.location;
     this.pool = new PostgresPool(target, { poolSize: options.poolSize ?? 10, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, mustExist: options.mustExist ?? false });
     this.outbox = new PostgresOutbox((text, values) => this.pool.run(text, values, { idempotent: false }));
+    this.prune = new PostgresPrune(this.pool);
     this.liveness = new Liveness({
       createClient: async () => new (await loadPg()).Client({ ...this.pool.clientConfig(), application_name: 'twelve liveness' }),
       migrated: () => this.pool.whenReady(),
@@ -449,6 +453,18 @@ export class PostgresStore implements Store {
       this.listeners.delete(subscription);
       await subscription.stop();
     };
+  }
+
+  listPrunable(options: ListPrunableOptions): Promise<PrunableThread[]> {
+    return this.prune.listPrunable(options);
+  }
+
+  loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]> {
+    return this.prune.loadArchiveEvents(threadIds);
+  }
+
+  pruneThreads(threadIds: string[]): Promise<PruneCounts> {
+    return this.prune.pruneThreads(threadIds);
   }
 
   async close(): Promise<void> {

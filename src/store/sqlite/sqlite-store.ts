@@ -19,6 +19,8 @@ import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.
 import { SqliteOutbox } from './outbox.js';
 import { sqliteCostReport } from './cost-report.js';
 import type { CostReportOptions, CostRow } from '../../costs/types.js';
+import { SqlitePrune } from './prune.js';
+import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from '../types.js';
 import { migrations } from './migrations.js';
 import { histogram, proposalDecided, toEvalRun, toProposal, type EvalRunRow, type ProposalRow } from '../quality.js';
 
@@ -85,6 +87,7 @@ export class SqliteStore implements Store {
   private readonly appendTx;
   private readonly busyTimeoutMs: number;
   private readonly outbox: SqliteOutbox;
+  private readonly prune: SqlitePrune;
 
   constructor(options: SqliteStoreOptions) {
     const path = options.path === ':memory:' ? ':memory:' : resolve(options.path);
@@ -208,6 +211,7 @@ export class SqliteStore implements Store {
       ),
     };
     this.outbox = new SqliteOutbox(db);
+    this.prune = new SqlitePrune(db);
     this.appendTx = db.transaction((threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras) => {
       const now = new Date().toISOString();
       const seq = expectedSeq + events.length;
@@ -585,6 +589,18 @@ export class SqliteStore implements Store {
         return { id: row.id, agent: row.agent, createdAt: row.created_at, ordinal: row.ordinal, threadsByStatus };
       });
     });
+  }
+
+  listPrunable(options: ListPrunableOptions): Promise<PrunableThread[]> {
+    return this.guard(() => this.prune.listPrunable(options));
+  }
+
+  loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]> {
+    return this.guard(() => this.prune.loadArchiveEvents(threadIds));
+  }
+
+  pruneThreads(threadIds: string[]): Promise<PruneCounts> {
+    return this.guard(() => this.prune.pruneThreads(threadIds));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,69 @@
+/** `twelve prune`: archive, then delete, finished threads older than a cut-off (retention). */
+import { TwelveError } from '../../errors.js';
+import { expectArgs, print, type CommandSpec } from '../command.js';
+
+export const prune: CommandSpec = {
+  name: 'prune',
+  summary: 'archive, then delete, finished threads older than a cut-off',
+  usage: [
+    'prune --completed-before <age|date> --archive <file.jsonl.gz> [--batch n] [--agent a] [--json]',
+    'prune --completed-before <age|date> --delete-only [--batch n] [--agent a] [--json]',
+    'prune --completed-before <age|date> --dry-run [--agent a] [--json]',
+  ],
+  flags: {
+    'completed-before': 'threads finished (completed, failed, cancelled) and last updated before this: 30d, 12h, 2w, or an ISO date',
+    archive: 'append their events, with the hash chain, to this gzip JSON-lines file before deleting (fsynced per batch)',
+    'delete-only': 'delete without an archive: the audit trail of those threads is gone for good',
+    batch: 'threads per transaction (default 500): smaller batches hold the database for less time',
+    'dry-run': 'say what would go; write and delete nothing',
+    agent: 'only this agent\'s threads',
+    json: 'the report as one JSON object',
+  },
+  details: [
+    'Threads still running or waiting are never touched: each batch re-checks every thread\'s status inside its',
+    'transaction. The archive is written and fsynced before its batch is deleted, and is never redacted, so',
+    '`twelve audit verify --archive <file>` can check its hash chain. A run interrupted between the two leaves',
+    'the batch in the database, and the next run archives it again (readers drop the repeated lines).',
+    'Kept: eval proposals (they are eval cases), releases, daily spend, stored blobs and signed chain heads.',
+  ].join('\n'),
+  async run(args, flags) {
+    expectArgs(args, 0, prune);
+    if (!flags['completed-before']) throw new TwelveError('usage', 'twelve prune needs --completed-before <age|date> (e.g. 30d)');
+    const dryRun = flags['dry-run'] ?? false;
+    if (flags.archive !== undefined && flags['delete-only']) throw new TwelveError('usage', '--archive and --delete-only contradict each other: choose one');
+    if (flags.archive === '') throw new TwelveError('usage', '--archive needs a file path (e.g. --archive threads-2026-01.jsonl.gz)');
+    if (!dryRun && flags.archive === undefined && !flags['delete-only']) {
+      throw new TwelveError('usage', 'twelve prune deletes threads and their audit trail: say where to keep it with --archive <file.jsonl.gz>, or pass --delete-only to delete without an archive');
+    }
+    let batch = 500;
+    if (flags.batch !== undefined) {
+      batch = Number(flags.batch);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new TwelveError('usage', `--batch must be a whole number from 1 to 10000, got "${flags.batch}"`);
+    }
+    const [{ parseCutoff }, { runPrune }, { openStoreForReading }, { resolve }] = await Promise.all([
+      import('../../retention/cutoff.js'),
+      import('../../retention/prune.js'),
+      import('../local.js'),
+      import('node:path'),
+    ]);
+    const before = parseCutoff(flags['completed-before']);
+    const store = await openStoreForReading();
+    try {
+      const report = await runPrune({ store, before, agent: flags.agent, batch, archive: dryRun || flags.archive === undefined ? null : resolve(flags.archive), dryRun });
+      if (flags.json) return print(JSON.stringify({ ...report, before }));
+      return print(describe(report, before));
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+function describe(report: import('../../retention/prune.js').PruneReport, before: string): string {
+  const what = `${report.threads} finished thread${report.threads === 1 ? '' : 's'} last updated before ${before} (${report.events} events)`;
+  const split = (counts: Record<string, number>) => Object.entries(counts).map(([key, n]) => `${key} ${n}`).join(', ');
+  const lines = [report.dryRun ? `would prune ${what}` : `pruned ${what} in ${report.batches} batch${report.batches === 1 ? '' : 'es'}, ${Math.round(report.ms)} ms`];
+  if (report.threads > 0) lines.push(`  by status: ${split(report.byStatus)}`, `  by agent: ${split(report.byAgent)}`);
+  if (!report.dryRun) lines.push(report.archive ? `  archived to ${report.archive}` : '  no archive (--delete-only)');
+  if (report.skipped > 0) lines.push(`  left in place: ${report.skipped} (resumed, or held by a worker, since they were listed)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,65 @@
+/**
+ * Retention on PostgreSQL (twelve prune). Each batch is one short transaction that takes row
+ * locks only: the batch's finished threads are locked FOR UPDATE SKIP LOCKED (a row a worker
+ * or another pruner holds is skipped, never waited for), re-checked as finished, granted in
+ * prune_grants (the events' delete guard lets those through), deleted with their events and
+ * notifications, and the grants removed before COMMIT. No table lock, so claims and appends
+ * of other threads go on meanwhile.
+ */
+import type { ThreadStatus } from '../../thread/state.js';
+import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from '../types.js';
+import type { PostgresPool } from './pool.js';
+
+const finished = `('completed', 'failed', 'cancelled')`;
+
+const listPrunableSql = `
+  SELECT id, agent, status, updated_at, seq FROM threads
+  WHERE status IN ${finished} AND updated_at < $1 AND ($2::text IS NULL OR agent = $2)
+    AND ($3::timestamptz IS NULL OR (updated_at, id) > ($3::timestamptz, $4::text))
+  ORDER BY updated_at, id LIMIT $5`;
+
+const archiveEventsSql = `
+  SELECT thread_id, seq, type, at, release_id, data, hash FROM events WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq`;
+
+const lockFinishedSql = `SELECT id FROM threads WHERE id = ANY ($1::text[]) AND status IN ${finished} FOR UPDATE SKIP LOCKED`;
+
+export class PostgresPrune {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async listPrunable(options: ListPrunableOptions): Promise<PrunableThread[]> {
+    const { rows } = await this.pool.run<{ id: string; agent: string; status: ThreadStatus; updated_at: Date; seq: number }>(
+      listPrunableSql,
+      [options.before, options.agent ?? null, options.after?.updatedAt ?? null, options.after?.id ?? null, options.limit ?? 500],
+      { idempotent: true },
+    );
+    return rows.map((r) => ({ id: r.id, agent: r.agent, status: r.status, updatedAt: r.updated_at.toISOString(), seq: r.seq }));
+  }
+
+  async loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]> {
+    if (threadIds.length === 0) return [];
+    const { rows } = await this.pool.run<{ thread_id: string; seq: number; type: string; at: Date; release_id: string; data: unknown; hash: string | null }>(
+      archiveEventsSql,
+      [threadIds],
+      { idempotent: true },
+    );
+    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at.toISOString(), releaseId: r.release_id, data: r.data, hash: r.hash }) as ArchivedEvent);
+  }
+
+  async pruneThreads(threadIds: string[]): Promise<PruneCounts> {
+    if (threadIds.length === 0) return { threads: 0, events: 0, notifications: 0, skipped: [] };
+    return this.pool.transaction(async (client) => {
+      const { rows } = await client.query<{ id: string }>(lockFinishedSql, [threadIds]);
+      const keep = rows.map((r) => r.id);
+      const kept = new Set(keep);
+      const skipped = threadIds.filter((id) => !kept.has(id));
+      if (keep.length === 0) return { threads: 0, events: 0, notifications: 0, skipped };
+      await client.query(`INSERT INTO prune_grants (thread_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [keep]);
+      const events = (await client.query(`DELETE FROM events WHERE thread_id = ANY ($1::text[])`, [keep])).rowCount ?? 0;
+      await client.query(`DELETE FROM notification_attempts WHERE notification_id IN (SELECT id FROM notifications WHERE thread_id = ANY ($1::text[]))`, [keep]);
+      const notifications = (await client.query(`DELETE FROM notifications WHERE thread_id = ANY ($1::text[])`, [keep])).rowCount ?? 0;
+      const threads = (await client.query(`DELETE FROM threads WHERE id = ANY ($1::text[])`, [keep])).rowCount ?? 0;
+      await client.query(`DELETE FROM prune_grants WHERE thread_id = ANY ($1::text[])`, [keep]);
+      return { threads, events, notifications, skipped };
+    });
+  }
+}
