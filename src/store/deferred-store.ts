@@ -8,6 +8,7 @@ import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../notify/types.js'
 import type { EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListThreadsOptions, NewThread, Store, ListReleasesOptions, NewerReleaseThreads, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
 import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
+import type { AuditHead } from '../audit/types.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -35,6 +36,15 @@ export class DeferredStore implements Store {
   }
   async loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]> {
     return (await this.store).loadEvents(threadId, afterSeq);
+  }
+  async scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>> {
+    return (await this.store).scanEvents(options);
+  }
+  async saveAuditHead(head: AuditHead): Promise<void> {
+    return (await this.store).saveAuditHead(head);
+  }
+  async loadAuditHeads(threadIds: string[]): Promise<AuditHead[]> {
+    return (await this.store).loadAuditHeads(threadIds);
   }
   async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
     return (await this.store).loadEventsOfType(threadIds, type);

@@ -38,7 +38,8 @@ const notifyIfClaimable = (now: string) =>
  * $1 id, $2 agent, $3 status, $4 seq, $5 release, $6 input, $7 output, $8 error, $9 waiting
  * reason, $10-$13 steps/tokens/cost, $14 now (ISO), $15 wake_at, $16 ready_at, $17 launch key,
  * $18-$20 event seqs/types/data (JSON text), $21 now (ms), $22 unpriced calls, $23-$24 each event's own
- * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's).
+ * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's), $25 each
+ * event's chain link (computed in JS: audit/chain.ts, from null).
  * The events' foreign key is checked at the end of the statement, after the thread row exists.
  */
 export const createThreadSql = `
@@ -49,9 +50,9 @@ export const createThreadSql = `
             $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer)
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
-    INSERT INTO events (thread_id, seq, type, at, release_id, data)
-    SELECT r.id, e.seq, e.type, coalesce(e.at::timestamptz, $14::timestamptz), coalesce(e.release_id, $5::text), e.data::json
-    FROM r, unnest($18::integer[], $19::text[], $20::text[], $23::text[], $24::text[]) AS e (seq, type, data, release_id, at)
+    INSERT INTO events (thread_id, seq, type, at, release_id, data, hash)
+    SELECT r.id, e.seq, e.type, coalesce(e.at::timestamptz, $14::timestamptz), coalesce(e.release_id, $5::text), e.data::json, e.hash
+    FROM r, unnest($18::integer[], $19::text[], $20::text[], $23::text[], $24::text[], $25::text[]) AS e (seq, type, data, release_id, at, hash)
   )
   SELECT ${notifyIfClaimable('$21::bigint')} AS notified FROM r`;
 
@@ -64,7 +65,13 @@ export const createThreadSql = `
  * $1 id, $2 expected seq, $3 new seq, $4 release, $5 status, $6 output, $7 error, $8 waiting
  * reason, $9-$12 steps/tokens/cost, $13 now (ISO), $14 wake_at, $15 clear control, $16 ready_at,
  * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array),
- * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal).
+ * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal), $28 the previous link
+ * the hashes were chained from (the hash of event $2; NULL: none), $29 each event's link.
+ *
+ * The chain: JS hashes the events from the previous link it knows (PostgresStore keeps the last one
+ * it read or wrote per thread), and the statement refuses (zero rows, like a lost race) unless the
+ * stored event $2 has exactly that hash: a stale or wrong previous link can never write a broken
+ * chain. It is one primary-key probe inside the same statement, no extra round trip.
  */
 export const appendSql = `
   WITH r AS (
@@ -74,11 +81,12 @@ export const appendSql = `
       control = CASE WHEN $15::boolean THEN NULL ELSE control END,
       ready_at = CASE WHEN control IS NOT NULL AND NOT $15::boolean THEN least(coalesce($16::bigint, $17::bigint), $17::bigint) ELSE $16::bigint END
     WHERE id = $1::text AND seq = $2::integer
+      AND (SELECT hash FROM events WHERE thread_id = $1::text AND seq = $2::integer) IS NOT DISTINCT FROM $28::text
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
-    INSERT INTO events (thread_id, seq, type, at, release_id, data)
-    SELECT r.id, e.seq, e.type, $13::timestamptz, $4::text, e.data::json
-    FROM r, unnest($18::integer[], $19::text[], $20::text[]) AS e (seq, type, data)
+    INSERT INTO events (thread_id, seq, type, at, release_id, data, hash)
+    SELECT r.id, e.seq, e.type, $13::timestamptz, $4::text, e.data::json, e.hash
+    FROM r, unnest($18::integer[], $19::text[], $20::text[], $29::text[]) AS e (seq, type, data, hash)
   ), spent AS (
     INSERT INTO daily_spend (agent, day, cost_usd)
     SELECT $21::text, $22::text, $23::float8 FROM r WHERE $23::float8 > 0
