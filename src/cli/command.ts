@@ -48,6 +48,11 @@ export const allOptions = {
   suite: { type: 'string' },
   output: { type: 'string' },
   feedback: { type: 'string' },
+  // twelve audit
+  thread: { type: 'string' },
+  all: { type: 'boolean' },
+  archive: { type: 'string' },
+  format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

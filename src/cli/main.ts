@@ -22,6 +22,7 @@ const valueNames: Partial<Record<FlagName, string>> = {
   lock: 'file',
   release: 'current|id', since: 'age', at: 'seq',
   baseline: 'lock|id', model: 'provider:model', threshold: 'n', 'expect-output': 'json|@file', suite: 'file', output: 'json|@file', feedback: 'text',
+  thread: 'id', archive: 'file.jsonl[.gz]', format: 'jsonl',
 };
 
 const commonFlagText: Partial<Record<FlagName, string>> = {

@@ -9,6 +9,7 @@ import type { ModelPrice } from '../model/prices.js';
 import { assertPinned, parseModelId } from '../model/model-id.js';
 import type { Agent } from '../agent/define-agent.js';
 import { costLimitProblems } from './cost-limits.js';
+import { auditConfigOf, type AuditConfig } from '../audit/config.js';
 
 export type ModelMode = 'live' | 'record' | 'replay';
 
@@ -39,6 +40,8 @@ export interface TwelveConfig {
    * (TWELVE_REQUIRE_LOCK=1, or NODE_ENV=production unless TWELVE_REQUIRE_LOCK=0).
    */
   requireLock: boolean;
+  /** Signing and checking the audit chain's heads (TWELVE_AUDIT_*: audit/config.ts). */
+  audit: AuditConfig;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -153,6 +156,8 @@ export function agentEnvPrefix(agentName: string): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonly Agent[] = []): TwelveConfig {
   const problems: string[] = [];
   const parsed = base.safeParse(env);
+  const audit = auditConfigOf(env);
+  problems.push(...audit.problems);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? '?');
@@ -237,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     },
     agents: overrides,
     requireLock: e.TWELVE_REQUIRE_LOCK ?? e.NODE_ENV === 'production',
+    audit: audit.config,
   };
 }
 
