@@ -78,11 +78,13 @@ export function verifyThread(input: VerifyThreadInput): ThreadVerdict {
       else notCovered += 1;
       continue;
     }
+    // The link it chains from was stripped: it cannot be checked (the stripping is the problem).
+    const afterStripped = hashedSeen && before !== undefined && !before.hash;
     hashedSeen = true;
     covered += 1;
     // The link it was chained from: the event before it, unless that one predates the chain.
     const previous = before?.hash ?? null;
-    if (gap) continue; // the link after a deletion cannot match; the gap is the problem.
+    if (gap || afterStripped) continue; // the link after a deletion cannot match; the gap is the problem.
     if (eventHash(previous, e) === e.hash) continue;
     const origin = explain(events, i);
     if (origin !== undefined && origin !== e.seq) {
