@@ -258,6 +258,21 @@ for (const make of [sqliteBackend, postgresBackend]) {
       );
     });
 
+    it('signs a head every N events and when the thread finishes, only with a key (the store untouched without one)', async () => {
+      backend = await make();
+      const store = await backend.open();
+      expect(withHeadSigning(store, { key: undefined, signEvery: 2 })).toBe(store);
+      const signing = withHeadSigning(store, { key, signEvery: 2 });
+      const events = await finishedThread(signing, 'th_signed');
+      const heads = await store.loadAuditHeads(['th_signed']);
+      // Appends ending at seq 2, 3 and 5: crossing 2 and 4 (at 5), and finishing at 5.
+      expect(heads.map((h) => [h.seq, h.hash, h.keyId])).toEqual([
+        [2, events[1]!.hash, key.keyId],
+        [5, events[4]!.hash, key.keyId],
+      ]);
+      expect(await verifyStoredThread(store, 'th_signed', [key.publicKey])).toMatchObject({ headsChecked: 2, problems: [] });
+    });
+
     it('starts the chain after events written before it existed, and the log stays verifiable', async () => {
       backend = await make();
       const store = await backend.open();
