@@ -20,7 +20,7 @@ export const audit: CommandSpec = {
   },
   details: `Every event stores a hash chained to the previous event of its thread, over its thread, seq, type,
 time, release and data (so people's decisions, releases and costs are covered). verify recomputes it and
-names each problem: edited, deleted, inserted, reordered, unhashed (a stripped hash), tail_cut. Events
+names each problem: edited, deleted, inserted, reordered, unhashed (a stripped hash), tail_cut, signature. Events
 written before the chain existed are counted as not covered. With TWELVE_AUDIT_SIGNING_KEY the runtime
 signs chain heads (every TWELVE_AUDIT_SIGN_EVERY events and when a thread finishes); with the public key
 (TWELVE_AUDIT_PUBLIC_KEY, or derived from the signing key) verify checks them, which also catches a cut
