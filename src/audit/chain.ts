@@ -19,3 +19,16 @@ export function canonicalEvent(event: Pick<ThreadEvent, 'threadId' | 'seq' | 'ty
 export function eventHash(previous: string | null, event: Pick<ThreadEvent, 'threadId' | 'seq' | 'type' | 'at' | 'releaseId' | 'data'>): string {
   return createHash('sha256').update(`${previous ?? ''}\n${canonicalEvent(event)}`).digest('hex');
 }
+
+/**
+ * Sets each event's `hash`, chaining from `previous` (the link of the event before the first;
+ * null: a chain starts here). The stores call it inside the append, on the events as stored.
+ */
+export function linkEvents<E extends Pick<ThreadEvent, 'threadId' | 'seq' | 'type' | 'at' | 'releaseId' | 'data'> & { hash?: string | null }>(previous: string | null, events: E[]): E[] {
+  let link = previous;
+  for (const event of events) {
+    link = eventHash(link, event);
+    event.hash = link;
+  }
+  return events;
+}

@@ -57,6 +57,10 @@ export const allOptions = {
   'delete-only': { type: 'boolean' },
   batch: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  // twelve audit
+  thread: { type: 'string' },
+  all: { type: 'boolean' },
+  format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

@@ -24,6 +24,7 @@ const valueNames: Partial<Record<FlagName, string>> = {
   by: 'dimension', until: 'age|time', tenant: 'name',
   'completed-before': 'age|date', archive: 'file.jsonl.gz', batch: 'n',
   baseline: 'lock|id', model: 'provider:model', threshold: 'n', 'expect-output': 'json|@file', suite: 'file', output: 'json|@file', feedback: 'text',
+  thread: 'id', format: 'jsonl',
 };
 
 const commonFlagText: Partial<Record<FlagName, string>> = {

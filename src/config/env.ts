@@ -11,6 +11,7 @@ import { assertPinned, parseModelId } from '../model/model-id.js';
 import type { Agent } from '../agent/define-agent.js';
 import { costLimitProblems } from './cost-limits.js';
 import { parseTenantConfig, type TenantConfig } from '../costs/tenants.js';
+import { auditConfigOf, type AuditConfig } from '../audit/config.js';
 
 export type ModelMode = 'live' | 'record' | 'replay';
 
@@ -45,6 +46,8 @@ export interface TwelveConfig {
   tenants: TenantConfig;
   /** TWELVE_REDACT_PATTERNS: user redaction patterns for logs, traces, exports and views (and redactAtWrite agents' events). */
   redactPatterns: RedactPattern[];
+  /** Signing and checking the audit chain's heads (TWELVE_AUDIT_*: audit/config.ts). */
+  audit: AuditConfig;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -171,6 +174,8 @@ export function agentEnvPrefix(agentName: string): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonly Agent[] = []): TwelveConfig {
   const problems: string[] = [];
   const parsed = base.safeParse(env);
+  const audit = auditConfigOf(env);
+  problems.push(...audit.problems);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? '?');
@@ -258,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     requireLock: e.TWELVE_REQUIRE_LOCK ?? e.NODE_ENV === 'production',
     tenants,
     redactPatterns: e.TWELVE_REDACT_PATTERNS,
+    audit: audit.config,
   };
 }
 

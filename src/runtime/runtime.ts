@@ -16,6 +16,7 @@ import { PriceTable } from '../model/prices.js';
 import { ModelResolver, type ModelRegistry } from '../model/providers.js';
 import { RecordingStore } from '../model/recording.js';
 import { assertModelsCallable } from '../model/preflight.js';
+import { withHeadSigning } from '../audit/head-signer.js';
 import { openStore } from '../store/open.js';
 import type { ClaimOptions, ListThreadsOptions, Store, ThreadRecord } from '../store/types.js';
 import { event, type ThreadEvent } from '../thread/events.js';
@@ -131,7 +132,10 @@ export class Runtime {
       this.releases.set(agent.name, createRelease(agent, this.config.agents[agent.name], version));
     }
     this.ownsStore = !options.store;
-    this.store = options.store ?? openStore(this.config.databaseUrl);
+    // Audit: with TWELVE_AUDIT_SIGNING_KEY, chain heads are signed as threads advance (the store as is without one).
+    this.store = withHeadSigning(options.store ?? openStore(this.config.databaseUrl), {
+      key: this.config.audit.signingKey, signEvery: this.config.audit.signEvery, onError: (error) => this.logger.warn({ err: error }, 'could not sign an audit chain head'),
+    });
     this.leaseMs = options.leaseMs ?? this.config.leaseMs;
     this.owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const recordingsOverride = options.recordingsDir ?? this.config.recordingsDir;

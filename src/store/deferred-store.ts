@@ -10,6 +10,7 @@ import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, L
 import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
 import type { CostReportOptions, CostRow } from '../costs/types.js';
 import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from './types.js';
+import type { AuditHead } from '../audit/types.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -37,6 +38,15 @@ export class DeferredStore implements Store {
   }
   async loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]> {
     return (await this.store).loadEvents(threadId, afterSeq);
+  }
+  async scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>> {
+    return (await this.store).scanEvents(options);
+  }
+  async saveAuditHead(head: AuditHead): Promise<void> {
+    return (await this.store).saveAuditHead(head);
+  }
+  async loadAuditHeads(threadIds: string[]): Promise<AuditHead[]> {
+    return (await this.store).loadAuditHeads(threadIds);
   }
   async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
     return (await this.store).loadEventsOfType(threadIds, type);

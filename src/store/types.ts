@@ -8,6 +8,7 @@ import type { CompactError, EventType, NewEvent, ThreadEvent } from '../thread/e
 import type { ThreadStatus } from '../thread/state.js';
 import type { EvalRunRecord, ProposalRecord, ProposalStatus } from '../eval/types.js';
 import type { CostReportOptions, CostRow } from '../costs/types.js';
+import type { AuditHead } from '../audit/types.js';
 
 export interface ThreadRecord {
   id: string;
@@ -314,6 +315,16 @@ export interface Store extends NotificationOutbox {
    * Throws TwelveError `conflict` when it was already decided (the first decision stands).
    */
   decideProposal(id: string, decision: { status: 'accepted' | 'dismissed'; by: string; suite?: string }): Promise<ProposalRecord | undefined>;
+  /**
+   * Every thread's events in (thread id, seq) order, a page at a time (keyset: the events after
+   * `after`), each with its thread row's seq (`threadSeq`, a cheap cross-check): what `twelve audit
+   * verify --all` streams.
+   */
+  scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>>;
+  /** Records a signed chain head (audit/signing.ts). */
+  saveAuditHead(head: AuditHead): Promise<void>;
+  /** The signed heads of these threads, by thread then seq. */
+  loadAuditHeads(threadIds: string[]): Promise<AuditHead[]>;
   /** Completed threads' confidence per agent, counted into buckets with these upper bounds (ascending). */
   confidenceHistogram(bounds: number[]): Promise<ConfidenceHistogram[]>;
   /** Retention: finished threads (completed, failed, cancelled) last updated before `before`, oldest first. */

@@ -261,8 +261,12 @@ export type EventData<T extends EventType> = z.infer<EventDataSchemas[T]>;
 /** An event before it is stored: the store assigns `seq`. */
 export type NewEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
 
-/** A stored event. `releaseId` names the exact agent definition that produced it. */
-export type ThreadEvent = NewEvent & { threadId: string; seq: number; at: string; releaseId: string };
+/**
+ * A stored event. `releaseId` names the exact agent definition that produced it. `hash`: its link in
+ * the thread's tamper-evident chain (src/audit/chain.ts), as the store returns it; null for an event
+ * written before the chain existed.
+ */
+export type ThreadEvent = NewEvent & { threadId: string; seq: number; at: string; releaseId: string; hash?: string | null };
 
 const envelope = { threadId: z.string(), seq: z.number().int().positive(), at: z.string(), releaseId: z.string() };
 

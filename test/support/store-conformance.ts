@@ -16,6 +16,7 @@ import { SeqConflictError, TwelveError } from '../../src/errors.js';
 import { event, type NewEvent } from '../../src/thread/events.js';
 import type { ThreadStatus } from '../../src/thread/state.js';
 import type { Store, ThreadSummary } from '../../src/store/types.js';
+import { eventHash } from '../../src/audit/chain.js';
 import type { DeliveryAttempt, NotificationPayload } from '../../src/notify/types.js';
 
 export interface ConformanceDatabase {
@@ -82,7 +83,7 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       const store = await open();
       const { id, events: created } = await createThread(store, { input: { orderId: 'A-1001', lines: [1, 2] } });
       expect(created).toEqual([
-        { threadId: id, seq: 1, type: 'thread_started', at: expect.any(String), releaseId: 'rel_one', data: { agent: 'refunds', input: { orderId: 'A-1001', lines: [1, 2] }, metadata: { source: 'test' } } },
+        { threadId: id, seq: 1, type: 'thread_started', at: expect.any(String), releaseId: 'rel_one', data: { agent: 'refunds', input: { orderId: 'A-1001', lines: [1, 2] }, metadata: { source: 'test' } }, hash: expect.any(String) },
       ]);
 
       const appended = await store.append(id, 1, 'rel_two', [modelCalled('done'), event('thread_completed', { output: { ok: true, note: 'ünïcödé ✓' } })], {
@@ -157,6 +158,49 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       const forks = await store.loadEventsOfType([origin, forkId, 'th_missing'], 'thread_forked');
       expect(forks).toEqual([created[2]]);
       expect(await store.loadEventsOfType([], 'thread_forked')).toEqual([]);
+    });
+
+    it('chains every event to the one before it (audit hash chain) in createThread and append, forks starting their own chain', async () => {
+      const store = await open();
+      const { id, events: created } = await createThread(store, { input: { orderId: 'A-1', note: 'ünï\u0000' } });
+      const appended = await store.append(id, 1, 'rel_two', [modelCalled('a'), event('thread_completed', { output: { ok: true } })], { ...runnable, status: 'completed', modelSteps: 1 });
+      const loaded = await store.loadEvents(id);
+      expect(loaded.map((e) => e.hash)).toEqual([...created, ...appended].map((e) => e.hash));
+      let previous: string | null = null;
+      for (const e of loaded) {
+        expect(e.hash).toBe(eventHash(previous, e));
+        previous = e.hash!;
+      }
+      // A second connection (no tip remembered) chains from the stored link too.
+      const other = await open();
+      const { id: second } = await createThread(other);
+      await other.append(second, 1, 'rel_one', [modelCalled('b')], { ...runnable, modelSteps: 1 });
+      await store.append(second, 2, 'rel_one', [modelCalled('c')], { ...runnable, modelSteps: 2 });
+      const chain = await other.loadEvents(second);
+      expect(chain[2]!.hash).toBe(eventHash(chain[1]!.hash!, chain[2]!));
+
+      const forkId = newId();
+      const copies = loaded.slice(0, 2).map(({ type, data, releaseId, at }) => ({ type, data, releaseId, at }) as NewEvent & { releaseId: string; at: string });
+      const fork = await store.createThread({ id: forkId, agent: 'refunds', releaseId: 'rel_two', input: 'x', events: copies, summary: runnable });
+      expect(fork[0]!.hash).toBe(eventHash(null, { ...loaded[0]!, threadId: forkId }));
+      expect(fork[1]!.hash).toBe(eventHash(fork[0]!.hash!, fork[1]!));
+      expect((await store.loadEvents(forkId)).map((e) => e.hash)).toEqual(fork.map((e) => e.hash));
+    });
+
+    it('scans every thread\'s events by keyset pages and keeps signed chain heads', async () => {
+      const store = await open();
+      const a = await createThread(store, { id: 'th_a' });
+      await store.append('th_a', 1, 'rel_one', [modelCalled('a')], runnable);
+      await createThread(store, { id: 'th_b' });
+      const first = await store.scanEvents({ limit: 2 });
+      expect(first.map((e) => [e.threadId, e.seq, e.threadSeq])).toEqual([['th_a', 1, 2], ['th_a', 2, 2]]);
+      const rest = await store.scanEvents({ after: { threadId: 'th_a', seq: 2 }, limit: 10 });
+      expect(rest.map((e) => [e.threadId, e.seq])).toEqual([['th_b', 1]]);
+      expect(rest[0]!.hash).toEqual(expect.any(String));
+      const head = { id: 'h1', threadId: 'th_a', seq: 1, hash: a.events[0]!.hash!, signature: 'c2ln', keyId: 'k1', signedAt: new Date(0).toISOString() };
+      await store.saveAuditHead(head);
+      expect(await store.loadAuditHeads(['th_a', 'th_b'])).toEqual([head]);
+      expect(await store.loadAuditHeads([])).toEqual([]);
     });
 
     it('gives back inputs, outputs and event data exactly as written: key order, NUL characters, numbers', async () => {

@@ -3,6 +3,7 @@ import type { CommandSpec } from '../command.js';
 import { agents } from './agents.js';
 import { answer } from './answer.js';
 import { approve } from './approve.js';
+import { audit } from './audit.js';
 import { budget } from './budget.js';
 import { build } from './build.js';
 import { cancel } from './cancel.js';
@@ -26,4 +27,4 @@ import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, deploy, build, evalCommand, worker, consume, migrate, prune, serve, dev];
+export const commands: readonly CommandSpec[] = [run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, audit, deploy, build, evalCommand, worker, consume, migrate, prune, serve, dev];

@@ -27,6 +27,9 @@ import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } 
 import { PostgresPool } from './pool.js';
 import { copiedColumns, eventColumns, jsonText, readyAtOf, stored, summaryColumns, toEvent, toThread, type EventRow, type ThreadRow } from './rows.js';
 import * as sql from './queries.js';
+import { linkEvents } from '../../audit/chain.js';
+import type { AuditHead } from '../../audit/types.js';
+import { ChainTips } from './chain-tips.js';
 import { WorkListener } from './work-listener.js';
 import { Liveness } from './liveness.js';
 import { costRow, postgresCostReport } from './cost-report.js';
@@ -53,6 +56,8 @@ export class PostgresStore implements Store {
   private readonly prune: PostgresPrune;
   private readonly listeners = new Set<WorkListener>();
   private readonly liveness: Liveness;
+  /** The last chain link this process read or wrote per thread: what the next append chains from. */
+  private readonly tips = new ChainTips();
 
   constructor(options: PostgresStoreOptions) {
     const target = parsePostgresUrl(options.url);
@@ -73,6 +78,7 @@ export class PostgresStore implements Store {
     const c = summaryColumns(thread.summary);
     const events = eventColumns(thread.events, 0);
     const copied = copiedColumns(thread.events);
+    const written = linkEvents(null, stored(thread.id, 0, thread.releaseId, now, thread.events));
     try {
       await this.pool.run(
         sql.createThreadSql,
@@ -81,6 +87,7 @@ export class PostgresStore implements Store {
           c.modelSteps, c.inputTokens, c.outputTokens, c.costUsd, now, thread.summary.wakeAt ?? null, readyAtOf(thread.summary, nowMs), thread.launchKey ?? null,
           events.seqs, events.types, events.data, nowMs, c.unpricedCalls, copied.releaseIds, copied.ats,
           thread.tenant ?? null,
+          written.map((e) => e.hash),
         ],
         { idempotent: false },
       );
@@ -91,10 +98,32 @@ export class PostgresStore implements Store {
       }
       throw error;
     }
-    return stored(thread.id, 0, thread.releaseId, now, thread.events);
+    this.tips.remember(written);
+    return written;
   }
 
   async append(threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras): Promise<ThreadEvent[]> {
+    // The previous link: known (this process loaded or wrote the thread's tail) or read first. A wrong
+    // guess costs a refusal and one retry (below), never a broken chain.
+    const previous = this.tips.at(threadId, expectedSeq) ?? (await this.readLink(threadId, expectedSeq));
+    const written = await this.appendChained(threadId, expectedSeq, releaseId, events, summary, extras, previous);
+    if (written !== 'wrong_previous') return written;
+    const actual = await this.readLink(threadId, expectedSeq);
+    const retried = await this.appendChained(threadId, expectedSeq, releaseId, events, summary, extras, actual);
+    if (retried === 'wrong_previous') throw new SeqConflictError(threadId, expectedSeq, expectedSeq);
+    return retried;
+  }
+
+  /** The hash of event `seq` (null: none, or written before the chain). */
+  private async readLink(threadId: string, seq: number): Promise<string | null> {
+    if (seq === 0) return null;
+    const { rows } = await this.pool.run<{ hash: string | null }>(`SELECT hash FROM events WHERE thread_id = $1 AND seq = $2`, [threadId, seq], { idempotent: true });
+    return rows[0]?.hash ?? null;
+  }
+
+  private async appendChained(
+    threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras: AppendExtras | undefined, previous: string | null,
+  ): Promise<ThreadEvent[] | 'wrong_previous'> {
     const now = new Date().toISOString();
     const nowMs = Date.now();
     const c = summaryColumns(summary);
@@ -103,37 +132,72 @@ export class PostgresStore implements Store {
     // Replies go to the same outbox table (ids 'reply:...'), written by the same statement.
     const outboxRows = [...(extras?.notifications ?? []), ...(extras?.replies ?? [])];
     const notifications = outboxRows.length ? jsonText(outboxRows) : null;
+    const written = linkEvents(previous, stored(threadId, expectedSeq, releaseId, now, events));
     const { rowCount } = await this.pool.run(
       sql.appendSql,
       [
         threadId, expectedSeq, expectedSeq + events.length, releaseId, c.status, c.output, c.error, c.waitingReason, c.modelSteps, c.inputTokens, c.outputTokens,
         c.costUsd, now, summary.wakeAt ?? null, summary.clearControl === true, readyAtOf(summary, nowMs), nowMs, columns.seqs, columns.types, columns.data,
         spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications, c.unpricedCalls, summary.confidence ?? null,
-        extras?.proposals?.length ? jsonText(extras.proposals) : null, spend?.tenant ?? null,
+        extras?.proposals?.length ? jsonText(extras.proposals) : null, previous, written.map((e) => e.hash), spend?.tenant ?? null,
       ],
       { idempotent: false },
     );
     if (rowCount === 0) {
       const { rows } = await this.pool.run<{ seq: number }>(`SELECT seq FROM threads WHERE id = $1`, [threadId], { idempotent: true });
       if (!rows[0]) throw new TwelveError('thread_not_found', `thread ${threadId} does not exist`);
+      this.tips.forget(threadId);
+      if (rows[0].seq === expectedSeq) return 'wrong_previous';
       throw new SeqConflictError(threadId, expectedSeq, rows[0].seq);
     }
-    return stored(threadId, expectedSeq, releaseId, now, events);
+    this.tips.remember(written);
+    return written;
   }
 
   async loadEvents(threadId: string, afterSeq = 0): Promise<ThreadEvent[]> {
     const { rows } = await this.pool.run<EventRow>(
-      `SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id = $1 AND seq > $2 ORDER BY seq`,
+      `SELECT thread_id, seq, type, at, release_id, data, hash FROM events WHERE thread_id = $1 AND seq > $2 ORDER BY seq`,
       [threadId, afterSeq],
       { idempotent: true },
     );
-    return rows.map(toEvent);
+    const events = rows.map(toEvent);
+    this.tips.remember(events);
+    return events;
+  }
+
+  async scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>> {
+    // Keyset over the events' primary key (thread_id, seq): each page is one index range scan.
+    const { rows } = await this.pool.run<EventRow & { thread_seq: number }>(
+      `SELECT e.thread_id, e.seq, e.type, e.at, e.release_id, e.data, e.hash, t.seq AS thread_seq FROM events e JOIN threads t ON t.id = e.thread_id
+       WHERE (e.thread_id, e.seq) > ($1::text, $2::integer) ORDER BY e.thread_id, e.seq LIMIT $3`,
+      [options.after?.threadId ?? '', options.after?.seq ?? 0, options.limit],
+      { idempotent: true },
+    );
+    return rows.map((row) => ({ ...toEvent(row), threadSeq: row.thread_seq }));
+  }
+
+  async saveAuditHead(head: AuditHead): Promise<void> {
+    await this.pool.run(
+      `INSERT INTO audit_heads (id, thread_id, seq, hash, signature, key_id, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)`,
+      [head.id, head.threadId, head.seq, head.hash, head.signature, head.keyId, head.signedAt],
+      { idempotent: false },
+    );
+  }
+
+  async loadAuditHeads(threadIds: string[]): Promise<AuditHead[]> {
+    if (threadIds.length === 0) return [];
+    const { rows } = await this.pool.run<{ id: string; thread_id: string; seq: number; hash: string; signature: string; key_id: string; signed_at: Date }>(
+      `SELECT * FROM audit_heads WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq, signed_at`,
+      [threadIds],
+      { idempotent: true },
+    );
+    return rows.map((r) => ({ id: r.id, threadId: r.thread_id, seq: r.seq, hash: r.hash, signature: r.signature, keyId: r.key_id, signedAt: r.signed_at.toISOString() }));
   }
 
   async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
     if (threadIds.length === 0) return [];
     const { rows } = await this.pool.run<EventRow>(
-      `SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id = ANY ($1::text[]) AND type = $2 ORDER BY thread_id, seq`,
+      `SELECT thread_id, seq, type, at, release_id, data, hash FROM events WHERE thread_id = ANY ($1::text[]) AND type = $2 ORDER BY thread_id, seq`,
       [threadIds, type],
       { idempotent: true },
     );

@@ -39,7 +39,7 @@ const notifyIfClaimable = (now: string) =>
  * reason, $10-$13 steps/tokens/cost, $14 now (ISO), $15 wake_at, $16 ready_at, $17 launch key,
  * $18-$20 event seqs/types/data (JSON text), $21 now (ms), $22 unpriced calls, $23-$24 each event's own
  * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's),
- * $25 tenant (NULL: none).
+ * $25 tenant (NULL: none), $26 each event's chain link (computed in JS: audit/chain.ts, from null).
  * The events' foreign key is checked at the end of the statement, after the thread row exists.
  */
 export const createThreadSql = `
@@ -50,9 +50,9 @@ export const createThreadSql = `
             $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer, $25::text)
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
-    INSERT INTO events (thread_id, seq, type, at, release_id, data)
-    SELECT r.id, e.seq, e.type, coalesce(e.at::timestamptz, $14::timestamptz), coalesce(e.release_id, $5::text), e.data::json
-    FROM r, unnest($18::integer[], $19::text[], $20::text[], $23::text[], $24::text[]) AS e (seq, type, data, release_id, at)
+    INSERT INTO events (thread_id, seq, type, at, release_id, data, hash)
+    SELECT r.id, e.seq, e.type, coalesce(e.at::timestamptz, $14::timestamptz), coalesce(e.release_id, $5::text), e.data::json, e.hash
+    FROM r, unnest($18::integer[], $19::text[], $20::text[], $23::text[], $24::text[], $26::text[]) AS e (seq, type, data, release_id, at, hash)
   )
   SELECT ${notifyIfClaimable('$21::bigint')} AS notified FROM r`;
 
@@ -65,7 +65,13 @@ export const createThreadSql = `
  * $1 id, $2 expected seq, $3 new seq, $4 release, $5 status, $6 output, $7 error, $8 waiting
  * reason, $9-$12 steps/tokens/cost, $13 now (ISO), $14 wake_at, $15 clear control, $16 ready_at,
  * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array),
- * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal), $28 the spend's tenant (NULL: none).
+ * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal), $28 the previous link
+ * the hashes were chained from (the hash of event $2; NULL: none), $29 each event's link, $30 the spend's tenant (NULL: none).
+ *
+ * The chain: JS hashes the events from the previous link it knows (PostgresStore keeps the last one
+ * it read or wrote per thread), and the statement refuses (zero rows, like a lost race) unless the
+ * stored event $2 has exactly that hash: a stale or wrong previous link can never write a broken
+ * chain. It is one primary-key probe inside the same statement, no extra round trip.
  */
 export const appendSql = `
   WITH r AS (
@@ -75,18 +81,19 @@ export const appendSql = `
       control = CASE WHEN $15::boolean THEN NULL ELSE control END,
       ready_at = CASE WHEN control IS NOT NULL AND NOT $15::boolean THEN least(coalesce($16::bigint, $17::bigint), $17::bigint) ELSE $16::bigint END
     WHERE id = $1::text AND seq = $2::integer
+      AND (SELECT hash FROM events WHERE thread_id = $1::text AND seq = $2::integer) IS NOT DISTINCT FROM $28::text
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
-    INSERT INTO events (thread_id, seq, type, at, release_id, data)
-    SELECT r.id, e.seq, e.type, $13::timestamptz, $4::text, e.data::json
-    FROM r, unnest($18::integer[], $19::text[], $20::text[]) AS e (seq, type, data)
+    INSERT INTO events (thread_id, seq, type, at, release_id, data, hash)
+    SELECT r.id, e.seq, e.type, $13::timestamptz, $4::text, e.data::json, e.hash
+    FROM r, unnest($18::integer[], $19::text[], $20::text[], $29::text[]) AS e (seq, type, data, hash)
   ), spent AS (
     INSERT INTO daily_spend (agent, day, cost_usd)
     SELECT $21::text, $22::text, $23::float8 FROM r WHERE $23::float8 > 0
     ON CONFLICT (agent, day) DO UPDATE SET cost_usd = daily_spend.cost_usd + excluded.cost_usd
   ), tenant_spent AS (
     INSERT INTO tenant_spend (tenant, day, cost_usd)
-    SELECT $28::text, $22::text, $23::float8 FROM r WHERE $23::float8 > 0 AND $28::text IS NOT NULL
+    SELECT $30::text, $22::text, $23::float8 FROM r WHERE $23::float8 > 0 AND $30::text IS NOT NULL
     ON CONFLICT (tenant, day) DO UPDATE SET cost_usd = tenant_spend.cost_usd + excluded.cost_usd
   ), queued AS (
     INSERT INTO notifications (id, thread_id, payload, created_at, attempts, next_attempt_at)

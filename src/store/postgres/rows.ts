@@ -40,6 +40,7 @@ export type EventRow = {
   at: Date;
   release_id: string;
   data: unknown;
+  hash: string | null;
 };
 
 /** When a thread with this summary has work for a worker (the same rule as SQLite's), or null. */
@@ -102,7 +103,7 @@ export function copiedColumns(events: Array<NewEvent | CopiedEvent>) {
 }
 
 export function toEvent(row: EventRow): ThreadEvent {
-  return { threadId: row.thread_id, seq: row.seq, type: row.type, at: row.at.toISOString(), releaseId: row.release_id, data: row.data } as ThreadEvent;
+  return { threadId: row.thread_id, seq: row.seq, type: row.type, at: row.at.toISOString(), releaseId: row.release_id, data: row.data, hash: row.hash } as ThreadEvent;
 }
 
 /** bigint columns arrive as strings (they may exceed 2^53 in general; epoch ms and token counts do not). */

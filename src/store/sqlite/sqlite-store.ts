@@ -22,6 +22,8 @@ import type { CostReportOptions, CostRow } from '../../costs/types.js';
 import { SqlitePrune } from './prune.js';
 import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from '../types.js';
 import { migrations } from './migrations.js';
+import { eventHash } from '../../audit/chain.js';
+import type { AuditHead } from '../../audit/types.js';
 import { histogram, proposalDecided, toEvalRun, toProposal, type EvalRunRow, type ProposalRow } from '../quality.js';
 
 /**
@@ -73,6 +75,17 @@ interface EventRow {
   at: string;
   release_id: string;
   data: string;
+  hash: string | null;
+}
+
+interface AuditHeadRow {
+  id: string;
+  thread_id: string;
+  seq: number;
+  hash: string;
+  signature: string;
+  key_id: string;
+  signed_at: string;
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
@@ -124,13 +137,23 @@ export class SqliteStore implements Store {
            ready_at = CASE WHEN control IS NOT NULL AND NOT ? THEN min(coalesce(?, ?), ?) ELSE ? END
          WHERE id = ? AND seq = ?`,
       ),
-      insertEvent: db.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data) VALUES (?, ?, ?, ?, ?, ?)`),
+      insertEvent: db.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      // The chain's previous link: one primary-key read inside the append's transaction (NULL: the thread's
+      // events predate the chain, and a new chain starts with this append).
+      eventHashAt: db.prepare(`SELECT hash FROM events WHERE thread_id = ? AND seq = ?`).pluck(),
       threadSeq: db.prepare(`SELECT seq FROM threads WHERE id = ?`).pluck(),
-      events: db.prepare(`SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id = ? AND seq > ? ORDER BY seq`),
+      events: db.prepare(`SELECT thread_id, seq, type, at, release_id, data, hash FROM events WHERE thread_id = ? AND seq > ? ORDER BY seq`),
       // Reads each listed thread's log by its primary key (thread_id, seq); no index on type is needed for a page of threads.
       eventsOfType: db.prepare(
-        `SELECT thread_id, seq, type, at, release_id, data FROM events WHERE thread_id IN (SELECT value FROM json_each(?)) AND type = ? ORDER BY thread_id, seq`,
+        `SELECT thread_id, seq, type, at, release_id, data, hash FROM events WHERE thread_id IN (SELECT value FROM json_each(?)) AND type = ? ORDER BY thread_id, seq`,
       ),
+      // Keyset over the events' primary key (thread_id, seq): each page is one index range scan.
+      scanEvents: db.prepare(
+        `SELECT e.thread_id, e.seq, e.type, e.at, e.release_id, e.data, e.hash, t.seq AS thread_seq FROM events e JOIN threads t ON t.id = e.thread_id
+         WHERE (e.thread_id, e.seq) > (?, ?) ORDER BY e.thread_id, e.seq LIMIT ?`,
+      ),
+      saveAuditHead: db.prepare(`INSERT INTO audit_heads (id, thread_id, seq, hash, signature, key_id, signed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      auditHeads: db.prepare(`SELECT * FROM audit_heads WHERE thread_id IN (SELECT value FROM json_each(?)) ORDER BY thread_id, seq, signed_at`),
       thread: db.prepare(`SELECT * FROM threads WHERE id = ?`),
       byLaunchKey: db.prepare(`SELECT * FROM threads WHERE launch_key = ?`),
       // Oldest-updated first, so a busy agent cannot starve the others.
@@ -235,19 +258,26 @@ export class SqliteStore implements Store {
       for (const notification of extras?.notifications ?? []) this.outbox.enqueue(notification, now);
       for (const reply of extras?.replies ?? []) this.outbox.enqueue(reply, now);
       for (const p of extras?.proposals ?? []) this.statements.insertProposal.run(p.id, p.threadId, p.agent, p.seq, p.kind, JSON.stringify(p.draft), now);
-      return this.insertEvents(threadId, expectedSeq, releaseId, now, events);
+      const previous = expectedSeq > 0 ? ((this.statements.eventHashAt.get(threadId, expectedSeq) as string | null | undefined) ?? null) : null;
+      return this.insertEvents(threadId, expectedSeq, releaseId, now, events, previous);
     });
   }
 
-  private insertEvents(threadId: string, afterSeq: number, releaseId: string, at: string, events: Array<NewEvent | CopiedEvent>): ThreadEvent[] {
+  /** Inserts the events chained from `previous` (the link of event `afterSeq`; null: a chain starts here). */
+  private insertEvents(threadId: string, afterSeq: number, releaseId: string, at: string, events: Array<NewEvent | CopiedEvent>, previous: string | null): ThreadEvent[] {
     const stored: ThreadEvent[] = [];
     let seq = afterSeq;
+    let link = previous;
     for (const e of events) {
       seq += 1;
-      // A copied event (a fork's prefix) keeps the release and time it was first written at.
+      // A copied event (a fork's prefix) keeps the release and time it was first written at; its
+      // link covers it as stored here (the fork's id and seq), so a fork starts a chain of its own.
       const own = 'releaseId' in e ? { releaseId: e.releaseId, at: e.at } : { releaseId, at };
-      this.statements.insertEvent.run(threadId, seq, e.type, own.at, own.releaseId, JSON.stringify(e.data));
-      stored.push({ type: e.type, data: e.data, threadId, seq, ...own } as ThreadEvent);
+      const event = { type: e.type, data: e.data, threadId, seq, ...own } as ThreadEvent;
+      link = eventHash(link, event);
+      event.hash = link;
+      this.statements.insertEvent.run(threadId, seq, e.type, own.at, own.releaseId, JSON.stringify(e.data), link);
+      stored.push(event);
     }
     return stored;
   }
@@ -312,7 +342,7 @@ export class SqliteStore implements Store {
             tenant: thread.tenant ?? null,
             readyAt: readyAtOf(thread.summary, Date.now()),
           });
-          return this.insertEvents(thread.id, 0, thread.releaseId, now, thread.events);
+          return this.insertEvents(thread.id, 0, thread.releaseId, now, thread.events, null);
         })
         .immediate()
     );
@@ -366,6 +396,28 @@ export class SqliteStore implements Store {
 
   loadEvents(threadId: string, afterSeq = 0): Promise<ThreadEvent[]> {
     return this.guard(() => (this.statements.events.all(threadId, afterSeq) as EventRow[]).map(toEvent));
+  }
+
+  scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>> {
+    return this.guard(() => {
+      const rows = this.statements.scanEvents.all(options.after?.threadId ?? '', options.after?.seq ?? 0, options.limit) as Array<EventRow & { thread_seq: number }>;
+      return rows.map((row) => ({ ...toEvent(row), threadSeq: row.thread_seq }));
+    });
+  }
+
+  saveAuditHead(head: AuditHead): Promise<void> {
+    return this.guard(() => {
+      this.statements.saveAuditHead.run(head.id, head.threadId, head.seq, head.hash, head.signature, head.keyId, head.signedAt);
+    });
+  }
+
+  loadAuditHeads(threadIds: string[]): Promise<AuditHead[]> {
+    if (threadIds.length === 0) return Promise.resolve([]);
+    return this.guard(() =>
+      (this.statements.auditHeads.all(JSON.stringify(threadIds)) as AuditHeadRow[]).map((r) => ({
+        id: r.id, threadId: r.thread_id, seq: r.seq, hash: r.hash, signature: r.signature, keyId: r.key_id, signedAt: r.signed_at,
+      })),
+    );
   }
 
   loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
@@ -638,7 +690,7 @@ function summaryColumns(summary: ThreadSummary) {
 }
 
 function toEvent(row: EventRow): ThreadEvent {
-  return { threadId: row.thread_id, seq: row.seq, type: row.type, at: row.at, releaseId: row.release_id, data: JSON.parse(row.data) } as ThreadEvent;
+  return { threadId: row.thread_id, seq: row.seq, type: row.type, at: row.at, releaseId: row.release_id, data: JSON.parse(row.data), hash: row.hash } as ThreadEvent;
 }
 
 
