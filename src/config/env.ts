@@ -9,6 +9,7 @@ import type { ModelPrice } from '../model/prices.js';
 import { assertPinned, parseModelId } from '../model/model-id.js';
 import type { Agent } from '../agent/define-agent.js';
 import { costLimitProblems } from './cost-limits.js';
+import { defaultMaxPayloadBytes } from '../blobs/truncate-result.js';
 
 export type ModelMode = 'live' | 'record' | 'replay';
 
@@ -39,6 +40,8 @@ export interface TwelveConfig {
    * (TWELVE_REQUIRE_LOCK=1, or NODE_ENV=production unless TWELVE_REQUIRE_LOCK=0).
    */
   requireLock: boolean;
+  /** Tool results larger than this are stored once as a blob; the model sees a preview and a note (TWELVE_MAX_PAYLOAD_BYTES). */
+  maxPayloadBytes: number;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -82,6 +85,8 @@ const base = z.object({
   TWELVE_NOTIFY_URL: url.optional(),
   TWELVE_NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TWELVE_REQUIRE_LOCK: yesNo.optional(),
+  // What the model saw (issue 11, section 2).
+  TWELVE_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024, 'must be at least 1024 bytes').default(defaultMaxPayloadBytes),
   NODE_ENV: z.string().optional(),
   TWELVE_HUMANS: z
     .string()
@@ -237,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     },
     agents: overrides,
     requireLock: e.TWELVE_REQUIRE_LOCK ?? e.NODE_ENV === 'production',
+    maxPayloadBytes: e.TWELVE_MAX_PAYLOAD_BYTES,
   };
 }
 

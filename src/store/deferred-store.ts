@@ -8,6 +8,7 @@ import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../notify/types.js'
 import type { EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListThreadsOptions, NewThread, Store, ListReleasesOptions, NewerReleaseThreads, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
 import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
+import type { NewBlob } from '../blobs/blob.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -35,6 +36,12 @@ export class DeferredStore implements Store {
   }
   async loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]> {
     return (await this.store).loadEvents(threadId, afterSeq);
+  }
+  async getBlob(hash: string): Promise<NewBlob | undefined> {
+    return (await this.store).getBlob(hash);
+  }
+  async getBlobs(hashes: string[]): Promise<NewBlob[]> {
+    return (await this.store).getBlobs(hashes);
   }
   async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
     return (await this.store).loadEventsOfType(threadIds, type);

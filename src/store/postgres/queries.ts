@@ -93,6 +93,11 @@ export const appendSql = `
     SELECT p ->> 'id', p ->> 'threadId', p ->> 'agent', (p ->> 'seq')::integer, p ->> 'kind', 'pending', (p -> 'draft')::jsonb, $13::timestamptz
     FROM r, json_array_elements(coalesce($27::json, '[]'::json)) AS p
     ON CONFLICT DO NOTHING
+  ), blobbed AS (
+    INSERT INTO blobs (hash, bytes, data, created_at)
+    SELECT b ->> 'hash', (b ->> 'bytes')::integer, b ->> 'data', $13::timestamptz
+    FROM r, json_array_elements(coalesce($28::json, '[]'::json)) AS b
+    ON CONFLICT (hash) DO NOTHING
   )
   SELECT ${notifyIfClaimable('$17::bigint')} AS notified FROM r`;
 

@@ -1,0 +1,69 @@
+/**
+ * The exact request a model step sent (the AI SDK call options: prompt messages, tools and
+ * their JSON schemas, tool choice, response format, settings), kept as blobs so an audit shows
+ * what the model saw even after the rendering code changed.
+ *
+ * Layout: each prompt message is a blob of its own and the request is a small blob listing
+ * them by hash (tools, the same every step, are one more blob). Consecutive steps of a thread
+ * resend every earlier message, so one blob per whole request grows with the square of the
+ * thread's length; by message it grows with what is new (bench/request-blobs.md has the figures).
+ */
+import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
+import { blobOfText, toBlob, type BlobRef, type NewBlob } from '../blobs/blob.js';
+import { stableStringify } from '../util/stable-json.js';
+
+const format = 'twelve.request/1';
+
+/** The request blob: the call options with the prompt and tools replaced by blob hashes. */
+interface RequestManifest {
+  format: typeof format;
+  prompt: string[];
+  tools?: string;
+  options: Omit<LanguageModelV3CallOptions, 'prompt' | 'tools' | 'abortSignal' | 'headers'>;
+}
+
+export interface RecordedRequest {
+  /** What model_called.request carries. */
+  request: BlobRef;
+  /** Every blob to store with the event (the store keeps one copy of each). */
+  blobs: NewBlob[];
+}
+
+/** Splits a request into its blobs. `bytes` is the size of the whole request as canonical JSON. */
+export function recordRequest(request: LanguageModelV3CallOptions): RecordedRequest {
+  const { prompt, tools, abortSignal: _signal, headers: _headers, ...options } = request;
+  const blobs = new Map<string, NewBlob>();
+  const keep = (blob: NewBlob) => (blobs.set(blob.hash, blob), blob.hash);
+  const manifest: RequestManifest = { format, prompt: prompt.map((message) => keep(toBlob(message))), options };
+  if (tools) manifest.tools = keep(toBlob(tools));
+  const head = toBlob(manifest);
+  blobs.set(head.hash, head);
+  return { request: { ref: head.hash, bytes: Buffer.byteLength(stableStringify({ ...options, prompt, tools })) }, blobs: [...blobs.values()] };
+}
+
+export interface BlobReader {
+  getBlob(hash: string): Promise<{ data: string } | undefined>;
+  getBlobs(hashes: string[]): Promise<Array<{ hash: string; data: string }>>;
+}
+
+/** The request stored under `ref`, put back together; undefined when it is not stored. */
+export async function loadRequest(store: BlobReader, ref: string): Promise<LanguageModelV3CallOptions | undefined> {
+  const head = await store.getBlob(ref);
+  if (!head) return undefined;
+  const manifest = JSON.parse(head.data) as RequestManifest;
+  if (manifest.format !== format) throw new Error(`blob ${ref} is not a stored request (format ${String(manifest.format)})`);
+  const wanted = [...new Set([...manifest.prompt, ...(manifest.tools ? [manifest.tools] : [])])];
+  const parts = new Map((await store.getBlobs(wanted)).map((blob) => [blob.hash, JSON.parse(blob.data) as unknown]));
+  const part = (hash: string) => {
+    if (!parts.has(hash)) throw new Error(`request ${ref}: part ${hash} is missing from the blob store`);
+    return parts.get(hash);
+  };
+  const request = { ...manifest.options, prompt: manifest.prompt.map(part) } as LanguageModelV3CallOptions;
+  if (manifest.tools) request.tools = part(manifest.tools) as LanguageModelV3CallOptions['tools'];
+  return request;
+}
+
+/** The one-blob alternative, kept for the bench's comparison only. */
+export function wholeRequestBlob(request: LanguageModelV3CallOptions): NewBlob {
+  return blobOfText(stableStringify(request));
+}
