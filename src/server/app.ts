@@ -19,6 +19,7 @@ import { evalRoutes } from './routes/evals.js';
 import { HookCallbacks, hookRoutes } from './routes/hooks.js';
 import { releaseRoutes } from './routes/releases.js';
 import { threadRoutes } from './routes/threads.js';
+import { requestRoutes } from './routes/requests.js';
 
 export interface AppOptions {
   console?: ConsoleAssets;
@@ -81,6 +82,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : depth(c, next)));
   app.use('/metrics', auth, requireRole('reader'));
   threadRoutes(app, state);
+  requestRoutes(app, state);
   actionRoutes(app, state);
   catalogRoutes(app, state);
   releaseRoutes(app, state);
