@@ -48,6 +48,7 @@ export const allOptions = {
   suite: { type: 'string' },
   output: { type: 'string' },
   feedback: { type: 'string' },
+  messages: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;
