@@ -1,10 +1,14 @@
 /**
- * Content-addressed blobs: a JSON value stored once under the sha256 of its canonical
- * encoding (stable-json). The requests a model saw and tool results too large for an event
- * live here; events carry only the reference ("sha256:<hex>") and the size.
+ * Content-addressed blobs: a JSON value stored once under the sha256 of its JSON text. The
+ * requests a model saw and tool results too large for an event live here; events carry only
+ * the reference ("sha256:<hex>") and the size.
+ *
+ * The text keeps the value's key order (JSON.stringify), not stable-json's sorted keys: key
+ * order is part of what the model saw (a tool result reaches it as JSON text, in the order the
+ * tool built it), and a sorted copy would not be the exact request. JSON.stringify is still
+ * deterministic for a given value, so a repeated request hashes the same and is stored once.
  */
 import { createHash } from 'node:crypto';
-import { stableStringify } from '../util/stable-json.js';
 
 /** A blob as appended with the events that refer to it (store: INSERT ... ON CONFLICT DO NOTHING). */
 export interface NewBlob {
@@ -29,8 +33,7 @@ export function isBlobRef(value: string): boolean {
 
 /** The blob of a JSON value: its canonical text and hash. */
 export function toBlob(value: unknown): NewBlob {
-  const data = stableStringify(value);
-  return blobOfText(data);
+  return blobOfText(JSON.stringify(value) ?? 'null');
 }
 
 export function blobOfText(data: string): NewBlob {

@@ -21,7 +21,8 @@ export function limitResult(result: unknown, maxBytes: number): LimitedResult {
   const blob = toBlob(result);
   if (blob.bytes <= maxBytes) return { result };
   const text = typeof result === 'string' ? result : blob.data;
-  const preview = Buffer.from(text).subarray(0, previewBytes).toString('utf8').replace(/\uFFFD$/, '');
-  const note = `[result truncated: ${formatBytes(blob.bytes)}, first ${formatBytes(previewBytes)} shown; full result stored as blob ${blob.hash}]`;
+  const shown = Math.min(previewBytes, maxBytes);
+  const preview = Buffer.from(text).subarray(0, shown).toString('utf8').replace(/\uFFFD$/, '');
+  const note = `[result truncated: ${formatBytes(blob.bytes)}, first ${formatBytes(shown)} shown; full result stored as blob ${blob.hash}]`;
   return { result: `${preview}\n${note}`, blob, ref: { ref: blob.hash, bytes: blob.bytes } };
 }

@@ -10,7 +10,6 @@
  */
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
 import { blobOfText, toBlob, type BlobRef, type NewBlob } from '../blobs/blob.js';
-import { stableStringify } from '../util/stable-json.js';
 
 const format = 'twelve.request/1';
 
@@ -29,7 +28,7 @@ export interface RecordedRequest {
   blobs: NewBlob[];
 }
 
-/** Splits a request into its blobs. `bytes` is the size of the whole request as canonical JSON. */
+/** Splits a request into its blobs. `bytes` is the size of the whole request as JSON. */
 export function recordRequest(request: LanguageModelV3CallOptions): RecordedRequest {
   const { prompt, tools, abortSignal: _signal, headers: _headers, ...options } = request;
   const blobs = new Map<string, NewBlob>();
@@ -38,7 +37,7 @@ export function recordRequest(request: LanguageModelV3CallOptions): RecordedRequ
   if (tools) manifest.tools = keep(toBlob(tools));
   const head = toBlob(manifest);
   blobs.set(head.hash, head);
-  return { request: { ref: head.hash, bytes: Buffer.byteLength(stableStringify({ ...options, prompt, tools })) }, blobs: [...blobs.values()] };
+  return { request: { ref: head.hash, bytes: Buffer.byteLength(JSON.stringify({ ...options, prompt, tools })) }, blobs: [...blobs.values()] };
 }
 
 export interface BlobReader {
@@ -65,5 +64,5 @@ export async function loadRequest(store: BlobReader, ref: string): Promise<Langu
 
 /** The one-blob alternative, kept for the bench's comparison only. */
 export function wholeRequestBlob(request: LanguageModelV3CallOptions): NewBlob {
-  return blobOfText(stableStringify(request));
+  return blobOfText(JSON.stringify(request));
 }
