@@ -13,6 +13,7 @@ import { loadRequest } from '../src/model/request-record.js';
 import { stepRequests } from '../src/replay/step-requests.js';
 import type { NewEvent } from '../src/thread/events.js';
 import { supportAgent } from './support/agents.js';
+import { freshPostgresDatabase } from './support/postgres.js';
 import { runCli } from './support/cli.js';
 import { eventsOfType, makeRuntime, startServer, testApiKey } from './support/runtime.js';
 
@@ -141,5 +142,34 @@ describe('what the model saw', () => {
     expect(parsed.thread.id).toBe(thread.id);
     expect(parsed.steps.map((s: { source: string; seq: number }) => [s.source, s.seq])).toEqual([['stored', 2], ['stored', 6]]);
     expect(parsed.steps[1].request.prompt.length).toBeGreaterThan(2);
+  });
+
+  it('stores requests and truncated results the same way on PostgreSQL', async () => {
+    const db = await freshPostgresDatabase();
+    const store = db.open();
+    try {
+      const server = await startServer();
+      const big = defineTool({ name: 'export_rows', description: 'All rows', input: z.object({}), effect: 'pure', run: async () => ({ rows: 'r'.repeat(10_000) }) });
+      const { agent } = supportAgent({ modelSettings: settings, tools: [big] });
+      const { runtime } = makeRuntime({ agents: [agent], server, store, env: { TWELVE_MAX_PAYLOAD_BYTES: '2048' } });
+      server.enqueue({ toolCalls: [{ id: 'call_x', name: 'export_rows', arguments: {} }] }, { text: 'Done.' });
+      const thread = await runtime.launch({ agent: 'support', input: 'Export' });
+      expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+      const events = await runtime.loadEvents(thread.id);
+      const steps = await stepRequests(store, events);
+      expect(steps.map((s) => s.source)).toEqual(['stored', 'stored']);
+      const again = await startServer();
+      again.enqueue({ text: 'x' }, { text: 'x' });
+      const model = createOpenAI({ apiKey: testApiKey, baseURL: again.baseURL }).chat('gpt-4o-2024-08-06');
+      for (const step of steps) await model.doGenerate(step.request!);
+      expect(again.requests.map((r) => r.body)).toEqual(server.requests.map((r) => r.body));
+      const [done] = eventsOfType(events, 'tool_succeeded');
+      expect(done!.data.result).toMatch(/\[result truncated: 10 KB, first 2 KB shown; full result stored as blob sha256:/);
+      expect(JSON.parse((await store.getBlob(done!.data.blob!.ref))!.data)).toEqual({ rows: 'r'.repeat(10_000) });
+      await runtime.close();
+    } finally {
+      await store.close();
+      await db.cleanup();
+    }
   });
 });
