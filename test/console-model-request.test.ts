@@ -44,7 +44,7 @@ describe('the console shows what the model saw', () => {
     await eventually(() => body.getByTestId('seen-source').textContent()).toMatch(/^Stored request sha256:[0-9a-f]{64}/);
     expect(await body.getByTestId('seen-settings').textContent()).toContain('toolChoice auto');
     expect(await body.getByTestId('seen-tools').textContent()).toContain('pay');
-    const roles = await body.getByTestId('seen-messages').locator('li.seen-message').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.role));
+    const roles = await body.getByTestId('seen-messages').locator('li.seen-message').evaluateAll((items) => items.map((li) => li.getAttribute('data-role')));
     expect(roles).toEqual(['system', 'user']);
     expect(await body.getByTestId('seen-messages').textContent()).toContain('pay 50');
     expect(await body.getByTestId('seen-response').textContent()).toContain('pay');

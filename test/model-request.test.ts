@@ -24,14 +24,18 @@ describe('what the model saw', () => {
     const server = await startServer();
     const { agent } = supportAgent({ modelSettings: settings });
     const { runtime } = makeRuntime({ agents: [agent], server });
-    server.enqueue({ toolCalls: [{ id: 'call_a', name: 'lookup_order', arguments: { orderId: 'A-1001' } }] }, { text: 'It shipped.' });
+    server.enqueue(
+      { toolCalls: [{ id: 'call_a', name: 'lookup_order', arguments: { orderId: 'A-1001' } }, { id: 'call_b', name: 'lookup_order', arguments: { orderId: 'B-2002' } }] },
+      { toolCalls: [{ id: 'call_c', name: 'lookup_order', arguments: { orderId: 'C-3003' } }], text: 'One more.' },
+      { text: 'It shipped.' },
+    );
     const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
     expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
 
     const calls = eventsOfType(await runtime.loadEvents(thread.id), 'model_called');
-    expect(calls).toHaveLength(2);
+    expect(calls).toHaveLength(3);
     const again = await startServer();
-    again.enqueue({ text: 'x' }, { text: 'x' });
+    again.enqueue({ text: 'x' }, { text: 'x' }, { text: 'x' });
     const model = createOpenAI({ apiKey: testApiKey, baseURL: again.baseURL }).chat('gpt-4o-2024-08-06');
     for (const [index, call] of calls.entries()) {
       const ref = call.data.request!;

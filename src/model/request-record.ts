@@ -28,16 +28,38 @@ export interface RecordedRequest {
   blobs: NewBlob[];
 }
 
-/** Splits a request into its blobs. `bytes` is the size of the whole request as JSON. */
+/**
+ * Each message's blob, computed once per message object: a thread's context builder keeps its
+ * message objects from step to step (and a release its tool specs), so a step hashes only
+ * what is new, not its whole context again (a step must cost the same on a long thread).
+ * Assistant messages are never cached: the builder appends tool calls to one in place
+ * (render-context.ts ToolTurn.addCall), and a stale hash would misstate what was sent.
+ */
+const blobOf = new WeakMap<object, NewBlob>();
+
+function cachedBlob(value: object): NewBlob {
+  if ((value as { role?: string }).role === 'assistant') return toBlob(value);
+  let blob = blobOf.get(value);
+  if (!blob) blobOf.set(value, (blob = toBlob(value)));
+  return blob;
+}
+
+/** Splits a request into its blobs. `bytes`: the request's size as JSON (its parts' sizes summed). */
 export function recordRequest(request: LanguageModelV3CallOptions): RecordedRequest {
   const { prompt, tools, abortSignal: _signal, headers: _headers, ...options } = request;
   const blobs = new Map<string, NewBlob>();
-  const keep = (blob: NewBlob) => (blobs.set(blob.hash, blob), blob.hash);
-  const manifest: RequestManifest = { format, prompt: prompt.map((message) => keep(toBlob(message))), options };
-  if (tools) manifest.tools = keep(toBlob(tools));
+  let bytes = 0;
+  const keep = (blob: NewBlob) => {
+    blobs.set(blob.hash, blob);
+    bytes += blob.bytes;
+    return blob.hash;
+  };
+  const manifest: RequestManifest = { format, prompt: prompt.map((message) => keep(cachedBlob(message))), options };
+  if (tools) manifest.tools = keep(cachedBlob(tools));
   const head = toBlob(manifest);
   blobs.set(head.hash, head);
-  return { request: { ref: head.hash, bytes: Buffer.byteLength(JSON.stringify({ ...options, prompt, tools })) }, blobs: [...blobs.values()] };
+  bytes += Buffer.byteLength(JSON.stringify(options));
+  return { request: { ref: head.hash, bytes }, blobs: [...blobs.values()] };
 }
 
 export interface BlobReader {
