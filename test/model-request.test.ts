@@ -98,6 +98,25 @@ describe('what the model saw', () => {
     expect(JSON.parse(full!.data)).toEqual({ rows });
   });
 
+  it('serves a truncated result to a replay as recorded: the same preview and note, the same blob', async () => {
+    const server = await startServer();
+    let runs = 0;
+    const exportTool = defineTool({ name: 'export_rows', description: 'All rows', input: z.object({}), run: async () => (runs++, { rows: 'r'.repeat(10_000) }) });
+    const { agent } = supportAgent({ tools: [exportTool] });
+    const { runtime } = makeRuntime({ agents: [agent], server, env: { TWELVE_MAX_PAYLOAD_BYTES: '2048' } });
+    server.setFallback((request) => (JSON.stringify(request.body?.messages).includes('result truncated') ? { text: 'Done.' } : { toolCalls: [{ name: 'export_rows', arguments: {} }] }));
+    const origin = await runtime.launch({ agent: 'support', input: 'Export' });
+    await runtime.runThread(origin.id);
+    const shadow = await runtime.fork(origin.id, { atSeq: 1, by: 'replay', shadow: { replayOf: origin.id } });
+    expect((await runtime.runThread(shadow.id)).outcome).toBe('completed');
+
+    expect(runs).toBe(1);
+    const [recorded] = eventsOfType(await runtime.loadEvents(origin.id), 'tool_succeeded');
+    const [served] = eventsOfType(await runtime.loadEvents(shadow.id), 'tool_succeeded');
+    expect(served!.data).toEqual({ ...recorded!.data, callId: served!.data.callId, durationMs: 0, replayed: 'recorded' });
+    expect(served!.data.blob!.ref).toMatch(/^sha256:/);
+  });
+
   it('re-derives the request of a step recorded before requests were stored, and labels it so', async () => {
     const server = await startServer();
     const { agent } = supportAgent({ modelSettings: settings });
