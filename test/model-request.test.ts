@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../src/index.js';
+import { loadConfig } from '../src/config/env.js';
 import { loadRequest } from '../src/model/request-record.js';
 import { stepRequests } from '../src/replay/step-requests.js';
 import type { NewEvent } from '../src/thread/events.js';
@@ -115,6 +116,13 @@ describe('what the model saw', () => {
     const [served] = eventsOfType(await runtime.loadEvents(shadow.id), 'tool_succeeded');
     expect(served!.data).toEqual({ ...recorded!.data, callId: served!.data.callId, durationMs: 0, replayed: 'recorded' });
     expect(served!.data.blob!.ref).toMatch(/^sha256:/);
+  });
+
+  it('reads TWELVE_MAX_PAYLOAD_BYTES (default 256 KiB) and names it when it is wrong', () => {
+    expect(loadConfig({}).maxPayloadBytes).toBe(262_144);
+    expect(loadConfig({ TWELVE_MAX_PAYLOAD_BYTES: '65536' }).maxPayloadBytes).toBe(65_536);
+    expect(() => loadConfig({ TWELVE_MAX_PAYLOAD_BYTES: '12' })).toThrow(/TWELVE_MAX_PAYLOAD_BYTES: must be at least 1024 bytes/);
+    expect(() => loadConfig({ TWELVE_MAX_PAYLOAD_BYTES: 'lots' })).toThrow(/TWELVE_MAX_PAYLOAD_BYTES/);
   });
 
   it('re-derives the request of a step recorded before requests were stored, and labels it so', async () => {
