@@ -99,6 +99,22 @@ describe('what the model saw', () => {
     expect(JSON.parse(full!.data)).toEqual({ rows });
   });
 
+  it('keeps secrets out of the blobs, as out of the events', async () => {
+    const server = await startServer();
+    const leaky = defineTool({ name: 'export_rows', description: 'All rows', input: z.object({}), effect: 'pure', run: async () => ({ header: `token ${testApiKey}`, rows: 'r'.repeat(5_000) }) });
+    const { agent } = supportAgent({ tools: [leaky] });
+    const { runtime, dbFile } = makeRuntime({ agents: [agent], server, env: { TWELVE_MAX_PAYLOAD_BYTES: '2048' } });
+    server.enqueue({ toolCalls: [{ id: 'call_x', name: 'export_rows', arguments: {} }] }, { text: 'Done.' });
+    const thread = await runtime.launch({ agent: 'support', input: 'Export' });
+    await runtime.runThread(thread.id);
+    const db = new Database(dbFile, { readonly: true });
+    const blobs = db.prepare(`SELECT data FROM blobs`).pluck().all() as string[];
+    db.close();
+    expect(blobs.length).toBeGreaterThan(4);
+    expect(blobs.filter((data) => data.includes(testApiKey))).toEqual([]);
+    expect(blobs.filter((data) => data.includes('token [redacted]')).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('serves a truncated result to a replay as recorded: the same preview and note, the same blob', async () => {
     const server = await startServer();
     let runs = 0;

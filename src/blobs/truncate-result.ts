@@ -3,7 +3,7 @@
  * blob; the event keeps a preview that ends in a note the model reads, so the rendered
  * context still depends on the events alone and the model knows it saw only part.
  */
-import { formatBytes, toBlob, type BlobRef, type NewBlob } from './blob.js';
+import { blobOfText, formatBytes, type BlobRef, type NewBlob } from './blob.js';
 
 export const defaultMaxPayloadBytes = 256 * 1024;
 /** How much of a truncated result the model still sees. */
@@ -17,10 +17,13 @@ export interface LimitedResult {
   ref?: BlobRef;
 }
 
-export function limitResult(result: unknown, maxBytes: number): LimitedResult {
-  const blob = toBlob(result);
-  if (blob.bytes <= maxBytes) return { result };
-  const text = typeof result === 'string' ? result : blob.data;
+/** `scrub` takes secrets out of the stored text, as the events' are (config/redact.ts). */
+export function limitResult(result: unknown, maxBytes: number, scrub?: (text: string) => string): LimitedResult {
+  const json = JSON.stringify(result) ?? 'null';
+  if (Buffer.byteLength(json) <= maxBytes) return { result };
+  const blob = blobOfText(scrub ? scrub(json) : json);
+  // Scrubbed before the cut: a secret cut in two would no longer be recognised.
+  const text = typeof result === 'string' ? (scrub ? scrub(result) : result) : blob.data;
   const shown = Math.min(previewBytes, maxBytes);
   const preview = Buffer.from(text).subarray(0, shown).toString('utf8').replace(/\uFFFD$/, '');
   const note = `[result truncated: ${formatBytes(blob.bytes)}, first ${formatBytes(shown)} shown; full result stored as blob ${blob.hash}]`;

@@ -9,7 +9,7 @@
  * thread's length; by message it grows with what is new (bench/request-blobs.md has the figures).
  */
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
-import { blobOfText, toBlob, type BlobRef, type NewBlob } from '../blobs/blob.js';
+import { blobOfText, type BlobRef, type NewBlob } from '../blobs/blob.js';
 
 const format = 'twelve.request/1';
 
@@ -37,15 +37,23 @@ export interface RecordedRequest {
  */
 const blobOf = new WeakMap<object, NewBlob>();
 
-function cachedBlob(value: object): NewBlob {
-  if ((value as { role?: string }).role === 'assistant') return toBlob(value);
+/** Secrets out of a blob's text (config/redact.ts scrubText), as the events are scrubbed before they are written. */
+export type Scrub = (text: string) => string;
+
+function blobOfValue(value: unknown, scrub: Scrub | undefined): NewBlob {
+  const text = JSON.stringify(value) ?? 'null';
+  return blobOfText(scrub ? scrub(text) : text);
+}
+
+function cachedBlob(value: object, scrub: Scrub | undefined): NewBlob {
+  if ((value as { role?: string }).role === 'assistant') return blobOfValue(value, scrub);
   let blob = blobOf.get(value);
-  if (!blob) blobOf.set(value, (blob = toBlob(value)));
+  if (!blob) blobOf.set(value, (blob = blobOfValue(value, scrub)));
   return blob;
 }
 
 /** Splits a request into its blobs. `bytes`: the request's size as JSON (its parts' sizes summed). */
-export function recordRequest(request: LanguageModelV3CallOptions): RecordedRequest {
+export function recordRequest(request: LanguageModelV3CallOptions, scrub?: Scrub): RecordedRequest {
   const { prompt, tools, abortSignal: _signal, headers: _headers, ...options } = request;
   const blobs = new Map<string, NewBlob>();
   let bytes = 0;
@@ -54,9 +62,9 @@ export function recordRequest(request: LanguageModelV3CallOptions): RecordedRequ
     bytes += blob.bytes;
     return blob.hash;
   };
-  const manifest: RequestManifest = { format, prompt: prompt.map((message) => keep(cachedBlob(message))), options };
-  if (tools) manifest.tools = keep(cachedBlob(tools));
-  const head = toBlob(manifest);
+  const manifest: RequestManifest = { format, prompt: prompt.map((message) => keep(cachedBlob(message, scrub))), options };
+  if (tools) manifest.tools = keep(cachedBlob(tools, scrub));
+  const head = blobOfValue(manifest, scrub);
   blobs.set(head.hash, head);
   bytes += Buffer.byteLength(JSON.stringify(options));
   return { request: { ref: head.hash, bytes }, blobs: [...blobs.values()] };

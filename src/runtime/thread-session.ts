@@ -256,7 +256,8 @@ export class ThreadSession {
       this.services.logger.warn({ threadId: this.threadId, agent: this.release.agent.name, model: success.model }, `${problem.message}; answered by fallback ${success.model}`);
     }
     const { result } = success;
-    const recorded = recordRequest(request);
+    const { redactor } = this.services;
+    const recorded = recordRequest(request, redactor.empty ? undefined : (text) => redactor.scrubText(text));
     let text = '';
     const toolCalls: LanguageModelV3ToolCall[] = [];
     for (const part of result.content) {
@@ -437,7 +438,8 @@ export class ThreadSession {
           if (!checked.success) throw new TwelveError('internal', `${call.tool} returned a result that fails its output schema: ${zodIssues(checked.error)}`);
           result = checked.data;
         }
-        const limited = limitResult(toJsonValue(result), this.services.maxPayloadBytes);
+        const { redactor } = this.services;
+        const limited = limitResult(toJsonValue(result), this.services.maxPayloadBytes, redactor.empty ? undefined : (text) => redactor.scrubText(text));
         if (limited.blob) blobs.push(limited.blob);
         outcome = event('tool_succeeded', { callId, result: limited.result, durationMs: elapsed(started), ...(limited.ref ? { blob: limited.ref } : {}) });
       }
