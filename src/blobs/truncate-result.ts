@@ -5,7 +5,6 @@
  */
 import { blobOfText, formatBytes, type BlobRef, type NewBlob } from './blob.js';
 
-export const defaultMaxPayloadBytes = 256 * 1024;
 /** How much of a truncated result the model still sees. */
 export const previewBytes = 8 * 1024;
 

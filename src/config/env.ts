@@ -9,7 +9,6 @@ import type { ModelPrice } from '../model/prices.js';
 import { assertPinned, parseModelId } from '../model/model-id.js';
 import type { Agent } from '../agent/define-agent.js';
 import { costLimitProblems } from './cost-limits.js';
-import { defaultMaxPayloadBytes } from '../blobs/truncate-result.js';
 
 export type ModelMode = 'live' | 'record' | 'replay';
 
@@ -86,7 +85,7 @@ const base = z.object({
   TWELVE_NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TWELVE_REQUIRE_LOCK: yesNo.optional(),
   // What the model saw (issue 11, section 2).
-  TWELVE_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024, 'must be at least 1024 bytes').default(defaultMaxPayloadBytes),
+  TWELVE_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024, 'must be at least 1024 bytes').default(256 * 1024),
   NODE_ENV: z.string().optional(),
   TWELVE_HUMANS: z
     .string()
