@@ -134,6 +134,19 @@ describe('what the model saw', () => {
     expect(served!.data.blob!.ref).toMatch(/^sha256:/);
   });
 
+  it('keeps the request of a step whose every attempt failed on model_failed, readable through the thread', async () => {
+    const server = await startServer();
+    const { agent } = supportAgent({ modelSettings: { maxRetries: 0 }, limits: { maxConsecutiveErrors: 1 } });
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    server.enqueue({ status: 500, body: { error: { message: 'boom', type: 'server_error' } } });
+    const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    await runtime.runThread(thread.id);
+    const [failed] = eventsOfType(await runtime.loadEvents(thread.id), 'model_failed');
+    const stored = (await loadRequest(runtime.store, failed!.data.request!.ref))!;
+    expect(stored.prompt.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('reads TWELVE_MAX_PAYLOAD_BYTES (default 256 KiB) and names it when it is wrong', () => {
     expect(loadConfig({}).maxPayloadBytes).toBe(262_144);
     expect(loadConfig({ TWELVE_MAX_PAYLOAD_BYTES: '65536' }).maxPayloadBytes).toBe(65_536);

@@ -249,15 +249,15 @@ export class ThreadSession {
         return;
       }
       if (!(error instanceof ModelCallError)) throw error;
-      await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs })));
+      const sent = this.recordRequest(request);
+      await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs, request: sent.request })), { blobs: sent.blobs });
       return;
     }
     for (const problem of success.blocked) {
       this.services.logger.warn({ threadId: this.threadId, agent: this.release.agent.name, model: success.model }, `${problem.message}; answered by fallback ${success.model}`);
     }
     const { result } = success;
-    const { redactor } = this.services;
-    const recorded = recordRequest(request, redactor.empty ? undefined : (text) => redactor.scrubText(text));
+    const recorded = this.recordRequest(request);
     let text = '';
     const toolCalls: LanguageModelV3ToolCall[] = [];
     for (const part of result.content) {
@@ -295,6 +295,12 @@ export class ThreadSession {
     toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call, now)));
     if (toolCalls.length === 0) events.push(...this.finalAnswer(text, now));
     await this.commit(events, { blobs: recorded.blobs });
+  }
+
+  /** The request as blobs, scrubbed of secrets like the events (model/request-record.ts). */
+  private recordRequest(request: Parameters<typeof recordRequest>[0]) {
+    const { redactor } = this.services;
+    return recordRequest(request, redactor.empty ? undefined : (text) => redactor.scrubText(text));
   }
 
   /** The failure, followed by the non-LLM fallback's answer when the agent has one for it (runtime/fallback.ts). */

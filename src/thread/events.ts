@@ -87,6 +87,8 @@ const buildEventDataSchemas = () => ({
     failures: z.array(modelAttemptFailure),
     /** The whole step, every attempt and retry wait included. */
     totalLatencyMs: z.number().nonnegative().optional(),
+    /** The request every attempt sent (as model_called.request); absent from events recorded before it was kept. */
+    request: blobRef.optional(),
   }),
   model_output_invalid: z.object({ text: z.string(), error: compactError }),
   /** The call waits for a person's approval before it may run. Appended with tool_requested, atomically. */

@@ -89,7 +89,7 @@ async function threadRefs(store: ServerState['runtime']['store'], events: Thread
   const refs = new Set<string>();
   const requests: string[] = [];
   for (const e of events) {
-    if (e.type === 'model_called' && e.data.request) requests.push(e.data.request.ref);
+    if ((e.type === 'model_called' || e.type === 'model_failed') && e.data.request) requests.push(e.data.request.ref);
     if (e.type === 'tool_succeeded' && e.data.blob) refs.add(e.data.blob.ref);
   }
   for (const head of await store.getBlobs(requests)) {
