@@ -6,6 +6,7 @@
  */
 import { h, jsonView, valueView } from './dom.js';
 import { absoluteTime, callCost, clock, count, duration, usd } from './format.js';
+import { seenPanel } from './model-request.js';
 
 /** Groups events into timeline entries, in order of first appearance. */
 export function entriesOf(events) {
@@ -102,6 +103,7 @@ const renderers = {
         ),
       );
     }
+    parts.push(seenPanel(e));
     return {
       tone: 'model',
       testid: 'model-call',

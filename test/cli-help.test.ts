@@ -51,7 +51,7 @@ describe('twelve help', () => {
   it('gives a wrong use of a command its own usage line', async () => {
     const [threads, approve] = await Promise.all([runCli(['threads', 'rm', 'x']), runCli(['approve'])]);
     expect(threads.code).toBe(2);
-    expect(threads.stderr.trim()).toMatch(/^twelve: usage: twelve threads ls .* \| twelve threads show <thread> \[--json\] \(see twelve threads --help\)$/);
+    expect(threads.stderr.trim()).toMatch(/^twelve: usage: twelve threads ls .* \| twelve threads show <thread> \[--messages\] \[--json\] \(see twelve threads --help\)$/);
     expect(approve.code).toBe(2);
     expect(approve.stderr.trim()).toMatch(/^twelve: usage: twelve approve <thread> \[callId\] --as <who>.*\(see twelve approve --help\)$/);
   });

@@ -61,6 +61,7 @@ export const allOptions = {
   thread: { type: 'string' },
   all: { type: 'boolean' },
   format: { type: 'string' },
+  messages: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import type * as Schemas from '../server/schemas.js';
 import type * as EvalSchemas from '../server/eval-schemas.js';
 import type * as CostSchemas from '../server/cost-schemas.js';
+import type * as RequestSchemas from '../server/request-schemas.js';
 import type { EventType } from '../thread/events.js';
 import type { ThreadStatus } from '../thread/state.js';
 
@@ -55,6 +56,11 @@ export type EvalRun = Infer<typeof EvalSchemas.EvalRun>;
 /** A case proposed by a person's correction (a rejection with a comment, guidance, a review edit). */
 export type Proposal = Infer<typeof EvalSchemas.Proposal>;
 export type AcceptResult = Infer<typeof EvalSchemas.AcceptResult>;
+/** What the model saw at one model step: `source` stored (exactly what was sent), re-derived (old events) or unavailable. */
+export type StepRequest = Infer<typeof RequestSchemas.StepRequest>;
+export type StepRequestList = Infer<typeof RequestSchemas.StepRequestList>;
+/** A content-addressed blob: hash "sha256:...", size, and its JSON value. */
+export type Blob = Infer<typeof RequestSchemas.Blob>;
 /** The owner of the API key in use (GET /v1/me). */
 /** Spend, tokens and calls grouped (GET /v1/costs); unpricedCalls are never counted as $0. */
 export type CostReport = Infer<typeof CostSchemas.CostReportSchema>;
@@ -139,6 +145,12 @@ export interface TwelveClient {
   listThreads(query?: ListThreadsQuery): Promise<ThreadList>;
   /** Events after `after` (default 0), at most `limit` (default 500, at most 1000). */
   events(id: string, after?: number, options?: { limit?: number }): Promise<EventList>;
+  /** What the model saw at each model step: the request (stored, or re-derived for old events) and the response. */
+  stepRequests(id: string): Promise<StepRequestList>;
+  /** The request of one model step (`seq` of its model_called event). */
+  stepRequest(id: string, seq: number): Promise<StepRequest>;
+  /** A blob the thread refers to (a truncated tool result's full value, a stored request or one of its parts). */
+  blob(id: string, hash: string): Promise<Blob>;
   /** Server-Sent Events as an async iterator; reconnects with Last-Event-ID, so nothing is missed or repeated. */
   stream(id: string, options?: StreamOptions): AsyncGenerator<StreamItem, void, undefined>;
   decide(id: string, decision: DecisionRequest): Promise<ActionResult>;
@@ -303,6 +315,9 @@ export function createClient(options: ClientOptions): TwelveClient {
         },
       }),
     events: (id, after = 0, eventOptions = {}) => request('GET', `${thread(id)}/events`, { query: { after: String(after), limit: eventOptions.limit === undefined ? undefined : String(eventOptions.limit) } }),
+    stepRequests: (id) => request('GET', `${thread(id)}/requests`),
+    stepRequest: (id, seq) => request('GET', `${thread(id)}/steps/${seq}/request`),
+    blob: (id, hash) => request('GET', `${thread(id)}/blobs/${encodeURIComponent(hash)}`),
     stream,
     decide: (id, decision) => request('POST', `${thread(id)}/approvals`, { body: decision }),
     answer: (id, answer) => request('POST', `${thread(id)}/answer`, { body: answer }),

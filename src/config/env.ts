@@ -48,6 +48,8 @@ export interface TwelveConfig {
   redactPatterns: RedactPattern[];
   /** Signing and checking the audit chain's heads (TWELVE_AUDIT_*: audit/config.ts). */
   audit: AuditConfig;
+  /** Tool results larger than this are stored once as a blob; the model sees a preview and a note (TWELVE_MAX_PAYLOAD_BYTES). */
+  maxPayloadBytes: number;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -103,6 +105,8 @@ const base = z.object({
         return z.NEVER;
       }
     }),
+  // What the model saw (issue 11, section 2).
+  TWELVE_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024, 'must be at least 1024 bytes').default(256 * 1024),
   NODE_ENV: z.string().optional(),
   TWELVE_HUMANS: z
     .string()
@@ -264,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     tenants,
     redactPatterns: e.TWELVE_REDACT_PATTERNS,
     audit: audit.config,
+    maxPayloadBytes: e.TWELVE_MAX_PAYLOAD_BYTES,
   };
 }
 

@@ -162,6 +162,7 @@ export class Runtime {
       logger: this.logger,
       tenants: this.config.tenants,
       logThreadEvents: () => this.logThreadEvents,
+      maxPayloadBytes: this.config.maxPayloadBytes,
       emit: (events) => {
         for (const e of events) {
           if (logEvents) this.logger.info({ threadId: e.threadId, seq: e.seq, type: e.type, releaseId: e.releaseId, data: e.data }, e.type);

@@ -17,6 +17,8 @@ export interface RuntimeServices {
   tenants: TenantConfig;
   /** Whether the events that stop a thread are logged (see Runtime.logThreadEvents). */
   logThreadEvents(): boolean;
+  /** Tool results over this many bytes are stored as blobs, the event keeping a preview (blobs/truncate-result.ts). */
+  maxPayloadBytes: number;
   /** Called with events right after they are durably appended. */
   emit(events: ThreadEvent[]): void;
 }

@@ -11,7 +11,8 @@ import type { ThreadState } from '../thread/state.js';
 import { stableStringify } from '../util/stable-json.js';
 import { compact, toJsonValue, zodIssues } from './compact-error.js';
 
-type Outcome = { ok: true; result: unknown } | { ok: false; error: CompactError };
+/** `blob`: the origin's result was truncated (the preview is served; the full result stays in its blob). */
+type Outcome = { ok: true; result: unknown; blob?: { ref: string; bytes: number } } | { ok: false; error: CompactError };
 
 /** The origin's tool outcomes by tool name and arguments, in the order they were recorded. */
 export class RecordedResults {
@@ -29,7 +30,7 @@ export class RecordedResults {
         // Only outcomes of runs (or of earlier replays' served results): a call refused before it
         // ran (bad arguments, unknown tool) says nothing about what the tool returns.
         if (!call || (!call.started && !e.data.replayed)) continue;
-        const outcome: Outcome = e.type === 'tool_succeeded' ? { ok: true, result: e.data.result } : { ok: false, error: e.data.error };
+        const outcome: Outcome = e.type === 'tool_succeeded' ? { ok: true, result: e.data.result, ...(e.data.blob ? { blob: e.data.blob } : {}) } : { ok: false, error: e.data.error };
         const list = this.byCall.get(call.key) ?? [];
         list.push(outcome);
         this.byCall.set(call.key, list);
@@ -73,7 +74,7 @@ export async function shadowToolEvents(call: ShadowCall): Promise<NewEvent[]> {
   if (recorded) {
     return [
       recorded.ok
-        ? event('tool_succeeded', { callId, result: recorded.result, durationMs: 0, replayed: 'recorded' })
+        ? event('tool_succeeded', { callId, result: recorded.result, durationMs: 0, replayed: 'recorded', ...(recorded.blob ? { blob: recorded.blob } : {}) })
         : event('tool_failed', { callId, error: recorded.error, replayed: 'recorded' }),
     ];
   }

@@ -17,6 +17,9 @@ import { event, type CompactError, type EventData, type NewEvent, type ThreadEve
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, waitingStatuses, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
+import { recordRequest } from '../model/request-record.js';
+import type { NewBlob } from '../blobs/blob.js';
+import { limitResult } from '../blobs/truncate-result.js';
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
 import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types.js';
 import { planMove } from '../release/move.js';
@@ -166,7 +169,7 @@ export class ThreadSession {
    * state first, because the thread's summary columns come from it; if the append then
    * fails (a lost race, a store error) the session is marked broken and must be dropped.
    */
-  async commit(events: NewEvent[], options: { clearControl?: boolean } = {}): Promise<ThreadEvent[]> {
+  async commit(events: NewEvent[], options: { clearControl?: boolean; blobs?: NewBlob[] } = {}): Promise<ThreadEvent[]> {
     if (this.broken) throw new TwelveError('internal', `thread ${this.threadId}: this session is stale after a failed append`);
     const redactor = this.services.writeRedactor(this.release.agent.name);
     const clean = redactor.empty ? events : events.map((e) => ({ type: e.type, data: redactor.scrub(e.data) }) as NewEvent);
@@ -200,6 +203,7 @@ export class ThreadSession {
     if (notifications.length > 0) extras.notifications = notifications;
     if (replies.length > 0) extras.replies = replies;
     if (proposals.length > 0) extras.proposals = proposals;
+    if (options.blobs?.length) extras.blobs = options.blobs;
     const summary: ThreadSummary = {
       status: this.state.status,
       output: this.state.output,
@@ -261,13 +265,15 @@ export class ThreadSession {
         return;
       }
       if (!(error instanceof ModelCallError)) throw error;
-      await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs })));
+      const sent = this.recordRequest(request);
+      await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs, request: sent.request })), { blobs: sent.blobs });
       return;
     }
     for (const problem of success.blocked) {
       this.services.logger.warn({ threadId: this.threadId, agent: this.release.agent.name, model: success.model }, `${problem.message}; answered by fallback ${success.model}`);
     }
     const { result } = success;
+    const recorded = this.recordRequest(request);
     let text = '';
     const toolCalls: LanguageModelV3ToolCall[] = [];
     for (const part of result.content) {
@@ -298,12 +304,19 @@ export class ThreadSession {
         finishReason: result.finishReason.unified,
         contextMessages: messages.length,
         ...(success.failures.length > 0 ? { failures: success.failures, totalLatencyMs: success.totalLatencyMs } : {}),
+        request: recorded.request,
       }),
     ];
     const now = Date.now();
     toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call, now)));
     if (toolCalls.length === 0) events.push(...this.finalAnswer(text, now));
-    await this.commit(events);
+    await this.commit(events, { blobs: recorded.blobs });
+  }
+
+  /** The request as blobs, scrubbed of secrets like the events (model/request-record.ts). */
+  private recordRequest(request: Parameters<typeof recordRequest>[0]) {
+    const { redactor } = this.services;
+    return recordRequest(request, redactor.empty ? undefined : (text) => redactor.scrubText(text));
   }
 
   /** The failure, followed by the non-LLM fallback's answer when the agent has one for it (runtime/fallback.ts). */
@@ -416,6 +429,7 @@ export class ThreadSession {
     const timeoutMs = tool.timeoutMs ?? 60_000;
     const stop = new ToolStop(timeoutMs, signal);
     let outcome: NewEvent;
+    const blobs: NewBlob[] = [];
     let run: Promise<unknown> | undefined;
     try {
       const services = this.services;
@@ -446,7 +460,10 @@ export class ThreadSession {
           if (!checked.success) throw new TwelveError('internal', `${call.tool} returned a result that fails its output schema: ${zodIssues(checked.error)}`);
           result = checked.data;
         }
-        outcome = event('tool_succeeded', { callId, result: toJsonValue(result), durationMs: elapsed(started) });
+        const { redactor } = this.services;
+        const limited = limitResult(toJsonValue(result), this.services.maxPayloadBytes, redactor.empty ? undefined : (text) => redactor.scrubText(text));
+        if (limited.blob) blobs.push(limited.blob);
+        outcome = event('tool_succeeded', { callId, result: limited.result, durationMs: elapsed(started), ...(limited.ref ? { blob: limited.ref } : {}) });
       }
     } catch (error) {
       // Shutting down: leave the call open (it re-runs with the same key), but the run may go on.
@@ -456,7 +473,7 @@ export class ThreadSession {
     } finally {
       stop.clear();
     }
-    await this.commit([outcome]);
+    await this.commit([outcome], { blobs });
   }
 }
 

@@ -21,6 +21,7 @@ import { evalRoutes } from './routes/evals.js';
 import { HookCallbacks, hookRoutes } from './routes/hooks.js';
 import { releaseRoutes } from './routes/releases.js';
 import { threadRoutes } from './routes/threads.js';
+import { requestRoutes } from './routes/requests.js';
 
 export interface AppOptions {
   console?: ConsoleAssets;
@@ -84,6 +85,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   app.use('/metrics', auth, requireRole('reader'));
   app.use('/v1/*', redactViews(state.runtime.viewRedactor));
   threadRoutes(app, state);
+  requestRoutes(app, state);
   actionRoutes(app, state);
   catalogRoutes(app, state);
   releaseRoutes(app, state);

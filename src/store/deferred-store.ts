@@ -11,6 +11,7 @@ import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
 import type { CostReportOptions, CostRow } from '../costs/types.js';
 import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from './types.js';
 import type { AuditHead } from '../audit/types.js';
+import type { NewBlob } from '../blobs/blob.js';
 
 export class DeferredStore implements Store {
   private loading: Promise<Store> | undefined;
@@ -47,6 +48,12 @@ export class DeferredStore implements Store {
   }
   async loadAuditHeads(threadIds: string[]): Promise<AuditHead[]> {
     return (await this.store).loadAuditHeads(threadIds);
+  }
+  async getBlob(hash: string): Promise<NewBlob | undefined> {
+    return (await this.store).getBlob(hash);
+  }
+  async getBlobs(hashes: string[]): Promise<NewBlob[]> {
+    return (await this.store).getBlobs(hashes);
   }
   async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
     return (await this.store).loadEventsOfType(threadIds, type);

@@ -9,6 +9,7 @@ import type { ThreadStatus } from '../thread/state.js';
 import type { EvalRunRecord, ProposalRecord, ProposalStatus } from '../eval/types.js';
 import type { CostReportOptions, CostRow } from '../costs/types.js';
 import type { AuditHead } from '../audit/types.js';
+import type { NewBlob } from '../blobs/blob.js';
 
 export interface ThreadRecord {
   id: string;
@@ -82,6 +83,8 @@ export interface AppendExtras {
   replies?: ReplyPayload[];
   /** People's corrections proposed as eval cases (one per thread and seq; a repeat is ignored). */
   proposals?: NewProposal[];
+  /** Content-addressed payloads the events refer to (requests a model saw, large tool results); each stored once. */
+  blobs?: NewBlob[];
 }
 
 /** A proposal as appended with the correcting event (pending, undecided). */
@@ -252,6 +255,10 @@ export interface Store extends NotificationOutbox {
    */
   append(threadId: string, expectedSeq: number, releaseId: string, events: NewEvent[], summary: ThreadSummary, extras?: AppendExtras): Promise<ThreadEvent[]>;
   loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]>;
+  /** A blob by its hash ("sha256:..."), as appended with AppendExtras.blobs. */
+  getBlob(hash: string): Promise<NewBlob | undefined>;
+  /** The blobs of those hashes that are stored (in no particular order). */
+  getBlobs(hashes: string[]): Promise<NewBlob[]>;
   /** The events of one type in several threads (e.g. which listed threads are forks), by thread then seq. */
   loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]>;
   getThread(threadId: string): Promise<ThreadRecord | undefined>;

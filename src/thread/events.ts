@@ -26,6 +26,9 @@ const modelAttemptFailure = z.object({
 });
 export type ModelAttemptFailure = z.infer<typeof modelAttemptFailure>;
 
+/** A content-addressed blob (blobs table): "sha256:<hex>" and its size in bytes. */
+const blobRef = z.object({ ref: z.string(), bytes: z.number().int().nonnegative() });
+
 const buildEventDataSchemas = () => ({
   thread_started: z.object({
     agent: z.string(),
@@ -42,7 +45,15 @@ const buildEventDataSchemas = () => ({
     source: z.enum(['model', 'prefetch']),
   }),
   tool_started: z.object({ callId: z.string(), idempotencyKey: z.string(), attempt: z.number().int().positive() }),
-  tool_succeeded: z.object({ callId: z.string(), result: z.unknown(), durationMs: z.number().nonnegative(), replayed: z.enum(['recorded', 'fake']).optional() }),
+  tool_succeeded: z.object({
+    callId: z.string(),
+    /** Over TWELVE_MAX_PAYLOAD_BYTES: a text preview ending in a truncation note the model reads; the full result is in `blob`. */
+    result: z.unknown(),
+    durationMs: z.number().nonnegative(),
+    replayed: z.enum(['recorded', 'fake']).optional(),
+    /** The full result, stored once by hash, when `result` is only its truncated preview. */
+    blob: blobRef.optional(),
+  }),
   tool_failed: z.object({
     callId: z.string(),
     error: compactError,
@@ -68,12 +79,16 @@ const buildEventDataSchemas = () => ({
     failures: z.array(modelAttemptFailure).optional(),
     /** The whole step, failed attempts and retry waits included; set when there were failures. */
     totalLatencyMs: z.number().nonnegative().optional(),
+    /** The exact request sent (model/request-record.ts); absent from events recorded before it was kept. */
+    request: blobRef.optional(),
   }),
   model_failed: z.object({
     error: compactError,
     failures: z.array(modelAttemptFailure),
     /** The whole step, every attempt and retry wait included. */
     totalLatencyMs: z.number().nonnegative().optional(),
+    /** The request every attempt sent (as model_called.request); absent from events recorded before it was kept. */
+    request: blobRef.optional(),
   }),
   model_output_invalid: z.object({ text: z.string(), error: compactError }),
   /** The call waits for a person's approval before it may run. Appended with tool_requested, atomically. */

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SeqConflictError, TwelveError } from '../../src/errors.js';
 import { event, type NewEvent } from '../../src/thread/events.js';
+import { toBlob } from '../../src/blobs/blob.js';
 import type { ThreadStatus } from '../../src/thread/state.js';
 import type { Store, ThreadSummary } from '../../src/store/types.js';
 import { eventHash } from '../../src/audit/chain.js';
@@ -580,6 +581,27 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(refused.reason.message).toMatch(/already (accepted|dismissed) by (alice|bob)/);
       expect(await a.decideProposal('prop_missing', { status: 'dismissed', by: 'bob' })).toBeUndefined();
       expect((await b.listProposals({ status: 'pending' })).length).toBe(0);
+    });
+
+    it('stores blobs once with the events that refer to them (a lost race stores none) and reads them back by hash', async () => {
+      const [a, b] = [await open(), await open()];
+      const { id } = await createThread(a);
+      const request = toBlob({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'refund A-1001 \u00e9' }] }], temperature: 0 });
+      const result = toBlob({ rows: 'x'.repeat(2000) });
+      const lost = toBlob({ never: 'stored' });
+      await a.append(id, 1, 'rel_one', [{ ...modelCalled('hi'), data: { ...modelCalled('hi').data, request: { ref: request.hash, bytes: request.bytes } } } as NewEvent], runnable, { blobs: [request, result] });
+      const race = await b.append(id, 1, 'rel_one', [modelCalled('late')], runnable, { blobs: [lost] }).catch((e: unknown) => e);
+      expect(race).toBeInstanceOf(SeqConflictError);
+      // The same request again (the next step of a thread, another thread): kept once, no error.
+      await b.append(id, 2, 'rel_one', [modelCalled('again')], runnable, { blobs: [request] });
+
+      expect(await b.getBlob(request.hash)).toEqual(request);
+      expect(await b.getBlob(lost.hash)).toBeUndefined();
+      const both = await a.getBlobs([result.hash, request.hash, lost.hash, request.hash]);
+      expect(both.sort((x, y) => x.hash.localeCompare(y.hash))).toEqual([request, result].sort((x, y) => x.hash.localeCompare(y.hash)));
+      expect(await a.getBlobs([])).toEqual([]);
+      const events = await b.loadEvents(id);
+      expect(events[1]!.data).toMatchObject({ request: { ref: request.hash, bytes: request.bytes } });
     });
 
     it('stores eval runs and lists them newest first, by agent, suite and release', async () => {

@@ -25,12 +25,13 @@ interface Row {
 export const threads: CommandSpec = {
   name: 'threads',
   summary: 'list threads (newest first), or show one thread\'s whole timeline',
-  usage: ['threads ls [--status s1,s2] [--agent a] [--limit n] [--json]', 'threads show <thread> [--json]'],
+  usage: ['threads ls [--status s1,s2] [--agent a] [--limit n] [--json]', 'threads show <thread> [--messages] [--json]'],
   flags: {
     status: 'only threads in these statuses (runnable, awaiting_approval, awaiting_human, awaiting_review, sleeping, paused, completed, failed, cancelled)',
     agent: 'only threads of this agent',
     limit: 'at most this many threads (default 50)',
-    json: 'ls: one thread per line; show: {thread, events} as one JSON object',
+    json: 'ls: one thread per line; show: {thread, events} as one JSON object (with --messages: {thread, steps})',
+    messages: 'show: per model step, the request the model saw (system prompt, messages, tools offered, settings) and its response',
   },
   async run(args, flags) {
     const [sub, ...rest] = args;
@@ -63,6 +64,10 @@ export const threads: CommandSpec = {
         // What people see: the user's redaction patterns apply (the store keeps what the agent saw).
         const { Redactor } = await import('../../config/redact.js');
         const redactor = Redactor.forViews(process.env);
+        if (flags.messages) {
+          const { stepRequests } = await import('../../replay/step-requests.js');
+          return printSteps(redactor.scrub(thread), redactor.scrub(await stepRequests(store, await store.loadEvents(thread.id))), flags);
+        }
         return printTimeline(redactor.scrub(thread), redactor.scrub(await store.loadEvents(thread.id)), flags);
       } finally {
         await store.close();
@@ -92,6 +97,7 @@ export const threads: CommandSpec = {
       if (rest.length !== 1) throw usageError(threads);
       return withClient(async (client) => {
         const thread = await client.getThread(rest[0]!);
+        if (flags.messages) return printSteps(thread, (await client.stepRequests(thread.id)).steps as Parameters<typeof printSteps>[1], flags);
         return printTimeline(thread, (await allEvents(client, thread.id)) as unknown as ThreadEvent[], flags);
       });
     }
@@ -130,4 +136,13 @@ async function printTimeline(thread: Parameters<typeof import('../format.js').re
   }
   const { renderTimeline } = await import('../format.js');
   return print(renderTimeline(thread, events));
+}
+
+async function printSteps(thread: { id: string }, steps: import('../../replay/step-requests.js').StepRequest[], flags: Flags): Promise<number> {
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ thread, steps })}\n`);
+    return 0;
+  }
+  const { renderStepRequests } = await import('../step-request-text.js');
+  return print(`thread ${thread.id}: what the model saw\n\n${renderStepRequests(steps)}`);
 }

@@ -15,6 +15,7 @@
  */
 import { SeqConflictError, TwelveError } from '../../errors.js';
 import type { EventType, NewEvent, ThreadEvent } from '../../thread/events.js';
+import type { NewBlob } from '../../blobs/blob.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
 import type { ThreadStatus } from '../../thread/state.js';
 import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
@@ -140,6 +141,7 @@ export class PostgresStore implements Store {
         c.costUsd, now, summary.wakeAt ?? null, summary.clearControl === true, readyAtOf(summary, nowMs), nowMs, columns.seqs, columns.types, columns.data,
         spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications, c.unpricedCalls, summary.confidence ?? null,
         extras?.proposals?.length ? jsonText(extras.proposals) : null, previous, written.map((e) => e.hash), spend?.tenant ?? null,
+        extras?.blobs?.length ? jsonText(extras.blobs) : null,
       ],
       { idempotent: false },
     );
@@ -192,6 +194,17 @@ export class PostgresStore implements Store {
       { idempotent: true },
     );
     return rows.map((r) => ({ id: r.id, threadId: r.thread_id, seq: r.seq, hash: r.hash, signature: r.signature, keyId: r.key_id, signedAt: r.signed_at.toISOString() }));
+  }
+
+  async getBlob(hash: string): Promise<NewBlob | undefined> {
+    const { rows } = await this.pool.run<NewBlob>(`SELECT hash, bytes, data FROM blobs WHERE hash = $1`, [hash], { idempotent: true });
+    return rows[0];
+  }
+
+  async getBlobs(hashes: string[]): Promise<NewBlob[]> {
+    if (hashes.length === 0) return [];
+    const { rows } = await this.pool.run<NewBlob>(`SELECT hash, bytes, data FROM blobs WHERE hash = ANY ($1::text[])`, [hashes], { idempotent: true });
+    return rows;
   }
 
   async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {

@@ -66,7 +66,7 @@ export const createThreadSql = `
  * reason, $9-$12 steps/tokens/cost, $13 now (ISO), $14 wake_at, $15 clear control, $16 ready_at,
  * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array),
  * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal), $28 the previous link
- * the hashes were chained from (the hash of event $2; NULL: none), $29 each event's link, $30 the spend's tenant (NULL: none).
+ * the hashes were chained from (the hash of event $2; NULL: none), $29 each event's link, $30 the spend's tenant (NULL: none), $31 blobs (JSON array of {hash, bytes, data}).
  *
  * The chain: JS hashes the events from the previous link it knows (PostgresStore keeps the last one
  * it read or wrote per thread), and the statement refuses (zero rows, like a lost race) unless the
@@ -105,6 +105,11 @@ export const appendSql = `
     SELECT p ->> 'id', p ->> 'threadId', p ->> 'agent', (p ->> 'seq')::integer, p ->> 'kind', 'pending', (p -> 'draft')::jsonb, $13::timestamptz
     FROM r, json_array_elements(coalesce($27::json, '[]'::json)) AS p
     ON CONFLICT DO NOTHING
+  ), blobbed AS (
+    INSERT INTO blobs (hash, bytes, data, created_at)
+    SELECT b ->> 'hash', (b ->> 'bytes')::integer, b ->> 'data', $13::timestamptz
+    FROM r, json_array_elements(coalesce($31::json, '[]'::json)) AS b
+    ON CONFLICT (hash) DO NOTHING
   )
   SELECT ${notifyIfClaimable('$17::bigint')} AS notified FROM r`;
 

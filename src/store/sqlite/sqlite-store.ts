@@ -16,6 +16,7 @@ import type { ThreadStatus } from '../../thread/state.js';
 import type { AppendExtras, ClaimOptions, ConfidenceHistogram, CopiedEvent, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListReleasesOptions, ListThreadsOptions, NewerReleaseThreads, NewThread, ReleaseSummary, Store, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from '../types.js';
 import type { EvalRunRecord, ProposalRecord } from '../../eval/types.js';
 import type { DeliveryAttempt, OutboxItem, ReplyItem } from '../../notify/types.js';
+import type { NewBlob } from '../../blobs/blob.js';
 import { SqliteOutbox } from './outbox.js';
 import { sqliteCostReport } from './cost-report.js';
 import type { CostReportOptions, CostRow } from '../../costs/types.js';
@@ -219,6 +220,9 @@ export class SqliteStore implements Store {
         `INSERT OR IGNORE INTO eval_proposals (id, thread_id, agent, seq, kind, status, draft, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
       ),
       getProposal: db.prepare(`SELECT * FROM eval_proposals WHERE id = ?`),
+      insertBlob: db.prepare(`INSERT INTO blobs (hash, bytes, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`),
+      getBlob: db.prepare(`SELECT hash, bytes, data FROM blobs WHERE hash = ?`),
+      getBlobs: db.prepare(`SELECT hash, bytes, data FROM blobs WHERE hash IN (SELECT value FROM json_each(?))`),
       decideProposal: db.prepare(`UPDATE eval_proposals SET status = ?, decided_by = ?, decided_at = ?, suite = ? WHERE id = ? AND status = 'pending'`),
       saveEvalRun: db.prepare(
         `INSERT INTO eval_runs (id, suite, agent, release_id, model, baseline_release_id, created_at, summary, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -258,6 +262,7 @@ export class SqliteStore implements Store {
       for (const notification of extras?.notifications ?? []) this.outbox.enqueue(notification, now);
       for (const reply of extras?.replies ?? []) this.outbox.enqueue(reply, now);
       for (const p of extras?.proposals ?? []) this.statements.insertProposal.run(p.id, p.threadId, p.agent, p.seq, p.kind, JSON.stringify(p.draft), now);
+      for (const b of extras?.blobs ?? []) this.statements.insertBlob.run(b.hash, b.bytes, b.data, now);
       const previous = expectedSeq > 0 ? ((this.statements.eventHashAt.get(threadId, expectedSeq) as string | null | undefined) ?? null) : null;
       return this.insertEvents(threadId, expectedSeq, releaseId, now, events, previous);
     });
@@ -418,6 +423,15 @@ export class SqliteStore implements Store {
         id: r.id, threadId: r.thread_id, seq: r.seq, hash: r.hash, signature: r.signature, keyId: r.key_id, signedAt: r.signed_at,
       })),
     );
+  }
+
+  getBlob(hash: string): Promise<NewBlob | undefined> {
+    return this.guard(() => this.statements.getBlob.get(hash) as NewBlob | undefined);
+  }
+
+  getBlobs(hashes: string[]): Promise<NewBlob[]> {
+    if (hashes.length === 0) return Promise.resolve([]);
+    return this.guard(() => this.statements.getBlobs.all(JSON.stringify(hashes)) as NewBlob[]);
   }
 
   loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
