@@ -26,11 +26,14 @@ import type { HumanAction } from './human.js';
 import { zodIssues } from './compact-error.js';
 import { stableStringify as stableJson } from '../util/stable-json.js';
 import type { RuntimeServices } from './services.js';
+import type { ThreadSession } from './thread-session.js';
 import type { ForkOptions } from './fork.js';
 import { AbandonedStep } from './abandoned-step.js';
 import { NewerReleaseWatch } from './newer-releases.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
+import { loadTracer, noopTracer, tracingEnabled } from '../telemetry/tracer.js';
+import type { TraceContext } from '../telemetry/trace-context.js';
 
 /**
  * What performs steps and actions (the session, the model call, budgets, approvals) loads on
@@ -77,6 +80,8 @@ export interface LaunchOptions {
    * thread themselves (`twelve run`); a server's launch is run by workers with their own config.
    */
   checkModels?: boolean;
+  /** The W3C trace context of the caller (a traceparent header): the thread's spans join that trace. */
+  trace?: TraceContext;
 }
 
 /** How a foreground run ended: the thread's status when it stopped, or interrupted (stop signal, lost lease). */
@@ -104,6 +109,7 @@ export class Runtime {
   private readonly savedReleases = new Set<string>();
   private readonly listeners = new Set<EventListener>();
   private readonly services: RuntimeServices;
+  private readonly env: NodeJS.ProcessEnv;
   private readonly leaseMs: number;
   private readonly ownsStore: boolean;
   private readonly workers = new Set<Worker>();
@@ -118,7 +124,7 @@ export class Runtime {
     for (const [index, agent] of agents.entries()) {
       if (!isAgent(agent)) throw new TwelveError('agent_invalid', `agents[${index}] is not an agent created with defineAgent`);
     }
-    const env = options.env ?? process.env;
+    const env = (this.env = options.env ?? process.env);
     this.config = loadConfig(env, agents);
     const redactor = Redactor.fromEnv(env);
     this.logger = options.logger ?? createLogger({ format: this.config.log, level: this.config.logLevel, redactor });
@@ -150,6 +156,7 @@ export class Runtime {
       models,
       redactor,
       logger: this.logger,
+      tracer: noopTracer,
       logThreadEvents: () => this.logThreadEvents,
       emit: (events) => {
         for (const e of events) {
@@ -164,6 +171,23 @@ export class Runtime {
         }
       },
     };
+    this.tracerReady = this.loadTracer();
+  }
+
+  /**
+   * The OpenTelemetry tracer, loaded (imported) only when OTEL_* tracing variables are set; a
+   * configuration it refuses is logged and tracing stays off rather than stopping the runtime.
+   */
+  private readonly tracerReady: Promise<void> | undefined;
+
+  private loadTracer(): Promise<void> | undefined {
+    if (!tracingEnabled(this.env)) return undefined;
+    return loadTracer(this.env, { version }).then(
+      (tracer) => {
+        if (tracer) this.services.tracer = tracer;
+      },
+      (error) => this.logger.error({ error: errorMessage(error) }, 'tracing is off: the OTEL_* configuration was refused'),
+    );
   }
 
   /** The agents this runtime can run, as releases (model pins, limits, release id). */
@@ -244,7 +268,12 @@ export class Runtime {
     const id = newThreadId();
     const input = this.services.redactor.scrub(parsed.data);
     const metadata = options.metadata && this.services.redactor.scrub(options.metadata);
-    const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}) });
+    if (this.tracerReady) await this.tracerReady;
+    // Traced here: a launch span (child of the caller's) whose context the thread keeps; else the caller's as is.
+    const launchSpan = this.services.tracer.enabled ? this.services.tracer.launch({ agent: release.agent.name, releaseId: release.releaseId, parent: options.trace }) : undefined;
+    launchSpan?.span.set({ 'twelve.thread.id': id });
+    const trace = launchSpan?.context ?? options.trace;
+    const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}), ...(trace ? { trace } : {}) });
     const stored = await this.store.createThread({
       id,
       ...(launchKey ? { launchKey } : {}),
@@ -253,7 +282,7 @@ export class Runtime {
       input,
       events: [started],
       summary: { status: 'runnable', modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
-    });
+    }).finally(() => launchSpan?.span.end());
     this.services.emit(stored);
     for (const worker of this.workers) worker.nudge();
     return (await this.store.getThread(id))!;
@@ -376,7 +405,21 @@ export class Runtime {
   private async driveClaimed(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
     const release = this.release(claimed.agent);
     const [{ ThreadSession }] = await loadStepCode();
+    if (this.tracerReady) await this.tracerReady;
     const session = new ThreadSession(this.services, release, claimed.id);
+    if (!this.services.tracer.enabled) return this.driveSession(claimed, session, stop, abort);
+    try {
+      const outcome = await this.driveSession(claimed, session, stop, abort);
+      session.endSegment(outcome);
+      return outcome;
+    } catch (error) {
+      session.endSegment('error', error);
+      throw error;
+    }
+  }
+
+  private async driveSession(claimed: ThreadRecord, session: ThreadSession, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
+    const release = session.release;
     let leaseLost = false;
     let abandoned: Promise<void> | undefined;
     const renew = setInterval(() => {
@@ -393,6 +436,7 @@ export class Runtime {
       // This runtime's steps carry its release id, so the release must resolve even if it launched nothing.
       await this.saveRelease(release);
       await session.load();
+      session.beginSegment();
       // Stepped last by another release: the move is recorded before anything else (and may hold it).
       await session.recordReleaseMove();
       for (;;) {
@@ -684,6 +728,7 @@ export class Runtime {
     await this.notifierInstance?.stop();
     // Runs abandoned at shutdown keep their leases until they expire (nobody renews them now).
     for (const stop of [...this.abandoned.values()]) stop();
+    await this.services.tracer.shutdown().catch((error: unknown) => this.logger.warn({ error: errorMessage(error) }, 'flushing traces failed'));
     if (this.ownsStore) await this.store.close();
   }
 }

@@ -3,6 +3,7 @@ import type { Redactor } from '../config/redact.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelCaller } from '../model/call-model.js';
 import type { Store } from '../store/types.js';
+import type { Tracer } from '../telemetry/tracer.js';
 import type { ThreadEvent } from '../thread/events.js';
 
 export interface RuntimeServices {
@@ -10,6 +11,8 @@ export interface RuntimeServices {
   models: ModelCaller;
   redactor: Redactor;
   logger: Logger;
+  /** Spans for segments, steps, model and tool calls; a no-op unless OTEL_* tracing variables are set. */
+  tracer: Tracer;
   /** Whether the events that stop a thread are logged (see Runtime.logThreadEvents). */
   logThreadEvents(): boolean;
   /** Called with events right after they are durably appended. */
