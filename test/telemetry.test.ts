@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { askHuman } from '../src/index.js';
 import { eventually, repoRoot } from './support/cli.js';
-import { startApi } from './support/api.js';
+import { hookSecret, startApi } from './support/api.js';
+import { signWebhook } from '../src/notify/webhook.js';
 import { scriptedAgent, stepModel } from './support/hitl.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 import { makeRuntime, startServer, testApiKey } from './support/runtime.js';
@@ -173,6 +174,20 @@ describe('OpenTelemetry traces', () => {
       expect(await exited).toBe(0);
     }
   }, 30_000);
+
+  it('stores the caller traceparent as it is where the launching process does not trace, from the API and from a webhook; ignores an invalid one', async () => {
+    const api = await startApi();
+    const traceparent = `00-${callerTrace}-${callerSpan}-01`;
+    const launched = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'echo', input: 'hi' }, headers: { traceparent } });
+    expect((await api.runtime.loadEvents(launched.body.thread.id))[0]!.data).toMatchObject({ trace: { traceparent } });
+    const body = JSON.stringify({ input: 'hello' });
+    const signature = signWebhook({ secret: hookSecret, body, direction: 'inbound', event: 'launch.echo', delivery: 'dlv_trace' });
+    const hooked = await api.call('POST', '/v1/hooks/echo', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-twelve-signature': signature, 'x-twelve-delivery': 'dlv_trace', traceparent, tracestate: 'a=b' } });
+    expect(hooked.status).toBe(202);
+    expect((await api.runtime.loadEvents(hooked.body.threadId))[0]!.data).toMatchObject({ trace: { traceparent, tracestate: 'a=b' } });
+    const bad = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'echo', input: 'hi' }, headers: { traceparent: `00-${'0'.repeat(32)}-${callerSpan}-01` } });
+    expect((await api.runtime.loadEvents(bad.body.thread.id))[0]!.data).not.toHaveProperty('trace');
+  });
 
   it('loads no OpenTelemetry module when no OTEL_* tracing variable is set, and loads it when one is', async () => {
     const loaded = async (env: NodeJS.ProcessEnv) => {

@@ -82,6 +82,8 @@ const base = z.object({
   TWELVE_NOTIFY_URL: url.optional(),
   TWELVE_NOTIFY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TWELVE_REQUIRE_LOCK: yesNo.optional(),
+  // Traces (src/telemetry/): put message content, redacted, on model and tool spans (read there; checked here).
+  TWELVE_TRACE_CONTENT: yesNo.optional(),
   NODE_ENV: z.string().optional(),
   TWELVE_HUMANS: z
     .string()
