@@ -11,6 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { askHuman } from '../src/index.js';
 import { eventually, repoRoot } from './support/cli.js';
 import { hookSecret, startApi } from './support/api.js';
+import { startNatsTrigger } from '../src/triggers/nats.js';
+import { echoAgent, echoModels } from './support/nats-agent.js';
+import { natsFixture, natsSkipReason, natsUrl, waitFor } from './support/nats.js';
 import { signWebhook } from '../src/notify/webhook.js';
 import { scriptedAgent, stepModel } from './support/hitl.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
@@ -33,6 +36,8 @@ function playSlowTool(server: ScriptedServer, label = 'x') {
     return messages.some((m) => m.role === 'tool') ? { text: 'done' } : { toolCalls: [{ name: 'slow', arguments: { label } }] };
   });
 }
+
+const natsSkip = await natsSkipReason();
 
 const named = (name: string) => (span: ReceivedSpan) => span.name === name;
 
@@ -187,6 +192,23 @@ describe('OpenTelemetry traces', () => {
     expect((await api.runtime.loadEvents(hooked.body.threadId))[0]!.data).toMatchObject({ trace: { traceparent, tracestate: 'a=b' } });
     const bad = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'echo', input: 'hi' }, headers: { traceparent: `00-${'0'.repeat(32)}-${callerSpan}-01` } });
     expect((await api.runtime.loadEvents(bad.body.thread.id))[0]!.data).not.toHaveProperty('trace');
+  });
+
+  it.skipIf(natsSkip)('stores the traceparent header of a NATS launch message with the thread, and its spans join that trace', async () => {
+    const receiver = await startOtlpReceiver();
+    const f = await natsFixture();
+    const { runtime } = makeRuntime({ agents: [echoAgent], models: echoModels(), env: otelEnv(receiver, 'nats') });
+    f.track(await startNatsTrigger({ runtime, servers: natsUrl, stream: f.stream, subject: f.subject, durable: f.durable, ackWaitMs: 1_000, maxDeliver: 5 }));
+    await f.publish(`${f.prefix}.echo`, { input: 'hello' }, { headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` } });
+    const [thread] = await waitFor('the launched thread', async () => {
+      const threads = await runtime.listThreads();
+      return threads.length > 0 && threads;
+    });
+    const launch = await receiver.waitFor(named('launch echo'));
+    expect(launch).toMatchObject({ traceId: callerTrace, parentSpanId: callerSpan });
+    expect((await runtime.loadEvents(thread!.id))[0]!.data).toMatchObject({ trace: { traceparent: `00-${callerTrace}-${launch.spanId}-01` } });
+    expect((await runtime.runThread(thread!.id)).outcome).toBe('completed');
+    expect(await receiver.waitFor(named('invoke_agent echo'))).toMatchObject({ traceId: callerTrace, parentSpanId: launch.spanId });
   });
 
   it('loads no OpenTelemetry module when no OTEL_* tracing variable is set, and loads it when one is', async () => {
