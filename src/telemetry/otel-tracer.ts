@@ -52,6 +52,7 @@ class ChosenIds implements IdGenerator {
 class OtelSpan implements TraceSpan {
   constructor(readonly span: Span) {}
   set(attributes: SpanAttributes): void {
+    if (!this.span.isRecording()) return; // sampled out
     for (const [key, value] of Object.entries(attributes)) if (value !== undefined) this.span.setAttribute(key, value);
   }
   fail(error: unknown, type?: string): void {
