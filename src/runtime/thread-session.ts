@@ -49,7 +49,7 @@ export class ThreadSession {
   /** A shadow thread's origin's tool outcomes, loaded on its first call that may not run for real. */
   private recorded: RecordedResults | undefined;
   /** Tracing (only when the tracer is enabled): the launch's trace, the seq where the latest wait began, the open spans. */
-  private trace: { launch?: TraceContext | undefined; waitSeq?: number; segment?: TraceSpan; step?: TraceSpan } | undefined;
+  private trace: { launch?: TraceContext | undefined; waitSeq?: number; workedSinceWait?: boolean; segment?: TraceSpan; step?: TraceSpan } | undefined;
 
   constructor(
     private readonly services: RuntimeServices,
@@ -73,7 +73,13 @@ export class ThreadSession {
       if (stored.type === 'thread_started') trace.launch = stored.data.trace;
       const waiting = isWaiting(this.state.status);
       applyEvent(this.state, stored);
-      if (!waiting && isWaiting(this.state.status)) trace.waitSeq = stored.seq;
+      if (!waiting && isWaiting(this.state.status)) {
+        trace.waitSeq = stored.seq;
+        trace.workedSinceWait = false;
+      } else if (stored.type === 'model_called' || stored.type === 'tool_started' || stored.type === 'tool_succeeded' || stored.type === 'tool_failed') {
+        // The segment that resumed the thread did work: later segments do not link to that wait again.
+        trace.workedSinceWait = true;
+      }
     } else applyEvent(this.state, stored);
     this.builder.apply(stored);
     this.events?.push(stored);
@@ -87,7 +93,7 @@ export class ThreadSession {
   beginSegment(): void {
     const trace = this.trace;
     if (!trace) return;
-    const resumedFrom = trace.waitSeq !== undefined && !isWaiting(this.state.status) ? trace.waitSeq : undefined;
+    const resumedFrom = trace.waitSeq !== undefined && !trace.workedSinceWait && !isWaiting(this.state.status) ? trace.waitSeq : undefined;
     trace.segment = this.services.tracer.segment({ threadId: this.threadId, agent: this.release.agent.name, releaseId: this.release.releaseId, parent: trace.launch, resumedFrom, seq: this.state.seq });
   }
 
