@@ -155,16 +155,21 @@ describe('OpenTelemetry traces', () => {
 
     const worker = spawn(process.execPath, [join(repoRoot, 'bin/twelve.js'), 'worker', '--config', 'test/fixtures/slow-tool-agent.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', ...api.env, ...otelEnv(receiver, 'worker'), OPENAI_BASE_URL: server.baseURL, SLOW_TOOL_MS: '1', TWELVE_POLL_MS: '50' },
+      // A batch delay longer than the test: the spans arrive only because the worker flushes them as it drains on SIGTERM.
+      env: { ...process.env, NO_COLOR: '1', ...api.env, ...otelEnv(receiver, 'worker'), OTEL_BSP_SCHEDULE_DELAY: '600000', OPENAI_BASE_URL: server.baseURL, SLOW_TOOL_MS: '1', TWELVE_POLL_MS: '50' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     worker.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => worker.on('close', resolve));
     try {
-      const segment = await receiver.waitFor((s) => s.name === 'invoke_agent slow-tool' && s.attributes['twelve.outcome'] === 'completed', 20_000).catch((error) => {
+      await eventually(async () => (await api.runtime.getThread(threadId))?.status === 'completed', 20_000).catch((error) => {
         throw new Error(`${error.message}\nworker stderr:\n${stderr}`);
       });
+      expect(receiver.spans.filter((s) => s.resource['service.name'] === 'worker')).toEqual([]); // still batched in the worker
+      worker.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const segment = await receiver.waitFor((s) => s.name === 'invoke_agent slow-tool' && s.attributes['twelve.outcome'] === 'completed');
       const tool = await receiver.waitFor(named('execute_tool slow'));
       const chats = (await eventually(() => receiver.spans.filter((s) => s.name.startsWith('chat ')).length === 2 && receiver.spans.filter((s) => s.name.startsWith('chat ')))) as ReceivedSpan[];
       expect(launch).toMatchObject({ traceId: callerTrace, parentSpanId: callerSpan, resource: { 'service.name': 'api' } });
@@ -176,7 +181,7 @@ describe('OpenTelemetry traces', () => {
       for (const span of [...chats, tool]) expect(stepIds.has(span.parentSpanId)).toBe(true);
     } finally {
       worker.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      await exited;
     }
   }, 30_000);
 
