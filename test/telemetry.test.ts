@@ -216,6 +216,12 @@ describe('OpenTelemetry traces', () => {
     expect(await receiver.waitFor(named('invoke_agent echo'))).toMatchObject({ traceId: callerTrace, parentSpanId: launch.spanId });
   });
 
+  it('refuses a tracing configuration it cannot follow at start, naming each variable', async () => {
+    const { createRuntime } = await import('../src/index.js');
+    const env = { TWELVE_DATABASE_URL: `sqlite:${join(tempDir(), 'twelve.db')}`, TWELVE_LOG: 'off', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    expect(() => createRuntime({ agents: [echoAgent], env })).toThrow(/OTEL_TRACES_SAMPLER: "sometimes"[\s\S]*OTEL_EXPORTER_OTLP_PROTOCOL: "grpc"[\s\S]*OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318"/);
+  });
+
   it('loads no OpenTelemetry module when no OTEL_* tracing variable is set, and loads it when one is', async () => {
     const loaded = async (env: NodeJS.ProcessEnv) => {
       const script = `

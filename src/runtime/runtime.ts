@@ -32,7 +32,7 @@ import { AbandonedStep } from './abandoned-step.js';
 import { NewerReleaseWatch } from './newer-releases.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
-import { loadTracer, noopTracer, tracingEnabled } from '../telemetry/tracer.js';
+import { loadTracer, noopTracer, tracingEnabled, tracingProblems } from '../telemetry/tracer.js';
 import type { TraceContext } from '../telemetry/trace-context.js';
 
 /**
@@ -126,6 +126,9 @@ export class Runtime {
     }
     const env = (this.env = options.env ?? process.env);
     this.config = loadConfig(env, agents);
+    // Before anything is opened: a tracing variable it cannot follow stops the start, naming it.
+    const tracing = tracingEnabled(env) ? tracingProblems(env) : [];
+    if (tracing.length > 0) throw new TwelveError('config_invalid', `invalid tracing configuration:\n  ${tracing.join('\n  ')}`, { details: { problems: tracing } });
     const redactor = Redactor.fromEnv(env);
     this.logger = options.logger ?? createLogger({ format: this.config.log, level: this.config.logLevel, redactor });
     for (const agent of agents) {

@@ -66,6 +66,30 @@ export function captureContentEnabled(env: NodeJS.ProcessEnv): boolean {
   return env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true' || /^(1|true)$/i.test(env.TWELVE_TRACE_CONTENT?.trim() ?? '');
 }
 
+const samplers = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+
+/**
+ * The problems with the OTEL_* tracing variables, one line each (empty when fine). Checked before
+ * the SDK loads, so a typo stops the process at start, naming the variable, instead of tracing
+ * silently going nowhere.
+ */
+export function tracingProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const sampler = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase();
+  if (sampler && !samplers.includes(sampler)) problems.push(`OTEL_TRACES_SAMPLER: "${env.OTEL_TRACES_SAMPLER}" is not one of ${samplers.join(', ')}`);
+  const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  if (arg && sampler?.endsWith('traceidratio') && !(Number(arg) >= 0 && Number(arg) <= 1)) problems.push(`OTEL_TRACES_SAMPLER_ARG: "${arg}" is not a number from 0 to 1`);
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase();
+  if (exporter && !['otlp', 'console', 'none'].includes(exporter)) problems.push(`OTEL_TRACES_EXPORTER: "${env.OTEL_TRACES_EXPORTER}" is not one of otlp, console, none`);
+  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim();
+  if (protocol && protocol !== 'http/json') problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: "${protocol}" is not supported; Twelve exports OTLP over http/json (every OTLP/HTTP collector accepts it)`);
+  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+    const value = env[name]?.trim();
+    if (value && !/^https?:\/\/[^\s]+$/.test(value)) problems.push(`${name}: "${value}" is not an http(s) URL`);
+  }
+  return problems;
+}
+
 /** The OpenTelemetry tracer when the environment asks for one, else undefined (and nothing is imported). */
 export async function loadTracer(env: NodeJS.ProcessEnv, options: { version: string }): Promise<Tracer | undefined> {
   if (!tracingEnabled(env)) return undefined;
