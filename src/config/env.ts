@@ -107,6 +107,8 @@ const base = z.object({
     }),
   // What the model saw (issue 11, section 2).
   TWELVE_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024, 'must be at least 1024 bytes').default(256 * 1024),
+  // Traces (src/telemetry/): put message content, redacted, on model and tool spans (read there; checked here).
+  TWELVE_TRACE_CONTENT: yesNo.optional(),
   NODE_ENV: z.string().optional(),
   TWELVE_HUMANS: z
     .string()

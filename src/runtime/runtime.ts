@@ -27,12 +27,15 @@ import type { HumanAction } from './human.js';
 import { zodIssues } from './compact-error.js';
 import { stableStringify as stableJson } from '../util/stable-json.js';
 import type { RuntimeServices } from './services.js';
+import type { ThreadSession } from './thread-session.js';
 import type { ForkOptions } from './fork.js';
 import { AbandonedStep } from './abandoned-step.js';
 import { NewerReleaseWatch } from './newer-releases.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
 import { tenantOf } from '../costs/tenants.js';
+import { loadTracer, noopTracer, tracingEnabled, tracingProblems } from '../telemetry/tracer.js';
+import type { TraceContext } from '../telemetry/trace-context.js';
 
 /**
  * What performs steps and actions (the session, the model call, budgets, approvals) loads on
@@ -79,6 +82,8 @@ export interface LaunchOptions {
    * thread themselves (`twelve run`); a server's launch is run by workers with their own config.
    */
   checkModels?: boolean;
+  /** The W3C trace context of the caller (a traceparent header): the thread's spans join that trace. */
+  trace?: TraceContext;
 }
 
 /** How a foreground run ended: the thread's status when it stopped, or interrupted (stop signal, lost lease). */
@@ -108,6 +113,7 @@ export class Runtime {
   private readonly savedReleases = new Set<string>();
   private readonly listeners = new Set<EventListener>();
   private readonly services: RuntimeServices;
+  private readonly env: NodeJS.ProcessEnv;
   private readonly leaseMs: number;
   private readonly ownsStore: boolean;
   private readonly workers = new Set<Worker>();
@@ -122,8 +128,11 @@ export class Runtime {
     for (const [index, agent] of agents.entries()) {
       if (!isAgent(agent)) throw new TwelveError('agent_invalid', `agents[${index}] is not an agent created with defineAgent`);
     }
-    const env = options.env ?? process.env;
+    const env = (this.env = options.env ?? process.env);
     this.config = loadConfig(env, agents);
+    // Before anything is opened: a tracing variable it cannot follow stops the start, naming it.
+    const tracing = tracingEnabled(env) ? tracingProblems(env) : [];
+    if (tracing.length > 0) throw new TwelveError('config_invalid', `invalid tracing configuration:\n  ${tracing.join('\n  ')}`, { details: { problems: tracing } });
     const redactor = Redactor.fromEnv(env);
     this.viewRedactor = redactor.withPatterns(this.config.redactPatterns);
     this.logger = options.logger ?? createLogger({ format: this.config.log, level: this.config.logLevel, redactor: this.viewRedactor });
@@ -161,6 +170,7 @@ export class Runtime {
       writeRedactor: (agent) => (this.releases.get(agent)?.agent.options.redactAtWrite ? this.viewRedactor : redactor),
       logger: this.logger,
       tenants: this.config.tenants,
+      tracer: noopTracer,
       logThreadEvents: () => this.logThreadEvents,
       maxPayloadBytes: this.config.maxPayloadBytes,
       emit: (events) => {
@@ -176,6 +186,23 @@ export class Runtime {
         }
       },
     };
+    this.tracerReady = this.loadTracer();
+  }
+
+  /**
+   * The OpenTelemetry tracer, loaded (imported) only when OTEL_* tracing variables are set; a
+   * configuration it refuses is logged and tracing stays off rather than stopping the runtime.
+   */
+  private readonly tracerReady: Promise<void> | undefined;
+
+  private loadTracer(): Promise<void> | undefined {
+    if (!tracingEnabled(this.env)) return undefined;
+    return loadTracer(this.env, { version }).then(
+      (tracer) => {
+        if (tracer) this.services.tracer = tracer;
+      },
+      (error) => this.logger.error({ error: errorMessage(error) }, 'tracing is off: the OTEL_* configuration was refused'),
+    );
   }
 
   /** The agents this runtime can run, as releases (model pins, limits, release id). */
@@ -259,7 +286,12 @@ export class Runtime {
     const input = writeRedactor.scrub(parsed.data);
     const metadata = options.metadata && writeRedactor.scrub(options.metadata);
     const tenant = tenantOf(metadata, this.config.tenants.key);
-    const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}) });
+    if (this.tracerReady) await this.tracerReady;
+    // Traced here: a launch span (child of the caller's) whose context the thread keeps; else the caller's as is.
+    const launchSpan = this.services.tracer.enabled ? this.services.tracer.launch({ agent: release.agent.name, releaseId: release.releaseId, parent: options.trace }) : undefined;
+    launchSpan?.span.set({ 'twelve.thread.id': id });
+    const trace = launchSpan?.context ?? options.trace;
+    const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}), ...(trace ? { trace } : {}) });
     const stored = await this.store.createThread({
       id,
       ...(launchKey ? { launchKey } : {}),
@@ -269,7 +301,7 @@ export class Runtime {
       ...(tenant !== undefined ? { tenant } : {}),
       events: [started],
       summary: { status: 'runnable', modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
-    });
+    }).finally(() => launchSpan?.span.end());
     this.services.emit(stored);
     for (const worker of this.workers) worker.nudge();
     return (await this.store.getThread(id))!;
@@ -392,7 +424,21 @@ export class Runtime {
   private async driveClaimed(claimed: ThreadRecord, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
     const release = this.release(claimed.agent);
     const [{ ThreadSession }] = await loadStepCode();
+    if (this.tracerReady) await this.tracerReady;
     const session = new ThreadSession(this.services, release, claimed.id);
+    if (!this.services.tracer.enabled) return this.driveSession(claimed, session, stop, abort);
+    try {
+      const outcome = await this.driveSession(claimed, session, stop, abort);
+      session.endSegment(outcome);
+      return outcome;
+    } catch (error) {
+      session.endSegment('error', error);
+      throw error;
+    }
+  }
+
+  private async driveSession(claimed: ThreadRecord, session: ThreadSession, stop?: AbortSignal, abort?: AbortSignal): Promise<RunOutcome> {
+    const release = session.release;
     let leaseLost = false;
     let abandoned: Promise<void> | undefined;
     const renew = setInterval(() => {
@@ -409,6 +455,7 @@ export class Runtime {
       // This runtime's steps carry its release id, so the release must resolve even if it launched nothing.
       await this.saveRelease(release);
       await session.load();
+      session.beginSegment();
       // Stepped last by another release: the move is recorded before anything else (and may hold it).
       await session.recordReleaseMove();
       for (;;) {
@@ -700,6 +747,7 @@ export class Runtime {
     await this.notifierInstance?.stop();
     // Runs abandoned at shutdown keep their leases until they expire (nobody renews them now).
     for (const stop of [...this.abandoned.values()]) stop();
+    await this.services.tracer.shutdown().catch((error: unknown) => this.logger.warn({ error: errorMessage(error) }, 'flushing traces failed'));
     if (this.ownsStore) await this.store.close();
   }
 }

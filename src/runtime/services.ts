@@ -3,6 +3,7 @@ import type { Redactor } from '../config/redact.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelCaller } from '../model/call-model.js';
 import type { Store } from '../store/types.js';
+import type { Tracer } from '../telemetry/tracer.js';
 import type { ThreadEvent } from '../thread/events.js';
 import type { TenantConfig } from '../costs/tenants.js';
 
@@ -15,6 +16,8 @@ export interface RuntimeServices {
   logger: Logger;
   /** Who spend is attributed to, and their daily caps. */
   tenants: TenantConfig;
+  /** Spans for segments, steps, model and tool calls; a no-op unless OTEL_* tracing variables are set. */
+  tracer: Tracer;
   /** Whether the events that stop a thread are logged (see Runtime.logThreadEvents). */
   logThreadEvents(): boolean;
   /** Tool results over this many bytes are stored as blobs, the event keeping a preview (blobs/truncate-result.ts). */

@@ -37,6 +37,9 @@ import { replyFor, replyTarget, type ReplyTarget } from './reply.js';
 import { reviewTimeoutEvents } from './review.js';
 import { RecordedResults, shadowToolEvents } from './shadow-tools.js';
 import type { RuntimeServices } from './services.js';
+import type { TraceSpan } from '../telemetry/tracer.js';
+import type { TraceContext } from '../telemetry/trace-context.js';
+import { modelContentAttributes, modelRequestAttributes, modelResponseAttributes, toolAttributes } from '../telemetry/span-attributes.js';
 
 export class ThreadSession {
   readonly state: ThreadState;
@@ -49,6 +52,8 @@ export class ThreadSession {
   private reply: ReplyTarget | undefined;
   /** A shadow thread's origin's tool outcomes, loaded on its first call that may not run for real. */
   private recorded: RecordedResults | undefined;
+  /** Tracing (only when the tracer is enabled): the launch's trace, the seq where the latest wait began, the open spans. */
+  private trace: { launch?: TraceContext | undefined; waitSeq?: number; workedSinceWait?: boolean; segment?: TraceSpan; step?: TraceSpan } | undefined;
 
   constructor(
     private readonly services: RuntimeServices,
@@ -58,6 +63,7 @@ export class ThreadSession {
     this.state = initialState(threadId);
     this.builder = new ContextBuilder(release);
     this.events = release.agent.options.renderContext ? [] : undefined;
+    if (services.tracer.enabled) this.trace = {};
   }
 
   async load(): Promise<void> {
@@ -66,7 +72,19 @@ export class ThreadSession {
 
   private apply(stored: ThreadEvent): void {
     if (stored.type === 'thread_started') this.reply = replyTarget(stored.data.metadata);
-    applyEvent(this.state, stored);
+    const trace = this.trace;
+    if (trace) {
+      if (stored.type === 'thread_started') trace.launch = stored.data.trace;
+      const waiting = isWaiting(this.state.status);
+      applyEvent(this.state, stored);
+      if (!waiting && isWaiting(this.state.status)) {
+        trace.waitSeq = stored.seq;
+        trace.workedSinceWait = false;
+      } else if (stored.type === 'model_called' || stored.type === 'tool_started' || stored.type === 'tool_succeeded' || stored.type === 'tool_failed') {
+        // The segment that resumed the thread did work: later segments do not link to that wait again.
+        trace.workedSinceWait = true;
+      }
+    } else applyEvent(this.state, stored);
     this.builder.apply(stored);
     this.events?.push(stored);
   }
@@ -75,10 +93,46 @@ export class ThreadSession {
     return decide(this.release, this.state, now);
   }
 
+  /** Opens the run segment's span (after load): a child of the launch's trace, linked to where a wait began when it resumes one. */
+  beginSegment(): void {
+    const trace = this.trace;
+    if (!trace) return;
+    const resumedFrom = trace.waitSeq !== undefined && !trace.workedSinceWait && !isWaiting(this.state.status) ? trace.waitSeq : undefined;
+    trace.segment = this.services.tracer.segment({ threadId: this.threadId, agent: this.release.agent.name, releaseId: this.release.releaseId, parent: trace.launch, resumedFrom, seq: this.state.seq });
+  }
+
+  /** Closes the segment's span; a segment that leaves the thread waiting marks where, for the one that resumes it. */
+  endSegment(outcome: string, error?: unknown): void {
+    const trace = this.trace;
+    if (!trace?.segment) return;
+    const segment = trace.segment;
+    trace.segment = undefined;
+    segment.set({ 'twelve.outcome': outcome, 'twelve.status': this.state.status, 'twelve.seq.end': this.state.seq, 'twelve.cost_usd': this.state.costUsd });
+    if (error !== undefined) segment.fail(error);
+    if (isWaiting(this.state.status)) this.services.tracer.waitStarted(segment, { threadId: this.threadId, seq: trace.waitSeq ?? this.state.seq, status: this.state.status });
+    segment.end();
+  }
+
   /** Performs one decided action. Returns the decision, so callers know when to stop. */
   async step(signal?: AbortSignal): Promise<Decision> {
     const now = Date.now();
     const decision = this.decide(now);
+    const trace = this.trace;
+    if (!trace?.segment || decision.type === 'done' || decision.type === 'wait') return this.perform(decision, now, signal);
+    const span = (trace.step = this.services.tracer.child(trace.segment, `step ${decision.type}`, { 'twelve.thread.id': this.threadId, 'twelve.seq': this.state.seq + 1, 'twelve.decision': decision.type }));
+    try {
+      return await this.perform(decision, now, signal);
+    } catch (error) {
+      span.fail(error);
+      throw error;
+    } finally {
+      span.set({ 'twelve.seq.end': this.state.seq, 'twelve.status': this.state.status });
+      span.end();
+      trace.step = undefined;
+    }
+  }
+
+  private async perform(decision: Decision, now: number, signal: AbortSignal | undefined): Promise<Decision> {
     switch (decision.type) {
       case 'done':
         return decision;
@@ -255,9 +309,22 @@ export class ThreadSession {
       return;
     }
     let success;
+    const span = this.trace?.step && this.services.tracer.child(this.trace.step, `chat ${modelRequestAttributes(this.release, this.threadId, 0)['gen_ai.request.model']}`, modelRequestAttributes(this.release, this.threadId, this.state.seq + 1), 'client');
     try {
       success = await callModel(this.services.models, this.release, request, signal);
+      if (span) {
+        span.set(modelResponseAttributes(success));
+        if (this.services.tracer.captureContent) {
+          const calls = success.result.content.flatMap((part) => (part.type === 'tool-call' ? [part] : []));
+          const text = success.result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+          span.set(modelContentAttributes(this.services.redactor, messages, { text, toolCalls: calls }));
+        }
+      }
     } catch (error) {
+      if (span) {
+        span.set({ 'twelve.retries': error instanceof ModelCallError || error instanceof ModelBlockedError ? error.failures.length : undefined });
+        span.fail(error);
+      }
       if (error instanceof ModelBlockedError) {
         // Retrying cannot help: wait for a person to fix the configuration (twelve resume).
         const message = error.message.replace(/\s+/g, ' ').slice(0, 2000);
@@ -268,6 +335,8 @@ export class ThreadSession {
       const sent = this.recordRequest(request);
       await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs, request: sent.request })), { blobs: sent.blobs });
       return;
+    } finally {
+      span?.end();
     }
     for (const problem of success.blocked) {
       this.services.logger.warn({ threadId: this.threadId, agent: this.release.agent.name, model: success.model }, `${problem.message}; answered by fallback ${success.model}`);
@@ -425,6 +494,7 @@ export class ThreadSession {
     // leaves no trace, so it is simply run again (same key, attempt not advanced) and is never
     // counted, never given up on; harmless for a tool that declared a re-run harmless.
     if ((tool.effect ?? 'external') === 'external') await this.commit([event('tool_started', { callId, idempotencyKey, attempt })]);
+    const span = this.trace?.step && this.services.tracer.child(this.trace.step, `execute_tool ${call.tool}`, toolAttributes(this.release, { threadId: this.threadId, seq: this.state.seq + 1, tool: call.tool, callId, attempt, effect: tool.effect ?? 'external' }));
     const started = performance.now();
     const timeoutMs = tool.timeoutMs ?? 60_000;
     const stop = new ToolStop(timeoutMs, signal);
@@ -467,13 +537,27 @@ export class ThreadSession {
       }
     } catch (error) {
       // Shutting down: leave the call open (it re-runs with the same key), but the run may go on.
+      if (signal?.aborted && !stop.timedOut) {
+        span?.set({ 'twelve.abandoned': true });
+        span?.end();
+      }
       if (signal?.aborted && !stop.timedOut) throw new AbandonedStep(this.threadId, callId, run ? run.then(noop, noop) : Promise.resolve());
       const message = stop.timedOut ? `timed out after ${timeoutMs} ms` : errorMessage(error);
       outcome = event('tool_failed', { callId, error: compact(stop.timedOut ? 'tool_timeout' : 'tool_error', `${call.tool}: ${message}`), durationMs: elapsed(started) });
     } finally {
       stop.clear();
     }
+    if (span) this.endToolSpan(span, outcome, call.args);
     await this.commit([outcome], { blobs });
+  }
+
+  private endToolSpan(span: TraceSpan, outcome: NewEvent, args: unknown): void {
+    if (outcome.type === 'tool_failed') span.fail(outcome.data.error.message, outcome.data.error.code);
+    if (this.services.tracer.captureContent) {
+      const result = outcome.type === 'tool_succeeded' ? outcome.data.result : outcome.type === 'tool_failed' ? outcome.data.error : outcome.data;
+      span.set({ 'gen_ai.tool.call.arguments': this.services.redactor.scrub(JSON.stringify(args)), 'gen_ai.tool.call.result': this.services.redactor.scrub(JSON.stringify(result)) });
+    }
+    span.end();
   }
 }
 
@@ -502,6 +586,11 @@ function waitNotification(e: ThreadEvent, state: ThreadState): NotificationPaylo
 }
 
 const noop = () => undefined;
+
+/** A person or a timer holds the thread: the segment that resumes it links to where the wait began. */
+function isWaiting(status: ThreadState['status']): boolean {
+  return waitingStatuses.includes(status) || status === 'sleeping';
+}
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;

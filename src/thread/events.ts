@@ -34,6 +34,8 @@ const buildEventDataSchemas = () => ({
     agent: z.string(),
     input: z.unknown(),
     metadata: z.record(z.string(), z.unknown()).optional(),
+    /** The W3C trace context the thread was launched in: every later step span joins that trace. */
+    trace: z.object({ traceparent: z.string(), tracestate: z.string().optional() }).optional(),
   }),
   tool_requested: z.object({
     callId: z.string(),

@@ -51,6 +51,7 @@ import { TwelveError, coerceError, errorMessage, type TwelveErrorCode } from '..
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { replyBody } from '../runtime/reply.js';
+import { traceContextFrom } from '../telemetry/trace-context.js';
 import { isTerminal } from '../thread/state.js';
 import { publishReply, startReplyPublisher } from './nats-replies.js';
 import { agentFromFilter, subjectCovers, versionAtLeast } from './subjects.js';
@@ -223,12 +224,15 @@ export async function startNatsTrigger(options: NatsTriggerOptions): Promise<Nat
     const progress = setInterval(() => msg.working(), Math.max(250, Math.floor(ackWaitMs / 3)));
     progress.unref();
     let launched: { thread: { id: string; status: string }; created: boolean };
+    const trace = traceContextFrom({ traceparent: msg.headers?.get('traceparent') || undefined, tracestate: msg.headers?.get('tracestate') || undefined });
     try {
       launched = await runtime.launchOnce({
         agent,
         input,
         metadata: { ...metadata, trigger: 'nats', subject: msg.subject, messageId, ...(replyTo ? { replyTo } : {}) },
         idempotencyKey: messageId,
+        // A W3C traceparent header on the message: the thread's spans join the publisher's trace.
+        ...(trace ? { trace } : {}),
       });
     } catch (error) {
       if (TwelveError.is(error) && permanent.has(error.code)) return terminate(errorMessage(error));

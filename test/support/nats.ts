@@ -57,7 +57,7 @@ export interface NatsFixture {
   suffix: string;
   /** Stops the trigger before the stream is deleted at the end of the test. */
   track(trigger: NatsTrigger): NatsTrigger;
-  publish(subject: string, body: unknown, options?: { msgId?: string; replyTo?: string; raw?: boolean }): Promise<PubAck>;
+  publish(subject: string, body: unknown, options?: { msgId?: string; replyTo?: string; raw?: boolean; headers?: Record<string, string> }): Promise<PubAck>;
 }
 
 /** A connection to the test server and unique names; everything is removed when the test ends. Call inside a test. */
@@ -91,6 +91,7 @@ export async function natsFixture(): Promise<NatsFixture> {
       const h = headers();
       if (options.msgId) h.set('Nats-Msg-Id', options.msgId);
       if (options.replyTo) h.set('Twelve-Reply-To', options.replyTo);
+      for (const [name, value] of Object.entries(options.headers ?? {})) h.set(name, value);
       const data = options.raw ? String(body) : JSON.stringify(body);
       return js.publish(subject, data, { headers: h });
     },

@@ -18,6 +18,7 @@ import { clientKey } from '../auth-throttle.js';
 import { throttled, type AppEnv, type ServerState } from '../context.js';
 import { peerAddress } from '../local-request.js';
 import { ErrorBody } from '../schemas.js';
+import { traceContextFrom } from '../../telemetry/trace-context.js';
 
 const HookResult = z.object({ threadId: z.string(), created: z.boolean() }).openapi('HookResult');
 
@@ -79,6 +80,7 @@ export function hookRoutes(app: OpenAPIHono<AppEnv>, state: ServerState, callbac
         input,
         idempotencyKey: `hook:${agent}:${delivery}`,
         metadata: { trigger: 'webhook', delivery, ...(callbackUrl ? { callbackUrl } : {}) },
+        ...traceOption(traceContextFrom({ traceparent: c.req.header('traceparent'), tracestate: c.req.header('tracestate') })),
       });
       if (callbackUrl) callbacks.watch(thread.id, callbackUrl, secret);
       return c.json({ threadId: thread.id, created }, 202);
@@ -148,4 +150,9 @@ export class HookCallbacks {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** `{ trace }` when the request carried a valid traceparent (the thread's spans join the sender's trace). */
+function traceOption<T>(trace: T | undefined): { trace?: T } {
+  return trace ? { trace } : {};
 }

@@ -5,6 +5,7 @@ import { TwelveError } from '../../errors.js';
 import { foldEvents, isTerminal, threadStatuses, waitingStatuses, type ThreadStatus } from '../../thread/state.js';
 import { requireRole, type AppEnv, type ServerState } from '../context.js';
 import { decodeCursor, encodeCursor, fallbackLinks, forkLinks, pendingOf, presentThread } from '../present.js';
+import { traceContextFrom } from '../../telemetry/trace-context.js';
 import { ErrorBody, EventList, ForkBody, ForkResult, LaunchBody, LaunchResult, ThreadDetail, ThreadList } from '../schemas.js';
 
 const errors = {
@@ -31,7 +32,12 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       security,
       middleware: [requireRole('operator')] as const,
       request: {
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+        headers: z.object({
+          'idempotency-key': z.string().min(1).max(255).optional(),
+          // W3C trace context: the thread's spans join the caller's trace (an invalid one is ignored, as the spec says).
+          traceparent: z.string().optional(),
+          tracestate: z.string().optional(),
+        }),
         body: { content: { 'application/json': { schema: LaunchBody } }, required: true },
       },
       responses: {
@@ -45,7 +51,9 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       const key = c.req.valid('header')['idempotency-key'];
       const metadata = { ...(body.metadata ?? {}), launchedBy: c.get('principal').name };
       const principal = c.get('principal').name;
-      const { thread, created } = await runtime.launchOnce({ agent: body.agent, input: body.input, metadata, ...(key ? { idempotencyKey: key, idempotencyScope: principal } : {}) });
+      // A W3C traceparent header: the thread's spans, in whichever worker runs it, join the caller's trace.
+      const trace = traceContextFrom(c.req.valid('header'));
+      const { thread, created } = await runtime.launchOnce({ agent: body.agent, input: body.input, metadata, ...(key ? { idempotencyKey: key, idempotencyScope: principal } : {}), ...(trace ? { trace } : {}) });
       return c.json({ thread: presentThread(thread), created }, created ? 201 : 200);
     },
   );
