@@ -32,10 +32,10 @@ export interface RecordedRequest {
  * Each message's blob, computed once per message object: a thread's context builder keeps its
  * message objects from step to step (and a release its tool specs), so a step hashes only
  * what is new, not its whole context again (a step must cost the same on a long thread).
- * Assistant messages are never cached: the builder appends tool calls to one in place
- * (render-context.ts ToolTurn.addCall), and a stale hash would misstate what was sent.
+ * The builder appends tool calls to an assistant message in place (render-context.ts
+ * ToolTurn.addCall, push only), so its cached hash is kept with its part count and redone when it grew.
  */
-const blobOf = new WeakMap<object, NewBlob>();
+const blobOf = new WeakMap<object, { blob: NewBlob; parts: number }>();
 
 /** Secrets out of a blob's text (config/redact.ts scrubText), as the events are scrubbed before they are written. */
 export type Scrub = (text: string) => string;
@@ -46,9 +46,12 @@ function blobOfValue(value: unknown, scrub: Scrub | undefined): NewBlob {
 }
 
 function cachedBlob(value: object, scrub: Scrub | undefined): NewBlob {
-  if ((value as { role?: string }).role === 'assistant') return blobOfValue(value, scrub);
-  let blob = blobOf.get(value);
-  if (!blob) blobOf.set(value, (blob = blobOfValue(value, scrub)));
+  // An assistant message only ever grows (parts pushed, none edited): its part count tells a stale hash.
+  const parts = (value as { role?: string }).role === 'assistant' ? ((value as { content?: unknown[] }).content?.length ?? 0) : -1;
+  const cached = blobOf.get(value);
+  if (cached && cached.parts === parts) return cached.blob;
+  const blob = blobOfValue(value, scrub);
+  blobOf.set(value, { blob, parts });
   return blob;
 }
 

@@ -46,6 +46,8 @@ export class ThreadSession {
   private readonly builder: ContextBuilder;
   /** Kept only for agents with their own renderContext (it receives the events). */
   private readonly events: ThreadEvent[] | undefined;
+  /** Blob hashes this session's commits stored (durably): not sent again while it holds the thread. */
+  private readonly storedBlobs = new Set<string>();
   /** Set once an append failed: the in-memory state may be ahead of the log; drop the session. */
   private broken = false;
   /** Where the thread's outcome goes when it finishes (from its launch metadata), if anywhere. */
@@ -257,7 +259,10 @@ export class ThreadSession {
     if (notifications.length > 0) extras.notifications = notifications;
     if (replies.length > 0) extras.replies = replies;
     if (proposals.length > 0) extras.proposals = proposals;
-    if (options.blobs?.length) extras.blobs = options.blobs;
+    // Blobs are content-addressed and stored once; this session's earlier commits already stored
+    // the ones it sent (a request resends every earlier message), so a step writes only what is new.
+    const blobs = options.blobs?.filter((blob) => !this.storedBlobs.has(blob.hash));
+    if (blobs?.length) extras.blobs = blobs;
     const summary: ThreadSummary = {
       status: this.state.status,
       output: this.state.output,
@@ -275,6 +280,7 @@ export class ThreadSession {
     };
     const stored = await this.services.store.append(this.threadId, expectedSeq, releaseId, clean, summary, extras);
     this.broken = false;
+    for (const blob of blobs ?? []) this.storedBlobs.add(blob.hash);
     if (this.services.logThreadEvents()) logNotableEvents(this.services.logger, this.release.agent.name, stored);
     this.services.emit(stored);
     return stored;
