@@ -17,7 +17,7 @@ import { event, type CompactError, type EventData, type NewEvent, type ThreadEve
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, waitingStatuses, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
-import { recordRequest } from '../model/request-record.js';
+import { recordRequest, type PreviousRequest } from '../model/request-record.js';
 import type { NewBlob } from '../blobs/blob.js';
 import { limitResult } from '../blobs/truncate-result.js';
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
@@ -46,6 +46,8 @@ export class ThreadSession {
   private readonly builder: ContextBuilder;
   /** Kept only for agents with their own renderContext (it receives the events). */
   private readonly events: ThreadEvent[] | undefined;
+  /** This session's last stored request, which the next one extends (model/request-record.ts). */
+  private lastRequest: PreviousRequest | undefined;
   /** Blob hashes this session's commits stored (durably): not sent again while it holds the thread. */
   private readonly storedBlobs = new Set<string>();
   /** Set once an append failed: the in-memory state may be ahead of the log; drop the session. */
@@ -340,6 +342,7 @@ export class ThreadSession {
       if (!(error instanceof ModelCallError)) throw error;
       const sent = this.recordRequest(request);
       await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs, request: sent.request })), { blobs: sent.blobs });
+      this.lastRequest = sent.next;
       return;
     } finally {
       span?.end();
@@ -386,12 +389,13 @@ export class ThreadSession {
     toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call, now)));
     if (toolCalls.length === 0) events.push(...this.finalAnswer(text, now));
     await this.commit(events, { blobs: recorded.blobs });
+    this.lastRequest = recorded.next;
   }
 
   /** The request as blobs, scrubbed of secrets like the events (model/request-record.ts). */
   private recordRequest(request: Parameters<typeof recordRequest>[0]) {
     const { redactor } = this.services;
-    return recordRequest(request, redactor.empty ? undefined : (text) => redactor.scrubText(text));
+    return recordRequest(request, redactor.empty ? undefined : (text) => redactor.scrubText(text), this.lastRequest);
   }
 
   /** The failure, followed by the non-LLM fallback's answer when the agent has one for it (runtime/fallback.ts). */
