@@ -33,8 +33,11 @@ function simulate(steps) {
   const prompt = [system, { role: 'user', content: [{ type: 'text', text: 'Refund order A-1001, the parcel arrived broken.' }] }];
   const seenWhole = new Set();
   const seenParts = new Set();
+  const seenChained = new Set();
   const whole = [];
   const parts = [];
+  const chained = [];
+  let previous;
   let eventBytes = 0;
   for (let step = 1; step <= steps; step++) {
     const request = { prompt: [...prompt], tools, toolChoice: { type: 'auto' }, temperature: 0 };
@@ -45,6 +48,12 @@ function simulate(steps) {
     let added = 0;
     for (const blob of blobs) if (!seenParts.has(blob.hash)) (seenParts.add(blob.hash), (added += blob.bytes));
     parts.push(added);
+    // As Twelve stores them: each request names the thread's previous one and adds its new messages.
+    const recorded = recordRequest(request, undefined, previous);
+    let addedChained = 0;
+    for (const blob of recorded.blobs) if (!seenChained.has(blob.hash)) (seenChained.add(blob.hash), (addedChained += blob.bytes));
+    chained.push(addedChained);
+    previous = recorded.next;
     const callId = `call_${step}`;
     const result = { orderId: 'A-1001', step, lines: Array.from({ length: 12 }, (_, i) => ({ sku: `SKU-${step}-${i}`, qty: 1, cents: 1299 })) };
     prompt.push({ role: 'assistant', content: [{ type: 'tool-call', toolCallId: callId, toolName: 'lookup_order', input: { orderId: 'A-1001' } }] });
@@ -52,15 +61,15 @@ function simulate(steps) {
     eventBytes += JSON.stringify({ model: 'openai:gpt-4o', attempt: 1, fallbackIndex: 0, latencyMs: 812.3, usage: { inputTokens: 900, outputTokens: 30 }, costUsd: 0.0021, text: '', toolCalls: [{ callId, tool: 'lookup_order' }], finishReason: 'tool-calls', contextMessages: prompt.length - 2, request: { ref: `sha256:${'0'.repeat(64)}`, bytes: 1 } }).length;
     eventBytes += JSON.stringify({ callId, tool: 'lookup_order', args: { orderId: 'A-1001' }, source: 'model' }).length + JSON.stringify({ callId, result, durationMs: 3.2 }).length;
   }
-  return { whole, parts, eventBytes };
+  return { whole, parts, chained, eventBytes };
 }
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
-const rows = [['steps', 'whole: per step', 'whole: total', 'by part: per step', 'by part: total', 'events (same steps)']];
+const rows = [['steps', 'whole: per step', 'whole: total', 'by part: per step', 'by part: total', 'chained: per step', 'chained: total', 'events (same steps)']];
 for (const steps of lengths) {
-  const { whole, parts, eventBytes } = simulate(steps);
-  rows.push([String(steps), kb(median(whole)), kb(sum(whole)), kb(median(parts)), kb(sum(parts)), kb(eventBytes)]);
+  const { whole, parts, chained, eventBytes } = simulate(steps);
+  rows.push([String(steps), kb(median(whole)), kb(sum(whole)), kb(median(parts)), kb(sum(parts)), kb(median(chained)), kb(sum(chained)), kb(eventBytes)]);
 }
 printRows(rows[0], rows.slice(1));
