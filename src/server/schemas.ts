@@ -148,6 +148,11 @@ export const Event = z
     at: z.string(),
     releaseId: z.string(),
     data: z.record(z.string(), z.unknown()),
+    hash: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "The event's link in its thread's hash chain (sha256, hex; null for events written before the chain existed): twelve audit verify recomputes it" }),
   })
   .openapi('Event');
 
