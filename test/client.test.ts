@@ -80,6 +80,15 @@ describe('createClient', () => {
     expectTypeOf<typeof Published.ApiError>().toBeConstructibleWith(404, 'thread_not_found', 'no thread');
   });
 
+  it('sends the caller\'s trace context with a launch, and the thread keeps it', async () => {
+    const api = await startApi();
+    const ops = clientFor(api, 'ops');
+    // Tracing is off in this process: the thread keeps the W3C context as sent, for the workers' spans to join.
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const traced = await ops.launch('echo', 'traced', { traceparent, tracestate: 'vendor=1', idempotencyKey: 'traced-1' });
+    expect((await api.runtime.loadEvents(traced.thread.id))[0]!.data).toMatchObject({ trace: { traceparent, tracestate: 'vendor=1' } });
+  });
+
   it('launches, reads, lists and pages with typed results', async () => {
     const api = await startApi();
     const ops = clientFor(api, 'ops');

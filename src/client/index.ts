@@ -87,6 +87,9 @@ export interface LaunchOptions {
   /** A retried launch with the same key returns the same thread (created: false). */
   idempotencyKey?: string;
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the caller (`traceparent`, optionally `tracestate`): the thread's spans join that trace. */
+  traceparent?: string;
+  tracestate?: string;
   signal?: AbortSignal;
 }
 
@@ -296,12 +299,14 @@ export function createClient(options: ClientOptions): TwelveClient {
 
   return {
     url: root,
-    launch: (agent, input, launchOptions = {}) =>
-      request('POST', '/v1/threads', {
+    launch: (agent, input, launchOptions = {}) => {
+      const headers = launchHeaders(launchOptions);
+      return request('POST', '/v1/threads', {
         body: { agent, input, ...(launchOptions.metadata ? { metadata: launchOptions.metadata } : {}) },
-        ...(launchOptions.idempotencyKey ? { headers: { 'idempotency-key': launchOptions.idempotencyKey } } : {}),
+        ...(headers ? { headers } : {}),
         ...(launchOptions.signal ? { signal: launchOptions.signal } : {}),
-      }),
+      });
+    },
     getThread: (id) => request('GET', thread(id)),
     listThreads: (query = {}) =>
       request('GET', '/v1/threads', {
@@ -418,4 +423,13 @@ async function* sseMessages(body: ReadableStream<Uint8Array>, onData: () => void
   } finally {
     reader.releaseLock();
   }
+}
+
+/** The launch's headers: its idempotency key and the caller's trace context, when given. */
+function launchHeaders(options: LaunchOptions): Record<string, string> | undefined {
+  const headers: Record<string, string> = {};
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+  if (options.traceparent) headers.traceparent = options.traceparent;
+  if (options.tracestate) headers.tracestate = options.tracestate;
+  return Object.keys(headers).length > 0 ? headers : undefined;
 }
