@@ -3,7 +3,7 @@
  * database access would (append-only triggers dropped or disabled, rows edited) on SQLite and
  * PostgreSQL, each named by the verifier; signed heads catch a cut tail and a recomputed chain.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -20,6 +20,7 @@ import type { Store, ThreadSummary } from '../src/store/types.js';
 import { event, type ThreadEvent } from '../src/thread/events.js';
 import { freshPostgresDatabase } from './support/postgres.js';
 import { tempDir } from './support/temp-dir.js';
+import { stableStringify } from '../src/util/stable-json.js';
 
 const runnable: ThreadSummary = { status: 'runnable', modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -81,6 +82,26 @@ describe('verifyThread', () => {
 
     const outOfOrder = [intact[0]!, intact[2]!, intact[1]!, ...intact.slice(3)];
     expect(verifyThread({ threadId: 'th_1', events: outOfOrder }).problems.map((p) => p.kind)).toContain('reordered');
+  });
+
+  it('verifies chains written in the first encoding (data with sorted keys) and catches an edit in them', () => {
+    let link: string | null = null;
+    const sorted = handBuilt().map((e) => {
+      const text = stableStringify({ threadId: e.threadId, seq: e.seq, type: e.type, at: e.at, releaseId: e.releaseId, data: e.data });
+      link = createHash('sha256').update(`${link ?? ''}\n${text}`).digest('hex');
+      return { ...e, hash: link };
+    });
+    expect(sorted[1]!.hash).not.toBe(handBuilt()[1]!.hash); // model_called's data keys are not in sorted order
+    expect(verifyThread({ threadId: 'th_1', events: sorted, threadSeq: 5 }).problems).toEqual([]);
+    const edited = structuredClone(sorted);
+    (edited[1]!.data as { costUsd: number }).costUsd = 0.0001;
+    expect(kinds(verifyThread({ threadId: 'th_1', events: edited }).problems)).toEqual([[2, 'edited']]);
+  });
+
+  it('hashes the data as stored: its JSON text read back and written again gives the same link', () => {
+    const [, called] = handBuilt();
+    const text = JSON.stringify(called!.data);
+    expect(eventHash(null, { ...called!, data: JSON.parse(text) })).toBe(eventHash(null, called!, text));
   });
 
   it('counts events written before the chain as not covered, and catches a stripped prefix of a chained thread', () => {

@@ -6,6 +6,7 @@
  */
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
 import { describe, expect, it } from 'vitest';
+import { toBlob } from '../src/blobs/blob.js';
 import { loadRequest, recordRequest, type PreviousRequest } from '../src/model/request-record.js';
 
 function blobStore() {
@@ -56,5 +57,19 @@ describe('stored requests', () => {
     store.put(third.blobs);
     store.blobs.delete(second.request.ref);
     await expect(loadRequest(store, third.request.ref)).rejects.toThrow(/its base sha256:[0-9a-f]{64} is missing/);
+  });
+
+  it('reads requests stored in the earlier layout (each message a blob, listed by hash), and a chain on one', async () => {
+    const store = blobStore();
+    const system = toBlob({ role: 'system', content: 'A' });
+    const user = toBlob({ role: 'user', content: [{ type: 'text', text: 'hi' }] });
+    const tools = toBlob([{ type: 'function', name: 'f', inputSchema: { type: 'object' } }]);
+    const head = toBlob({ format: 'twelve.request/1', prompt: [system.hash, user.hash], tools: tools.hash, options: { temperature: 0 } });
+    store.put([system, user, tools, head]);
+    const sent = { temperature: 0, prompt: [{ role: 'system', content: 'A' }, { role: 'user', content: [{ type: 'text', text: 'hi' }] }], tools: JSON.parse(tools.data) };
+    expect(await loadRequest(store, head.hash)).toEqual(sent);
+    const later = toBlob({ format: 'twelve.request/2', base: head.hash, keep: 2, messages: [{ role: 'user', content: [{ type: 'text', text: 'more' }] }], tools: tools.hash, options: { temperature: 0 } });
+    store.put([later]);
+    expect((await loadRequest(store, later.hash))!.prompt).toEqual([...sent.prompt, { role: 'user', content: [{ type: 'text', text: 'more' }] }]);
   });
 });

@@ -54,7 +54,7 @@ describe('what the model saw', () => {
     expect(JSON.stringify(server.requests[1]!.body!.messages)).toContain('A-1001');
   });
 
-  it('stores a repeated identical request once, and each message once across a thread’s steps', async () => {
+  it('stores a repeated identical request once: one blob for the request with its messages inline, one for the tools', async () => {
     const server = await startServer();
     const { agent } = supportAgent();
     const { runtime, dbFile } = makeRuntime({ agents: [agent], server });
@@ -64,8 +64,8 @@ describe('what the model saw', () => {
     const db = new Database(dbFile, { readonly: true });
     const count = () => db.prepare(`SELECT count(*) FROM blobs`).pluck().get() as number;
     const before = count();
-    // Manifest, tools, system prompt and the user message: four blobs.
-    expect(before).toBe(4);
+    // The request (its messages inline) and the tools: two blobs.
+    expect(before).toBe(2);
     const second = await runtime.launch({ agent: 'support', input: 'Hello' });
     await runtime.runThread(second.id);
     expect(count()).toBe(before);
@@ -110,7 +110,8 @@ describe('what the model saw', () => {
     const db = new Database(dbFile, { readonly: true });
     const blobs = db.prepare(`SELECT data FROM blobs`).pluck().all() as string[];
     db.close();
-    expect(blobs.length).toBeGreaterThan(4);
+    // The tools, the two steps' requests and the full result.
+    expect(blobs.length).toBe(4);
     expect(blobs.filter((data) => data.includes(testApiKey))).toEqual([]);
     expect(blobs.filter((data) => data.includes('token [redacted]')).length).toBeGreaterThanOrEqual(2);
   });

@@ -16,7 +16,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { ThreadEvent } from '../thread/events.js';
-import { eventHash } from './chain.js';
+import { linksTo } from './chain.js';
 import { checkHead } from './signing.js';
 import type { AuditHead } from './types.js';
 
@@ -85,7 +85,7 @@ export function verifyThread(input: VerifyThreadInput): ThreadVerdict {
     // The link it was chained from: the event before it, unless that one predates the chain.
     const previous = before?.hash ?? null;
     if (gap || afterStripped) continue; // the link after a deletion cannot match; the gap is the problem.
-    if (eventHash(previous, e) === e.hash) continue;
+    if (linksTo(e.hash, previous, e)) continue;
     const origin = explain(events, i);
     if (origin !== undefined && origin !== e.seq) {
       moved.set(e.seq, origin);
@@ -138,7 +138,7 @@ function explain(events: ThreadEvent[], i: number): number | undefined {
   for (let j = Math.max(0, i - 3); j <= Math.min(events.length - 1, i + 2); j += 1) if (j !== i && events[j]!.hash) links.push(events[j]!.hash!);
   for (const seq of [e.seq, e.seq - 1, e.seq + 1]) {
     if (seq < 1) continue;
-    for (const link of links) if (eventHash(link, { ...e, seq }) === e.hash) return seq;
+    for (const link of links) if (linksTo(e.hash!, link, { ...e, seq })) return seq;
   }
   return undefined;
 }

@@ -17,7 +17,7 @@ import { event, type CompactError, type EventData, type NewEvent, type ThreadEve
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, waitingStatuses, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
-import { recordRequest, type PreviousRequest } from '../model/request-record.js';
+import { recordRequest, type PreviousRequest, type Scrub } from '../model/request-record.js';
 import type { NewBlob } from '../blobs/blob.js';
 import { limitResult } from '../blobs/truncate-result.js';
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
@@ -50,6 +50,7 @@ export class ThreadSession {
   private lastRequest: PreviousRequest | undefined;
   /** Blob hashes this session's commits stored (durably): not sent again while it holds the thread. */
   private readonly storedBlobs = new Set<string>();
+  private scrub: Scrub | undefined;
   /** Set once an append failed: the in-memory state may be ahead of the log; drop the session. */
   private broken = false;
   /** Where the thread's outcome goes when it finishes (from its launch metadata), if anywhere. */
@@ -395,7 +396,9 @@ export class ThreadSession {
   /** The request as blobs, scrubbed of secrets like the events (model/request-record.ts). */
   private recordRequest(request: Parameters<typeof recordRequest>[0]) {
     const { redactor } = this.services;
-    return recordRequest(request, redactor.empty ? undefined : (text) => redactor.scrubText(text), this.lastRequest);
+    // One scrub function per session: the record caches each message's scrubbed text by message and scrub.
+    if (!redactor.empty) this.scrub ??= (text) => redactor.scrubText(text);
+    return recordRequest(request, redactor.empty ? undefined : this.scrub, this.lastRequest);
   }
 
   /** The failure, followed by the non-LLM fallback's answer when the agent has one for it (runtime/fallback.ts). */

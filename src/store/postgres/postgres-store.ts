@@ -79,7 +79,7 @@ export class PostgresStore implements Store {
     const c = summaryColumns(thread.summary);
     const events = eventColumns(thread.events, 0);
     const copied = copiedColumns(thread.events);
-    const written = linkEvents(null, stored(thread.id, 0, thread.releaseId, now, thread.events));
+    const written = linkEvents(null, stored(thread.id, 0, thread.releaseId, now, thread.events), events.data);
     try {
       await this.pool.run(
         sql.createThreadSql,
@@ -133,7 +133,7 @@ export class PostgresStore implements Store {
     // Replies go to the same outbox table (ids 'reply:...'), written by the same statement.
     const outboxRows = [...(extras?.notifications ?? []), ...(extras?.replies ?? [])];
     const notifications = outboxRows.length ? jsonText(outboxRows) : null;
-    const written = linkEvents(previous, stored(threadId, expectedSeq, releaseId, now, events));
+    const written = linkEvents(previous, stored(threadId, expectedSeq, releaseId, now, events), columns.data);
     const { rowCount } = await this.pool.run(
       sql.appendSql,
       [

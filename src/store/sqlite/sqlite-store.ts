@@ -279,9 +279,10 @@ export class SqliteStore implements Store {
       // link covers it as stored here (the fork's id and seq), so a fork starts a chain of its own.
       const own = 'releaseId' in e ? { releaseId: e.releaseId, at: e.at } : { releaseId, at };
       const event = { type: e.type, data: e.data, threadId, seq, ...own } as ThreadEvent;
-      link = eventHash(link, event);
+      const text = JSON.stringify(e.data);
+      link = eventHash(link, event, text);
       event.hash = link;
-      this.statements.insertEvent.run(threadId, seq, e.type, own.at, own.releaseId, JSON.stringify(e.data), link);
+      this.statements.insertEvent.run(threadId, seq, e.type, own.at, own.releaseId, text, link);
       stored.push(event);
     }
     return stored;
