@@ -38,9 +38,10 @@ describe('what the model saw over the API', () => {
 
     const blob = await api.call('GET', `/v1/threads/${paying.id}/blobs/${ref}`, { key: 'reader' });
     expect(blob.status).toBe(200);
-    expect(blob.body).toMatchObject({ hash: ref, data: { format: 'twelve.request/1' } });
-    const part = blob.body.data.prompt[0] as string;
-    expect((await api.call('GET', `/v1/threads/${paying.id}/blobs/${part}`, { key: 'reader' })).body.data).toMatchObject({ role: 'system' });
+    expect(blob.body).toMatchObject({ hash: ref, data: { format: 'twelve.request/3' } });
+    expect(blob.body.data.messages[0]).toMatchObject({ role: 'system' });
+    const tools = blob.body.data.tools as string;
+    expect((await api.call('GET', `/v1/threads/${paying.id}/blobs/${tools}`, { key: 'reader' })).body.data).toEqual([expect.objectContaining({ name: 'pay' })]);
     // Stored, but not this thread's: not reachable through it.
     const foreign = await api.call('GET', `/v1/threads/${echoing.id}/blobs/${ref}`, { key: 'reader' });
     expect(foreign.status).toBe(404);

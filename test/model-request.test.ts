@@ -41,7 +41,7 @@ describe('what the model saw', () => {
     for (const [index, call] of calls.entries()) {
       const ref = call.data.request!;
       expect(ref.ref).toMatch(/^sha256:[0-9a-f]{64}$/);
-      const stored = (await loadRequest(runtime.store, ref.ref))!;
+      const stored = (await loadRequest(runtime.store, { threadId: thread.id, seq: call.seq, ref: ref.ref }))!;
       // Readable without a provider: system prompt, messages, tools with schemas, settings.
       expect(stored.prompt[0]).toMatchObject({ role: 'system', content: expect.stringContaining('You help with orders') });
       expect(stored.prompt).toHaveLength(call.data.contextMessages);
@@ -54,7 +54,7 @@ describe('what the model saw', () => {
     expect(JSON.stringify(server.requests[1]!.body!.messages)).toContain('A-1001');
   });
 
-  it('stores a repeated identical request once: one blob for the request with its messages inline, one for the tools', async () => {
+  it('keeps each step’s request with its event (one row, no blob of its own), the tools stored once across threads', async () => {
     const server = await startServer();
     const { agent } = supportAgent();
     const { runtime, dbFile } = makeRuntime({ agents: [agent], server });
@@ -63,15 +63,17 @@ describe('what the model saw', () => {
     await runtime.runThread(first.id);
     const db = new Database(dbFile, { readonly: true });
     const count = () => db.prepare(`SELECT count(*) FROM blobs`).pluck().get() as number;
-    const before = count();
-    // The request (its messages inline) and the tools: two blobs.
-    expect(before).toBe(2);
+    // The tools: one blob.
+    expect(count()).toBe(1);
     const second = await runtime.launch({ agent: 'support', input: 'Hello' });
     await runtime.runThread(second.id);
-    expect(count()).toBe(before);
+    expect(count()).toBe(1);
     const [a] = eventsOfType(await runtime.loadEvents(first.id), 'model_called');
     const [b] = eventsOfType(await runtime.loadEvents(second.id), 'model_called');
+    // The same request, the same content address; each kept with its own event.
     expect(b!.data.request).toEqual(a!.data.request);
+    const kept = db.prepare(`SELECT thread_id, seq FROM events WHERE request IS NOT NULL ORDER BY thread_id`).all();
+    expect(kept).toEqual([{ thread_id: first.id, seq: a!.seq }, { thread_id: second.id, seq: b!.seq }].sort((x, y) => x.thread_id.localeCompare(y.thread_id)));
     db.close();
   });
 
@@ -109,11 +111,14 @@ describe('what the model saw', () => {
     await runtime.runThread(thread.id);
     const db = new Database(dbFile, { readonly: true });
     const blobs = db.prepare(`SELECT data FROM blobs`).pluck().all() as string[];
+    const requests = db.prepare(`SELECT request FROM events WHERE request IS NOT NULL`).pluck().all() as string[];
     db.close();
-    // The tools, the two steps' requests and the full result.
-    expect(blobs.length).toBe(4);
-    expect(blobs.filter((data) => data.includes(testApiKey))).toEqual([]);
-    expect(blobs.filter((data) => data.includes('token [redacted]')).length).toBeGreaterThanOrEqual(2);
+    // The tools and the full result; the two steps' requests are kept with their events.
+    expect(blobs.length).toBe(2);
+    expect(requests.length).toBe(2);
+    expect([...blobs, ...requests].filter((data) => data.includes(testApiKey))).toEqual([]);
+    // The full result, and the second request (which shows the model the truncated result).
+    expect([...blobs, ...requests].filter((data) => data.includes('token [redacted]')).length).toBeGreaterThanOrEqual(2);
   });
 
   it('serves a truncated result to a replay as recorded: the same preview and note, the same blob', async () => {
@@ -143,7 +148,7 @@ describe('what the model saw', () => {
     const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
     await runtime.runThread(thread.id);
     const [failed] = eventsOfType(await runtime.loadEvents(thread.id), 'model_failed');
-    const stored = (await loadRequest(runtime.store, failed!.data.request!.ref))!;
+    const stored = (await loadRequest(runtime.store, { threadId: thread.id, seq: failed!.seq, ref: failed!.data.request!.ref }))!;
     expect(stored.prompt.map((m) => m.role)).toEqual(['system', 'user']);
     expect(server.requests).toHaveLength(1);
   });

@@ -3,55 +3,56 @@
  * their JSON schemas, tool choice, response format, settings), kept as blobs so an audit shows
  * what the model saw even after the rendering code changed.
  *
- * Layout: a request blob holds the messages new since the thread's previous request and names
- * that request as its base (tools, the same every step, are one more blob). Consecutive steps of
- * a thread resend every earlier message, so one blob per whole request grows with the square of
+ * Layout: a stored request holds the messages new since the thread's previous request and names
+ * that request as its base (tools, the same every step, are one blob). Consecutive steps of a
+ * thread resend every earlier message, so storing each whole request grows with the square of
  * the thread's length; chained, it grows with what is new (bench/request-blobs.mjs has the figures).
  */
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
+import { createHash } from 'node:crypto';
 import { blobOfText, type BlobRef, type NewBlob } from '../blobs/blob.js';
 
-/** Requests stored before messages were inlined: every message a blob of its own, listed by hash. */
+/** Requests stored as blobs, each message a blob of its own listed by hash (before 2026-12-02). */
 const formatByHash = 'twelve.request/1';
-/** The current layout: the new messages inline, the earlier ones by reference to the base. */
-const format = 'twelve.request/2';
+/** Requests stored as blobs with the new messages inline, the base named by its blob hash (2026-12-02). */
+const formatByRef = 'twelve.request/2';
+/** The current layout: kept with its event (events.request), the base named by its event's seq. */
+const format = 'twelve.request/3';
 
 /**
- * The request blob: the call options with the tools replaced by their blob's hash. With `base`,
- * it extends the thread's previous request: the prompt is the base's first `keep` messages, then
- * `messages` — so a step writes what is new, not the whole list again (a thread's context is
- * mostly append-only). Every `maxChain`-th request lists its whole prompt, which bounds what
- * reading one back costs.
+ * A stored request: the call options with the tools replaced by their blob's hash. With `base`,
+ * it extends the thread's previous request (the one kept with event `base` of the same thread):
+ * the prompt is the base's first `keep` messages, then `messages` — so a step writes what is new,
+ * not the whole list again (a thread's context is mostly append-only). Every `maxChain`-th request
+ * lists its whole prompt, which bounds what reading one back costs.
  *
- * The new messages are inline, so a step writes one blob (two on a session's first step, with
- * the tools): a blob row is a random-key insert, and three of them per step (a manifest and two
- * message blobs, the layout before) cost ~40 µs a step on SQLite (bench/tracing.mjs).
+ * It is kept in its event's own row (Store AppendExtras.request): written where the event is, with
+ * no random-key row of its own (blob rows were a third of an append's cost on SQLite,
+ * bench/tracing.mjs), and deleted with its thread by twelve prune. The tools, the same for every
+ * step of a release, are one content-addressed blob, stored once.
  */
 interface RequestManifest {
   format: typeof format;
-  base?: string;
+  base?: number;
   keep?: number;
   messages: unknown[];
   tools?: string;
   options: Omit<LanguageModelV3CallOptions, 'prompt' | 'tools' | 'abortSignal' | 'headers'>;
 }
 
-/** The layout of formatByHash, still read. */
-interface HashedManifest {
-  format: typeof formatByHash;
-  base?: string;
-  keep?: number;
-  prompt: string[];
-  tools?: string;
-  options: RequestManifest['options'];
-}
+/** The earlier blob layouts, still read. */
+type BlobManifest = (
+  | { format: typeof formatByHash; prompt: string[] }
+  | { format: typeof formatByRef; messages: unknown[] }
+) & { base?: string; keep?: number; tools?: string; options: RequestManifest['options'] };
 
 /** Requests chained on a base before one lists its whole prompt again. */
 const maxChain = 32;
 
 /** The thread's previous stored request, as the next one may extend it. */
 export interface PreviousRequest {
-  ref: string;
+  /** The seq of the event it is kept with. */
+  seq: number;
   /** Its messages' stored texts (compared by value; the same string objects while the builder keeps its messages). */
   texts: string[];
   /** How many bases reading it back follows. */
@@ -59,12 +60,14 @@ export interface PreviousRequest {
 }
 
 export interface RecordedRequest {
-  /** What model_called.request carries. */
+  /** What model_called.request carries: the sha256 of `text`, and the request's size. */
   request: BlobRef;
-  /** Every blob to store with the event (the store keeps one copy of each). */
+  /** The request as stored with its event (AppendExtras.request). */
+  text: string;
+  /** Blobs to store with the event (the tools; the store keeps one copy of each). */
   blobs: NewBlob[];
-  /** What the next request of the thread may extend, once this one is stored. */
-  next: PreviousRequest;
+  /** What the next request of the thread may extend, once this one is stored with event `seq`. */
+  next: (seq: number) => PreviousRequest;
 }
 
 /**
@@ -77,7 +80,7 @@ export interface RecordedRequest {
 const textOf = new WeakMap<object, { text: string; bytes: number; parts: number; scrub: Scrub | undefined }>();
 const toolsBlobOf = new WeakMap<object, { blob: NewBlob; scrub: Scrub | undefined }>();
 
-/** Secrets out of a blob's text (config/redact.ts scrubText), as the events are scrubbed before they are written. */
+/** Secrets out of a stored text (config/redact.ts scrubText), as the events are scrubbed before they are written. */
 export type Scrub = (text: string) => string;
 
 function serialize(value: unknown, scrub: Scrub | undefined): string {
@@ -104,7 +107,7 @@ function toolsBlob(tools: object, scrub: Scrub | undefined): NewBlob {
   return blob;
 }
 
-/** The request as blobs. `bytes`: the request's size as JSON (its parts' sizes summed). */
+/** The request as stored. `bytes`: the request's size as JSON (its parts' sizes summed). */
 export function recordRequest(request: LanguageModelV3CallOptions, scrub?: Scrub, previous?: PreviousRequest): RecordedRequest {
   const { prompt, tools, abortSignal: _signal, headers: _headers, ...options } = request;
   const texts: string[] = [];
@@ -129,52 +132,89 @@ export function recordRequest(request: LanguageModelV3CallOptions, scrub?: Scrub
   const optionsText = serialize(options, scrub);
   bytes += Buffer.byteLength(optionsText);
   // Written by hand so the messages' texts are not serialized (nor scrubbed) again; the key order is RequestManifest's.
-  const head =
+  const text =
     `{"format":"${format}"` +
-    (kept > 0 ? `,"base":"${previous!.ref}","keep":${kept}` : '') +
+    (kept > 0 ? `,"base":${previous!.seq},"keep":${kept}` : '') +
     `,"messages":[${(kept > 0 ? texts.slice(kept) : texts).join(',')}]` +
     (toolsRef ? `,"tools":"${toolsRef}"` : '') +
     `,"options":${optionsText}}`;
-  const manifest = blobOfText(head);
-  blobs.push(manifest);
-  const next = { ref: manifest.hash, texts, depth: kept > 0 ? previous!.depth + 1 : 0 };
-  return { request: { ref: manifest.hash, bytes }, blobs, next };
+  const ref = `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  const depth = kept > 0 ? previous!.depth + 1 : 0;
+  return { request: { ref, bytes }, text, blobs, next: (seq) => ({ seq, texts, depth }) };
 }
 
-/** One message of a stored prompt: inline, or by hash (requests stored before they were inlined). */
+/** Where a stored request is read from: the event rows, and the blobs. */
+export interface RequestReader {
+  getBlob(hash: string): Promise<{ data: string } | undefined>;
+  getBlobs(hashes: string[]): Promise<Array<{ hash: string; data: string }>>;
+  loadRequests(threadId: string, upToSeq: number, limit?: number): Promise<Array<{ seq: number; text: string }>>;
+}
+
+/** Where a model step's request is: the event that carries it. */
+export interface RequestAt {
+  threadId: string;
+  seq: number;
+  /** The event's request.ref: the stored request must hash to it. */
+  ref: string;
+}
+
+/** One message of a stored prompt: inline, or by hash (the first blob layout). */
 type PromptPart = { value: unknown } | { hash: string };
 
-/** A stored request's whole prompt, following its bases. */
-async function promptOf(store: BlobReader, ref: string, depth = 0): Promise<{ manifest: RequestManifest | HashedManifest; prompt: PromptPart[] } | undefined> {
+function sha256Ref(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+/** A request kept with its event, and its whole prompt, following its bases among the thread's requests. */
+async function promptAt(store: RequestReader, at: RequestAt): Promise<{ manifest: RequestManifest; prompt: PromptPart[] } | undefined> {
+  // A request and every base it extends are among the thread's 33 newest requests up to it.
+  const rows = await store.loadRequests(at.threadId, at.seq, maxChain + 1);
+  const bySeq = new Map(rows.map((row) => [row.seq, row.text]));
+  const own = bySeq.get(at.seq);
+  if (own === undefined) return undefined;
+  if (sha256Ref(own) !== at.ref) throw new Error(`the request kept with seq ${at.seq} does not hash to ${at.ref}: it was changed after it was written`);
+  const chain: RequestManifest[] = [];
+  let seq: number | undefined = at.seq;
+  while (seq !== undefined) {
+    const text = bySeq.get(seq);
+    if (text === undefined) throw new Error(`request of seq ${at.seq}: its base, the request of seq ${seq}, is missing`);
+    const manifest = JSON.parse(text) as RequestManifest;
+    if (manifest.format !== format) throw new Error(`the request kept with seq ${seq} has an unknown format (${String(manifest.format)})`);
+    chain.push(manifest);
+    if (chain.length > maxChain + 1) throw new Error(`request of seq ${at.seq}: more than ${maxChain} bases to follow; the stored requests are damaged`);
+    seq = manifest.base;
+  }
+  let prompt: PromptPart[] = [];
+  for (const manifest of chain.reverse()) prompt = [...prompt.slice(0, manifest.keep ?? 0), ...manifest.messages.map((value) => ({ value }))];
+  return { manifest: chain[chain.length - 1]!, prompt };
+}
+
+/** A request stored as blobs (the earlier layouts), and its whole prompt, following its bases. */
+async function promptOfBlob(store: RequestReader, ref: string, depth = 0): Promise<{ manifest: BlobManifest; prompt: PromptPart[] } | undefined> {
   const head = await store.getBlob(ref);
   if (!head) return undefined;
-  const manifest = JSON.parse(head.data) as RequestManifest | HashedManifest;
+  const manifest = JSON.parse(head.data) as BlobManifest;
   let own: PromptPart[];
-  if (manifest.format === format) own = manifest.messages.map((value) => ({ value }));
+  if (manifest.format === formatByRef) own = manifest.messages.map((value) => ({ value }));
   else if (manifest.format === formatByHash) own = manifest.prompt.map((hash) => ({ hash }));
   else throw new Error(`blob ${ref} is not a stored request (format ${String((manifest as { format?: unknown }).format)})`);
   if (!manifest.base) return { manifest, prompt: own };
   if (depth > maxChain * 2) throw new Error(`request ${ref}: more than ${maxChain * 2} bases to follow; the stored requests are damaged`);
-  const base = await promptOf(store, manifest.base, depth + 1);
+  const base = await promptOfBlob(store, manifest.base, depth + 1);
   if (!base) throw new Error(`request ${ref}: its base ${manifest.base} is missing from the blob store`);
   return { manifest, prompt: [...base.prompt.slice(0, manifest.keep ?? 0), ...own] };
 }
 
-export interface BlobReader {
-  getBlob(hash: string): Promise<{ data: string } | undefined>;
-  getBlobs(hashes: string[]): Promise<Array<{ hash: string; data: string }>>;
-}
-
-/** The request stored under `ref`, put back together; undefined when it is not stored. */
-export async function loadRequest(store: BlobReader, ref: string): Promise<LanguageModelV3CallOptions | undefined> {
-  const found = await promptOf(store, ref);
+/** The request a model step sent, put back together; undefined when it was not stored. */
+export async function loadRequest(store: RequestReader, at: RequestAt): Promise<LanguageModelV3CallOptions | undefined> {
+  const found = (await promptAt(store, at)) ?? (await promptOfBlob(store, at.ref));
   if (!found) return undefined;
   const { manifest, prompt } = found;
   const hashes = prompt.flatMap((part) => ('hash' in part ? [part.hash] : []));
   const wanted = [...new Set([...hashes, ...(manifest.tools ? [manifest.tools] : [])])];
   const parts = wanted.length ? new Map((await store.getBlobs(wanted)).map((blob) => [blob.hash, JSON.parse(blob.data) as unknown])) : new Map<string, unknown>();
   const part = (hash: string) => {
-    if (!parts.has(hash)) throw new Error(`request ${ref}: part ${hash} is missing from the blob store`);
+    if (!parts.has(hash)) throw new Error(`request ${at.ref}: part ${hash} is missing from the blob store`);
     return parts.get(hash);
   };
   const request = { ...manifest.options, prompt: prompt.map((p) => ('hash' in p ? part(p.hash) : p.value)) } as LanguageModelV3CallOptions;

@@ -30,12 +30,13 @@ export interface StepRequest {
   response: Pick<EventData<'model_called'>, 'text' | 'toolCalls' | 'finishReason' | 'usage' | 'costUsd' | 'latencyMs'>;
 }
 
-type Reader = Pick<Store, 'getBlob' | 'getBlobs' | 'getRelease'>;
+type Reader = Pick<Store, 'getBlob' | 'getBlobs' | 'getRelease' | 'loadRequests'>;
 
 /** Every model step of the events (or only the one at `seq`). */
 export async function stepRequests(store: Reader, events: readonly ThreadEvent[], options: { seq?: number } = {}): Promise<StepRequest[]> {
   const steps: StepRequest[] = [];
   const rederive = new Rederiver(store, events);
+  const requests = new ThreadRequests(store);
   let step = 0;
   for (const [index, e] of events.entries()) {
     if (e.type !== 'model_called') continue;
@@ -44,11 +45,17 @@ export async function stepRequests(store: Reader, events: readonly ThreadEvent[]
     const { text, toolCalls, finishReason, usage, costUsd, latencyMs } = e.data;
     const base = { step, seq: e.seq, releaseId: e.releaseId, model: e.data.model, response: { text, toolCalls, finishReason, usage, costUsd, latencyMs } };
     if (e.data.request) {
-      const request = await loadRequest(store, e.data.request.ref);
+      let request: LanguageModelV3CallOptions | undefined;
+      let problem: string | undefined;
+      try {
+        request = await loadRequest(requests, { threadId: e.threadId, seq: e.seq, ref: e.data.request.ref });
+      } catch (error) {
+        problem = errorMessage(error);
+      }
       steps.push(
         request
           ? { ...base, source: 'stored', request, ref: e.data.request.ref, bytes: e.data.request.bytes }
-          : { ...base, source: 'unavailable', ref: e.data.request.ref, note: `the request's blob ${e.data.request.ref} is not in the store` },
+          : { ...base, source: 'unavailable', ref: e.data.request.ref, note: problem ?? `the request ${e.data.request.ref} is not in the store` },
       );
       continue;
     }
@@ -56,6 +63,26 @@ export async function stepRequests(store: Reader, events: readonly ThreadEvent[]
     steps.push('request' in derived ? { ...base, source: 're-derived', request: derived.request, note: derived.note } : { ...base, source: 'unavailable', note: derived.missing });
   }
   return steps;
+}
+
+/** The thread's stored requests, read once for all its steps (each step's chain is among them). */
+class ThreadRequests {
+  private readonly read = new Map<string, Promise<Array<{ seq: number; text: string }>>>();
+
+  constructor(private readonly store: Reader) {}
+
+  getBlob(hash: string) {
+    return this.store.getBlob(hash);
+  }
+  getBlobs(hashes: string[]) {
+    return this.store.getBlobs(hashes);
+  }
+  async loadRequests(threadId: string, upToSeq: number, limit?: number) {
+    let all = this.read.get(threadId);
+    if (!all) this.read.set(threadId, (all = this.store.loadRequests(threadId, 2_147_483_647)));
+    const rows = (await all).filter((row) => row.seq <= upToSeq);
+    return limit === undefined ? rows : rows.slice(0, limit);
+  }
 }
 
 /** Rebuilds old steps' requests: one incremental context per release, caught up on the log as needed. */

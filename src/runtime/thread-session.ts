@@ -17,7 +17,7 @@ import { event, type CompactError, type EventData, type NewEvent, type ThreadEve
 import { ContextBuilder, renderContext } from '../thread/render-context.js';
 import { applyEvent, initialState, isTerminal, waitingStatuses, type ThreadState } from '../thread/state.js';
 import { buildRequest, callModel, ModelBlockedError, ModelCallError } from '../model/call-model.js';
-import { recordRequest, type PreviousRequest, type Scrub } from '../model/request-record.js';
+import { recordRequest, type PreviousRequest, type RecordedRequest, type Scrub } from '../model/request-record.js';
 import type { NewBlob } from '../blobs/blob.js';
 import { limitResult } from '../blobs/truncate-result.js';
 import type { NotificationPayload, ReplyPayload } from '../notify/types.js';
@@ -228,7 +228,7 @@ export class ThreadSession {
    * state first, because the thread's summary columns come from it; if the append then
    * fails (a lost race, a store error) the session is marked broken and must be dropped.
    */
-  async commit(events: NewEvent[], options: { clearControl?: boolean; blobs?: NewBlob[] } = {}): Promise<ThreadEvent[]> {
+  async commit(events: NewEvent[], options: { clearControl?: boolean; blobs?: NewBlob[]; request?: RecordedRequest } = {}): Promise<ThreadEvent[]> {
     if (this.broken) throw new TwelveError('internal', `thread ${this.threadId}: this session is stale after a failed append`);
     const redactor = this.services.writeRedactor(this.release.agent.name);
     const clean = redactor.empty ? events : events.map((e) => ({ type: e.type, data: redactor.scrub(e.data) }) as NewEvent);
@@ -264,8 +264,12 @@ export class ThreadSession {
     if (proposals.length > 0) extras.proposals = proposals;
     // Blobs are content-addressed and stored once; this session's earlier commits already stored
     // the ones it sent (a request resends every earlier message), so a step writes only what is new.
-    const blobs = options.blobs?.filter((blob) => !this.storedBlobs.has(blob.hash));
-    if (blobs?.length) extras.blobs = blobs;
+    const blobs = [...(options.blobs ?? []), ...(options.request?.blobs ?? [])].filter((blob) => !this.storedBlobs.has(blob.hash));
+    if (blobs.length) extras.blobs = blobs;
+    // The model step's request is kept in its event's row (model/request-record.ts).
+    const sent = options.request;
+    const requestIndex = sent ? clean.findIndex((e) => (e.type === 'model_called' || e.type === 'model_failed') && e.data.request?.ref === sent.request.ref) : -1;
+    if (sent && requestIndex >= 0) extras.request = { index: requestIndex, text: sent.text };
     const summary: ThreadSummary = {
       status: this.state.status,
       output: this.state.output,
@@ -283,7 +287,8 @@ export class ThreadSession {
     };
     const stored = await this.services.store.append(this.threadId, expectedSeq, releaseId, clean, summary, extras);
     this.broken = false;
-    for (const blob of blobs ?? []) this.storedBlobs.add(blob.hash);
+    for (const blob of blobs) this.storedBlobs.add(blob.hash);
+    if (sent && requestIndex >= 0) this.lastRequest = sent.next(stored[requestIndex]!.seq);
     if (this.services.logThreadEvents()) logNotableEvents(this.services.logger, this.release.agent.name, stored);
     this.services.emit(stored);
     return stored;
@@ -342,8 +347,7 @@ export class ThreadSession {
       }
       if (!(error instanceof ModelCallError)) throw error;
       const sent = this.recordRequest(request);
-      await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs, request: sent.request })), { blobs: sent.blobs });
-      this.lastRequest = sent.next;
+      await this.commit(await this.withFallback(event('model_failed', { error: compact('model_call_failed', error.message), failures: error.failures, totalLatencyMs: error.totalLatencyMs, request: sent.request })), { request: sent });
       return;
     } finally {
       span?.end();
@@ -389,8 +393,7 @@ export class ThreadSession {
     const now = Date.now();
     toolCalls.forEach((call, index) => events.push(...this.requestTool(callIds[index]!, call, now)));
     if (toolCalls.length === 0) events.push(...this.finalAnswer(text, now));
-    await this.commit(events, { blobs: recorded.blobs });
-    this.lastRequest = recorded.next;
+    await this.commit(events, { request: recorded });
   }
 
   /** The request as blobs, scrubbed of secrets like the events (model/request-record.ts). */

@@ -55,6 +55,9 @@ export class DeferredStore implements Store {
   async getBlobs(hashes: string[]): Promise<NewBlob[]> {
     return (await this.store).getBlobs(hashes);
   }
+  async loadRequests(threadId: string, upToSeq: number, limit?: number): Promise<Array<{ seq: number; text: string }>> {
+    return (await this.store).loadRequests(threadId, upToSeq, limit);
+  }
   async loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
     return (await this.store).loadEventsOfType(threadIds, type);
   }

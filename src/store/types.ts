@@ -83,8 +83,10 @@ export interface AppendExtras {
   replies?: ReplyPayload[];
   /** People's corrections proposed as eval cases (one per thread and seq; a repeat is ignored). */
   proposals?: NewProposal[];
-  /** Content-addressed payloads the events refer to (requests a model saw, large tool results); each stored once. */
+  /** Content-addressed payloads the events refer to (the tools a model saw, large tool results); each stored once. */
   blobs?: NewBlob[];
+  /** The exact request (model/request-record.ts) of `events[index]`, a model_called or model_failed: kept in that event's row. */
+  request?: { index: number; text: string };
 }
 
 /** A proposal as appended with the correcting event (pending, undecided). */
@@ -134,7 +136,8 @@ export interface NewThread {
 }
 
 /** An event copied from another thread, with the release and time it was first written at. */
-export type CopiedEvent = NewEvent & { releaseId: string; at: string };
+/** A fork's copy of an origin's event: it keeps its release, time and (a model step's) request. */
+export type CopiedEvent = NewEvent & { releaseId: string; at: string; request?: string };
 
 export interface ListThreadsOptions {
   status?: ThreadStatus[];
@@ -259,6 +262,12 @@ export interface Store extends NotificationOutbox {
   getBlob(hash: string): Promise<NewBlob | undefined>;
   /** The blobs of those hashes that are stored (in no particular order). */
   getBlobs(hashes: string[]): Promise<NewBlob[]>;
+  /**
+   * The requests kept with the thread's events (AppendExtras.request) at or before `upToSeq`, newest
+   * first, at most `limit` of them (all when absent): a request and the bases it extends are among
+   * the 33 newest (model/request-record.ts).
+   */
+  loadRequests(threadId: string, upToSeq: number, limit?: number): Promise<Array<{ seq: number; text: string }>>;
   /** The events of one type in several threads (e.g. which listed threads are forks), by thread then seq. */
   loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]>;
   getThread(threadId: string): Promise<ThreadRecord | undefined>;

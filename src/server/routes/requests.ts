@@ -3,6 +3,7 @@
  * the blobs a thread refers to. A blob is served only through a thread that refers to it,
  * so a key that may read one thread cannot read another's payloads by guessing hashes.
  */
+import { createHash } from 'node:crypto';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { TwelveError } from '../../errors.js';
 import { stepRequests } from '../../replay/step-requests.js';
@@ -76,29 +77,41 @@ export function requestRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): voi
     }),
     async (c) => {
       const { id: threadId, hash } = c.req.valid('param');
-      const refs = await threadRefs(runtime.store, await events(threadId));
-      const blob = refs.has(hash) ? await runtime.store.getBlob(hash) : undefined;
+      const { refs, kept } = await threadRefs(runtime.store, threadId, await events(threadId));
+      const blob = refs.has(hash) ? ((await runtime.store.getBlob(hash)) ?? kept.get(hash)) : undefined;
       if (!blob) throw new TwelveError('not_found', `thread ${threadId} refers to no stored blob ${hash}`);
       return c.json({ hash: blob.hash, bytes: blob.bytes, data: JSON.parse(blob.data) as unknown }, 200);
     },
   );
 }
 
-/** Every blob the thread's events refer to, the parts of its stored requests included. */
-async function threadRefs(store: ServerState['runtime']['store'], events: ThreadEvent[]): Promise<Set<string>> {
+/**
+ * Every blob the thread's events refer to, the parts of its stored requests included; `kept`: the
+ * requests kept with its events (model/request-record.ts), served by their hash like blobs.
+ */
+async function threadRefs(store: ServerState['runtime']['store'], threadId: string, events: ThreadEvent[]) {
   const refs = new Set<string>();
   const requests: string[] = [];
   for (const e of events) {
     if ((e.type === 'model_called' || e.type === 'model_failed') && e.data.request) requests.push(e.data.request.ref);
     if (e.type === 'tool_succeeded' && e.data.blob) refs.add(e.data.blob.ref);
   }
-  for (const head of await store.getBlobs(requests)) {
-    refs.add(head.hash);
-    const manifest = JSON.parse(head.data) as { prompt?: string[]; tools?: string };
+  const kept = new Map<string, { hash: string; bytes: number; data: string }>();
+  const manifests: string[] = [];
+  for (const { text } of requests.length ? await store.loadRequests(threadId, 2_147_483_647) : []) {
+    const hash = `sha256:${createHash('sha256').update(text).digest('hex')}`;
+    kept.set(hash, { hash, bytes: Buffer.byteLength(text), data: text });
+    manifests.push(text);
+  }
+  // Requests stored as blobs before they were kept with their events.
+  for (const head of await store.getBlobs(requests.filter((ref) => !kept.has(ref)))) manifests.push(head.data), refs.add(head.hash);
+  for (const text of manifests) {
+    const manifest = JSON.parse(text) as { prompt?: string[]; tools?: string };
     for (const part of manifest.prompt ?? []) refs.add(part);
     if (manifest.tools) refs.add(manifest.tools);
   }
-  return refs;
+  for (const ref of requests) if (kept.has(ref)) refs.add(ref);
+  return { refs, kept };
 }
 
 function plain<T extends { request?: unknown }>(step: T) {

@@ -264,6 +264,14 @@ export const postgresMigrations: Migration[] = [
       CREATE TRIGGER events_no_delete BEFORE DELETE ON events FOR EACH ROW EXECUTE FUNCTION twelve_events_delete_guard();
     `,
   },
+  {
+    version: 9,
+    name: 'the request a model step sent, kept with its event',
+    // See SQLite's version 9.
+    sql: `
+      ALTER TABLE events ADD COLUMN request text;
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */

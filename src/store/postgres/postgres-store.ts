@@ -89,6 +89,7 @@ export class PostgresStore implements Store {
           events.seqs, events.types, events.data, nowMs, c.unpricedCalls, copied.releaseIds, copied.ats,
           thread.tenant ?? null,
           written.map((e) => e.hash),
+          thread.events.map((e) => ('request' in e ? (e.request ?? null) : null)),
         ],
         { idempotent: false },
       );
@@ -142,6 +143,7 @@ export class PostgresStore implements Store {
         spend?.agent ?? null, spend?.day ?? null, spend?.costUsd ?? 0, notifications, c.unpricedCalls, summary.confidence ?? null,
         extras?.proposals?.length ? jsonText(extras.proposals) : null, previous, written.map((e) => e.hash), spend?.tenant ?? null,
         extras?.blobs?.length ? jsonText(extras.blobs) : null,
+        events.map((_, index) => (extras?.request?.index === index ? extras.request.text : null)),
       ],
       { idempotent: false },
     );
@@ -204,6 +206,15 @@ export class PostgresStore implements Store {
   async getBlobs(hashes: string[]): Promise<NewBlob[]> {
     if (hashes.length === 0) return [];
     const { rows } = await this.pool.run<NewBlob>(`SELECT hash, bytes, data FROM blobs WHERE hash = ANY ($1::text[])`, [hashes], { idempotent: true });
+    return rows;
+  }
+
+  async loadRequests(threadId: string, upToSeq: number, limit?: number): Promise<Array<{ seq: number; text: string }>> {
+    const { rows } = await this.pool.run<{ seq: number; text: string }>(
+      `SELECT seq, request AS text FROM events WHERE thread_id = $1 AND seq <= $2 AND request IS NOT NULL ORDER BY seq DESC LIMIT $3`,
+      [threadId, upToSeq, limit ?? null],
+      { idempotent: true },
+    );
     return rows;
   }
 

@@ -39,7 +39,8 @@ const notifyIfClaimable = (now: string) =>
  * reason, $10-$13 steps/tokens/cost, $14 now (ISO), $15 wake_at, $16 ready_at, $17 launch key,
  * $18-$20 event seqs/types/data (JSON text), $21 now (ms), $22 unpriced calls, $23-$24 each event's own
  * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's),
- * $25 tenant (NULL: none), $26 each event's chain link (computed in JS: audit/chain.ts, from null).
+ * $25 tenant (NULL: none), $26 each event's chain link (computed in JS: audit/chain.ts, from null),
+ * $27 each event's request (a fork's copies of model steps keep theirs; NULL for the others).
  * The events' foreign key is checked at the end of the statement, after the thread row exists.
  */
 export const createThreadSql = `
@@ -50,9 +51,9 @@ export const createThreadSql = `
             $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer, $25::text)
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
-    INSERT INTO events (thread_id, seq, type, at, release_id, data, hash)
-    SELECT r.id, e.seq, e.type, coalesce(e.at::timestamptz, $14::timestamptz), coalesce(e.release_id, $5::text), e.data::json, e.hash
-    FROM r, unnest($18::integer[], $19::text[], $20::text[], $23::text[], $24::text[], $26::text[]) AS e (seq, type, data, release_id, at, hash)
+    INSERT INTO events (thread_id, seq, type, at, release_id, data, hash, request)
+    SELECT r.id, e.seq, e.type, coalesce(e.at::timestamptz, $14::timestamptz), coalesce(e.release_id, $5::text), e.data::json, e.hash, e.request
+    FROM r, unnest($18::integer[], $19::text[], $20::text[], $23::text[], $24::text[], $26::text[], $27::text[]) AS e (seq, type, data, release_id, at, hash, request)
   )
   SELECT ${notifyIfClaimable('$21::bigint')} AS notified FROM r`;
 
@@ -66,7 +67,8 @@ export const createThreadSql = `
  * reason, $9-$12 steps/tokens/cost, $13 now (ISO), $14 wake_at, $15 clear control, $16 ready_at,
  * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array),
  * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal), $28 the previous link
- * the hashes were chained from (the hash of event $2; NULL: none), $29 each event's link, $30 the spend's tenant (NULL: none), $31 blobs (JSON array of {hash, bytes, data}).
+ * the hashes were chained from (the hash of event $2; NULL: none), $29 each event's link, $30 the spend's tenant (NULL: none), $31 blobs (JSON array of {hash, bytes, data}),
+ * $32 each event's request (model/request-record.ts; NULL but for the model step's event).
  *
  * The chain: JS hashes the events from the previous link it knows (PostgresStore keeps the last one
  * it read or wrote per thread), and the statement refuses (zero rows, like a lost race) unless the
@@ -84,9 +86,9 @@ export const appendSql = `
       AND (SELECT hash FROM events WHERE thread_id = $1::text AND seq = $2::integer) IS NOT DISTINCT FROM $28::text
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
-    INSERT INTO events (thread_id, seq, type, at, release_id, data, hash)
-    SELECT r.id, e.seq, e.type, $13::timestamptz, $4::text, e.data::json, e.hash
-    FROM r, unnest($18::integer[], $19::text[], $20::text[], $29::text[]) AS e (seq, type, data, hash)
+    INSERT INTO events (thread_id, seq, type, at, release_id, data, hash, request)
+    SELECT r.id, e.seq, e.type, $13::timestamptz, $4::text, e.data::json, e.hash, e.request
+    FROM r, unnest($18::integer[], $19::text[], $20::text[], $29::text[], $32::text[]) AS e (seq, type, data, hash, request)
   ), spent AS (
     INSERT INTO daily_spend (agent, day, cost_usd)
     SELECT $21::text, $22::text, $23::float8 FROM r WHERE $23::float8 > 0

@@ -236,4 +236,15 @@ export const migrations: Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     `,
   },
+  {
+    version: 9,
+    name: 'the request a model step sent, kept with its event',
+    // events.request: the exact request of a model_called/model_failed event (model/request-record.ts,
+    // format twelve.request/3), in the event's own row: a step writes it where it writes the event, not
+    // as a random-key blob row (a third of an append's cost, bench/tracing.mjs), and it goes with its
+    // thread when twelve prune deletes it. NULL for other events and for requests kept as blobs before.
+    sql: `
+      ALTER TABLE events ADD COLUMN request TEXT;
+    `,
+  },
 ];

@@ -138,7 +138,7 @@ export class SqliteStore implements Store {
            ready_at = CASE WHEN control IS NOT NULL AND NOT ? THEN min(coalesce(?, ?), ?) ELSE ? END
          WHERE id = ? AND seq = ?`,
       ),
-      insertEvent: db.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertEvent: db.prepare(`INSERT INTO events (thread_id, seq, type, at, release_id, data, hash, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       // The chain's previous link: one primary-key read inside the append's transaction (NULL: the thread's
       // events predate the chain, and a new chain starts with this append).
       eventHashAt: db.prepare(`SELECT hash FROM events WHERE thread_id = ? AND seq = ?`).pluck(),
@@ -223,6 +223,8 @@ export class SqliteStore implements Store {
       insertBlob: db.prepare(`INSERT INTO blobs (hash, bytes, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`),
       getBlob: db.prepare(`SELECT hash, bytes, data FROM blobs WHERE hash = ?`),
       getBlobs: db.prepare(`SELECT hash, bytes, data FROM blobs WHERE hash IN (SELECT value FROM json_each(?))`),
+      // Newest first over the primary key (thread_id, seq); -1 as a limit is SQLite's "no limit".
+      loadRequests: db.prepare(`SELECT seq, request AS text FROM events WHERE thread_id = ? AND seq <= ? AND request IS NOT NULL ORDER BY seq DESC LIMIT ?`),
       decideProposal: db.prepare(`UPDATE eval_proposals SET status = ?, decided_by = ?, decided_at = ?, suite = ? WHERE id = ? AND status = 'pending'`),
       saveEvalRun: db.prepare(
         `INSERT INTO eval_runs (id, suite, agent, release_id, model, baseline_release_id, created_at, summary, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -264,16 +266,18 @@ export class SqliteStore implements Store {
       for (const p of extras?.proposals ?? []) this.statements.insertProposal.run(p.id, p.threadId, p.agent, p.seq, p.kind, JSON.stringify(p.draft), now);
       for (const b of extras?.blobs ?? []) this.statements.insertBlob.run(b.hash, b.bytes, b.data, now);
       const previous = expectedSeq > 0 ? ((this.statements.eventHashAt.get(threadId, expectedSeq) as string | null | undefined) ?? null) : null;
-      return this.insertEvents(threadId, expectedSeq, releaseId, now, events, previous);
+      return this.insertEvents(threadId, expectedSeq, releaseId, now, events, previous, extras?.request);
     });
   }
 
   /** Inserts the events chained from `previous` (the link of event `afterSeq`; null: a chain starts here). */
-  private insertEvents(threadId: string, afterSeq: number, releaseId: string, at: string, events: Array<NewEvent | CopiedEvent>, previous: string | null): ThreadEvent[] {
+  private insertEvents(
+    threadId: string, afterSeq: number, releaseId: string, at: string, events: Array<NewEvent | CopiedEvent>, previous: string | null, request?: AppendExtras['request'],
+  ): ThreadEvent[] {
     const stored: ThreadEvent[] = [];
     let seq = afterSeq;
     let link = previous;
-    for (const e of events) {
+    events.forEach((e, index) => {
       seq += 1;
       // A copied event (a fork's prefix) keeps the release and time it was first written at; its
       // link covers it as stored here (the fork's id and seq), so a fork starts a chain of its own.
@@ -282,9 +286,10 @@ export class SqliteStore implements Store {
       const text = JSON.stringify(e.data);
       link = eventHash(link, event, text);
       event.hash = link;
-      this.statements.insertEvent.run(threadId, seq, e.type, own.at, own.releaseId, text, link);
+      const requestText = request?.index === index ? request.text : 'request' in e ? (e.request ?? null) : null;
+      this.statements.insertEvent.run(threadId, seq, e.type, own.at, own.releaseId, text, link, requestText);
       stored.push(event);
-    }
+    });
     return stored;
   }
 
@@ -433,6 +438,10 @@ export class SqliteStore implements Store {
   getBlobs(hashes: string[]): Promise<NewBlob[]> {
     if (hashes.length === 0) return Promise.resolve([]);
     return this.guard(() => this.statements.getBlobs.all(JSON.stringify(hashes)) as NewBlob[]);
+  }
+
+  loadRequests(threadId: string, upToSeq: number, limit?: number): Promise<Array<{ seq: number; text: string }>> {
+    return this.guard(() => this.statements.loadRequests.all(threadId, upToSeq, limit ?? -1) as Array<{ seq: number; text: string }>);
   }
 
   loadEventsOfType(threadIds: string[], type: EventType): Promise<ThreadEvent[]> {
