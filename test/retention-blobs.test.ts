@@ -159,16 +159,28 @@ describe('prune sweeps blobs on SQLite', () => {
     const path = join(dir, 'twelve.db');
     const store = new SqliteStore({ path });
     try {
-      await touchScenario(store, (sql, value) => {
-        const db = new Database(path);
-        db.prepare(sql.replace('$1', '?')).run(value);
-        db.close();
-      });
+      await touchScenario(store, (sql, value) => age(path, sql, value));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('follows a request stored in the older layout to its message and tools blobs', async () => {
+    const path = join(tempDir(), 'twelve.db');
+    const store = new SqliteStore({ path });
+    try {
+      await v1Scenario(store, (sql, value) => age(path, sql, value));
     } finally {
       await store.close();
     }
   });
 });
+
+function age(path: string, sql: string, value: string): void {
+  const db = new Database(path);
+  db.prepare(sql.replace('$1', '?')).run(value);
+  db.close();
+}
 
 /**
  * The race the sweep guards against, made sequential: the cut-off is taken, then an append sends
@@ -183,10 +195,23 @@ async function touchScenario(store: Store, ageAllBlobs: (sql: string, value: str
   await ageAllBlobs(`UPDATE blobs SET created_at = $1`, old);
   const cutoff = new Date(Date.now() - 1000).toISOString();
   await store.createThread({ id: 'th_b', agent: 'refunds', releaseId: 'rel_one', input: 'x', events: [event('thread_started', { agent: 'refunds', input: 'x' })], summary: { ...summary, status: 'runnable' } });
-  await store.append('th_b', 1, 'rel_one', [event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' }, { blobs: [kept] });
+  await store.append('th_b', 1, 'rel_one', [event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' }, { blobs: [kept, kept] });
   expect(await store.sweepBlobs({ before: cutoff, batch: 1 })).toEqual({ blobs: 1, bytes: dropped.bytes });
   expect(await store.getBlob(kept.hash)).toMatchObject({ data: kept.data });
   expect(await store.getBlob(dropped.hash)).toBeUndefined();
+}
+
+/** A request stored in the older layout ('twelve.request/1': every message a blob, listed in `prompt`) keeps its messages and tools. */
+async function v1Scenario(store: Store, ageAllBlobs: (sql: string, value: string) => void | Promise<void>) {
+  const messages = [blobOfText(JSON.stringify(system)), blobOfText(JSON.stringify(user('hi')))];
+  const toolsBlob = blobOfText(JSON.stringify(tools));
+  const manifest = blobOfText(JSON.stringify({ format: 'twelve.request/1', prompt: messages.map((m) => m.hash), tools: toolsBlob.hash, options: { temperature: 0 } }));
+  const stray = blobOfText(JSON.stringify('nothing names me'));
+  await store.createThread({ id: 'th_v1', agent: 'refunds', releaseId: 'rel_one', input: 'x', events: [event('thread_started', { agent: 'refunds', input: 'x' })], summary: { ...summary, status: 'runnable' } });
+  await store.append('th_v1', 1, 'rel_one', [modelCalled({ ref: manifest.hash, bytes: manifest.bytes })], { ...summary, status: 'runnable' }, { blobs: [...messages, toolsBlob, manifest, stray] });
+  await ageAllBlobs(`UPDATE blobs SET created_at = $1`, old);
+  expect(await store.sweepBlobs({ before: new Date().toISOString() })).toEqual({ blobs: 1, bytes: stray.bytes });
+  expect(await loadRequest(store, manifest.hash)).toEqual({ temperature: 0, prompt: [system, user('hi')], tools });
 }
 
 describe('prune sweeps blobs on PostgreSQL', () => {
@@ -224,5 +249,11 @@ describe('prune sweeps blobs on PostgreSQL', () => {
     database = await freshPostgresDatabase();
     store = database.open();
     await touchScenario(store, (text, value) => sql(text, [value]));
+  });
+
+  it('follows a request stored in the older layout to its message and tools blobs', async () => {
+    database = await freshPostgresDatabase();
+    store = database.open();
+    await v1Scenario(store, (text, value) => sql(text, [value]));
   });
 });
