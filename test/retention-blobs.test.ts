@@ -251,6 +251,33 @@ describe('prune sweeps blobs on PostgreSQL', () => {
     await touchScenario(store, (text, value) => sql(text, [value]));
   });
 
+  it('a delete that meets a blob an append is sending again waits for it, then keeps it', async () => {
+    database = await freshPostgresDatabase();
+    store = database.open();
+    const blob = blobOfText(JSON.stringify({ big: 'r'.repeat(3000) }));
+    await store.createThread({ id: 'th_a', agent: 'refunds', releaseId: 'rel_one', input: 'x', events: [event('thread_started', { agent: 'refunds', input: 'x' })], summary: { ...summary, status: 'runnable' } });
+    await store.append('th_a', 1, 'rel_one', [event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' }, { blobs: [blob] });
+    await sql(`UPDATE blobs SET created_at = $1`, [old]);
+    const cutoff = new Date(Date.now() - 1000).toISOString();
+    // An append in flight: it has sent the blob again (the append's own statement) and not committed yet.
+    const appender = new pg.Client({ connectionString: database.url });
+    await appender.connect();
+    try {
+      await appender.query('BEGIN');
+      await appender.query(`INSERT INTO blobs (hash, bytes, data, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT (hash) DO UPDATE SET created_at = GREATEST(blobs.created_at, excluded.created_at)`, [blob.hash, blob.bytes, blob.data]);
+      const sweep = store.sweepBlobs({ before: cutoff });
+      // The sweep read the blob as a candidate (old, named by nothing) and its delete now waits on the row.
+      const waiting = async () => (await appender.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM blobs%'`)).rows[0].n as number;
+      for (let i = 0; i < 600 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await waiting()).toBe(1);
+      await appender.query('COMMIT');
+      expect(await sweep).toEqual({ blobs: 0, bytes: 0 });
+    } finally {
+      await appender.end();
+    }
+    expect(await store.getBlob(blob.hash)).toMatchObject({ data: blob.data });
+  });
+
   it('follows a request stored in the older layout to its message and tools blobs', async () => {
     database = await freshPostgresDatabase();
     store = database.open();
