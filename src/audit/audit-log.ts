@@ -7,12 +7,13 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
+import { blobOfText } from '../blobs/blob.js';
 import { TwelveError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { ThreadEvent } from '../thread/events.js';
 import { eventLine, headLine, parseEventLine } from './export-format.js';
 import type { AuditHead } from './types.js';
-import { verifyThread, type ThreadVerdict } from './verify.js';
+import { verifyThread, type AuditProblem, type ThreadVerdict } from './verify.js';
 
 export async function verifyStoredThread(store: Store, threadId: string, publicKeys: KeyObject[] = []): Promise<ThreadVerdict> {
   const thread = await store.getThread(threadId);
@@ -62,6 +63,7 @@ export async function verifyArchive(path: string, publicKeys: KeyObject[] = []):
   const events = new Map<string, ThreadEvent[]>();
   const heads: AuditHead[] = [];
   const seen = new Set<string>();
+  const blobProblems: AuditProblem[] = [];
   const source = createReadStream(path);
   const opened = new Promise<void>((resolve, reject) => {
     source.once('open', () => resolve());
@@ -82,6 +84,11 @@ export async function verifyArchive(path: string, publicKeys: KeyObject[] = []):
         throw new TwelveError('usage', (error as Error).message);
       }
       if (record.kind === 'header') continue;
+      if (record.kind === 'blob') {
+        const problem = blobProblem(record.blob);
+        if (problem) blobProblems.push({ threadId: '(blobs)', seq: lineNumber, kind: 'blob', message: `line ${lineNumber}: ${problem}` });
+        continue;
+      }
       if (record.kind === 'head') heads.push(record.head);
       else {
         // A prune run interrupted between archiving and deleting a batch archives it again on the
@@ -99,7 +106,18 @@ export async function verifyArchive(path: string, publicKeys: KeyObject[] = []):
     throw new TwelveError('usage', `${path}: not a readable ${gzipped ? 'gzipped ' : ''}JSON lines file (${(error as Error).message})`);
   }
   const byThread = groupHeads(heads);
-  return [...events].map(([threadId, list]) => verifyThread({ threadId, events: list, heads: byThread.get(threadId) ?? [], publicKeys }));
+  const verdicts = [...events].map(([threadId, list]) => verifyThread({ threadId, events: list, heads: byThread.get(threadId) ?? [], publicKeys }));
+  // Blob lines (a prune archive's stored requests and large results) belong to no one thread: their problems come as one more verdict.
+  if (blobProblems.length) verdicts.push({ threadId: '(blobs)', events: 0, covered: 0, notCovered: 0, headsChecked: 0, problems: blobProblems });
+  return verdicts;
+}
+
+/** What is wrong with an archived blob: its text must hash to its name (and have its size). */
+function blobProblem(blob: { hash: string; bytes: number; data: string }): string | undefined {
+  const actual = blobOfText(blob.data);
+  if (actual.hash !== blob.hash) return `blob ${blob.hash}: its data hashes to ${actual.hash} (edited)`;
+  if (actual.bytes !== blob.bytes) return `blob ${blob.hash}: ${actual.bytes} bytes, the line says ${blob.bytes}`;
+  return undefined;
 }
 
 function groupHeads(heads: AuditHead[]): Map<string, AuditHead[]> {

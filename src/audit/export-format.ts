@@ -9,13 +9,20 @@
  * thread (see types.ts AuditHead) is a line of its own:
  *   {"head":{"id":"...","threadId":"t1","seq":40,"hash":"...","signature":"...","keyId":"...","signedAt":"..."}}
  * A prune archive's first line is a header ({"format":"twelve-archive","version":1}), skipped by readers.
+ * A prune archive also carries the blobs its events name (stored requests, large tool results),
+ * each once per file, on lines of their own ("data" is the blob's exact text; verify checks it hashes to "hash"):
+ *   {"blob":{"hash":"sha256:...","bytes":1234,"data":"{\"format\":\"twelve.request/2\",...}"}}
  * Anything else is refused with the line number. Verification needs nothing but these lines and,
  * for the heads, the public key (audit/verify.ts).
  */
 import type { ThreadEvent } from '../thread/events.js';
 import type { AuditHead } from './types.js';
 
-export type ExportRecord = { kind: 'event'; event: ThreadEvent } | { kind: 'head'; head: AuditHead } | { kind: 'header'; format: string; version: unknown };
+export type ExportRecord =
+  | { kind: 'event'; event: ThreadEvent }
+  | { kind: 'head'; head: AuditHead }
+  | { kind: 'header'; format: string; version: unknown }
+  | { kind: 'blob'; blob: { hash: string; bytes: number; data: string } };
 
 /** One event's line (no trailing newline). */
 export function eventLine(event: ThreadEvent): string {
@@ -40,6 +47,13 @@ export function parseEventLine(line: string, where = 'line'): ExportRecord {
   if (!isObject(value)) throw new Error(`${where}: expected a JSON object`);
   // A prune archive starts with a header line ({"format":"twelve-archive","version":1}: retention/archive-format.ts).
   if (typeof value.format === 'string' && !('threadId' in value)) return { kind: 'header', format: value.format, version: value.version };
+  if ('blob' in value) {
+    const blob = value.blob;
+    if (!isObject(blob)) throw new Error(`${where}: "blob" must be an object`);
+    if (typeof blob.hash !== 'string' || typeof blob.data !== 'string') throw new Error(`${where}: blob.hash and blob.data must be strings`);
+    if (typeof blob.bytes !== 'number' || !Number.isInteger(blob.bytes) || blob.bytes < 0) throw new Error(`${where}: blob.bytes must be a whole number`);
+    return { kind: 'blob', blob: { hash: blob.hash, bytes: blob.bytes, data: blob.data } };
+  }
   if ('head' in value) {
     const head = value.head;
     if (!isObject(head)) throw new Error(`${where}: "head" must be an object`);

@@ -9,6 +9,7 @@
  *   unhashed    an event without a link after hashed ones (a stripped hash)
  *   tail_cut    a signed head (or the thread row's seq) lies beyond the last event
  *   signature   a signed head whose signature does not check, or whose link differs from the log's
+ *   blob        (archives) a blob line whose data does not hash to its name: seq is the line number
  * Events written before the chain existed (a prefix with no hash) are "not covered", not tampered.
  *
  * Limit, by design of any unkeyed chain: someone who rewrites an event AND recomputes every later
@@ -20,7 +21,7 @@ import { linksTo } from './chain.js';
 import { checkHead } from './signing.js';
 import type { AuditHead } from './types.js';
 
-export type ProblemKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'unhashed' | 'tail_cut' | 'signature';
+export type ProblemKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'unhashed' | 'tail_cut' | 'signature' | 'blob';
 
 export interface AuditProblem {
   threadId: string;

@@ -4,20 +4,23 @@
  * fsynced before the batch's threads are deleted, so a crash never loses an event that is no
  * longer in the database. A crash after the write but before the delete leaves the threads in
  * place; the next run archives them again, so an archive can hold the same event twice: the
- * reader drops repeats (same thread, seq and hash).
+ * reader drops repeats (same thread, seq and hash). A batch's member starts with the blobs its
+ * events name that the file does not hold yet (each blob once per file; a re-run may repeat one).
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { NewBlob } from '../blobs/blob.js';
 import { TwelveError } from '../errors.js';
+import type { BlobReader } from '../model/request-record.js';
 import type { ArchivedEvent } from '../store/types.js';
-import { archiveHeader, eventLine, parseEventLine } from './archive-format.js';
+import { archiveHeader, blobLine, eventLine, parseArchiveLine } from './archive-format.js';
 
-/** Appends one batch of events (and the header, when the file is new) and fsyncs it. */
-export function appendArchiveBatch(path: string, events: ArchivedEvent[]): void {
+/** Appends one batch of blobs and events (and the header, when the file is new) and fsyncs it. */
+export function appendArchiveBatch(path: string, events: ArchivedEvent[], blobs: NewBlob[] = []): void {
   const isNew = !existsSync(path) || statSync(path).size === 0;
   if (!isNew) checkGzip(path);
-  const lines = events.map(eventLine);
+  const lines = [...blobs.map(blobLine), ...events.map(eventLine)];
   if (isNew) lines.unshift(JSON.stringify(archiveHeader));
   if (lines.length === 0) return;
   const fd = openSync(path, 'a');
@@ -33,6 +36,31 @@ export function appendArchiveBatch(path: string, events: ArchivedEvent[]): void 
 
 /** Every event in an archive, repeats (from a re-run after a crash) dropped, in file order. */
 export function readArchive(path: string): ArchivedEvent[] {
+  return readArchiveFile(path).events;
+}
+
+/** The blobs an archive holds, by hash (as written: audit verify --archive checks their hashes). */
+export function readArchiveBlobs(path: string): Map<string, NewBlob> {
+  return readArchiveFile(path).blobs;
+}
+
+/** The archive's blobs as a blob store to read a pruned thread's requests back from (model/request-record.ts loadRequest). */
+export function archiveBlobReader(path: string): BlobReader {
+  const blobs = readArchiveBlobs(path);
+  return {
+    getBlob: async (hash) => blobs.get(hash),
+    getBlobs: async (hashes) => hashes.flatMap((hash) => blobs.get(hash) ?? []),
+  };
+}
+
+/** The hashes of the blobs an existing archive already holds (none when the file is new), so a run appending to it does not write them again. */
+export function archivedBlobHashes(path: string): Set<string> {
+  if (!existsSync(path) || statSync(path).size === 0) return new Set();
+  checkGzip(path);
+  return new Set(readArchiveFile(path).blobs.keys());
+}
+
+function readArchiveFile(path: string): { events: ArchivedEvent[]; blobs: Map<string, NewBlob> } {
   let text: string;
   try {
     text = gunzipSync(readFileSync(path)).toString('utf8');
@@ -45,19 +73,25 @@ export function readArchive(path: string): ArchivedEvent[] {
   if (header.version !== archiveHeader.version) throw new TwelveError('usage', `${path} is a version ${header.version} archive; this Twelve reads version ${archiveHeader.version}`);
   const seen = new Set<string>();
   const events: ArchivedEvent[] = [];
+  const blobs = new Map<string, NewBlob>();
   lines.slice(1).forEach((line, index) => {
-    let event: ArchivedEvent;
+    let record: ReturnType<typeof parseArchiveLine>;
     try {
-      event = parseEventLine(line);
+      record = parseArchiveLine(line);
     } catch (error) {
       throw new TwelveError('usage', `${path}, line ${index + 2}: ${(error as Error).message}`);
     }
+    if (record.kind === 'blob') {
+      blobs.set(record.blob.hash, record.blob);
+      return;
+    }
+    const event = record.event;
     const key = `${event.threadId}\n${event.seq}\n${event.hash ?? ''}`;
     if (seen.has(key)) return;
     seen.add(key);
     events.push(event);
   });
-  return events;
+  return { events, blobs };
 }
 
 function checkGzip(path: string): void {

@@ -9,7 +9,7 @@ import type { EventType, NewEvent, ThreadEvent } from '../thread/events.js';
 import type { AppendExtras, ClaimOptions, ConfidenceHistogram, ControlRequest, ListEvalRunsOptions, ListProposalsOptions, ListThreadsOptions, NewThread, Store, ListReleasesOptions, NewerReleaseThreads, ReleaseSummary, StoredRelease, StoreStats, ThreadRecord, ThreadSummary } from './types.js';
 import type { EvalRunRecord, ProposalRecord } from '../eval/types.js';
 import type { CostReportOptions, CostRow } from '../costs/types.js';
-import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from './types.js';
+import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts, BlobSweep, SweepBlobsOptions } from './types.js';
 import type { AuditHead } from '../audit/types.js';
 import type { NewBlob } from '../blobs/blob.js';
 
@@ -157,6 +157,9 @@ export class DeferredStore implements Store {
   }
   async pruneThreads(threadIds: string[]): Promise<PruneCounts> {
     return (await this.store).pruneThreads(threadIds);
+  }
+  async sweepBlobs(options: SweepBlobsOptions): Promise<BlobSweep> {
+    return (await this.store).sweepBlobs(options);
   }
   async close(): Promise<void> {
     if (this.closed) return;

@@ -245,6 +245,21 @@ export interface PruneCounts {
   skipped: string[];
 }
 
+/** Options of a blob sweep (retention, after pruneThreads). */
+export interface SweepBlobsOptions {
+  /** ISO time: only blobs last written before it may go (a blob sent again is rewritten: its time moves on). */
+  before: string;
+  /** Blobs per delete transaction (default 500). */
+  batch?: number;
+}
+
+/** What a blob sweep deleted. */
+export interface BlobSweep {
+  blobs: number;
+  /** The deleted blobs' sizes summed (their UTF-8 text). */
+  bytes: number;
+}
+
 export interface Store extends NotificationOutbox {
   readonly kind: string;
   /** Human-readable location, for messages (never contains a password). */
@@ -354,5 +369,12 @@ export interface Store extends NotificationOutbox {
    * proposals (they are eval cases), releases, daily spend, blobs (shared by hash), audit heads.
    */
   pruneThreads(threadIds: string[]): Promise<PruneCounts>;
+  /**
+   * Deletes the blobs no event names (directly, or through a stored request's base, tools or v1
+   * prompt: blobs/blob-refs.ts) that were last written before `before`. The live set is read
+   * without blocking writers; the deletes go in short batches, each re-checking the time, so a
+   * blob an append sent again meanwhile (which rewrites its time) stays.
+   */
+  sweepBlobs(options: SweepBlobsOptions): Promise<BlobSweep>;
   close(): Promise<void>;
 }

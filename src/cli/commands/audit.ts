@@ -24,7 +24,8 @@ names each problem: edited, deleted, inserted, reordered, unhashed (a stripped h
 written before the chain existed are counted as not covered. With TWELVE_AUDIT_SIGNING_KEY the runtime
 signs chain heads (every TWELVE_AUDIT_SIGN_EVERY events and when a thread finishes); with the public key
 (TWELVE_AUDIT_PUBLIC_KEY, or derived from the signing key) verify checks them, which also catches a cut
-tail or a chain recomputed after an edit. Exit codes: 0 intact, 1 tampered, 2 bad usage.`,
+tail or a chain recomputed after an edit. A prune archive's blob lines (stored requests, large results) are
+checked to hash to their names (problem: blob). Exit codes: 0 intact, 1 tampered, 2 bad usage.`,
   async run(args, flags) {
     const [sub, ...rest] = args;
     if (sub === 'verify') return verify(rest, flags);

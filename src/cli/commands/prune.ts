@@ -1,4 +1,5 @@
 /** `twelve prune`: archive, then delete, finished threads older than a cut-off (retention). */
+import { formatBytes } from '../../blobs/blob.js';
 import { TwelveError } from '../../errors.js';
 import { expectArgs, print, type CommandSpec } from '../command.js';
 
@@ -24,7 +25,10 @@ export const prune: CommandSpec = {
     'transaction. The archive is written and fsynced before its batch is deleted, and is never redacted, so',
     '`twelve audit verify --archive <file>` can check its hash chain. A run interrupted between the two leaves',
     'the batch in the database, and the next run archives it again (readers drop the repeated lines).',
-    'Kept: eval proposals (they are eval cases), releases, daily spend, stored blobs and signed chain heads.',
+    'The archive also holds the blobs the pruned events name (each model call\'s stored request, large tool results),',
+    'so what the model saw survives. After the last batch, blobs no remaining event names are deleted (shared ones',
+    'stay; so does any blob written in the last few minutes).',
+    'Kept: eval proposals (they are eval cases), releases, daily spend and signed chain heads.',
   ].join('\n'),
   async run(args, flags) {
     expectArgs(args, 0, prune);
@@ -63,7 +67,8 @@ function describe(report: import('../../retention/prune.js').PruneReport, before
   const split = (counts: Record<string, number>) => Object.entries(counts).map(([key, n]) => `${key} ${n}`).join(', ');
   const lines = [report.dryRun ? `would prune ${what}` : `pruned ${what} in ${report.batches} batch${report.batches === 1 ? '' : 'es'}, ${Math.round(report.ms)} ms`];
   if (report.threads > 0) lines.push(`  by status: ${split(report.byStatus)}`, `  by agent: ${split(report.byAgent)}`);
-  if (!report.dryRun) lines.push(report.archive ? `  archived to ${report.archive}` : '  no archive (--delete-only)');
+  if (!report.dryRun) lines.push(report.archive ? `  archived to ${report.archive} (with ${report.blobsArchived} blob${report.blobsArchived === 1 ? '' : 's'})` : '  no archive (--delete-only)');
+  if (!report.dryRun) lines.push(`  blobs deleted: ${report.blobsDeleted} (${formatBytes(report.blobBytesFreed)} freed): no remaining event names them`);
   if (report.skipped > 0) lines.push(`  left in place: ${report.skipped} (resumed, or held by a worker, since they were listed)`);
   return lines.join('\n');
 }

@@ -24,7 +24,7 @@ import { histogram, proposalDecided, toEvalRun, toProposal, type EvalRunRow, typ
 import { loadPg, parsePostgresUrl } from './connection.js';
 import { PostgresOutbox } from './outbox.js';
 import { PostgresPrune } from './prune.js';
-import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from '../types.js';
+import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts, BlobSweep, SweepBlobsOptions } from '../types.js';
 import { PostgresPool } from './pool.js';
 import { copiedColumns, eventColumns, jsonText, readyAtOf, stored, summaryColumns, toEvent, toThread, type EventRow, type ThreadRow } from './rows.js';
 import * as sql from './queries.js';
@@ -553,6 +553,10 @@ export class PostgresStore implements Store {
 
   pruneThreads(threadIds: string[]): Promise<PruneCounts> {
     return this.prune.pruneThreads(threadIds);
+  }
+
+  sweepBlobs(options: SweepBlobsOptions): Promise<BlobSweep> {
+    return this.prune.sweepBlobs(options);
   }
 
   async close(): Promise<void> {

@@ -5,9 +5,15 @@
  * prune_grants (the events' delete guard lets those through), deleted with their events and
  * notifications, and the grants removed before COMMIT. No table lock, so claims and appends
  * of other threads go on meanwhile.
+ *
+ * The blob sweep reads the live set in one statement (a snapshot: it blocks no one), then deletes
+ * the rest in short transactions of a few hundred rows, each re-checking the blob's time: an append
+ * that sends a blob again rewrites its time (queries.ts appendSql) and, when it holds the row, the
+ * delete waits for it and then sees the new time.
  */
 import type { ThreadStatus } from '../../thread/state.js';
-import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from '../types.js';
+import { requestPrefix } from '../../blobs/blob-refs.js';
+import type { ArchivedEvent, BlobSweep, ListPrunableOptions, PrunableThread, PruneCounts, SweepBlobsOptions } from '../types.js';
 import type { PostgresPool } from './pool.js';
 
 const finished = `('completed', 'failed', 'cancelled')`;
@@ -20,6 +26,31 @@ const listPrunableSql = `
 
 const archiveEventsSql = `
   SELECT thread_id, seq, type, at, release_id, data, hash FROM events WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq`;
+
+/**
+ * The blobs no event needs (as sqlite/prune.ts unreferencedBlobsSql): the blobs events name,
+ * closed over what stored requests name (base, tools, v1 prompt hashes), and every other blob
+ * last written before $1. Only a stored request's text is parsed (it starts with its format).
+ */
+const unreferencedBlobsSql = `
+  WITH RECURSIVE live(hash) AS (
+    SELECT data -> 'request' ->> 'ref' FROM events
+      WHERE type IN ('model_called', 'model_failed') AND data -> 'request' ->> 'ref' IS NOT NULL
+    UNION
+    SELECT data -> 'blob' ->> 'ref' FROM events
+      WHERE type = 'tool_succeeded' AND data -> 'blob' ->> 'ref' IS NOT NULL
+    UNION
+    SELECT named.hash FROM live
+      JOIN blobs b ON b.hash = live.hash AND left(b.data, ${requestPrefix.length}) = '${requestPrefix}'
+      CROSS JOIN LATERAL (SELECT b.data::jsonb AS m) AS parsed
+      CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(parsed.m -> 'prompt') = 'array' THEN parsed.m -> 'prompt' ELSE '[]'::jsonb END
+        || jsonb_build_array(parsed.m -> 'base', parsed.m -> 'tools')) AS element
+      CROSS JOIN LATERAL (SELECT element #>> '{}' AS hash WHERE jsonb_typeof(element) = 'string') AS named
+  )
+  SELECT hash FROM blobs b WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM live WHERE live.hash = b.hash)`;
+
+const deleteBlobsSql = `DELETE FROM blobs WHERE hash = ANY ($1::text[]) AND created_at < $2 RETURNING bytes`;
 
 const lockFinishedSql = `SELECT id FROM threads WHERE id = ANY ($1::text[]) AND status IN ${finished} FOR UPDATE SKIP LOCKED`;
 
@@ -61,5 +92,19 @@ export class PostgresPrune {
       await client.query(`DELETE FROM prune_grants WHERE thread_id = ANY ($1::text[])`, [keep]);
       return { threads, events, notifications, skipped };
     });
+  }
+
+  async sweepBlobs(options: SweepBlobsOptions): Promise<BlobSweep> {
+    const { rows } = await this.pool.run<{ hash: string }>(unreferencedBlobsSql, [options.before], { idempotent: true });
+    const candidates = rows.map((r) => r.hash);
+    const batch = options.batch ?? 500;
+    const swept: BlobSweep = { blobs: 0, bytes: 0 };
+    for (let i = 0; i < candidates.length; i += batch) {
+      // Idempotent: a retried delete finds the rows gone, or re-checks their time.
+      const deleted = await this.pool.run<{ bytes: number }>(deleteBlobsSql, [candidates.slice(i, i + batch), options.before], { idempotent: true });
+      swept.blobs += deleted.rowCount ?? 0;
+      swept.bytes += deleted.rows.reduce((sum, r) => sum + r.bytes, 0);
+    }
+    return swept;
   }
 }

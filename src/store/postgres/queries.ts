@@ -108,10 +108,14 @@ export const appendSql = `
     FROM r, json_array_elements(coalesce($27::json, '[]'::json)) AS p
     ON CONFLICT DO NOTHING
   ), blobbed AS (
+    -- created_at: when the blob was last written; one sent again takes this append's time, so a
+    -- blob sweep begun before it keeps it (postgres/prune.ts). DO UPDATE may touch a row once per
+    -- statement (DISTINCT ON) and locks it: in hash order, so two appends never wait on each other in a cycle.
     INSERT INTO blobs (hash, bytes, data, created_at)
-    SELECT b ->> 'hash', (b ->> 'bytes')::integer, b ->> 'data', $13::timestamptz
+    SELECT DISTINCT ON (b ->> 'hash') b ->> 'hash', (b ->> 'bytes')::integer, b ->> 'data', $13::timestamptz
     FROM r, json_array_elements(coalesce($31::json, '[]'::json)) AS b
-    ON CONFLICT (hash) DO NOTHING
+    ORDER BY b ->> 'hash'
+    ON CONFLICT (hash) DO UPDATE SET created_at = GREATEST(blobs.created_at, excluded.created_at)
   )
   SELECT ${notifyIfClaimable('$17::bigint')} AS notified FROM r`;
 

@@ -3,19 +3,47 @@
  * the archive, and deletes a batch in one short IMMEDIATE transaction. SQLite has one writer
  * at a time, so a batch's transaction holds the write lock while it deletes: keep batches small
  * (hundreds of threads: a few ms each) and workers' appends wait at most that long.
+ *
+ * The blob sweep reads the live set in one statement (a WAL read: writers go on) and deletes the
+ * rest in IMMEDIATE transactions of a few hundred blobs, each re-checking the blob's time.
  */
 import type Database from 'better-sqlite3';
 import type { ThreadStatus } from '../../thread/state.js';
-import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from '../types.js';
+import { requestPrefix } from '../../blobs/blob-refs.js';
+import type { ArchivedEvent, BlobSweep, ListPrunableOptions, PrunableThread, PruneCounts, SweepBlobsOptions } from '../types.js';
 
 /** The statuses a thread never leaves: the only ones prune touches. */
 export const finishedStatuses: ThreadStatus[] = ['completed', 'failed', 'cancelled'];
 const finishedList = finishedStatuses.map((s) => `'${s}'`).join(', ');
 
+/**
+ * The blobs no event needs: the blobs events name (blobs/blob-refs.ts blobRefPaths), closed over
+ * what stored requests name (base, tools, v1 prompt hashes; a request's text starts with its
+ * format), and every other blob listed. A NULL in the live set would empty a NOT IN: none gets in.
+ * Not filtered by time here: created_at lies after the data in the row, so reading it would read
+ * every large blob's overflow pages; the delete checks it for the few that are candidates.
+ */
+export const unreferencedBlobsSql = `
+  WITH RECURSIVE live(hash) AS (
+    SELECT json_extract(data, '$.request.ref') FROM events
+      WHERE type IN ('model_called', 'model_failed') AND json_extract(data, '$.request.ref') IS NOT NULL
+    UNION
+    SELECT json_extract(data, '$.blob.ref') FROM events
+      WHERE type = 'tool_succeeded' AND json_extract(data, '$.blob.ref') IS NOT NULL
+    UNION
+    SELECT named.value FROM live
+      JOIN blobs b ON b.hash = live.hash AND substr(b.data, 1, ${requestPrefix.length}) = '${requestPrefix}',
+      json_each(json_insert(coalesce(json_extract(b.data, '$.prompt'), '[]'), '$[#]', json_extract(b.data, '$.base'), '$[#]', json_extract(b.data, '$.tools'))) AS named
+      WHERE named.type = 'text'
+  )
+  SELECT hash FROM blobs WHERE hash NOT IN (SELECT hash FROM live)`;
+
 export class SqlitePrune {
   private readonly list;
   private readonly events;
   private readonly pruneTx;
+  private readonly unreferenced;
+  private readonly deleteBlobsTx;
 
   constructor(db: Database.Database) {
     // threads_by_status (status, updated_at) serves the range; the keyset continues past `after`.
@@ -37,6 +65,13 @@ export class SqlitePrune {
     const deleteNotifications = db.prepare(`DELETE FROM notifications WHERE thread_id IN (SELECT value FROM json_each(?))`);
     const deleteThreads = db.prepare(`DELETE FROM threads WHERE id IN (SELECT value FROM json_each(?))`);
     const revoke = db.prepare(`DELETE FROM prune_grants WHERE thread_id IN (SELECT value FROM json_each(?))`);
+    this.unreferenced = db.prepare(unreferencedBlobsSql).pluck();
+    // Re-checks the time under the write lock: a blob sent again since the live set was read was rewritten (sqlite-store.ts insertBlob) and stays.
+    const deleteBlobs = db.prepare(`DELETE FROM blobs WHERE hash IN (SELECT value FROM json_each(?)) AND created_at < ? RETURNING bytes`).pluck();
+    this.deleteBlobsTx = db.transaction((hashes: string[], before: string): BlobSweep => {
+      const bytes = deleteBlobs.all(JSON.stringify(hashes), before) as number[];
+      return { blobs: bytes.length, bytes: bytes.reduce((sum, n) => sum + n, 0) };
+    });
     this.pruneTx = db.transaction((ids: string[]): PruneCounts => {
       // Re-checked under the write lock: a thread resumed or reopened since it was listed stays.
       const keep = new Set(finished.all(JSON.stringify(ids)) as string[]);
@@ -72,5 +107,15 @@ export class SqlitePrune {
   pruneThreads(threadIds: string[]): PruneCounts {
     if (threadIds.length === 0) return { threads: 0, events: 0, notifications: 0, skipped: [] };
     return this.pruneTx.immediate(threadIds);
+  }
+
+  /** Synchronous per batch; the caller (sqlite-store.ts) yields between batches so appends interleave. */
+  unreferencedBlobs(): string[] {
+    return this.unreferenced.all() as string[];
+  }
+
+  deleteBlobs(hashes: string[], before: string): BlobSweep {
+    if (hashes.length === 0) return { blobs: 0, bytes: 0 };
+    return this.deleteBlobsTx.immediate(hashes, before);
   }
 }

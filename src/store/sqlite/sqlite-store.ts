@@ -21,7 +21,7 @@ import { SqliteOutbox } from './outbox.js';
 import { sqliteCostReport } from './cost-report.js';
 import type { CostReportOptions, CostRow } from '../../costs/types.js';
 import { SqlitePrune } from './prune.js';
-import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts } from '../types.js';
+import type { ArchivedEvent, ListPrunableOptions, PrunableThread, PruneCounts, BlobSweep, SweepBlobsOptions } from '../types.js';
 import { migrations } from './migrations.js';
 import { eventHash } from '../../audit/chain.js';
 import type { AuditHead } from '../../audit/types.js';
@@ -220,7 +220,9 @@ export class SqliteStore implements Store {
         `INSERT OR IGNORE INTO eval_proposals (id, thread_id, agent, seq, kind, status, draft, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
       ),
       getProposal: db.prepare(`SELECT * FROM eval_proposals WHERE id = ?`),
-      insertBlob: db.prepare(`INSERT INTO blobs (hash, bytes, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`),
+      // created_at is when the blob was last written: one sent again (another thread, a new session)
+      // takes the append's time (never an earlier one: clocks differ), so a blob sweep that began before it (twelve prune) keeps it.
+      insertBlob: db.prepare(`INSERT INTO blobs (hash, bytes, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE SET created_at = max(blobs.created_at, excluded.created_at)`),
       getBlob: db.prepare(`SELECT hash, bytes, data FROM blobs WHERE hash = ?`),
       getBlobs: db.prepare(`SELECT hash, bytes, data FROM blobs WHERE hash IN (SELECT value FROM json_each(?))`),
       // Newest first over the primary key (thread_id, seq); -1 as a limit is SQLite's "no limit".
@@ -677,6 +679,20 @@ export class SqliteStore implements Store {
 
   pruneThreads(threadIds: string[]): Promise<PruneCounts> {
     return this.guard(() => this.prune.pruneThreads(threadIds));
+  }
+
+  async sweepBlobs(options: SweepBlobsOptions): Promise<BlobSweep> {
+    const candidates = await this.guard(() => this.prune.unreferencedBlobs());
+    const batch = options.batch ?? 500;
+    const swept: BlobSweep = { blobs: 0, bytes: 0 };
+    for (let i = 0; i < candidates.length; i += batch) {
+      const deleted = await this.guard(() => this.prune.deleteBlobs(candidates.slice(i, i + batch), options.before));
+      swept.blobs += deleted.blobs;
+      swept.bytes += deleted.bytes;
+      // Between batches the write lock is free: this process's own appends go first.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return swept;
   }
 
   async close(): Promise<void> {
