@@ -140,6 +140,22 @@ describe('what the model saw', () => {
     expect(served!.data.blob!.ref).toMatch(/^sha256:/);
   });
 
+  it('gives a fork the requests of the model steps it copies', async () => {
+    const server = await startServer();
+    const { agent } = supportAgent();
+    const { runtime } = makeRuntime({ agents: [agent], server });
+    server.enqueue({ toolCalls: [{ id: 'call_1', name: 'lookup_order', arguments: { orderId: 'A-1001' } }] }, { text: 'Shipped.' });
+    const thread = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
+    await runtime.runThread(thread.id);
+    const events = await runtime.loadEvents(thread.id);
+    const last = eventsOfType(events, 'model_called').at(-1)!;
+    const fork = await runtime.fork(thread.id, { atSeq: last.seq, by: 'alice' });
+    const copy = (await runtime.loadEvents(fork.id)).find((e) => e.seq === last.seq)!;
+    expect(copy.type).toBe('model_called');
+    const ref = { ref: last.data.request!.ref };
+    expect(await loadRequest(runtime.store, { threadId: fork.id, seq: last.seq, ...ref })).toEqual(await loadRequest(runtime.store, { threadId: thread.id, seq: last.seq, ...ref }));
+  });
+
   it('keeps the request of a step whose every attempt failed on model_failed, readable through the thread', async () => {
     const server = await startServer();
     const { agent } = supportAgent({ modelSettings: { maxRetries: 0 }, limits: { maxConsecutiveErrors: 1 } });

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { blobOfText } from '../src/blobs/blob.js';
 import { limitResult } from '../src/blobs/truncate-result.js';
 import { loadRequest, recordRequest, type PreviousRequest } from '../src/model/request-record.js';
-import { archiveBlobReader, readArchive, readArchiveBlobs } from '../src/retention/archive-file.js';
+import { archiveRequestReader, readArchive, readArchiveBlobs } from '../src/retention/archive-file.js';
 import { runPrune } from '../src/retention/prune.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../src/store/types.js';
@@ -38,6 +38,9 @@ const modelCalled = (ref: { ref: string; bytes: number }) =>
 interface Recorded {
   refs: string[];
   sent: LanguageModelV3CallOptions[];
+  /** The seq of each step's model_called event (its request is kept with it). */
+  seqs: number[];
+  threadId: string;
   resultBlob?: string;
 }
 
@@ -51,20 +54,21 @@ async function thread(store: Store, id: string, first: string, options: { finish
   await store.createThread({ id, agent: 'refunds', releaseId: 'rel_one', input: first, events: [event('thread_started', { agent: 'refunds', input: first })], summary: { ...summary, status: 'runnable' } });
   let seq = 1;
   const sentBlobs = new Set<string>();
-  const append = async (events: NewEvent[], blobs: Array<{ hash: string; bytes: number; data: string }>, status: 'runnable' | 'completed' = 'runnable') => {
+  const append = async (events: NewEvent[], blobs: Array<{ hash: string; bytes: number; data: string }>, status: 'runnable' | 'completed' = 'runnable', request?: string) => {
     const fresh = blobs.filter((b) => !sentBlobs.has(b.hash));
     fresh.forEach((b) => sentBlobs.add(b.hash));
-    await store.append(id, seq, 'rel_one', events, { ...summary, status }, fresh.length ? { blobs: fresh } : undefined);
+    await store.append(id, seq, 'rel_one', events, { ...summary, status }, { ...(fresh.length ? { blobs: fresh } : {}), ...(request ? { request: { index: 0, text: request } } : {}) });
     seq += events.length;
   };
-  const out: Recorded = { refs: [], sent: [] };
+  const out: Recorded = { refs: [], sent: [], seqs: [], threadId: id };
   let previous: PreviousRequest | undefined;
   const prompt: LanguageModelV3CallOptions['prompt'] = [system, user(first)];
   for (let step = 0; step < 2; step++) {
     const sent = request(structuredClone(prompt));
     const recorded = recordRequest(sent, undefined, previous);
-    previous = recorded.next;
-    await append([modelCalled(recorded.request)], recorded.blobs);
+    previous = recorded.next(seq + 1);
+    out.seqs.push(seq + 1);
+    await append([modelCalled(recorded.request)], recorded.blobs, 'runnable', recorded.text);
     out.refs.push(recorded.request.ref);
     out.sent.push(sent);
     prompt.push({ role: 'assistant', content: [{ type: 'text', text: `answer ${step}` }] }, user(`${id} follow-up ${step}`));
@@ -88,24 +92,24 @@ async function seed(store: Store) {
 }
 
 async function expectLiveRequestsLoad(store: Store, live: Recorded) {
-  for (const [i, ref] of live.refs.entries()) expect(await loadRequest(store, ref)).toEqual(live.sent[i]);
+  for (const [i, ref] of live.refs.entries()) expect(await loadRequest(store, { threadId: live.threadId, seq: live.seqs[i]!, ref })).toEqual(live.sent[i]);
   expect(await store.getBlob(live.resultBlob!)).toBeDefined();
 }
 
 /** What a prune of the two finished threads must leave: checked the same on both stores. */
 async function expectPruned(store: Store, archive: string, { gone, sharing, live }: Awaited<ReturnType<typeof seed>>) {
-  // The finished threads' own blobs are gone; the shared first request and the tools stay.
+  // The finished threads' own blobs are gone (their requests went with their events); the tools stay.
   for (const ref of [...gone.refs, gone.resultBlob!, sharing.refs[1]!]) expect(await store.getBlob(ref), ref).toBeUndefined();
   await expectLiveRequestsLoad(store, live);
   // The archive holds every blob the pruned threads named, each once, and their requests load from it.
   const lines = gunzipSync(readFileSync(archive)).toString('utf8').split('\n').filter(Boolean);
   const blobHashes = lines.filter((l) => l.startsWith('{"blob"')).map((l) => (JSON.parse(l) as { blob: { hash: string } }).blob.hash);
   expect(new Set(blobHashes).size).toBe(blobHashes.length);
-  const archived = archiveBlobReader(archive);
-  for (const t of [gone, sharing]) for (const [i, ref] of t.refs.entries()) expect(await loadRequest(archived, ref)).toEqual(t.sent[i]);
+  const archived = archiveRequestReader(archive);
+  for (const t of [gone, sharing]) for (const [i, ref] of t.refs.entries()) expect(await loadRequest(archived, { threadId: t.threadId, seq: t.seqs[i]!, ref })).toEqual(t.sent[i]);
   expect(readArchiveBlobs(archive).get(gone.resultBlob!)?.data).toBe(JSON.stringify('x'.repeat(5000)));
   expect(readArchive(archive).map((e) => e.threadId)).toEqual(expect.arrayContaining(['th_gone', 'th_sharing']));
-  // 2 + 2 request blobs, the tools and one result.
+  // 2 + 2 requests (kept with their events, archived as blob lines), the tools and one result.
   expect(blobHashes).toHaveLength(6);
 }
 
@@ -126,7 +130,7 @@ describe('prune sweeps blobs on SQLite', () => {
     const run = await runCli(['prune', '--completed-before', '30d', '--archive', archive, '--json'], { env });
     expect(run.stderr).toBe('');
     const report = JSON.parse(run.stdout) as { threads: number; blobsArchived: number; blobsDeleted: number; blobBytesFreed: number };
-    expect(report).toMatchObject({ threads: 2, blobsArchived: 6, blobsDeleted: 4 });
+    expect(report).toMatchObject({ threads: 2, blobsArchived: 6, blobsDeleted: 1 });
     expect(report.blobBytesFreed).toBeGreaterThan(5000);
 
     const reopened = new SqliteStore({ path });
@@ -211,7 +215,7 @@ async function v1Scenario(store: Store, ageAllBlobs: (sql: string, value: string
   await store.append('th_v1', 1, 'rel_one', [modelCalled({ ref: manifest.hash, bytes: manifest.bytes })], { ...summary, status: 'runnable' }, { blobs: [...messages, toolsBlob, manifest, stray] });
   await ageAllBlobs(`UPDATE blobs SET created_at = $1`, old);
   expect(await store.sweepBlobs({ before: new Date().toISOString() })).toEqual({ blobs: 1, bytes: stray.bytes });
-  expect(await loadRequest(store, manifest.hash)).toEqual({ temperature: 0, prompt: [system, user('hi')], tools });
+  expect(await loadRequest(store, { threadId: 'th_v1', seq: 2, ref: manifest.hash })).toEqual({ temperature: 0, prompt: [system, user('hi')], tools });
 }
 
 describe('prune sweeps blobs on PostgreSQL', () => {
@@ -241,7 +245,7 @@ describe('prune sweeps blobs on PostgreSQL', () => {
     await sql(`UPDATE blobs SET created_at = $1`, [old]);
     const archive = join(tempDir(), 'archive.jsonl.gz');
     const report = await runPrune({ store, before: new Date(Date.now() - 86_400_000).toISOString(), archive });
-    expect(report).toMatchObject({ threads: 2, blobsArchived: 6, blobsDeleted: 4 });
+    expect(report).toMatchObject({ threads: 2, blobsArchived: 6, blobsDeleted: 1 });
     await expectPruned(store, archive, seeded);
   });
 

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { NewBlob } from '../blobs/blob.js';
 import { TwelveError } from '../errors.js';
-import type { BlobReader } from '../model/request-record.js';
+import type { RequestReader } from '../model/request-record.js';
 import type { ArchivedEvent } from '../store/types.js';
 import { archiveHeader, blobLine, eventLine, parseArchiveLine } from './archive-format.js';
 
@@ -45,11 +45,26 @@ export function readArchiveBlobs(path: string): Map<string, NewBlob> {
 }
 
 /** The archive's blobs as a blob store to read a pruned thread's requests back from (model/request-record.ts loadRequest). */
-export function archiveBlobReader(path: string): BlobReader {
-  const blobs = readArchiveBlobs(path);
+export function archiveRequestReader(path: string): RequestReader {
+  const { events, blobs } = readArchiveFile(path);
+  // A request kept with its event is archived as a blob line under the event's request.ref.
+  const requests = new Map<string, Array<{ seq: number; text: string }>>();
+  for (const e of events) {
+    const ref = (e.data as { request?: { ref?: unknown } } | null)?.request?.ref;
+    const text = typeof ref === 'string' ? blobs.get(ref)?.data : undefined;
+    if ((e.type !== 'model_called' && e.type !== 'model_failed') || text === undefined || !text.startsWith('{"format":"twelve.request/3"')) continue;
+    const list = requests.get(e.threadId) ?? [];
+    list.push({ seq: e.seq, text });
+    requests.set(e.threadId, list);
+  }
   return {
     getBlob: async (hash) => blobs.get(hash),
     getBlobs: async (hashes) => hashes.flatMap((hash) => blobs.get(hash) ?? []),
+    loadRequests: async (threadId, upToSeq, limit) =>
+      (requests.get(threadId) ?? [])
+        .filter((r) => r.seq <= upToSeq)
+        .sort((a, b) => b.seq - a.seq)
+        .slice(0, limit),
   };
 }
 

@@ -13,6 +13,7 @@
  */
 import type { NewBlob } from '../blobs/blob.js';
 import { eventBlobRef, manifestRefs } from '../blobs/blob-refs.js';
+import { blobOfText } from '../blobs/blob.js';
 import type { ArchivedEvent, PrunableThread, Store } from '../store/types.js';
 import { appendArchiveBatch, archivedBlobHashes } from './archive-file.js';
 
@@ -120,7 +121,16 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
 async function blobsToArchive(store: Store, events: ArchivedEvent[], archived: Set<string>): Promise<NewBlob[]> {
   const found: NewBlob[] = [];
   const seen = new Set<string>(archived);
-  let wanted = [...new Set(events.flatMap((e) => eventBlobRef(e) ?? []))].filter((hash) => !seen.has(hash));
+  // A request kept with its event (model/request-record.ts) goes in the archive as a blob line under
+  // its event's request.ref, which it hashes to: verify checks it, and a reader finds it by the ref.
+  const named: string[] = [];
+  for (const e of events) {
+    if (!e.request) continue;
+    const blob = blobOfText(e.request);
+    if (!seen.has(blob.hash)) (seen.add(blob.hash), found.push(blob));
+    named.push(...manifestRefs(e.request));
+  }
+  let wanted = [...new Set([...events.flatMap((e) => eventBlobRef(e) ?? []), ...named])].filter((hash) => !seen.has(hash));
   while (wanted.length > 0) {
     for (const hash of wanted) seen.add(hash);
     const next: string[] = [];

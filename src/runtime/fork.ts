@@ -71,7 +71,9 @@ export async function forkThread(deps: ForkDependencies, threadId: string, optio
     ...(replayOf ? { shadow: { replayOf } } : {}),
   });
   const id = deps.newThreadId();
-  const copies: CopiedEvent[] = copied.map((e) => ({ type: e.type, data: e.data, releaseId: e.releaseId, at: e.at }) as CopiedEvent);
+  // The model steps' requests go with their copies, so the fork shows what the model saw (same seqs: the bases still hold).
+  const requests = new Map((await deps.store.loadRequests(threadId, atSeq)).map((r) => [r.seq, r.text]));
+  const copies: CopiedEvent[] = copied.map((e) => ({ type: e.type, data: e.data, releaseId: e.releaseId, at: e.at, ...(requests.has(e.seq) ? { request: requests.get(e.seq) } : {}) }) as CopiedEvent);
   const state = initialState(id);
   copies.forEach((e, index) => applyEvent(state, { ...e, threadId: id, seq: index + 1 } as ThreadEvent));
   const now = new Date().toISOString();

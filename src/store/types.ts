@@ -234,7 +234,8 @@ export interface ListPrunableOptions {
 }
 
 /** An event as an archive keeps it: with its hash chain link (null for events older than the chain). */
-export type ArchivedEvent = ThreadEvent & { hash: string | null };
+/** An event as prune archives it: with its chain link, and the request kept with it (a model step's, model/request-record.ts). */
+export type ArchivedEvent = ThreadEvent & { hash: string | null; request?: string | null };
 
 /** What one prune transaction deleted. */
 export interface PruneCounts {

@@ -25,10 +25,10 @@ const listPrunableSql = `
   ORDER BY updated_at, id LIMIT $5`;
 
 const archiveEventsSql = `
-  SELECT thread_id, seq, type, at, release_id, data, hash FROM events WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq`;
+  SELECT thread_id, seq, type, at, release_id, data, hash, request FROM events WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq`;
 
 /**
- * The blobs no event needs (as sqlite/prune.ts unreferencedBlobsSql): the blobs events name,
+ * The blobs no event needs (as sqlite/prune.ts unreferencedBlobsSql): the blobs events name and the tools their kept requests name,
  * closed over what stored requests name (base, tools, v1 prompt hashes), and every other blob
  * last written before $1. Only a stored request's text is parsed (it starts with its format).
  */
@@ -39,6 +39,9 @@ const unreferencedBlobsSql = `
     UNION
     SELECT data -> 'blob' ->> 'ref' FROM events
       WHERE type = 'tool_succeeded' AND data -> 'blob' ->> 'ref' IS NOT NULL
+    UNION
+    SELECT request::jsonb ->> 'tools' FROM events
+      WHERE request IS NOT NULL AND request::jsonb ->> 'tools' IS NOT NULL
     UNION
     SELECT named.hash FROM live
       JOIN blobs b ON b.hash = live.hash AND left(b.data, ${requestPrefix.length}) = '${requestPrefix}'
@@ -68,12 +71,12 @@ export class PostgresPrune {
 
   async loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]> {
     if (threadIds.length === 0) return [];
-    const { rows } = await this.pool.run<{ thread_id: string; seq: number; type: string; at: Date; release_id: string; data: unknown; hash: string | null }>(
+    const { rows } = await this.pool.run<{ thread_id: string; seq: number; type: string; at: Date; release_id: string; data: unknown; hash: string | null; request: string | null }>(
       archiveEventsSql,
       [threadIds],
       { idempotent: true },
     );
-    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at.toISOString(), releaseId: r.release_id, data: r.data, hash: r.hash }) as ArchivedEvent);
+    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at.toISOString(), releaseId: r.release_id, data: r.data, hash: r.hash, request: r.request }) as ArchivedEvent);
   }
 
   async pruneThreads(threadIds: string[]): Promise<PruneCounts> {

@@ -17,7 +17,8 @@ export const finishedStatuses: ThreadStatus[] = ['completed', 'failed', 'cancell
 const finishedList = finishedStatuses.map((s) => `'${s}'`).join(', ');
 
 /**
- * The blobs no event needs: the blobs events name (blobs/blob-refs.ts blobRefPaths), closed over
+ * The blobs no event needs: the blobs events name (blobs/blob-refs.ts blobRefPaths) and the tools
+ * their kept requests name (events.request, model/request-record.ts), closed over
  * what stored requests name (base, tools, v1 prompt hashes; a request's text starts with its
  * format), and every other blob listed. A NULL in the live set would empty a NOT IN: none gets in.
  * Not filtered by time here: created_at lies after the data in the row, so reading it would read
@@ -30,6 +31,9 @@ export const unreferencedBlobsSql = `
     UNION
     SELECT json_extract(data, '$.blob.ref') FROM events
       WHERE type = 'tool_succeeded' AND json_extract(data, '$.blob.ref') IS NOT NULL
+    UNION
+    SELECT json_extract(request, '$.tools') FROM events
+      WHERE request IS NOT NULL AND json_extract(request, '$.tools') IS NOT NULL
     UNION
     SELECT named.value FROM live
       JOIN blobs b ON b.hash = live.hash AND substr(b.data, 1, ${requestPrefix.length}) = '${requestPrefix}',
@@ -54,7 +58,7 @@ export class SqlitePrune {
        ORDER BY updated_at, id LIMIT @limit`,
     );
     this.events = db.prepare(
-      `SELECT thread_id, seq, type, at, release_id, data, hash FROM events WHERE thread_id IN (SELECT value FROM json_each(?)) ORDER BY thread_id, seq`,
+      `SELECT thread_id, seq, type, at, release_id, data, hash, request FROM events WHERE thread_id IN (SELECT value FROM json_each(?)) ORDER BY thread_id, seq`,
     );
     const finished = db.prepare(`SELECT value FROM json_each(?) WHERE value IN (SELECT id FROM threads WHERE status IN (${finishedList}))`).pluck();
     const grant = db.prepare(`INSERT OR IGNORE INTO prune_grants (thread_id) SELECT value FROM json_each(?)`);
@@ -100,8 +104,8 @@ export class SqlitePrune {
   }
 
   loadArchiveEvents(threadIds: string[]): ArchivedEvent[] {
-    const rows = this.events.all(JSON.stringify(threadIds)) as { thread_id: string; seq: number; type: string; at: string; release_id: string; data: string; hash: string | null }[];
-    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at, releaseId: r.release_id, data: JSON.parse(r.data), hash: r.hash }) as ArchivedEvent);
+    const rows = this.events.all(JSON.stringify(threadIds)) as { thread_id: string; seq: number; type: string; at: string; release_id: string; data: string; hash: string | null; request: string | null }[];
+    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at, releaseId: r.release_id, data: JSON.parse(r.data), hash: r.hash, request: r.request }) as ArchivedEvent);
   }
 
   pruneThreads(threadIds: string[]): PruneCounts {
