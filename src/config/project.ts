@@ -56,7 +56,9 @@ export async function importModule(path: string): Promise<Record<string, unknown
   } catch (error) {
     if (error instanceof TwelveError) throw error;
     const message = (error as Error).message.split('\n')[0]!.replace(/\.?$/, '');
-    throw new TwelveError('usage', `cannot load ${path}: ${message}${commonJsHint(absolute)}`, { cause: error });
+    // A missing package is its own problem; anything else may be CommonJS loading ESM syntax.
+    const hint = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? '' : commonJsHint(absolute);
+    throw new TwelveError('usage', `cannot load ${path}: ${message}${hint}`, { cause: error });
   }
 }
 

@@ -120,8 +120,8 @@ export const settingNames: readonly string[] = settingGroups.flatMap((group) => 
 export function renderEnvExample(header: string): string {
   const lines = header.split('\n').map((line) => `# ${line}`.trimEnd());
   for (const group of settingGroups) {
-    lines.push('', `## ${group.title}`);
-    for (const setting of group.settings) lines.push(`# ${setting.doc}`, `# ${setting.name}=${setting.example}`);
+    lines.push('', '', `## ${group.title}`);
+    for (const setting of group.settings) lines.push('', `# ${setting.doc}`, `# ${setting.name}=${setting.example}`);
   }
   return `${lines.join('\n')}\n`;
 }
