@@ -47,8 +47,10 @@ async function inApp(file: string, args: string[], env: NodeJS.ProcessEnv = {}) 
 
 beforeAll(async () => {
   expect(existsSync(join(repoRoot, 'dist', 'cli', 'main.js')), 'build first: npm run build').toBe(true);
+  const packStarted = performance.now();
   const packed = await exec('npm', ['pack', '--pack-destination', work, '--ignore-scripts', '--json'], { cwd: repoRoot, env: userEnv(), maxBuffer: 64 * 1024 * 1024 });
   tarball = join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename);
+  const packSeconds = ((performance.now() - packStarted) / 1000).toFixed(1);
 
   const env: NodeJS.ProcessEnv = {};
   if (!process.env.TWELVE_PACK_BUILD_FROM_SOURCE) {
@@ -65,7 +67,7 @@ beforeAll(async () => {
   const started = performance.now();
   const installed = await inApp('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], env);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`npm install of the packed tarball: ${seconds} s (${env.npm_config_better_sqlite3_local_prebuilds ? 'better-sqlite3 from a local prebuild' : 'better-sqlite3 compiled from source'})`);
+  console.log(`npm pack: ${packSeconds} s; npm install of the tarball: ${seconds} s (${env.npm_config_better_sqlite3_local_prebuilds ? 'better-sqlite3 from a local prebuild' : 'better-sqlite3 compiled from source'})`);
   expect(installed.stderr.match(/npm error.*/g) ?? [], installed.stderr).toEqual([]);
   expect(installed.code).toBe(0);
 }, 600_000);
