@@ -62,6 +62,8 @@ export const allOptions = {
   all: { type: 'boolean' },
   format: { type: 'string' },
   messages: { type: 'boolean' },
+  // twelve init
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

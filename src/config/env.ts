@@ -127,6 +127,9 @@ const base = z.object({
     }),
 });
 
+/** The variables the schema above validates (config/settings.ts documents each, for .env.example). */
+export const schemaVariables: readonly string[] = Object.keys(base.shape);
+
 const number = z.coerce.number().refine(Number.isFinite, 'must be a number');
 /** What TWELVE_AGENT_<NAME>_<KEY> sets. */
 const agentKeys: Record<string, [keyof AgentOverrides, z.ZodType]> = {

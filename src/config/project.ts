@@ -7,7 +7,7 @@
  * A path to an agent file works too (`twelve run ./agents/refunds.ts`): its default
  * export, or every exported agent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isAgent, type Agent } from '../agent/define-agent.js';
@@ -55,7 +55,40 @@ export async function importModule(path: string): Promise<Record<string, unknown
     return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof TwelveError) throw error;
-    throw new TwelveError('usage', `cannot load ${path}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    const message = (error as Error).message.split('\n')[0]!.replace(/\.?$/, '');
+    // A missing package is its own problem; anything else may be CommonJS loading ESM syntax.
+    const hint = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? '' : commonJsHint(absolute);
+    throw new TwelveError('usage', `cannot load ${path}: ${message}${hint}`, { cause: error });
+  }
+}
+
+/**
+ * Why a load may have failed in a CommonJS project: without `"type": "module"` in the nearest
+ * package.json, Node (and tsx) load .ts and .js files as CommonJS, where `import` of the
+ * ESM-only twelve-agents and `import.meta.url` fail with messages that do not say so.
+ * Empty when the file is an ES module anyway (.mts, .mjs, or a "module" package).
+ */
+export function commonJsHint(file: string): string {
+  if (/\.m[jt]s$/.test(file)) return '';
+  const manifest = nearestPackageJson(dirname(file));
+  if (manifest) {
+    let type: unknown;
+    try {
+      type = (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type;
+    } catch {
+      return '';
+    }
+    if (type === 'module') return '';
+    return `. ${manifest} has no "type": "module", so Node loads .ts and .js files as CommonJS; Twelve projects are ES modules: add "type": "module" to it`;
+  }
+  return `. No package.json above ${dirname(file)}, so Node loads .ts and .js files as CommonJS; Twelve projects are ES modules: add a package.json with "type": "module" (twelve init writes one)`;
+}
+
+function nearestPackageJson(from: string): string | undefined {
+  for (let directory = from; ; directory = dirname(directory)) {
+    const candidate = join(directory, 'package.json');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(directory) === directory) return undefined;
   }
 }
 
