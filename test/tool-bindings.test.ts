@@ -138,3 +138,18 @@ export default defineConfig({ agents: [support], toolBindings: { lookup_order: '
     expect(bad.stderr).toContain('TWELVE_TOOL_LOOKUP_ORDER: tool lookup_order of agent support has no implementation "nope"');
   });
 });
+
+describe('bindings in evals', () => {
+  it("an eval's tools are not rebound: the case's fixtures and fakes serve, whatever TWELVE_TOOL_<NAME> says", async () => {
+    const { bindTools, CaseBindings } = await import('../src/eval/tool-bindings.js');
+    const { boundRun } = await import('../src/agent/tool-binding.js');
+    const { agent, calls } = bindableAgent();
+    const bindings = new CaseBindings();
+    bindings.add('th_1', { evalCase: { id: 'c1', input: 'x' } as never, unbound: () => undefined });
+    const tool = bindTools(agent, { bindings, code: 'own' }).tools.get('lookup_order')!;
+    const ctx = { threadId: 'th_1', callId: 'c', idempotencyKey: 'th_1:c', attempt: 1, agent: 'support' } as ToolContext;
+    // The session runs boundRun(tool, binding): with the sandbox bound, an eval's tool still serves its fake.
+    expect(await boundRun(tool, 'sandbox')({ orderId: 'A-1' }, ctx)).toEqual({ orderId: 'A-1', status: 'fake' });
+    expect(calls.map((c) => c.implementation)).toEqual(['fake']);
+  });
+});
