@@ -20,7 +20,7 @@ export async function loadAgents(flags: Flags, agentPath?: string): Promise<Agen
  * connected (src/mcp/connect.ts), and closed when the command ends (cli/main.ts). The MCP SDK
  * loads only for such agents.
  */
-async function withMcpTools(agents: Agent[], flags: Flags, agentPath?: string): Promise<Agent[]> {
+export async function withMcpTools(agents: Agent[], flags: Flags, agentPath?: string): Promise<Agent[]> {
   if (!agents.some((agent) => (agent.mcpToolSets ?? []).length > 0)) return agents;
   const project = await import('../config/project.js');
   const { parseMcpServers } = await import('../mcp/server-config.js');
