@@ -13,6 +13,8 @@ export type { Human } from './runtime/approval.js';
 export type { HumanAction } from './runtime/human.js';
 export { createRelease, type AgentRelease, type AgentOverrides, type ToolSpec } from './agent/release.js';
 export { defineConfig, type ProjectConfig } from './config/project.js';
+export { mcpTools, connectMcpTools, type McpToolSet, type McpToolsOptions, type McpServerConfig, type McpStdioServer, type McpHttpServer, type McpConnections } from './mcp/index.js';
+export { implementationNames, type ToolBinding } from './agent/tool-binding.js';
 export { loadConfig, agentEnvPrefix, type TwelveConfig, type ModelMode } from './config/env.js';
 export { TwelveError, SeqConflictError, type TwelveErrorCode } from './errors.js';
 export { createRuntime, Runtime, type RuntimeOptions, type LaunchOptions, type RunOutcome, type EventListener, type ActionResult } from './runtime/runtime.js';

@@ -69,6 +69,12 @@ describe('checkCompatibility', () => {
     expect(checkCompatibility(thread(call('c2', 'refund')), base, gone).reasons).toEqual(['open call c2 (refund): the tool is not in the new release']);
   });
 
+  it('refuses an open call whose tool binding changed (tools bound by configuration)', () => {
+    const sandboxed = { ...base, toolBindings: { refund: 'sandbox' } };
+    expect(checkCompatibility(thread(call('c1', 'refund')), sandboxed, base).reasons).toEqual(["open call c1 (refund): the tool's binding changed (sandbox → live)"]);
+    expect(checkCompatibility(idle, sandboxed, base).compatible).toBe(true);
+  });
+
   it('refuses a pending approval whose policy got looser, and accepts a tighter one', () => {
     const looser = refunds({ approval: 'never' });
     expect(checkCompatibility(thread(call('c1', 'refund', true)), base, looser).reasons).toEqual(['open call c1 (refund) waits for approval: approval policy always → never is looser']);

@@ -527,6 +527,8 @@ describe('the inbox and the agents', () => {
         description: 'Pays an amount of money to the customer',
         inputSchema: expect.objectContaining({ type: 'object', properties: { amount: expect.objectContaining({ type: 'number' }) }, required: ['amount'] }),
         approval: { policy: 'predicate', approvers: ['finance'], people: [], timeoutMs: null, onTimeout: 'reject' },
+        binding: 'live',
+        mcpServer: null,
       },
     ]);
     expect(byName.asker.tools[0]).toMatchObject({ name: 'ask_human', approval: { policy: 'never' }, inputSchema: { type: 'object', properties: { question: expect.any(Object) } } });

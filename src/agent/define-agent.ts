@@ -11,6 +11,7 @@ import { assertPinned, parseModelId } from '../model/model-id.js';
 import { parseDeciders, type DeciderSpec } from './deciders.js';
 import { checkFallbackOptions } from './fallback-options.js';
 import type { Tool } from './define-tool.js';
+import { isMcpToolSet, type McpToolSet } from '../mcp/tool-set.js';
 import type { ContextMessage } from '../thread/render-context.js';
 import type { ThreadEvent } from '../thread/events.js';
 
@@ -92,7 +93,8 @@ export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends
    * `{{input}}`, `{{input.field}}`, `{{purpose}}`, `{{agent}}`, `{{tools}}`.
    */
   prompt: URL | string | { text: string };
-  tools?: Tool[];
+  /** Tools, and the tools of MCP servers: mcpTools('files', {...}) (src/mcp/tool-set.ts). */
+  tools?: Array<Tool | McpToolSet>;
   /** Schema of the thread input. Default: a string. */
   input?: I;
   /** Schema of the final answer; the model must answer with JSON that matches it. */
@@ -160,6 +162,10 @@ export interface Agent<I extends z.ZodType = z.ZodType, O extends z.ZodType | un
   readonly inputSchema: z.ZodType;
   readonly outputSchema: z.ZodType | undefined;
   readonly recordingsDir: string | undefined;
+  /** The project config's toolBindings (tool -> implementation), attached when the config is loaded; checked by loadConfig. */
+  readonly configToolBindings?: Readonly<Record<string, string>>;
+  /** MCP tool sets not yet connected (connectMcpTools replaces them with real tools). */
+  readonly mcpToolSets?: readonly McpToolSet[];
 }
 
 const agentName = /^[a-z][a-z0-9-]{0,62}$/;
@@ -191,13 +197,15 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
     }
   }
   const tools = new Map<string, Tool>();
+  const mcpToolSets: McpToolSet[] = [];
   for (const tool of options.tools ?? []) {
-    if (tool?.kind !== 'twelve.tool') problems.push('tools must be created with defineTool');
+    if (isMcpToolSet(tool)) mcpToolSets.push(tool);
+    else if (tool?.kind !== 'twelve.tool') problems.push('tools must be created with defineTool or mcpTools');
     else if (tools.has(tool.name)) problems.push(`two tools are named "${tool.name}"`);
     else tools.set(tool.name, tool);
   }
   for (const [index, step] of (options.prefetch ?? []).entries()) {
-    if (!tools.has(step.tool)) problems.push(`prefetch[${index}] names tool "${step.tool}", which is not in tools`);
+    if (!tools.has(step.tool) && mcpToolSets.length === 0) problems.push(`prefetch[${index}] names tool "${step.tool}", which is not in tools`);
   }
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (value !== undefined && !(typeof value === 'number' && value > 0)) problems.push(`limits.${key} must be a positive number`);
@@ -223,6 +231,7 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
     inputSchema: options.input ?? z.string().min(1, 'input must not be empty'),
     outputSchema: options.output,
     recordingsDir: options.recordings === undefined ? undefined : toPath(options.recordings),
+    ...(mcpToolSets.length > 0 ? { mcpToolSets } : {}),
   };
 }
 

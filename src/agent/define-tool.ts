@@ -71,6 +71,12 @@ export interface ToolOptions<I extends z.ZodType, O extends z.ZodType | undefine
    */
   fake?: (input: z.output<I>, ctx: ToolContext) => Promise<O extends z.ZodType ? z.input<O> : unknown> | (O extends z.ZodType ? z.input<O> : unknown);
   run: (input: z.output<I>, ctx: ToolContext) => Promise<O extends z.ZodType ? z.input<O> : unknown> | (O extends z.ZodType ? z.input<O> : unknown);
+  /**
+   * Other implementations beside `run` (which is "live") and `fake`, chosen per environment by
+   * TWELVE_TOOL_<NAME>=<implementation> or the config's `toolBindings` (src/agent/tool-binding.ts).
+   * @example implementations: { sandbox: ({ orderId }) => sandboxOrders.get(orderId) }
+   */
+  implementations?: Record<string, (input: z.output<I>, ctx: ToolContext) => Promise<O extends z.ZodType ? z.input<O> : unknown> | (O extends z.ZodType ? z.input<O> : unknown)>;
 }
 
 export interface Tool<I extends z.ZodType = z.ZodType, O extends z.ZodType | undefined = z.ZodType | undefined> extends ToolOptions<I, O> {
@@ -79,6 +85,10 @@ export interface Tool<I extends z.ZodType = z.ZodType, O extends z.ZodType | und
   readonly inputJsonSchema: Record<string, unknown>;
   /** Set on the built-in ask_human tool: the runtime asks a person instead of running code. */
   readonly human?: HumanToolSettings;
+  /** Set where the runtime's binding must not choose the implementation (an eval's tools serve fixtures). */
+  readonly bindingFixed?: boolean;
+  /** Set on a tool of an MCP server (src/mcp/): which server, and the tool's name there. */
+  readonly mcp?: { server: string; tool: string };
 }
 
 export interface HumanToolSettings {
@@ -151,9 +161,24 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType | undefined 
     throw new TwelveError('agent_invalid', `defineTool ${options.name}: maxAttempts must be a positive whole number`);
   }
   if (options.fake !== undefined && typeof options.fake !== 'function') throw new TwelveError('agent_invalid', `defineTool ${options.name}: fake must be a function like run`);
+  checkImplementations(options.name, options.implementations);
   if (options.output !== undefined && !(options.output instanceof z.ZodType)) throw new TwelveError('agent_invalid', `defineTool ${options.name}: output must be a zod schema`);
   if (options.approvalTimeoutMs !== undefined && !(options.approvalTimeoutMs > 0)) {
     throw new TwelveError('agent_invalid', `defineTool ${options.name}: approvalTimeoutMs must be a positive number of milliseconds`);
   }
   return { ...options, kind: 'twelve.tool', inputJsonSchema };
+}
+
+const implementationName = /^[a-z][a-z0-9_-]{0,31}$/;
+
+function checkImplementations(tool: string, implementations: unknown): void {
+  if (implementations === undefined) return;
+  if (typeof implementations !== 'object' || implementations === null || Array.isArray(implementations)) {
+    throw new TwelveError('agent_invalid', `defineTool ${tool}: implementations must be an object of name -> function, e.g. { sandbox: async (input, ctx) => ... }`);
+  }
+  for (const [name, fn] of Object.entries(implementations)) {
+    if (name === 'live' || name === 'fake') throw new TwelveError('agent_invalid', `defineTool ${tool}: implementations.${name}: "${name}" is reserved (live is run, fake is fake)`);
+    if (!implementationName.test(name)) throw new TwelveError('agent_invalid', `defineTool ${tool}: implementation name "${name}" must be lower-case letters, digits, _ or - (max 32)`);
+    if (typeof fn !== 'function') throw new TwelveError('agent_invalid', `defineTool ${tool}: implementations.${name} must be a function like run`);
+  }
 }

@@ -10,6 +10,7 @@ import type { Agent } from './define-agent.js';
 import { parseDeciders } from './deciders.js';
 import { fallbackOnOf } from './fallback-options.js';
 import { stableStringify } from '../util/stable-json.js';
+import type { ToolBinding } from './tool-binding.js';
 
 export interface ToolSpec {
   type: 'function';
@@ -37,6 +38,8 @@ export interface AgentOverrides {
   approvals?: Record<string, 'always'>;
   /** The highest cost limit a person may give a thread, and the variable that set it (operational: not part of the release id). */
   budgetRaiseCap?: BudgetRaiseCap;
+  /** Tools bound to an implementation other than live (TWELVE_TOOL_<NAME>, config toolBindings): tool name -> binding. */
+  toolBindings?: Record<string, ToolBinding>;
 }
 
 export interface BudgetRaiseCap {
@@ -101,6 +104,8 @@ export interface AgentRelease {
   maxConcurrency: number | undefined;
   /** The highest cost limit a person may raise a thread to, from the environment. */
   budgetRaiseCap: BudgetRaiseCap | undefined;
+  /** Tools bound to an implementation other than live, tool name -> binding (absent: live). */
+  toolBindings: Readonly<Record<string, ToolBinding>>;
   /** Exactly what the release id hashes; stored with the release for audit and diffing. */
   manifest: Record<string, unknown>;
 }
@@ -145,6 +150,7 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     });
   }
   const review = resolveReview(agent);
+  const toolBindings = Object.fromEntries(Object.entries(overrides.toolBindings ?? {}).filter(([tool, b]) => agent.tools.has(tool) && b.implementation !== 'live'));
   const toolSpecs: ToolSpec[] = [...agent.tools.values()].map((tool) => ({
     type: 'function',
     name: tool.name,
@@ -180,10 +186,12 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     code: codeHashes(agent),
     humanTools: [...agent.tools.values()].filter((tool) => tool.human).map((tool) => ({ name: tool.name, ...tool.human })),
     ...fallbackManifest(agent),
+    // Absent when every tool runs live (the default), so unbound agents keep their release ids.
+    ...(Object.keys(toolBindings).length > 0 ? { toolBindings: Object.fromEntries(Object.entries(toolBindings).map(([tool, b]) => [tool, b.implementation])) } : {}),
     twelve: twelveVersion,
   };
   const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
-  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, review, maxConcurrency: overrides.maxConcurrency, budgetRaiseCap: overrides.budgetRaiseCap, manifest };
+  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, review, maxConcurrency: overrides.maxConcurrency, budgetRaiseCap: overrides.budgetRaiseCap, toolBindings, manifest };
 }
 
 /**

@@ -9,10 +9,26 @@ import type { Flags } from './command.js';
 
 export async function loadAgents(flags: Flags, agentPath?: string): Promise<Agent[]> {
   const project = await import('../config/project.js');
-  if (agentPath) return project.loadAgentFile(agentPath);
+  if (agentPath) return withMcpTools(await project.loadAgentFile(agentPath), flags, agentPath);
   const configPath = await projectConfigPath(flags);
   if (!configPath) return [];
-  return (await project.loadProjectConfig(configPath)).agents;
+  return withMcpTools((await project.loadProjectConfig(configPath)).agents, flags);
+}
+
+/**
+ * Agents that use mcpTools(...) get their servers' tools: the servers of the project's config are
+ * connected (src/mcp/connect.ts), and closed when the command ends (cli/main.ts). The MCP SDK
+ * loads only for such agents.
+ */
+export async function withMcpTools(agents: Agent[], flags: Flags, agentPath?: string): Promise<Agent[]> {
+  if (!agents.some((agent) => (agent.mcpToolSets ?? []).length > 0)) return agents;
+  const project = await import('../config/project.js');
+  const { parseMcpServers } = await import('../mcp/server-config.js');
+  const { connectMcpTools } = await import('../mcp/connect.js');
+  const configPath = await projectConfigPath(flags, agentPath);
+  const declared = configPath && configPath !== agentPath ? (await project.loadProjectConfig(configPath)).mcpServers : undefined;
+  const where = configPath ? `${configPath}: mcpServers` : 'mcpServers';
+  return (await connectMcpTools(agents, parseMcpServers(declared, where))).agents;
 }
 
 /** The project's agents, or a usage error saying how to declare them. */
@@ -58,6 +74,12 @@ async function checkLock(runtime: Runtime, { command, flags, agentPath }: Locked
   const lockPath = join(projectDir, 'twelve.lock.json');
   const required = runtime.config.requireLock;
   if (!required && !existsSync(lockPath)) return;
+  if (runtime.agents.some((release) => [...release.agent.tools.values()].some((tool) => tool.mcp)) && existsSync(lockPath)) {
+    // MCP servers that changed under the lock refuse the start, lock required or not (src/mcp/drift.ts).
+    const [{ readFileSync }, { parseLock }, { assertNoMcpDrift }, { displayPath }] = await Promise.all([import('node:fs'), import('../release/lockfile.js'), import('../mcp/drift.js'), import('../release/lock-check.js')]);
+    const lock = parseLock(readFileSync(lockPath, 'utf8'), displayPath(lockPath));
+    assertNoMcpDrift(runtime.agents, lock, displayPath(lockPath), command);
+  }
   const { enforceLock } = await import('../release/lock-check.js');
   const requiredBy = !required ? undefined : process.env.TWELVE_REQUIRE_LOCK !== undefined ? `TWELVE_REQUIRE_LOCK=${process.env.TWELVE_REQUIRE_LOCK}` : 'NODE_ENV=production';
   enforceLock({ releases: runtime.agents, lockPath, projectDir, partial: agentPath !== undefined, requiredBy, logger: runtime.logger, command });

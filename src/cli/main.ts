@@ -3,6 +3,7 @@
  * file in commands/ (locally, or to its remote form when TWELVE_URL is set). Help, per
  * command help and the unknown-command message are built from the command specs.
  */
+import { closeOpenMcpConnections } from '../mcp/open-connections.js';
 import { parseArgs } from 'node:util';
 import { TwelveError, errorMessage } from '../errors.js';
 import { version } from '../version.js';
@@ -67,6 +68,9 @@ export async function main(argv: string[]): Promise<number> {
     return await spec.run(args, flags);
   } catch (error) {
     return report(error);
+  } finally {
+    // MCP servers the command connected (stdio ones are child processes): closed before exit.
+    await closeOpenMcpConnections();
   }
 }
 

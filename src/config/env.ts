@@ -12,6 +12,7 @@ import type { Agent } from '../agent/define-agent.js';
 import { costLimitProblems } from './cost-limits.js';
 import { parseTenantConfig, type TenantConfig } from '../costs/tenants.js';
 import { auditConfigOf, type AuditConfig } from '../audit/config.js';
+import { implementationNames } from '../agent/tool-binding.js';
 
 export type ModelMode = 'live' | 'record' | 'replay';
 
@@ -161,6 +162,10 @@ export function releaseVariables(env: NodeJS.ProcessEnv, agent: Agent): Record<s
   const prefix = agentEnvPrefix(agent.name);
   const found: Record<string, string> = {};
   for (const name of releaseShapingGlobals) if (env[name] !== undefined) found[name] = env[name]!;
+  for (const tool of agent.tools.keys()) {
+    const variable = toolBindingVariable(tool);
+    if (env[variable] !== undefined && env[variable] !== 'live') found[variable] = env[variable]!;
+  }
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !name.startsWith(prefix)) continue;
     const key = name.slice(prefix.length);
@@ -168,6 +173,48 @@ export function releaseVariables(env: NodeJS.ProcessEnv, agent: Agent): Record<s
     if (approval || (Object.hasOwn(agentKeys, key) && !operationalAgentKeys.has(key))) found[name] = value;
   }
   return found;
+}
+
+/** `lookup_order` -> `TWELVE_TOOL_LOOKUP_ORDER`: the variable that binds a tool to one of its implementations. */
+export function toolBindingVariable(tool: string): string {
+  return `TWELVE_TOOL_${toolEnvName(tool)}`;
+}
+
+/**
+ * The tool bindings in force per agent (TWELVE_TOOL_<NAME> over the config's toolBindings), each
+ * problem in words: a binding for a tool no agent has, an implementation the tool does not have.
+ * "live" (the default) is not recorded, so an unbound tool keeps its release.
+ */
+function toolBindings(env: NodeJS.ProcessEnv, agents: readonly Agent[], overrides: Record<string, AgentOverrides>, problems: string[]): void {
+  const byName = new Map<string, Array<{ agent: Agent; tool: Agent['tools'] extends ReadonlyMap<string, infer T> ? T : never }>>();
+  for (const agent of agents) for (const tool of agent.tools.values()) if (!tool.human) byName.set(tool.name, [...(byName.get(tool.name) ?? []), { agent, tool }]);
+  const wanted = new Map<string, { implementation: string; source: string }>();
+  const configured = new Map<string, string>();
+  for (const agent of agents) for (const [tool, implementation] of Object.entries(agent.configToolBindings ?? {})) configured.set(tool, implementation);
+  for (const [tool, implementation] of configured) {
+    if (!byName.has(tool)) problems.push(`toolBindings.${tool}: no agent has a tool of that name (tools: ${[...byName.keys()].join(', ') || 'none'})`);
+    else wanted.set(tool, { implementation, source: 'config' });
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('TWELVE_TOOL_') || value === undefined) continue;
+    const tool = [...byName.keys()].find((t) => toolBindingVariable(t) === name);
+    if (!tool) {
+      if (agents.length > 0) problems.push(`${name}: no agent has a tool named like that (tools: ${[...byName.keys()].map(toolBindingVariable).join(', ') || 'none'})`);
+      continue;
+    }
+    wanted.set(tool, { implementation: value, source: name });
+  }
+  for (const [tool, binding] of wanted) {
+    const where = binding.source === 'config' ? `toolBindings.${tool}` : binding.source;
+    for (const { agent, tool: found } of byName.get(tool)!) {
+      const names = implementationNames(found);
+      if (!names.includes(binding.implementation)) {
+        problems.push(`${where}: tool ${tool} of agent ${agent.name} has no implementation "${binding.implementation}" (it has ${names.join(', ')})`);
+        continue;
+      }
+      if (binding.implementation !== 'live') ((overrides[agent.name] ??= {}).toolBindings ??= {})[tool] = binding;
+    }
+  }
 }
 
 /** `issue_refund` -> `ISSUE_REFUND` (the suffix of TWELVE_AGENT_<NAME>_APPROVAL_<TOOL>). */
@@ -232,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
       }
     }
   }
+  toolBindings(env, agents, overrides, problems);
   if (parsed.success) {
     // Only with valid prices: a TWELVE_MODEL_PRICES that does not parse is already a problem of its own.
     problems.push(...costLimitProblems({ agents, overrides, priceOverrides: parsed.data.TWELVE_MODEL_PRICES, envPrefix: agentEnvPrefix }));

@@ -13,11 +13,19 @@ import { pathToFileURL } from 'node:url';
 import { isAgent, type Agent } from '../agent/define-agent.js';
 import { TwelveError } from '../errors.js';
 import { isEvalSuite, type EvalSuite } from '../eval/define-eval.js';
+import type { McpServerConfig } from '../mcp/server-config.js';
 
 export interface ProjectConfig {
   agents: Agent[];
   /** Eval suites written with defineEval (`twelve eval <suite>`); an agent's evals/<agent>.jsonl needs no entry. */
   evals?: EvalSuite[];
+  /**
+   * Tool name -> implementation ("live", "fake", or one of the tool's `implementations`) for
+   * every agent with that tool; TWELVE_TOOL_<NAME> wins over it.
+   */
+  toolBindings?: Record<string, string>;
+  /** MCP servers whose tools agents use with mcpTools(name, ...) (src/mcp/). */
+  mcpServers?: Record<string, McpServerConfig>;
 }
 
 /** @example export default defineConfig({ agents: [refunds] }); */
@@ -107,7 +115,20 @@ export async function loadProjectConfig(path: string): Promise<ProjectConfig> {
   for (const [index, suite] of (config.evals ?? []).entries()) {
     if (!isEvalSuite(suite)) throw new TwelveError('usage', `${path}: evals[${index}] is not a suite created with defineEval`);
   }
+  if (config.toolBindings !== undefined) {
+    const bindings = config.toolBindings;
+    if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings) || Object.values(bindings).some((v) => typeof v !== 'string')) {
+      throw new TwelveError('usage', `${path}: toolBindings must be an object of tool name -> implementation name, e.g. { lookup_order: 'sandbox' }`);
+    }
+    return { ...config, agents: withToolBindings(config.agents, bindings) };
+  }
   return config;
+}
+
+/** The agents with the config's tool bindings attached (loadConfig checks and applies them). */
+export function withToolBindings(agents: readonly Agent[], bindings: Record<string, string> | undefined): Agent[] {
+  if (!bindings || Object.keys(bindings).length === 0) return [...agents];
+  return agents.map((agent) => ({ ...agent, configToolBindings: { ...bindings } }));
 }
 
 export async function loadAgentFile(path: string): Promise<Agent[]> {

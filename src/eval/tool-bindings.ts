@@ -71,5 +71,6 @@ function boundTool(tool: Tool, { bindings, code }: BindToolsOptions): Tool {
     binding.unbound(message);
     throw new Error(message);
   };
-  return { ...tool, run: run as Tool['run'], fake: undefined };
+  // bindingFixed: the environment's binding (TWELVE_TOOL_<NAME>) never replaces the case's fixtures and fakes.
+  return { ...tool, run: run as Tool['run'], fake: undefined, bindingFixed: true };
 }

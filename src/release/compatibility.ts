@@ -43,6 +43,10 @@ export function checkCompatibility(thread: ThreadInFlight, before: Manifest | un
     }
     if (!(call.tool in toolsBefore)) reasons.push(`${where}: the tool was not in the old release, so its schema cannot be compared`);
     else if (!same(toolsBefore[call.tool], toolsAfter[call.tool])) reasons.push(`${where}: the tool's input schema changed`);
+    // Tools bound by configuration: a call requested against one implementation (sandbox) must not run against another (live).
+    const boundBefore = ((before.toolBindings ?? {}) as Record<string, string>)[call.tool] ?? 'live';
+    const boundAfter = ((after.toolBindings ?? {}) as Record<string, string>)[call.tool] ?? 'live';
+    if (boundBefore !== boundAfter) reasons.push(`${where}: the tool's binding changed (${boundBefore} → ${boundAfter})`);
     if (call.approval && !call.approval.decision) {
       const predicate = (manifest: Manifest) => ((manifest.code ?? {}) as Json)[`approval.${call.tool}`];
       const looser = approvalLoosened(approvalsBefore[call.tool], approvalsAfter[call.tool], !same(predicate(before), predicate(after)));

@@ -29,6 +29,7 @@ export type ReleaseChangeKind =
   | 'confidence'
   | 'review'
   | 'code'
+  | 'tool_binding'
   | 'twelve';
 
 export interface ReleaseChange {
@@ -144,6 +145,14 @@ export function diffManifests(before: Manifest, after: Manifest): ReleaseChange[
   const codeAfter = (after.code ?? {}) as Json;
   for (const key of unionKeys(codeBefore, codeAfter)) {
     if (differs(codeBefore[key], codeAfter[key])) changes.push({ kind: 'code', path: `code.${key}`, detail: `${key} code changed`, before: codeBefore[key], after: codeAfter[key] });
+  }
+  // Tools bound by configuration (absent: every tool runs live).
+  const boundBefore = (before.toolBindings ?? {}) as Record<string, string>;
+  const boundAfter = (after.toolBindings ?? {}) as Record<string, string>;
+  for (const name of unionKeys(boundBefore, boundAfter)) {
+    if (differs(boundBefore[name], boundAfter[name])) {
+      changes.push({ kind: 'tool_binding', tool: name, path: `toolBindings.${name}`, detail: `tool ${name}: binding ${boundBefore[name] ?? 'live'} → ${boundAfter[name] ?? 'live'}`, before: boundBefore[name] ?? 'live', after: boundAfter[name] ?? 'live' });
+    }
   }
   if (differs(before.twelve, after.twelve)) changes.push({ kind: 'twelve', path: 'twelve', detail: `twelve ${show(before.twelve)} → ${show(after.twelve)}`, before: before.twelve, after: after.twelve });
   return changes;

@@ -31,7 +31,8 @@ export type DriftKind =
   | 'confidence'
   | 'review'
   | 'code'
-  | 'environment';
+  | 'environment'
+  | 'tool_binding';
 
 export interface LockDrift {
   /** null for what concerns the whole lock (its format, the Twelve version). */
@@ -119,6 +120,10 @@ function diffAgent(before: AgentLock, after: AgentLock): AgentDrift[] {
     const [was, is] = [before.code[name], after.code[name]];
     if (was !== is) add('code', `${name} ${was === undefined ? 'added' : is === undefined ? 'removed' : 'code changed'}`);
   }
+  const [boundBefore, boundAfter] = [before.toolBindings ?? {}, after.toolBindings ?? {}];
+  for (const tool of keys(boundBefore, boundAfter)) {
+    if (boundBefore[tool] !== boundAfter[tool]) add('tool_binding', `tool ${tool}: binding ${boundBefore[tool] ?? 'live'} → ${boundAfter[tool] ?? 'live'}`);
+  }
   for (const name of keys(before.environment, after.environment)) {
     const [was, is] = [before.environment[name], after.environment[name]];
     if (was !== is) add('environment', `environment ${name} ${was === undefined ? 'unset' : JSON.stringify(was)} → ${is === undefined ? 'unset' : JSON.stringify(is)}`);
@@ -149,6 +154,7 @@ function diffTools(before: AgentLock, after: AgentLock): AgentDrift[] {
     if (old.descriptionSha256 !== tool.descriptionSha256) say('description changed');
     if (old.effect !== tool.effect) say(`effect ${old.effect} → ${tool.effect}`);
     if (old.maxAttempts !== tool.maxAttempts) say(`maxAttempts ${old.maxAttempts} → ${tool.maxAttempts}`);
+    if (old.mcp !== tool.mcp) say(`MCP server ${old.mcp ?? 'none'} → ${tool.mcp ?? 'none'}`);
   }
   const common = (tools: AgentLock['tools'], other: Map<string, unknown>) => tools.map((t) => t.name).filter((name) => other.has(name));
   const [orderBefore, orderAfter] = [common(before.tools, is), common(after.tools, was)];

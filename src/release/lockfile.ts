@@ -27,6 +27,8 @@ const toolLockSchema = z.object({
   maxAttempts: z.number(),
   inputSchemaSha256: sha256,
   outputSchemaSha256: sha256.nullable(),
+  /** The MCP server the tool comes from (absent for tools written in code). */
+  mcp: z.string().optional(),
 });
 
 const approvalLockSchema = z.object({
@@ -75,6 +77,8 @@ const agentLockSchema = z.object({
   code: z.record(z.string(), z.string()).default({}),
   /** The variables that shaped this release, name -> value. */
   environment: z.record(z.string(), z.string()),
+  /** Tools bound to an implementation other than live (TWELVE_TOOL_<NAME>, config toolBindings); absent when none is. */
+  toolBindings: z.record(z.string(), z.string()).optional(),
 });
 
 const lockSchema = z.object({
@@ -126,6 +130,7 @@ function agentLock(release: AgentRelease, env: NodeJS.ProcessEnv, lockDir: strin
         maxAttempts: tool.maxAttempts,
         inputSchemaSha256: hashJson(spec.inputSchema),
         outputSchemaSha256: tool.output ? hashJson(tool.output) : null,
+        ...(agent.tools.get(spec.name)?.mcp ? { mcp: agent.tools.get(spec.name)!.mcp!.server } : {}),
       };
     }),
     prefetch: manifest.prefetch as string[],
@@ -140,6 +145,7 @@ function agentLock(release: AgentRelease, env: NodeJS.ProcessEnv, lockDir: strin
     review: { ...release.review, reviewers: [...release.review.reviewers], people: [...release.review.people], timeoutMs: release.review.timeoutMs ?? null },
     code: { ...((manifest.code ?? {}) as Record<string, string>) },
     environment: releaseVariables(env, agent),
+    ...(manifest.toolBindings ? { toolBindings: { ...(manifest.toolBindings as Record<string, string>) } } : {}),
   };
 }
 

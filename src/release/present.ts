@@ -88,6 +88,7 @@ const groupOf: Record<ReleaseChangeKind, ReleaseChangeGroupName> = {
   tool_input: 'tools',
   tool_output: 'tools',
   tool_behaviour: 'tools',
+  tool_binding: 'tools',
   approval: 'approvals',
   review: 'approvals',
   output: 'schemas',

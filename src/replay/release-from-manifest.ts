@@ -83,6 +83,8 @@ export function releaseFromManifest(manifest: Record<string, unknown>, options: 
     review: { policy: 'never', reviewers: [], people: [], timeoutMs: undefined, onTimeout: 'fail', ...(manifest.review as object | undefined) } as AgentRelease['review'],
     maxConcurrency: undefined,
     budgetRaiseCap: undefined,
+    // A stored manifest's tools have no code of their own: the binding is recorded, never run.
+    toolBindings: Object.fromEntries(Object.entries((manifest.toolBindings ?? {}) as Record<string, string>).map(([tool, implementation]) => [tool, { implementation, source: 'release' }])),
     manifest,
   };
 }

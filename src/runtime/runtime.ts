@@ -33,6 +33,7 @@ import { AbandonedStep } from './abandoned-step.js';
 import { NewerReleaseWatch } from './newer-releases.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
+import { assertMcpResolved } from '../mcp/tool-set.js';
 import { tenantOf } from '../costs/tenants.js';
 import { loadTracer, noopTracer, tracingEnabled, tracingProblems } from '../telemetry/tracer.js';
 import type { TraceContext } from '../telemetry/trace-context.js';
@@ -62,6 +63,10 @@ export interface RuntimeOptions {
   retryBaseMs?: number;
   /** Lease length (default TWELVE_LEASE_MS, 30 s). */
   leaseMs?: number;
+  /** Tool name -> implementation, as a config's toolBindings (TWELVE_TOOL_<NAME> wins). */
+  toolBindings?: Record<string, string>;
+  /** Closed with the runtime: the MCP connections its agents' tools use (connectMcpTools). */
+  mcp?: { close(): Promise<void> };
 }
 
 export interface LaunchOptions {
@@ -117,6 +122,7 @@ export class Runtime {
   private readonly leaseMs: number;
   private readonly ownsStore: boolean;
   private readonly workers = new Set<Worker>();
+  private readonly mcp: { close(): Promise<void> } | undefined;
   /**
    * Log the events that stop a thread (blocked, escalated, failed...) as warnings and errors.
    * The CLI's foreground run turns it off: it prints every event on stdout already.
@@ -124,10 +130,13 @@ export class Runtime {
   logThreadEvents = true;
 
   constructor(options: RuntimeOptions) {
-    const agents = options.agents ?? [];
+    let agents = options.agents ?? [];
     for (const [index, agent] of agents.entries()) {
       if (!isAgent(agent)) throw new TwelveError('agent_invalid', `agents[${index}] is not an agent created with defineAgent`);
+      assertMcpResolved(agent);
     }
+    if (options.toolBindings) agents = agents.map((agent) => ({ ...agent, configToolBindings: { ...agent.configToolBindings, ...options.toolBindings } }));
+    this.mcp = options.mcp;
     const env = (this.env = options.env ?? process.env);
     this.config = loadConfig(env, agents);
     // Before anything is opened: a tracing variable it cannot follow stops the start, naming it.
@@ -749,6 +758,7 @@ export class Runtime {
     for (const stop of [...this.abandoned.values()]) stop();
     await this.services.tracer.shutdown().catch((error: unknown) => this.logger.warn({ error: errorMessage(error) }, 'flushing traces failed'));
     if (this.ownsStore) await this.store.close();
+    await this.mcp?.close().catch((error: unknown) => this.logger.warn({ error: errorMessage(error) }, 'closing MCP connections failed'));
   }
 }
 

@@ -4,6 +4,7 @@
  * the folded state between steps only while it holds the lease (so a step costs the
  * same on a 10-event thread and a 10,000-event one); nothing survives the release.
  */
+import { boundRun } from '../agent/tool-binding.js';
 import type { LanguageModelV3ToolCall } from '@ai-sdk/provider';
 import { askHumanInput } from '../agent/ask-human.js';
 import { isSleepRequest, type ToolContext } from '../agent/define-tool.js';
@@ -535,7 +536,8 @@ export class ThreadSession {
           return (logger ??= services.logger.child({ threadId, callId, tool: call.tool }));
         },
       };
-      run = Promise.resolve(tool.run(parsed.data, ctx));
+      // The implementation bound in this release (TWELVE_TOOL_<NAME>, config toolBindings): live by default.
+      run = Promise.resolve(boundRun(tool, this.release.toolBindings[tool.name]?.implementation)(parsed.data, ctx));
       const raw = await stop.race(run);
       if (isSleepRequest(raw)) {
         outcome = event('tool_sleeping', { callId, until: raw.until.toISOString(), ...(raw.reason ? { reason: raw.reason } : {}) });

@@ -233,6 +233,8 @@ export const AgentManifest = z
         description: z.string(),
         inputSchema: z.record(z.string(), z.unknown()),
         approval: z.object({ policy: z.enum(['always', 'never', 'predicate']), approvers: z.array(z.string()), people: z.array(z.string()), timeoutMs: z.number().nullable(), onTimeout: z.enum(['approve', 'reject']) }),
+        binding: z.string().openapi({ description: 'The implementation in force: live (run), fake, or one the tool declares (TWELVE_TOOL_<NAME>, config toolBindings)', example: 'live' }),
+        mcpServer: z.string().nullable().openapi({ description: 'The MCP server the tool comes from; null for tools written in code' }),
       }),
     ),
     outputSchema: z.record(z.string(), z.unknown()).nullable(),

@@ -13,6 +13,8 @@ interface Row {
   releaseId: string;
   models: string[];
   tools: string[];
+  /** Per tool with a choice (or from an MCP server): "lookup_order=sandbox [TWELVE_TOOL_LOOKUP_ORDER] of live, fake, sandbox". */
+  bindings: string[];
   quality: AgentQuality;
   /** The project's suites for the agent; absent remotely (suites live in the project). */
   evals?: AgentSuite[];
@@ -22,7 +24,7 @@ export const agents: CommandSpec = {
   name: 'agents',
   summary: 'agents, their pinned models, release ids, review, fallback, confidence and eval suites',
   usage: ['agents ls [--json]'],
-  flags: { json: 'one agent per line (name, purpose, releaseId, models, tools, limits, review, fallback, confidence; evals from the project, not with TWELVE_URL)' },
+  flags: { json: 'one agent per line (name, purpose, releaseId, models, tools, bindings (the implementation in force per tool), limits, review, fallback, confidence; evals from the project, not with TWELVE_URL)' },
   async run(args, flags) {
     if (args.length !== 1 || (args[0] !== 'ls' && args[0] !== 'list')) throw usageError(agents);
     const { requireAgents } = await import('../local.js');
@@ -30,14 +32,31 @@ export const agents: CommandSpec = {
     const { loadConfig } = await import('../../config/env.js');
     const { createRelease } = await import('../../agent/release.js');
     const { qualityOf } = await import('../../agent/quality.js');
+    const { implementationNames } = await import('../../agent/tool-binding.js');
     const config = loadConfig(process.env, found);
     const releases = found.map((agent) => createRelease(agent, config.agents[agent.name], version));
     const suitesOf = await projectSuites(flags);
+    const toolsOf = (r: (typeof releases)[number]) =>
+      [...r.agent.tools.values()].filter((tool) => !tool.human).map((tool) => ({
+        name: tool.name,
+        binding: r.toolBindings[tool.name]?.implementation ?? 'live',
+        bindingSource: r.toolBindings[tool.name]?.source ?? 'default',
+        implementations: implementationNames(tool),
+        mcpServer: tool.mcp?.server ?? null,
+      }));
     if (flags.json) {
-      for (const r of releases) process.stdout.write(`${JSON.stringify({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), limits: r.limits, ...qualityOf(r), evals: suitesOf(r.agent.name) })}\n`);
+      for (const r of releases) process.stdout.write(`${JSON.stringify({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), bindings: toolsOf(r), limits: r.limits, ...qualityOf(r), evals: suitesOf(r.agent.name) })}\n`);
       return 0;
     }
-    return printAgents(releases.map((r) => ({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), quality: qualityOf(r), evals: suitesOf(r.agent.name) })), flags);
+    return printAgents(
+      releases.map((r) => ({
+        name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), quality: qualityOf(r), evals: suitesOf(r.agent.name),
+        bindings: toolsOf(r)
+          .filter((t) => t.implementations.length > 1 || t.mcpServer)
+          .map((t) => `${t.name}=${t.binding}${t.bindingSource === 'default' ? '' : ` [${t.bindingSource}]`}${t.mcpServer ? ` (MCP server ${t.mcpServer})` : ` of ${t.implementations.join(', ')}`}`),
+      })),
+      flags,
+    );
   },
   async remote(args, flags) {
     if (args.length !== 1 || (args[0] !== 'ls' && args[0] !== 'list')) throw usageError(agents);
@@ -49,7 +68,15 @@ export const agents: CommandSpec = {
         return 0;
       }
       if (found.length === 0) return print('the server runs no agents');
-      return printAgents(found.map((a) => ({ ...a, tools: a.tools.map((t) => t.name), quality: { review: a.review, fallback: a.fallback, confidence: a.confidence } })), flags);
+      return printAgents(
+        found.map((a) => ({
+          ...a,
+          tools: a.tools.map((t) => t.name),
+          bindings: a.tools.filter((t) => t.binding !== 'live' || t.mcpServer).map((t) => `${t.name}=${t.binding}${t.mcpServer ? ` (MCP server ${t.mcpServer})` : ''}`),
+          quality: { review: a.review, fallback: a.fallback, confidence: a.confidence },
+        })),
+        flags,
+      );
     });
   },
 };
@@ -74,5 +101,13 @@ async function printAgents(rows: Row[], _flags: Flags): Promise<number> {
   for (const r of rows) lines.push([r.name, r.models[0] ?? '-', r.models.slice(1).join(',') || '-', r.tools.join(',') || '-', r.releaseId, r.purpose]);
   // The table's columns, then under each agent its quality settings (too wide for columns of their own).
   const [header, ...body] = table(lines).split('\n');
-  return print([header, ...body.flatMap((line, index) => [line, `  ${qualityLine(rows[index]!.quality, rows[index]!.evals)}`])].join('\n'));
+  return print(
+    [
+      header,
+      ...body.flatMap((line, index) => {
+        const row = rows[index]!;
+        return [line, `  ${qualityLine(row.quality, row.evals)}`, ...(row.bindings.length > 0 ? [`  bindings: ${row.bindings.join('; ')}`] : [])];
+      }),
+    ].join('\n'),
+  );
 }

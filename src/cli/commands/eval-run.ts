@@ -29,7 +29,7 @@ export async function evalRun(args: string[], flags: Flags): Promise<number> {
   if (flags.release !== undefined && !flags.release.trim()) throw new TwelveError('usage', '--release needs "current" or a release id (twelve releases ls)');
   if (flags.baseline !== undefined && !flags.baseline.trim()) throw new TwelveError('usage', '--baseline needs "lock" or a release id (twelve releases ls)');
   if (flags.save && flags.model) throw new TwelveError('usage', '--save keeps a release\'s results (the baseline CI compares with); a run on another model (--model) is not one: drop --save, or change the pin in the agent');
-  const [{ projectConfigPath }, project, { resolveSuite }, { loadConfig }, { createRelease }, { version }] = await Promise.all([
+  const [{ projectConfigPath, withMcpTools }, project, { resolveSuite }, { loadConfig }, { createRelease }, { version }] = await Promise.all([
     import('../local.js'),
     import('../../config/project.js'),
     import('../../eval/discover.js'),
@@ -38,7 +38,9 @@ export async function evalRun(args: string[], flags: Flags): Promise<number> {
     import('../../version.js'),
   ]);
   const configPath = await projectConfigPath(flags);
-  const config = configPath ? await project.loadProjectConfig(configPath) : { agents: [], evals: [] };
+  const loaded = configPath ? await project.loadProjectConfig(configPath) : { agents: [], evals: [] };
+  // Agents with MCP tools get their servers' tools (the release pins their schemas); an eval serves them from fixtures and fakes.
+  const config = { ...loaded, agents: await withMcpTools(loaded.agents, flags) };
   const projectDir = configPath ? dirname(resolve(configPath)) : undefined;
   const resolved = resolveSuite({ target: args[0]!, projectDir, agents: config.agents, suites: config.evals ?? [] });
   const agentName = resolved.suite.agent;

@@ -57,6 +57,8 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): voi
             description: tool.description,
             inputSchema: tool.inputSchema,
             approval: { policy: approval.policy, approvers: approval.approvers, people: approval.people, timeoutMs: approval.timeoutMs ?? null, onTimeout: approval.onTimeout },
+            binding: release.toolBindings[tool.name]?.implementation ?? 'live',
+            mcpServer: release.agent.tools.get(tool.name)?.mcp?.server ?? null,
           };
         }),
         outputSchema: release.outputJsonSchema ?? null,
