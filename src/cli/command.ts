@@ -62,6 +62,12 @@ export const allOptions = {
   all: { type: 'boolean' },
   format: { type: 'string' },
   messages: { type: 'boolean' },
+  // twelve mcp
+  http: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'no-worker': { type: 'boolean' },
+  'max-wait': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;
