@@ -3,20 +3,21 @@
  * real command runs in a child process on the repository's examples (replayed recordings);
  * over Streamable HTTP the real API server answers at /mcp with its keys.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import { ProgressNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { keys, startApi, type KeyName } from './support/api.js';
 import { repoRoot, runCli } from './support/cli.js';
 import { tempDir } from './support/temp-dir.js';
 
 const bin = fileURLToPath(new URL('../bin/twelve.js', import.meta.url));
-const sample = (name: string) => readFileSync(join(repoRoot, 'examples/refunds', name), 'utf8').trim();
+const sample = (name: string) => readFileSync(join(repoRoot, 'examples/refunds', name), 'utf8').trimEnd();
 
 /** The test process's environment without the developer's Twelve settings, plus `extra`. */
 function childEnv(extra: Record<string, string>): Record<string, string> {
@@ -55,6 +56,21 @@ async function connectHttp(url: string, key: KeyName | string | null): Promise<C
   return client;
 }
 
+/**
+ * Every progress notification the client receives. The SDK's own onprogress callback misses the
+ * ones that arrive in the same chunk as the response (it handles notifications a microtask later
+ * and forgets the request's token with its response), so the tests read the notifications
+ * themselves; pass `progress.request` as onprogress, which asks the server for progress.
+ */
+function collectProgress(client: Client): Progress[] & { request: () => void } {
+  const seen = Object.assign([] as Progress[], { request: () => undefined });
+  client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
+    const { progressToken: _token, ...progress } = notification.params;
+    seen.push(progress as Progress);
+  });
+  return seen;
+}
+
 const structured = (result: Awaited<ReturnType<Client['callTool']>>) => result.structuredContent as Record<string, any>;
 const text = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as Array<{ type: string; text: string }>).map((c) => c.text).join('\n');
 
@@ -68,8 +84,8 @@ describe('twelve mcp over stdio', () => {
     expect(refunds.inputSchema).toMatchObject({ type: 'object', properties: { input: { type: 'string' } }, required: ['input'] });
     expect(refunds.outputSchema).toMatchObject({ properties: { output: { properties: { decision: { enum: ['refunded', 'declined'] } } } } });
 
-    const progress: Progress[] = [];
-    const result = await client.callTool({ name: 'refunds', arguments: { input: sample('sample-request.txt') } }, undefined, { onprogress: (p) => progress.push(p) });
+    const progress = collectProgress(client);
+    const result = await client.callTool({ name: 'refunds', arguments: { input: sample('sample-request.txt') } }, undefined, { onprogress: progress.request });
     expect(result.isError).toBeFalsy();
     expect(structured(result)).toMatchObject({ agent: 'refunds', status: 'completed', output: { decision: 'refunded', orderId: 'A-1001' } });
     expect(structured(result).threadId).toMatch(/^th_/);
@@ -103,10 +119,42 @@ describe('twelve mcp over stdio', () => {
     const approved = await runCli(['approve', threadId, '--as', 'fiona@example.com'], { env });
     expect(approved.code).toBe(0);
     // The worker in the MCP process picks the approved thread up; the poll waits for it to finish.
-    const progress: Progress[] = [];
-    const done = await client.callTool({ name: 'thread_status', arguments: { threadId, waitSeconds: 30 } }, undefined, { onprogress: (p) => progress.push(p) });
+    const progress = collectProgress(client);
+    const done = await client.callTool({ name: 'thread_status', arguments: { threadId, waitSeconds: 30 } }, undefined, { onprogress: progress.request });
     expect(structured(done)).toMatchObject({ threadId, status: 'completed', output: { decision: 'refunded', orderId: 'A-1005' } });
     expect(progress.map((p) => p.message)).toContain('issue_refund approved by fiona@example.com');
+  });
+});
+
+describe('twelve mcp --http', () => {
+  it('serves the tools at /mcp to a key from TWELVE_API_KEYS, refuses a request without one, and runs threads in its worker', async () => {
+    const key = 'tw_test_mcp_operator_8d3f1a6c2e9b4075';
+    const child = spawn(process.execPath, [bin, 'mcp', '--http', '--port', '0'], {
+      cwd: repoRoot,
+      env: childEnv({ ...projectEnv(), TWELVE_API_KEYS: `claude=operator=${key}` }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    onTestFinished(async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        const found = /twelve mcp: (http:\/\/\S+)\/mcp/.exec(stderr);
+        if (found) resolve(found[1]!);
+      });
+      void exited.then(() => reject(new Error(`twelve mcp --http exited:\n${stderr}`)));
+    });
+    await expect(connectHttp(url, null)).rejects.toThrow(/401|missing API key/);
+    const client = await connectHttp(url, key);
+    const result = await client.callTool({ name: 'email-classifier', arguments: { input: readFileSync(join(repoRoot, 'examples/email-classifier/sample-email.txt'), 'utf8').trimEnd() } });
+    expect(structured(result)).toMatchObject({ agent: 'email-classifier', status: 'completed', output: { label: 'billing' } });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(child.stdout.read()).toBeNull();
   });
 });
 
@@ -117,8 +165,8 @@ describe('the MCP endpoint of the HTTP API', () => {
     const { tools } = await client.listTools();
     const tool = tools.find((t) => t.name === 'structured')!;
     expect(tool.inputSchema).toMatchObject({ type: 'object', properties: { orderId: { type: 'string' }, amount: { type: 'integer' } }, required: ['orderId', 'amount'] });
-    const progress: Progress[] = [];
-    const result = await client.callTool({ name: 'structured', arguments: { orderId: 'A-1001', amount: 3 } }, undefined, { onprogress: (p) => progress.push(p) });
+    const progress = collectProgress(client);
+    const result = await client.callTool({ name: 'structured', arguments: { orderId: 'A-1001', amount: 3 } }, undefined, { onprogress: progress.request });
     expect(structured(result)).toMatchObject({ agent: 'structured', status: 'completed' });
     expect(text(result)).toMatch(/^echo: /);
     expect(progress.at(-1)?.message).toBe('completed');
@@ -147,6 +195,28 @@ describe('the MCP endpoint of the HTTP API', () => {
     expect(refused.isError).toBe(true);
     expect(text(refused)).toBe('dashboard lacks the operator role needed to launch threads');
     expect(structured(await reader.callTool({ name: 'thread_status', arguments: { threadId } }))).toMatchObject({ status: 'awaiting_approval' });
+  });
+
+  it('is reached over stdio through twelve mcp with TWELVE_URL, as the key\'s owner', async () => {
+    const api = await startApi({ worker: true });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [bin, 'mcp'],
+      cwd: repoRoot,
+      env: childEnv({ TWELVE_URL: api.url, TWELVE_API_KEY: keys.ops.key }),
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'twelve-test', version: '1.0.0' });
+    await client.connect(transport);
+    onTestFinished(() => client.close());
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo_launch');
+    const progress = collectProgress(client);
+    const result = await client.callTool({ name: 'echo', arguments: { input: 'over the bridge' } }, undefined, { onprogress: progress.request });
+    expect(structured(result)).toMatchObject({ agent: 'echo', status: 'completed' });
+    expect(text(result)).toContain('over the bridge');
+    expect(progress.at(-1)?.message).toBe('completed');
+    const started = await api.call('GET', `/v1/threads/${structured(result).threadId}/events`);
+    expect(started.body.events[0].data.metadata).toEqual({ launchedBy: 'ops-bot', launchedVia: 'mcp:http' });
   });
 
   it('refuses a request without a key or with an unknown key', async () => {

@@ -93,19 +93,28 @@ async function callTool(options: McpServerOptions, waitMs: number, tool: McpTool
 async function follow(runtime: Runtime, thread: ThreadRecord, waitMs: number, extra: Extra): Promise<ThreadRecord> {
   const token = extra._meta?.progressToken;
   const text = new ProgressText();
-  return watchThread({
+  let sent: Promise<void> | undefined;
+  const followed = await watchThread({
     runtime,
     threadId: thread.id,
     deadline: Date.now() + waitMs,
     signal: extra.signal,
     onEvent: (e) => {
       const message = text.describe(e);
-      // Scrubbed as the API's views are: a failed tool's message may quote a secret.
       if (token === undefined || message === undefined) return;
-      // The seq only grows, as MCP requires of progress. A client gone away is not this call's failure.
-      extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: e.seq, message: runtime.viewRedactor.scrubText(message) } }).catch(() => undefined);
+      // In order; the seq only grows, as MCP requires of progress. Scrubbed as the API's views are
+      // (a failed tool's message may quote a secret). A client gone away is not this call's failure.
+      const notification = { method: 'notifications/progress' as const, params: { progressToken: token, progress: e.seq, message: runtime.viewRedactor.scrubText(message) } };
+      sent = (sent ?? Promise.resolve()).then(() => extra.sendNotification(notification)).catch(() => undefined);
     },
   });
+  if (sent) {
+    // The SDK's Client handles a notification a microtask later than a response read in the same
+    // chunk, and drops progress that comes after its response: let the last notifications go first.
+    await sent;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return followed;
 }
 
 /** The envelope for a thread as it is now, scrubbed as the API's views are. */

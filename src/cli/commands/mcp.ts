@@ -27,6 +27,8 @@ export const mcp: CommandSpec = {
     'Over HTTP the endpoint is stateless and takes the API\'s keys (Authorization: Bearer <key>): any key lists tools and\n' +
     'polls, launching needs the operator role. The HTTP API answers on the same port; twelve serve and twelve dev also\n' +
     'serve /mcp.',
+  remoteHelp:
+    'With TWELVE_URL and TWELVE_API_KEY set, twelve mcp bridges stdio to that server\'s /mcp endpoint: the server\'s workers run\nthe threads, launched as the key\'s owner (the key needs the operator role to launch). No worker runs here.',
   async run(args, flags) {
     expectArgs(args, 0, mcp);
     if (!flags.http && (flags.host !== undefined || flags.port !== undefined)) throw new TwelveError('usage', '--host and --port go with --http (over stdio nothing listens)');
@@ -53,6 +55,19 @@ export const mcp: CommandSpec = {
     const drained = await worker?.stop({ graceMs: settings.shutdownGraceMs });
     if (drained === false) process.exit(0); // a step outlived the grace period: exit holding its lease (see commands/worker.ts)
     await runtime.close();
+    return 0;
+  },
+  async remote(args, flags) {
+    expectArgs(args, 0, mcp);
+    const local = (['http', 'host', 'port', 'no-worker', 'concurrency', 'max-wait'] as const).filter((flag) => flags[flag] !== undefined);
+    if (local.length) throw new TwelveError('usage', `with TWELVE_URL, twelve mcp only bridges stdio to ${process.env.TWELVE_URL}/mcp: ${local.map((f) => `--${f}`).join(', ')} apply to a local twelve mcp (unset TWELVE_URL)`);
+    const apiKey = process.env.TWELVE_API_KEY;
+    if (!apiKey) throw new TwelveError('config_invalid', `TWELVE_URL is set (${process.env.TWELVE_URL}), so twelve mcp bridges to that server: set TWELVE_API_KEY to one of its API keys`);
+    const { bridgeStdioToHttp } = await import('../../mcp/server-bridge.js');
+    const bridge = await bridgeStdioToHttp({ url: process.env.TWELVE_URL!, apiKey });
+    process.stderr.write(`twelve mcp: stdio bridged to ${process.env.TWELVE_URL!.replace(/\/+$/, '')}/mcp\n`);
+    await Promise.race([bridge.closed, stopRequested()]);
+    await bridge.close();
     return 0;
   },
 };
