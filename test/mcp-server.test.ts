@@ -37,8 +37,8 @@ function projectEnv(): Record<string, string> {
 }
 
 /** `twelve mcp` on stdio, as an MCP client starts it; closed when the test ends. */
-async function connectStdio(env: Record<string, string>): Promise<{ client: Client; stderr: () => string }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'mcp'], cwd: repoRoot, env: childEnv(env), stderr: 'pipe' });
+async function connectStdio(env: Record<string, string>, flags: string[] = []): Promise<{ client: Client; stderr: () => string }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'mcp', ...flags], cwd: repoRoot, env: childEnv(env), stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk) => (stderr += chunk));
   const client = new Client({ name: 'twelve-test', version: '1.0.0' });
@@ -126,7 +126,32 @@ describe('twelve mcp over stdio', () => {
   });
 });
 
+describe('twelve mcp --no-worker', () => {
+  it('leaves the thread to workers elsewhere and answers with its id and status once the wait bound passes', async () => {
+    const env = projectEnv();
+    const { client, stderr } = await connectStdio(env, ['--no-worker', '--max-wait', '0.5']);
+    expect(stderr()).toContain('threads run by twelve worker elsewhere');
+    const result = await client.callTool({ name: 'refunds', arguments: { input: sample('sample-request.txt') } });
+    expect(result.isError).toBeFalsy();
+    const { threadId } = structured(result);
+    expect(structured(result)).toMatchObject({ agent: 'refunds', status: 'runnable' });
+    expect(text(result)).toBe(`thread ${threadId} (refunds) is still running. Poll it with thread_status {"threadId": "${threadId}"}.`);
+    // Another process runs it (here: twelve resume, the foreground form of a worker); the poll sees the outcome.
+    const resumed = await runCli(['resume', threadId, '--as', 'ops@example.com'], { env });
+    expect(resumed.code).toBe(0);
+    const done = await client.callTool({ name: 'thread_status', arguments: { threadId } });
+    expect(structured(done)).toMatchObject({ status: 'completed', output: { decision: 'refunded' } });
+  });
+});
+
 describe('twelve mcp --http', () => {
+  it('refuses --port without --http, and --concurrency with --no-worker', async () => {
+    const [port, worker] = await Promise.all([runCli(['mcp', '--port', '4131']), runCli(['mcp', '--no-worker', '--concurrency', '2'])]);
+    expect([port.code, worker.code]).toEqual([2, 2]);
+    expect(port.stderr.trim()).toBe('twelve: --host and --port go with --http (over stdio nothing listens)');
+    expect(worker.stderr.trim()).toBe('twelve: --concurrency is for the worker in this process; --no-worker runs none');
+  });
+
   it('serves the tools at /mcp to a key from TWELVE_API_KEYS, refuses a request without one, and runs threads in its worker', async () => {
     const key = 'tw_test_mcp_operator_8d3f1a6c2e9b4075';
     const child = spawn(process.execPath, [bin, 'mcp', '--http', '--port', '0'], {

@@ -33,12 +33,23 @@ export interface McpServerOptions {
 
 export const defaultWaitMs = 50_000;
 
+/** Over HTTP a Server is made per request: the tools (JSON Schemas of every agent) are made once per runtime. */
+const toolCache = new WeakMap<Runtime, Map<number, Map<string, McpToolSpec>>>();
+
+function toolsOf(runtime: Runtime, waitSeconds: number): Map<string, McpToolSpec> {
+  let byWait = toolCache.get(runtime);
+  if (!byWait) toolCache.set(runtime, (byWait = new Map()));
+  let tools = byWait.get(waitSeconds);
+  if (!tools) byWait.set(waitSeconds, (tools = mcpTools(runtime.agents, waitSeconds)));
+  return tools;
+}
+
 type Extra = { signal: AbortSignal; _meta?: { progressToken?: string | number }; sendNotification: (notification: ServerNotification) => Promise<void> };
 
 export function createMcpServer(options: McpServerOptions): Server {
   const { runtime } = options;
   const waitMs = options.waitMs ?? defaultWaitMs;
-  const tools = mcpTools(runtime.agents, Math.round(waitMs / 1000));
+  const tools = toolsOf(runtime, Math.round(waitMs / 1000));
   const server = new Server(
     { name: 'twelve', version },
     {

@@ -96,6 +96,8 @@ async function serveStdio(runtime: Runtime, options: McpOptions): Promise<() => 
   const { createMcpServer } = await import('../../mcp/server.js');
   // A local process like the rest of the CLI: whoever runs it has every role.
   const server = createMcpServer({ runtime, caller: { name: defaultUser(), roles: ['reader', 'operator', 'approver'] }, transport: 'stdio', ...options });
+  // stdout carries the protocol: a tool's console.log must not break it (the transport writes to stdout itself).
+  console.log = console.info = console.debug = console.error;
   process.stdin.once('end', () => ended?.());
   process.stdin.once('close', () => ended?.());
   await server.connect(new StdioServerTransport());
