@@ -64,6 +64,12 @@ export const allOptions = {
   messages: { type: 'boolean' },
   // twelve init
   force: { type: 'boolean' },
+  // twelve mcp
+  http: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'no-worker': { type: 'boolean' },
+  'max-wait': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

@@ -26,6 +26,7 @@ const valueNames: Partial<Record<FlagName, string>> = {
   'completed-before': 'age|date', archive: 'file.jsonl.gz', batch: 'n',
   baseline: 'lock|id', model: 'provider:model', threshold: 'n', 'expect-output': 'json|@file', suite: 'file', output: 'json|@file', feedback: 'text',
   thread: 'id', format: 'jsonl',
+  host: 'address', port: 'n', 'max-wait': 'seconds',
 };
 
 const commonFlagText: Partial<Record<FlagName, string>> = {

@@ -3,10 +3,12 @@
  * /openapi.json, health, readiness and Prometheus metrics, and the web console at `/`.
  * Public (no key): /healthz, /readyz, /openapi.json, the console's static files, and
  * POST /v1/hooks/{agent} (authenticated by its signature). Everything else needs a key.
+ * The agents as MCP tools answer at /mcp (Streamable HTTP, same keys; see src/mcp/server.ts).
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { version } from '../version.js';
+import type { McpServerOptions } from '../mcp/server.js';
 import { authenticate, requireRole, type AppEnv, type ServerState } from './context.js';
 import type { ConsoleAssets } from './console-assets.js';
 import { redactViews } from './redact-views.js';
@@ -27,6 +29,8 @@ export interface AppOptions {
   console?: ConsoleAssets;
   /** Largest accepted request body (default 1 MiB). */
   maxBodyBytes?: number;
+  /** The MCP endpoint at /mcp: how long an agent's tool waits, whether launches check the models here. */
+  mcp?: Pick<McpServerOptions, 'waitMs' | 'checkModels'>;
 }
 
 export function createApp(state: ServerState, options: AppOptions = {}): { app: OpenAPIHono<AppEnv>; callbacks: HookCallbacks } {
@@ -63,18 +67,16 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
     }
   });
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? 1024 * 1024,
-      onError: (c) => {
-        // The rest of the body is never read: say the connection closes, so a client still
-        // sending (fetch/undici) reads this 413 instead of failing on a reset socket.
-        c.header('Connection', 'close');
-        return errorResponse(c, 'payload_too_large', 'the request body is too large', undefined, 413);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: options.maxBodyBytes ?? 1024 * 1024,
+    onError: (c) => {
+      // The rest of the body is never read: say the connection closes, so a client still
+      // sending (fetch/undici) reads this 413 instead of failing on a reset socket.
+      c.header('Connection', 'close');
+      return errorResponse(c, 'payload_too_large', 'the request body is too large', undefined, 413);
+    },
+  });
+  app.use('/v1/*', limitBody);
   const depth = limitJsonDepth();
   app.use('/v1/hooks/*', depth);
   const callbacks = new HookCallbacks(state.runtime, logger, state.callbackPolicy);
@@ -83,6 +85,11 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : auth(c, next)));
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : depth(c, next)));
   app.use('/metrics', auth, requireRole('reader'));
+  // MCP (Streamable HTTP, stateless): any key may list tools and poll; launching needs operator (src/mcp/server.ts).
+  app.all('/mcp', limitBody, auth, async (c) => {
+    const { handleMcpRequest } = await import('../mcp/server-http.js');
+    return handleMcpRequest(c.req.raw, { runtime: state.runtime, caller: c.get('principal'), transport: 'http', ...options.mcp });
+  });
   app.use('/v1/*', redactViews(state.runtime.viewRedactor));
   threadRoutes(app, state);
   requestRoutes(app, state);

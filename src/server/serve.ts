@@ -11,7 +11,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { TwelveError } from '../errors.js';
 import { DestinationPolicy } from '../notify/destination.js';
 import { safeWebhookUrl } from '../notify/webhook.js';
-import { createApp } from './app.js';
+import { createApp, type AppOptions } from './app.js';
 import { KeyRing, parseApiKeys, type ApiKey } from './auth.js';
 import { FailureThrottle, type ThrottleOptions } from './auth-throttle.js';
 import { loadConsoleAssets } from './console-assets.js';
@@ -45,6 +45,8 @@ export interface StartServerOptions {
   projectDir?: string;
   /** Deliver notifications from this process when TWELVE_NOTIFY_URL is set (default true). */
   notifications?: boolean;
+  /** The MCP endpoint at /mcp (`twelve mcp --http` sets how long tools wait). */
+  mcp?: AppOptions['mcp'];
 }
 
 export interface RunningServer {
@@ -100,7 +102,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       draining: () => draining,
       ...(options.projectDir ? { projectDir: options.projectDir } : {}),
     },
-    consoleAssets ? { console: consoleAssets } : {},
+    { ...(consoleAssets ? { console: consoleAssets } : {}), ...(options.mcp ? { mcp: options.mcp } : {}) },
   );
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -127,7 +129,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   port = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const notes = [
-    `public (no key): GET /healthz, GET /readyz, GET /openapi.json${consoleAssets ? ', the console files at /' : ''}${hookSecrets.size ? `, POST /v1/hooks/{${[...hookSecrets.keys()].join(',')}} (signed)` : ''}; /metrics and the rest of /v1 need a key`,
+    `public (no key): GET /healthz, GET /readyz, GET /openapi.json${consoleAssets ? ', the console files at /' : ''}${hookSecrets.size ? `, POST /v1/hooks/{${[...hookSecrets.keys()].join(',')}} (signed)` : ''}; /metrics, /mcp and the rest of /v1 need a key`,
   ];
   if (options.bootKey) {
     notes.push(`console: http://127.0.0.1:${port}/ signs in by itself as ${options.bootKey.name} from this machine only; API key for this run: ${options.bootKey.key}`);

@@ -15,6 +15,7 @@ import { evalCommand } from './eval.js';
 import { fork } from './fork.js';
 import { inbox } from './inbox.js';
 import { init } from './init.js';
+import { mcp } from './mcp.js';
 import { migrate } from './migrate.js';
 import { pause } from './pause.js';
 import { prune } from './prune.js';
@@ -28,4 +29,4 @@ import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [init, run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, audit, deploy, build, evalCommand, worker, consume, migrate, prune, serve, dev];
+export const commands: readonly CommandSpec[] = [init, run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, audit, deploy, build, evalCommand, worker, consume, migrate, prune, serve, dev, mcp];
