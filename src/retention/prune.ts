@@ -63,8 +63,14 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
       continue;
     }
     const ids = page.map((t) => t.id);
-    if (options.archive !== null) appendArchiveBatch(options.archive, await store.loadArchiveEvents(ids));
-    const counts = await store.pruneThreads(ids);
+    // Deleted only at the seq read here (archived), so a conversation continued meanwhile is kept whole.
+    const seqs: Record<string, number> = Object.fromEntries(page.map((t) => [t.id, t.seq]));
+    if (options.archive !== null) {
+      const archived = await store.loadArchiveEvents(ids);
+      for (const e of archived) seqs[e.threadId] = Math.max(seqs[e.threadId] ?? 0, e.seq);
+      appendArchiveBatch(options.archive, archived);
+    }
+    const counts = await store.pruneThreads(ids, seqs);
     count(report, page, new Set(counts.skipped));
     report.events += counts.events;
     report.notifications += counts.notifications;
