@@ -62,6 +62,9 @@ export const allOptions = {
   all: { type: 'boolean' },
   format: { type: 'string' },
   messages: { type: 'boolean' },
+  // twelve say (conversations)
+  'no-wait': { type: 'boolean' },
+  'message-id': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;
