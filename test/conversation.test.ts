@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../src/index.js';
 import type { Store } from '../src/store/types.js';
 import { runPrune } from '../src/retention/prune.js';
+import { ContextBuilder, defaultRenderContext } from '../src/thread/render-context.js';
 import { supportAgent } from './support/agents.js';
 import { expectTwelveError } from './support/hitl.js';
 import { freshPostgresDatabase } from './support/postgres.js';
@@ -160,6 +161,15 @@ describe('a long conversation', () => {
     const events = await runtime.loadEvents(thread.id);
     expect(eventsOfType(events, 'message_added')).toHaveLength(turns - 1);
     expect(eventsOfType(events, 'thread_completed')).toHaveLength(turns);
+    // The window is a function of the log: a builder read after every event (a worker holding the
+    // thread) and one fold of the whole log (a worker picking it up, a replay) give the same messages.
+    const release = runtime.release('support');
+    const held = new ContextBuilder(release);
+    for (const e of events) {
+      held.apply(e);
+      held.messages();
+    }
+    expect(held.messages()).toEqual(defaultRenderContext(release, events));
   });
 
   it('counts maxSteps per turn, tokens and cost per thread', async () => {

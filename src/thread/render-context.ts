@@ -91,6 +91,12 @@ export class ContextBuilder {
   constructor(private readonly release: AgentRelease) {}
 
   apply(event: ThreadEvent): void {
+    this.applyEvent(event);
+    // After every event, so the window is the same whichever step reads it (context-window.ts).
+    if (this.turnStarts.length > 1) this.refitWindow();
+  }
+
+  private applyEvent(event: ThreadEvent): void {
     switch (event.type) {
       case 'thread_started': {
         const agent = this.release.agent;
@@ -121,11 +127,9 @@ export class ContextBuilder {
         this.unrenderedAnswer = undefined;
         this.turnStarts.push(this.entries.length);
         this.entries.push(userText(event.data.text));
-        this.refitWindow();
         break;
       }
       case 'model_called': {
-        this.refitWindow();
         if (event.data.toolCalls.length > 0) {
           this.currentTurn = new ToolTurn(event.data.text);
           this.entries.push(this.currentTurn);
@@ -240,7 +244,7 @@ export class ContextBuilder {
     const limits = this.release.limits;
     if (this.turnStarts.length < 2 || (limits.maxContextTokens === undefined && limits.maxTurns === undefined)) return;
     const sizeOf = (entry: ContextMessage | ToolTurn) =>
-      entry instanceof ToolTurn ? approximateTokens(entry.assistant as ContextMessage) + approximateTokens(entry.toolMessage()) : approximateTokens(entry);
+      entry instanceof ToolTurn ? cachedTokens(entry.assistant as ContextMessage) + cachedTokens(entry.toolMessage()) : cachedTokens(entry);
     let pinned = approximateTokens(omittedNote(this.turnStarts.length));
     for (let i = 0; i < this.pinnedEntries; i++) pinned += sizeOf(this.entries[i]!);
     // Only the kept turns are measured (dropped ones are never counted again): O(window) per step.
@@ -280,6 +284,20 @@ export class ContextBuilder {
     const kept = this.flatIndexOfEntry[this.turnStarts[this.windowStart]!]!;
     return [...this.flat.slice(0, pinned), noteFor(this.windowStart), ...this.flat.slice(kept)];
   }
+}
+
+/**
+ * Token estimates by message object, kept while its content keeps its length (an assistant
+ * message of a tool turn grows in place as calls are added; a changed tool message is a new object).
+ */
+const tokenCache = new WeakMap<object, { length: number; tokens: number }>();
+function cachedTokens(message: ContextMessage): number {
+  const length = message.content.length;
+  const hit = tokenCache.get(message);
+  if (hit && hit.length === length) return hit.tokens;
+  const tokens = approximateTokens(message);
+  tokenCache.set(message, { length, tokens });
+  return tokens;
 }
 
 /** The same note object for the same number of omitted turns (a stable prefix, and the token estimate's cache). */
