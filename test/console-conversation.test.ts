@@ -46,6 +46,9 @@ describe('a conversation in the console', () => {
 
     const page = await newPage();
     await page.goto(`${server.url}/#/threads/${id}`);
+    await page.getByTestId('api-key-input').fill(key);
+    await page.getByTestId('sign-in').click();
+    await eventually(() => page.getByTestId('me').textContent()).toContain('carol');
     await page.getByTestId('message-form').waitFor();
     await page.getByTestId('message-text').fill('second');
     await page.getByTestId('message-send').click();
