@@ -63,6 +63,8 @@ export function threadView(root, params) {
       conversation.render(thread, events);
       await proposals.refresh();
       await fillGap();
+      // A conversation went on (a message sent from elsewhere): listen again.
+      if (!terminalStatuses.includes(thread.status) && !stream && !fallback && live.dataset.state === 'ended') openStream();
       if (terminalStatuses.includes(thread.status) && events.length >= thread.seq && stream) {
         // Nothing more will happen: free the connection.
         stream.close();
