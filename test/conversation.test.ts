@@ -102,6 +102,28 @@ describe('a conversation continues a completed thread', () => {
   });
 });
 
+describe('a conversation across releases', () => {
+  it('records the move to the new release before the message, so the next turn runs on it knowingly', async () => {
+    const server = await startServer();
+    const dir = tempDir();
+    const first = makeRuntime({ agents: [supportAgent().agent], server, dir });
+    const thread = await first.runtime.launch({ agent: 'support', input: 'Where is order A-1001?' });
+    server.enqueue({ text: 'It shipped on Monday.' });
+    await first.runtime.runThread(thread.id);
+    const oldRelease = first.runtime.release('support').releaseId;
+    await first.runtime.close();
+
+    const changed = supportAgent({ prompt: { text: 'You help with orders, briefly. Tools:\n{{tools}}' } });
+    const second = makeRuntime({ agents: [changed.agent], server, dir });
+    await second.runtime.say(thread.id, { by: 'alice', text: 'Which carrier?' });
+    const events = await second.runtime.loadEvents(thread.id);
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['release_changed', 'message_added']);
+    expect(eventsOfType(events, 'release_changed')[0]!.data).toMatchObject({ from: oldRelease, to: second.runtime.release('support').releaseId, decision: 'continue' });
+    server.enqueue({ text: 'DHL.' });
+    expect((await second.runtime.runThread(thread.id)).outcome).toBe('completed');
+  });
+});
+
 describe('what a message is refused for', () => {
   it('refuses failed and cancelled threads, and a thread that has not completed yet, with 409 codes saying why', async () => {
     const server = await startServer();
