@@ -11,6 +11,7 @@ import { createRuntime, type Runtime } from '../src/index.js';
 import type { Store } from '../src/store/types.js';
 import { runPrune } from '../src/retention/prune.js';
 import { ContextBuilder, defaultRenderContext } from '../src/thread/render-context.js';
+import { replayThread } from '../src/replay/replay-thread.js';
 import { supportAgent } from './support/agents.js';
 import { expectTwelveError } from './support/hitl.js';
 import { freshPostgresDatabase } from './support/postgres.js';
@@ -94,6 +95,9 @@ describe('a conversation continues a completed thread', () => {
       await expect.poll(async () => (await runtime!.getThread(id))?.status, { timeout: 10_000 }).toBe('completed');
       await worker.stop();
       expect((await runtime.getThread(id))?.output).toBe('Tomorrow.');
+      // Retention read it at an earlier seq (before the last turn): the prune skips it.
+      expect((await store.pruneThreads([id], { [id]: 6 })).skipped).toEqual([id]);
+      expect((await store.pruneThreads([id], { [id]: (await runtime.getThreadOrThrow(id)).seq })).threads).toBe(1);
     } finally {
       await runtime?.close();
       await store?.close();
@@ -192,6 +196,9 @@ describe('a long conversation', () => {
       held.messages();
     }
     expect(held.messages()).toEqual(defaultRenderContext(release, events));
+    // A replay re-derives every turn's windowed request and finds them the same.
+    const replay = await replayThread({ store: runtime.store, threadId: thread.id, candidate: release });
+    expect(replay).toMatchObject({ outcome: 'same', stepsCompared: turns });
   });
 
   it('counts maxSteps per turn, tokens and cost per thread', async () => {
