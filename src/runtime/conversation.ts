@@ -34,7 +34,9 @@ export async function addMessage(services: RuntimeServices, release: AgentReleas
   await session.load();
   const state = session.state;
   if (message.messageId !== undefined && state.messageIds.has(message.messageId)) {
-    if (state.messageIds.get(message.messageId) !== message.text) {
+    // The log holds the text as written (redacted at write when the agent asks for it): compare like with like.
+    const recorded = state.messageIds.get(message.messageId);
+    if (recorded !== message.text && recorded !== services.writeRedactor(release.agent.name).scrub(message.text)) {
       throw new TwelveError('conflict', `thread ${threadId} already has message ${message.messageId} with another text; a retry must send the same text (or use a new messageId)`, {
         details: { messageId: message.messageId },
       });
