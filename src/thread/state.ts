@@ -396,6 +396,8 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       state.turnStartSteps = state.modelSteps;
       if (event.data.messageId !== undefined) state.messageIds.set(event.data.messageId, event.data.text);
       clearErrors(state);
+      // The last answer's fallback is not the next one's.
+      state.fallback = undefined;
       break;
     case 'cancelled':
       state.error = { code: 'cancelled', message: `cancelled by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}` };
