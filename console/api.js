@@ -125,6 +125,7 @@ export const endpoints = {
   answer: (id, body) => api(`/v1/threads/${enc(id)}/answer`, { method: 'POST', body }),
   review: (id, body) => api(`/v1/threads/${enc(id)}/review`, { method: 'POST', body }),
   control: (id, action, body = {}) => api(`/v1/threads/${enc(id)}/${action}`, { method: 'POST', body }),
+  say: (id, body) => api(`/v1/threads/${enc(id)}/messages`, { method: 'POST', body }),
   budget: (id, body) => api(`/v1/threads/${enc(id)}/budget`, { method: 'POST', body }),
   releases: (params = {}) => api('/v1/releases' + query(params)),
   release: (id) => api(`/v1/releases/${enc(id)}`),

@@ -215,6 +215,13 @@ const renderers = {
     body: [h('div', { class: 'sub-label' }, 'Output'), valueView(e.data.output, { testid: 'thread-output' })],
   }),
 
+  message_added: (_entry, e) => ({
+    tone: 'human',
+    testid: 'message-added',
+    title: h('span', {}, 'Message from ', by(e.data.by)),
+    body: [h('p', { class: 'message-text' }, e.data.text)],
+  }),
+
   thread_failed: (_entry, e) => ({
     tone: 'bad',
     title: 'Failed',

@@ -12,6 +12,7 @@ import { openEventStream } from './sse.js';
 import { renderTimeline } from './timeline.js';
 import { showError, toast } from './toast.js';
 import { threadProposalsPanel } from './view-proposals.js';
+import { conversationPanel } from './conversation.js';
 
 export function threadView(root, params) {
   const id = params.get('id');
@@ -27,6 +28,13 @@ export function threadView(root, params) {
   const controls = h('section', { class: 'controls', testid: 'thread-controls' });
   // The eval cases people's corrections on this thread proposed (accept or dismiss them here).
   const proposals = threadProposalsPanel(id);
+  // A completed thread takes the next message; the stream ended at completion, so open it again.
+  const conversation = conversationPanel(id, {
+    onSent: () => {
+      if (!stream && !fallback) openStream();
+      detail.now();
+    },
+  });
   const live = h('span', { class: 'live', testid: 'live-indicator', dataset: { state: 'connecting' } }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', { class: 'live-label' }, 'connecting'));
   const timeline = h('ol', { class: 'timeline', testid: 'timeline', 'aria-live': 'polite', 'aria-busy': 'true' });
   const timelineEmpty = h('p', { class: 'muted' }, 'Loading events…');
@@ -37,6 +45,7 @@ export function threadView(root, params) {
     header,
     pendingPanel,
     controls,
+    conversation.panel,
     proposals.panel,
     h('section', { class: 'timeline-section' }, h('div', { class: 'section-head' }, h('h2', {}, 'Timeline'), live), timelineEmpty, timeline),
   );
@@ -51,8 +60,11 @@ export function threadView(root, params) {
       renderHeader();
       renderPending();
       renderControls();
+      conversation.render(thread, events);
       await proposals.refresh();
       await fillGap();
+      // A conversation went on (a message sent from elsewhere): listen again.
+      if (!terminalStatuses.includes(thread.status) && !stream && !fallback && live.dataset.state === 'ended') openStream();
       if (terminalStatuses.includes(thread.status) && events.length >= thread.seq && stream) {
         // Nothing more will happen: free the connection.
         stream.close();
@@ -172,6 +184,7 @@ export function threadView(root, params) {
     timelineEmpty.hidden = events.length > 0;
     if (!events.length) timelineEmpty.textContent = 'No events yet.';
     renderTimeline(timeline, events);
+    if (thread) conversation.render(thread, events);
   });
 
   let lastStreamed = 0;

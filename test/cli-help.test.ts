@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { commands } from '../src/cli/commands/index.js';
 
-const everyCommand = ['init', 'run', 'resume', 'fork', 'threads', 'inbox', 'approve', 'reject', 'answer', 'review', 'budget', 'pause', 'cancel', 'agents', 'releases', 'costs', 'replay', 'audit', 'deploy', 'build', 'eval', 'worker', 'consume', 'migrate', 'prune', 'serve', 'dev', 'mcp'];
+const everyCommand = ['init', 'run', 'say', 'resume', 'fork', 'threads', 'inbox', 'approve', 'reject', 'answer', 'review', 'budget', 'pause', 'cancel', 'agents', 'releases', 'costs', 'replay', 'audit', 'deploy', 'build', 'eval', 'worker', 'consume', 'migrate', 'prune', 'serve', 'dev', 'mcp'];
 
 describe('twelve help', () => {
   it('lists every command in the help, and with no arguments prints it on stderr and exits 2', async () => {

@@ -635,6 +635,7 @@ describe('operations', () => {
         'GET /v1/threads/{id}/steps/{seq}/request',
         'GET /v1/threads/{id}/blobs/{hash}',
         'POST /v1/threads/{id}/fork',
+        'POST /v1/threads/{id}/messages',
         'POST /v1/threads/{id}/approvals',
         'POST /v1/threads/{id}/answer',
         'POST /v1/threads/{id}/budget',

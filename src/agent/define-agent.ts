@@ -16,11 +16,21 @@ import type { ContextMessage } from '../thread/render-context.js';
 import type { ThreadEvent } from '../thread/events.js';
 
 export interface AgentLimits {
-  /** Model calls per thread (default 20). Reaching it records budget_exceeded and waits for a person, like the others. */
+  /**
+   * Model calls per turn (default 20): per thread for a one-shot thread, per user message in a
+   * conversation. Reaching it records budget_exceeded and waits for a person, like the others.
+   */
   maxSteps?: number;
-  /** Input + output tokens per thread. */
+  /** Input + output tokens per thread (a conversation's turns all count). */
   maxTokens?: number;
-  /** Spend per thread in USD (needs a known price for the model). */
+  /**
+   * A conversation's context window, in (approximate) tokens of the messages sent: older turns are
+   * left out of the request (they stay in the log) so it fits. See "Conversations" in the README.
+   */
+  maxContextTokens?: number;
+  /** The most recent turns of a conversation the model is shown (the first input is always shown). */
+  maxTurns?: number;
+  /** Spend per thread in USD (needs a known price for the model; a conversation's turns all count). */
   maxCostUsd?: number;
   /** Consecutive errors (bad tool calls, tool failures, invalid answers, failed model calls) before a human is asked. Default 3. */
   maxConsecutiveErrors?: number;

@@ -56,6 +56,9 @@ export interface ResolvedLimits {
   /** A tool run interrupted this many times (worker died each time) is recorded as failed. */
   maxToolAttempts: number;
   dailyCostUsd: number | undefined;
+  /** A conversation's context window (thread/context-window.ts); undefined: no bound. */
+  maxContextTokens?: number | undefined;
+  maxTurns?: number | undefined;
 }
 
 /** A tool's approval policy as it applies in this release (code, tightened by the environment). */
@@ -134,6 +137,9 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     maxConsecutiveErrors: overrides.maxConsecutiveErrors ?? options.limits?.maxConsecutiveErrors ?? defaultLimits.maxConsecutiveErrors,
     maxToolAttempts: defaultLimits.maxToolAttempts,
     dailyCostUsd: overrides.dailyCostUsd,
+    // Absent unless set, so agents without them keep their release ids.
+    ...(options.limits?.maxContextTokens !== undefined ? { maxContextTokens: options.limits.maxContextTokens } : {}),
+    ...(options.limits?.maxTurns !== undefined ? { maxTurns: options.limits.maxTurns } : {}),
   };
   const approvals = new Map<string, ResolvedApproval>();
   for (const tool of agent.tools.values()) {

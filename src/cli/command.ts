@@ -70,6 +70,9 @@ export const allOptions = {
   port: { type: 'string' },
   'no-worker': { type: 'boolean' },
   'max-wait': { type: 'string' },
+  // twelve say (conversations)
+  'no-wait': { type: 'boolean' },
+  'message-id': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const satisfies OptionSpec;

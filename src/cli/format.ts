@@ -182,6 +182,8 @@ export class EventFormatter {
       }
       case 'thread_failed':
         return line(red(bold('failed')), `${event.data.error.code}: ${event.data.error.message}`);
+      case 'message_added':
+        return line(cyan('message'), `${event.data.by}: ${clip(event.data.text, 400)}`);
     }
   }
 }

@@ -37,6 +37,7 @@ export type ForkRequest = z.input<typeof Schemas.ForkBody>;
 export type ThreadList = Omit<Infer<typeof Schemas.ThreadList>, 'threads'> & { threads: Thread[] };
 export type EventList = Omit<Infer<typeof Schemas.EventList>, 'events'> & { events: Event[] };
 export type ActionResult = Omit<Infer<typeof Schemas.ActionResult>, 'thread'> & { thread: Thread };
+export type MessageResult = Omit<Infer<typeof Schemas.MessageResult>, 'thread'> & { thread: Thread };
 export type InboxItem = Omit<Infer<typeof Schemas.InboxItem>, 'thread'> & { thread: Thread };
 export type Inbox = { items: InboxItem[] };
 /** An agent's manifest: models, tools with JSON Schemas and approval policies, limits. */
@@ -156,6 +157,13 @@ export interface TwelveClient {
   blob(id: string, hash: string): Promise<Blob>;
   /** Server-Sent Events as an async iterator; reconnects with Last-Event-ID, so nothing is missed or repeated. */
   stream(id: string, options?: StreamOptions): AsyncGenerator<StreamItem, void, undefined>;
+  /**
+   * Continues a completed thread with the user's next message (a conversation); wait for the answer
+   * with stream(id, { after: result.seq }). `messageId`: a retry with the same id is recorded once.
+   * @example
+   * const { seq } = await client.say(threadId, 'And in euros?', { messageId: crypto.randomUUID() });
+   */
+  say(id: string, text: string, options?: { messageId?: string }): Promise<MessageResult>;
   decide(id: string, decision: DecisionRequest): Promise<ActionResult>;
   answer(id: string, answer: AnswerRequest): Promise<ActionResult>;
   /** Review the final answer that waits for review: approve, edit (`output`), send back (`feedback`), or reject. */
@@ -324,6 +332,7 @@ export function createClient(options: ClientOptions): TwelveClient {
     stepRequest: (id, seq) => request('GET', `${thread(id)}/steps/${seq}/request`),
     blob: (id, hash) => request('GET', `${thread(id)}/blobs/${encodeURIComponent(hash)}`),
     stream,
+    say: (id, text, sayOptions = {}) => request('POST', `${thread(id)}/messages`, { body: { text, ...(sayOptions.messageId !== undefined ? { messageId: sayOptions.messageId } : {}) } }),
     decide: (id, decision) => request('POST', `${thread(id)}/approvals`, { body: decision }),
     answer: (id, answer) => request('POST', `${thread(id)}/answer`, { body: answer }),
     review: (id, review) => request('POST', `${thread(id)}/review`, { body: review }),

@@ -22,6 +22,10 @@ export function caseFromThread(events: ThreadEvent[], options: CaseFromThreadOpt
   const state = initialState(first.threadId);
   for (const e of events) applyEvent(state, e);
   if (state.metadata?.twelveEval === true) throw new TwelveError('usage', `thread ${state.threadId} is an eval run's thread; add a production thread instead`);
+  // A case runs one input to one answer; a conversation's later turns would be lost silently.
+  if (state.turns > 1) {
+    throw new TwelveError('usage', `thread ${state.threadId} is a conversation (${state.turns} turns); an eval case runs one input to one answer: add a one-turn thread, or fork this one at its first answer (twelve fork)`);
+  }
   if (!isTerminal(state.status) && options.expectOutput === undefined) {
     throw new TwelveError('usage', `thread ${state.threadId} is ${state.status}: add a finished thread, or say what it should answer with --expect-output`);
   }

@@ -128,7 +128,7 @@ export async function replayThread(options: ReplayThreadOptions): Promise<Replay
         const prefetch = prefetchDifference(candidate, events, state.input);
         if (prefetch) differences.splice(differences[0]?.kind === 'system_prompt' ? 1 : 0, 0, prefetch);
       }
-      const responseDifference = differences.length === 0 ? (stepLimit(candidate, state.limits.maxSteps, state.modelSteps) ?? checkResponse(candidate, state, e, responseEvents(events, index), now)) : undefined;
+      const responseDifference = differences.length === 0 ? (stepLimit(candidate, state.limits.maxSteps, state.modelSteps - state.turnStartSteps) ?? checkResponse(candidate, state, e, responseEvents(events, index), now)) : undefined;
       const found = differences[0] ?? responseDifference;
       if (found) {
         const divergence: Divergence = { step, seq: e.seq, ...found };

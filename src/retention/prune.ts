@@ -90,14 +90,17 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
       continue;
     }
     const ids = page.map((t) => t.id);
+    // Deleted only at the seq read here (archived), so a conversation continued meanwhile is kept whole.
+    const seqs: Record<string, number> = Object.fromEntries(page.map((t) => [t.id, t.seq]));
     if (options.archive !== null) {
       const events = await store.loadArchiveEvents(ids);
+      for (const e of events) seqs[e.threadId] = Math.max(seqs[e.threadId] ?? 0, e.seq);
       const blobs = await blobsToArchive(store, events, archived);
       appendArchiveBatch(options.archive, events, blobs);
       for (const blob of blobs) archived.add(blob.hash);
       report.blobsArchived += blobs.length;
     }
-    const counts = await store.pruneThreads(ids);
+    const counts = await store.pruneThreads(ids, seqs);
     count(report, page, new Set(counts.skipped));
     report.events += counts.events;
     report.notifications += counts.notifications;

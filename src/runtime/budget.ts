@@ -24,9 +24,11 @@ export interface BudgetContext {
 }
 
 export async function checkBudget({ release, state, request, prices, dailySpend, tenant }: BudgetContext): Promise<NewEvent | undefined> {
+  // Steps count per turn (a conversation's turn is bounded like a one-shot thread); tokens and cost per thread.
   const maxSteps = state.limits.maxSteps ?? release.limits.maxSteps;
-  if (state.modelSteps >= maxSteps) {
-    return breach('steps', state.modelSteps, 1, maxSteps, `reached the limit of ${maxSteps} model steps without a final answer`);
+  const steps = state.modelSteps - state.turnStartSteps;
+  if (steps >= maxSteps) {
+    return breach('steps', steps, 1, maxSteps, `reached the limit of ${maxSteps} model steps without a final answer`);
   }
   const maxTokens = state.limits.maxTokens ?? release.limits.maxTokens;
   const maxCostUsd = state.limits.maxCostUsd ?? release.limits.maxCostUsd;

@@ -172,7 +172,7 @@ function budgetEvent(release: AgentRelease, state: ThreadState, human: Human, ac
       details: { maxCostUsd, cap: cap.maxCostUsd, variable: cap.variable },
     });
   }
-  const used = { maxCostUsd: state.costUsd, maxTokens: state.inputTokens + state.outputTokens, maxSteps: state.modelSteps };
+  const used = { maxCostUsd: state.costUsd, maxTokens: state.inputTokens + state.outputTokens, maxSteps: state.modelSteps - state.turnStartSteps };
   const tooLow: string[] = [];
   if (maxCostUsd !== undefined && maxCostUsd <= used.maxCostUsd) tooLow.push(`a cost limit of $${maxCostUsd} when $${used.maxCostUsd.toFixed(4)} is already spent`);
   if (maxTokens !== undefined && maxTokens <= used.maxTokens) tooLow.push(`a limit of ${maxTokens} tokens when ${used.maxTokens} are already used`);

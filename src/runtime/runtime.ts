@@ -641,6 +641,39 @@ export class Runtime {
     return (await this.act(threadId, options.by, { kind: 'resume', ...(options.comment ? { comment: options.comment } : {}) })).thread;
   }
 
+  /**
+   * Continues a completed thread with the user's next message (a conversation): the thread is
+   * runnable again and the model reads its earlier answers and this text. Failed and cancelled
+   * threads cannot be continued, and a thread still working or waiting refuses the message
+   * (both 409). A retry with the same `messageId` is recorded once (`added: false`).
+   * @example
+   * await runtime.say(thread.id, { by: 'alice', text: 'And in euros?', messageId: 'm-2' });
+   */
+  async say(threadId: string, options: { by: string | Human; text: string; messageId?: string }): Promise<{ thread: ThreadRecord; added: boolean; seq: number }> {
+    const human = this.human(options.by);
+    const { addMessage, maxMessageChars } = await import('./conversation.js');
+    if (typeof options.text !== 'string' || !options.text.trim()) throw new TwelveError('usage', 'say something: the message text is empty');
+    if (options.text.length > maxMessageChars) throw new TwelveError('usage', `the message is ${options.text.length} characters; the most is ${maxMessageChars}`);
+    if (options.messageId !== undefined && !/^[\w.:-]{1,200}$/.test(options.messageId)) {
+      throw new TwelveError('usage', `messageId "${options.messageId.slice(0, 40)}" must be 1-200 letters, digits, _ . : or -`);
+    }
+    await this.saveReleases();
+    for (let attempt = 1; ; attempt++) {
+      const thread = await this.getThreadOrThrow(threadId);
+      const release = this.release(thread.agent);
+      await this.saveRelease(release);
+      try {
+        const { added, seq } = await addMessage(this.services, release, threadId, { text: options.text, by: human.name, ...(options.messageId !== undefined ? { messageId: options.messageId } : {}) });
+        if (added) for (const worker of this.workers) worker.nudge();
+        return { thread: await this.getThreadOrThrow(threadId), added, seq };
+      } catch (error) {
+        // Another process appended meanwhile (a worker finishing its release, a concurrent send): look again.
+        if (error instanceof SeqConflictError && attempt < 5) continue;
+        throw error;
+      }
+    }
+  }
+
   raiseBudget(threadId: string, options: { by: string | Human; maxCostUsd?: number; maxTokens?: number; maxSteps?: number; comment?: string }): Promise<ActionResult> {
     const { by, ...limits } = options;
     return this.act(threadId, by, { kind: 'raiseBudget', ...limits });

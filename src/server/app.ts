@@ -17,6 +17,7 @@ import { limitJsonDepth } from './json-depth.js';
 import { localRequestProblem } from './local-request.js';
 import { consolePolicy, securityHeaders } from './security-headers.js';
 import { actionRoutes } from './routes/actions.js';
+import { messageRoutes } from './routes/messages.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { costRoutes } from './routes/costs.js';
 import { evalRoutes } from './routes/evals.js';
@@ -94,6 +95,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   threadRoutes(app, state);
   requestRoutes(app, state);
   actionRoutes(app, state);
+  messageRoutes(app, state);
   catalogRoutes(app, state);
   releaseRoutes(app, state);
   evalRoutes(app, state);

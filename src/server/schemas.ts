@@ -203,6 +203,17 @@ export const ReviewBody = z
   .refine((b) => b.decision !== 'sent_back' || (b.feedback !== undefined && b.feedback.trim() !== ''), { path: ['feedback'], message: 'sending an answer back needs feedback' })
   .openapi('ReviewRequest');
 
+export const MessageBody = z
+  .object({
+    text: z.string().min(1).max(100_000).refine((text) => text.trim() !== '', 'the message text is empty').openapi({ description: "The user's next message; the model reads it after the thread's earlier turns" }),
+    messageId: z
+      .string()
+      .regex(/^[\w.:-]{1,200}$/, '1-200 letters, digits, _ . : or -')
+      .optional()
+      .openapi({ description: 'Chosen by the client: a retried send with the same id is recorded once (200, added: false); the same id with another text is 409' }),
+  })
+  .openapi('MessageRequest');
+
 export const ControlBody = z.object({ reason: z.string().max(2000).optional() }).openapi('ControlRequest');
 export const ResumeBody = z.object({ comment: z.string().max(2000).optional() }).openapi('ResumeRequest');
 
@@ -217,6 +228,9 @@ export const BudgetBody = z
   .openapi('BudgetRequest');
 
 export const ActionResult = z.object({ thread: Thread, applied: z.boolean() }).openapi('ActionResult');
+export const MessageResult = z
+  .object({ thread: Thread, added: z.boolean().openapi({ description: 'false: a message with this messageId was already recorded' }), seq: z.number().int().openapi({ description: "The message's seq (the thread's seq for a repeat): stream or wait for events after it" }) })
+  .openapi('MessageResult');
 
 export const InboxItem = z.object({ thread: Thread, pending: z.array(Pending) }).openapi('InboxItem');
 export const Inbox = z.object({ items: z.array(InboxItem) }).openapi('Inbox');

@@ -155,8 +155,8 @@ export class DeferredStore implements Store {
   async loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]> {
     return (await this.store).loadArchiveEvents(threadIds);
   }
-  async pruneThreads(threadIds: string[]): Promise<PruneCounts> {
-    return (await this.store).pruneThreads(threadIds);
+  async pruneThreads(threadIds: string[], seqs?: Record<string, number>): Promise<PruneCounts> {
+    return (await this.store).pruneThreads(threadIds, seqs);
   }
   async sweepBlobs(options: SweepBlobsOptions): Promise<BlobSweep> {
     return (await this.store).sweepBlobs(options);

@@ -368,8 +368,10 @@ export interface Store extends NotificationOutbox {
    * prune_grants (the events' delete guard). Each thread's status is re-checked inside the
    * transaction: one that is not finished (or is gone) is skipped, never deleted. Kept: eval
    * proposals (they are eval cases), releases, daily spend, blobs (shared by hash), audit heads.
+   * `seqs`: the seq each thread had when it was read (archived); one that moved on since (a
+   * conversation's next message, even if answered and completed again) is skipped too.
    */
-  pruneThreads(threadIds: string[]): Promise<PruneCounts>;
+  pruneThreads(threadIds: string[], seqs?: Record<string, number>): Promise<PruneCounts>;
   /**
    * Deletes the blobs no event names (directly, or through a stored request's base, tools or v1
    * prompt: blobs/blob-refs.ts) that were last written before `before`. The live set is read

@@ -251,6 +251,12 @@ const buildEventDataSchemas = () => ({
     reviewedBy: z.string().optional(),
   }),
   thread_failed: z.object({ error: compactError }),
+  /**
+   * A conversation's next user message, appended to a completed thread (POST /v1/threads/{id}/messages,
+   * twelve say): the thread is runnable again; the model reads its earlier answers and this text.
+   * `messageId`: chosen by the client, so a retried send is recorded once.
+   */
+  message_added: z.object({ text: z.string(), by: z.string(), messageId: z.string().optional() }),
 }) as const;
 
 type EventDataSchemas = ReturnType<typeof buildEventDataSchemas>;
@@ -266,7 +272,7 @@ const listedTypes = [
   'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed', 'model_output_invalid',
   'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping', 'budget_exceeded', 'budget_raised', 'blocked',
   'escalated', 'release_changed', 'thread_forked', 'paused', 'resumed', 'cancelled', 'review_requested', 'review_decided', 'fallback_used',
-  'thread_completed', 'thread_failed',
+  'thread_completed', 'thread_failed', 'message_added',
 ] as const satisfies readonly EventType[];
 // A type added to buildEventDataSchemas must be listed above too: this line fails to compile otherwise.
 const everyTypeListed: Exclude<EventType, (typeof listedTypes)[number]> extends never ? true : never = true;

@@ -9,6 +9,7 @@ import type { LanguageModelV3Message, LanguageModelV3ToolResultOutput } from '@a
 import type { AgentRelease } from '../agent/release.js';
 import type { ThreadEvent } from './events.js';
 import { clipText } from './clip-text.js';
+import { approximateTokens, fitWindow, omittedNote } from './context-window.js';
 import { interruptedOutcome } from './interrupted-tool.js';
 import { renderTemplate } from './template.js';
 
@@ -78,10 +79,24 @@ export class ContextBuilder {
   private readonly changed = new Set<ToolTurn>();
   /** The output of a fallback answer waiting for review (a model's answer is in the context already). */
   private reviewedFallback: unknown;
+  /** A conversation (thread/context-window.ts): entries always sent (system, first input), where each turn starts, the first turn kept. */
+  private pinnedEntries = 0;
+  private readonly turnStarts: number[] = [];
+  private windowStart = 0;
+  /** Each entry's index in `flat` (turn starts are looked up there). */
+  private readonly flatIndexOfEntry: number[] = [];
+  /** The completed answer when no model_called rendered it (a fallback's, a reviewer's edit): shown before the next message. */
+  private unrenderedAnswer: unknown;
 
   constructor(private readonly release: AgentRelease) {}
 
   apply(event: ThreadEvent): void {
+    this.applyEvent(event);
+    // After every event, so the window is the same whichever step reads it (context-window.ts).
+    if (this.turnStarts.length > 1) this.refitWindow();
+  }
+
+  private applyEvent(event: ThreadEvent): void {
     switch (event.type) {
       case 'thread_started': {
         const agent = this.release.agent;
@@ -94,6 +109,24 @@ export class ContextBuilder {
         });
         if (system.trim()) this.entries.push({ role: 'system', content: system });
         this.entries.push(userText(typeof input === 'string' ? input : JSON.stringify(input, null, 2)));
+        this.pinnedEntries = this.entries.length;
+        this.turnStarts.push(this.entries.length);
+        break;
+      }
+      case 'thread_completed':
+        this.unrenderedAnswer = event.data.source === 'fallback' || event.data.source === 'review' ? event.data.output : undefined;
+        break;
+      case 'message_added': {
+        // A conversation's next turn: the previous answer is already the last assistant message
+        // (its model_called), unless the fallback or a reviewer's edit produced it.
+        this.currentTurn = undefined;
+        if (this.unrenderedAnswer !== undefined) {
+          const answer = this.unrenderedAnswer;
+          this.entries.push({ role: 'assistant', content: [{ type: 'text', text: typeof answer === 'string' ? answer : JSON.stringify(answer) }] });
+        }
+        this.unrenderedAnswer = undefined;
+        this.turnStarts.push(this.entries.length);
+        this.entries.push(userText(event.data.text));
         break;
       }
       case 'model_called': {
@@ -203,6 +236,28 @@ export class ContextBuilder {
     }
   }
 
+  /**
+   * Moves the window's start when the kept turns overflow the agent's bounds; called only while
+   * folding events (see context-window.ts), so the window is a function of the log.
+   */
+  private refitWindow(): void {
+    const limits = this.release.limits;
+    if (this.turnStarts.length < 2 || (limits.maxContextTokens === undefined && limits.maxTurns === undefined)) return;
+    const sizeOf = (entry: ContextMessage | ToolTurn) =>
+      entry instanceof ToolTurn ? cachedTokens(entry.assistant as ContextMessage) + cachedTokens(entry.toolMessage()) : cachedTokens(entry);
+    let pinned = approximateTokens(omittedNote(this.turnStarts.length));
+    for (let i = 0; i < this.pinnedEntries; i++) pinned += sizeOf(this.entries[i]!);
+    // Only the kept turns are measured (dropped ones are never counted again): O(window) per step.
+    const turnTokens = this.turnStarts.map((from, turn) => {
+      if (turn < this.windowStart) return 0;
+      const to = this.turnStarts[turn + 1] ?? this.entries.length;
+      let tokens = 0;
+      for (let i = from; i < to; i++) tokens += sizeOf(this.entries[i]!);
+      return tokens;
+    });
+    this.windowStart = fitWindow(limits, this.windowStart, turnTokens, pinned);
+  }
+
   private toolOf(callId: string): string {
     return this.turnOfCall.get(callId)?.calls.find((call) => call.toolCallId === callId)?.toolName ?? callId;
   }
@@ -215,6 +270,7 @@ export class ContextBuilder {
     this.changed.clear();
     for (; this.flattened < this.entries.length; this.flattened++) {
       const entry = this.entries[this.flattened]!;
+      this.flatIndexOfEntry.push(this.flat.length);
       if (entry instanceof ToolTurn) {
         entry.flatIndex = this.flat.length;
         entry.changed = this.changed;
@@ -223,8 +279,36 @@ export class ContextBuilder {
         this.flat.push(entry);
       }
     }
-    return this.flat.slice();
+    if (this.windowStart === 0) return this.flat.slice();
+    const pinned = this.flatIndexOfEntry[this.pinnedEntries] ?? this.flat.length;
+    const kept = this.flatIndexOfEntry[this.turnStarts[this.windowStart]!]!;
+    return [...this.flat.slice(0, pinned), noteFor(this.windowStart), ...this.flat.slice(kept)];
   }
+}
+
+/**
+ * Token estimates by message object, kept while its content keeps its length (an assistant
+ * message of a tool turn grows in place as calls are added; a changed tool message is a new object).
+ */
+const tokenCache = new WeakMap<object, { length: number; tokens: number }>();
+function cachedTokens(message: ContextMessage): number {
+  const length = message.content.length;
+  const hit = tokenCache.get(message);
+  if (hit && hit.length === length) return hit.tokens;
+  const tokens = approximateTokens(message);
+  tokenCache.set(message, { length, tokens });
+  return tokens;
+}
+
+/** The same note object for the same number of omitted turns (a stable prefix, and the token estimate's cache). */
+const notes = new Map<number, ContextMessage>();
+function noteFor(omitted: number): ContextMessage {
+  let note = notes.get(omitted);
+  if (!note) {
+    note = omittedNote(omitted);
+    notes.set(omitted, note);
+  }
+  return note;
 }
 
 function userText(text: string): ContextMessage {

@@ -137,6 +137,12 @@ export interface ThreadState {
   confidence: number | undefined;
   /** Set when the agent's non-LLM fallback produced the output (fallback_used), with why. */
   fallback: { reason: 'models_failed' | 'blocked' | 'budget'; detail: string } | undefined;
+  /** User turns so far: 1 (the input), plus one per message_added (a conversation). */
+  turns: number;
+  /** modelSteps when the current turn began: maxSteps counts the steps of one turn (runtime/budget.ts). */
+  turnStartSteps: number;
+  /** The client-chosen ids of the messages added so far, with their text (a retried send is recorded once). */
+  messageIds: Map<string, string>;
 }
 
 export function initialState(threadId: string): ThreadState {
@@ -172,6 +178,9 @@ export function initialState(threadId: string): ThreadState {
     reviews: [],
     confidence: undefined,
     fallback: undefined,
+    turns: 1,
+    turnStartSteps: 0,
+    messageIds: new Map(),
   };
 }
 
@@ -381,6 +390,15 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
     case 'thread_failed':
       state.error = event.data.error;
       break;
+    case 'message_added':
+      // The next turn of a conversation: the previous answer stays as state.output until the next one.
+      state.turns += 1;
+      state.turnStartSteps = state.modelSteps;
+      if (event.data.messageId !== undefined) state.messageIds.set(event.data.messageId, event.data.text);
+      clearErrors(state);
+      // The last answer's fallback is not the next one's.
+      state.fallback = undefined;
+      break;
     case 'cancelled':
       state.error = { code: 'cancelled', message: `cancelled by ${event.data.by}${event.data.reason ? `: ${event.data.reason}` : ''}` };
       break;
@@ -422,6 +440,8 @@ const waitingPrefix = { errors: 'escalated', budget: 'budget', configuration: 'b
 function deriveStatus(state: ThreadState, type: ThreadEvent['type']): void {
   state.wakeAt = undefined;
   state.waitingReason = undefined;
+  // Only a completed thread takes a message (runtime/conversation.ts): it becomes runnable again.
+  if (type === 'message_added' && state.status === 'completed') state.status = 'runnable';
   if (type === 'thread_completed') state.status = 'completed';
   else if (type === 'thread_failed') state.status = 'failed';
   else if (type === 'cancelled') state.status = 'cancelled';
@@ -476,6 +496,10 @@ export function foldEvents(threadId: string, events: readonly ThreadEvent[]): Th
   return state;
 }
 
+/**
+ * Whether the thread ended for now: completed, failed or cancelled. A completed thread may
+ * still continue (a conversation's next message makes it runnable); failed and cancelled never do.
+ */
 export function isTerminal(status: ThreadStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
 }

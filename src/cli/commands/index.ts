@@ -25,8 +25,9 @@ import { replay } from './replay.js';
 import { resume } from './resume.js';
 import { review } from './review.js';
 import { run } from './run.js';
+import { say } from './say.js';
 import { serve } from './serve.js';
 import { threads } from './threads.js';
 import { worker } from './worker.js';
 
-export const commands: readonly CommandSpec[] = [init, run, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, audit, deploy, build, evalCommand, worker, consume, migrate, prune, serve, dev, mcp];
+export const commands: readonly CommandSpec[] = [init, run, say, resume, fork, threads, inbox, approve, reject, answer, review, budget, pause, cancel, agents, releases, costs, replay, audit, deploy, build, evalCommand, worker, consume, migrate, prune, serve, dev, mcp];

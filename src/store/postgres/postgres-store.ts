@@ -551,8 +551,8 @@ export class PostgresStore implements Store {
     return this.prune.loadArchiveEvents(threadIds);
   }
 
-  pruneThreads(threadIds: string[]): Promise<PruneCounts> {
-    return this.prune.pruneThreads(threadIds);
+  pruneThreads(threadIds: string[], seqs?: Record<string, number>): Promise<PruneCounts> {
+    return this.prune.pruneThreads(threadIds, seqs);
   }
 
   sweepBlobs(options: SweepBlobsOptions): Promise<BlobSweep> {

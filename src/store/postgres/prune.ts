@@ -55,7 +55,7 @@ const unreferencedBlobsSql = `
 
 const deleteBlobsSql = `DELETE FROM blobs WHERE hash = ANY ($1::text[]) AND created_at < $2 RETURNING bytes`;
 
-const lockFinishedSql = `SELECT id FROM threads WHERE id = ANY ($1::text[]) AND status IN ${finished} FOR UPDATE SKIP LOCKED`;
+const lockFinishedSql = `SELECT id, seq FROM threads WHERE id = ANY ($1::text[]) AND status IN ${finished} FOR UPDATE SKIP LOCKED`;
 
 export class PostgresPrune {
   constructor(private readonly pool: PostgresPool) {}
@@ -79,11 +79,12 @@ export class PostgresPrune {
     return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at.toISOString(), releaseId: r.release_id, data: r.data, hash: r.hash, request: r.request }) as ArchivedEvent);
   }
 
-  async pruneThreads(threadIds: string[]): Promise<PruneCounts> {
+  async pruneThreads(threadIds: string[], seqs?: Record<string, number>): Promise<PruneCounts> {
     if (threadIds.length === 0) return { threads: 0, events: 0, notifications: 0, skipped: [] };
     return this.pool.transaction(async (client) => {
-      const { rows } = await client.query<{ id: string }>(lockFinishedSql, [threadIds]);
-      const keep = rows.map((r) => r.id);
+      const { rows } = await client.query<{ id: string; seq: number }>(lockFinishedSql, [threadIds]);
+      // A thread whose seq moved on since it was read (a conversation continued) is not finished with: skipped.
+      const keep = rows.filter((r) => seqs?.[r.id] === undefined || Number(r.seq) === seqs[r.id]).map((r) => r.id);
       const kept = new Set(keep);
       const skipped = threadIds.filter((id) => !kept.has(id));
       if (keep.length === 0) return { threads: 0, events: 0, notifications: 0, skipped };

@@ -60,7 +60,10 @@ export class SqlitePrune {
     this.events = db.prepare(
       `SELECT thread_id, seq, type, at, release_id, data, hash, request FROM events WHERE thread_id IN (SELECT value FROM json_each(?)) ORDER BY thread_id, seq`,
     );
-    const finished = db.prepare(`SELECT value FROM json_each(?) WHERE value IN (SELECT id FROM threads WHERE status IN (${finishedList}))`).pluck();
+    // {id: seq | null}: a thread whose seq moved on since it was read (a conversation continued) is not finished with.
+    const finished = db
+      .prepare(`SELECT j.key FROM json_each(?) j JOIN threads t ON t.id = j.key WHERE t.status IN (${finishedList}) AND (j.value IS NULL OR t.seq = j.value)`)
+      .pluck();
     const grant = db.prepare(`INSERT OR IGNORE INTO prune_grants (thread_id) SELECT value FROM json_each(?)`);
     const deleteEvents = db.prepare(`DELETE FROM events WHERE thread_id IN (SELECT value FROM json_each(?))`);
     const deleteAttempts = db.prepare(
@@ -76,9 +79,9 @@ export class SqlitePrune {
       const bytes = deleteBlobs.all(JSON.stringify(hashes), before) as number[];
       return { blobs: bytes.length, bytes: bytes.reduce((sum, n) => sum + n, 0) };
     });
-    this.pruneTx = db.transaction((ids: string[]): PruneCounts => {
+    this.pruneTx = db.transaction((ids: string[], seqs: Record<string, number> | undefined): PruneCounts => {
       // Re-checked under the write lock: a thread resumed or reopened since it was listed stays.
-      const keep = new Set(finished.all(JSON.stringify(ids)) as string[]);
+      const keep = new Set(finished.all(JSON.stringify(Object.fromEntries(ids.map((id) => [id, seqs?.[id] ?? null])))) as string[]);
       const skipped = ids.filter((id) => !keep.has(id));
       const json = JSON.stringify([...keep]);
       if (keep.size === 0) return { threads: 0, events: 0, notifications: 0, skipped };
@@ -108,9 +111,9 @@ export class SqlitePrune {
     return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at, releaseId: r.release_id, data: JSON.parse(r.data), hash: r.hash, request: r.request }) as ArchivedEvent);
   }
 
-  pruneThreads(threadIds: string[]): PruneCounts {
+  pruneThreads(threadIds: string[], seqs?: Record<string, number>): PruneCounts {
     if (threadIds.length === 0) return { threads: 0, events: 0, notifications: 0, skipped: [] };
-    return this.pruneTx.immediate(threadIds);
+    return this.pruneTx.immediate(threadIds, seqs);
   }
 
   /** Synchronous per batch; the caller (sqlite-store.ts) yields between batches so appends interleave. */

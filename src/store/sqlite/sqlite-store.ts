@@ -677,8 +677,8 @@ export class SqliteStore implements Store {
     return this.guard(() => this.prune.loadArchiveEvents(threadIds));
   }
 
-  pruneThreads(threadIds: string[]): Promise<PruneCounts> {
-    return this.guard(() => this.prune.pruneThreads(threadIds));
+  pruneThreads(threadIds: string[], seqs?: Record<string, number>): Promise<PruneCounts> {
+    return this.guard(() => this.prune.pruneThreads(threadIds, seqs));
   }
 
   async sweepBlobs(options: SweepBlobsOptions): Promise<BlobSweep> {
