@@ -22,6 +22,7 @@ import { HookCallbacks, hookRoutes } from './routes/hooks.js';
 import { releaseRoutes } from './routes/releases.js';
 import { threadRoutes } from './routes/threads.js';
 import { requestRoutes } from './routes/requests.js';
+import { uiStreamRoutes } from './routes/ui-stream.js';
 
 export interface AppOptions {
   console?: ConsoleAssets;
@@ -85,6 +86,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   app.use('/metrics', auth, requireRole('reader'));
   app.use('/v1/*', redactViews(state.runtime.viewRedactor));
   threadRoutes(app, state);
+  uiStreamRoutes(app, state);
   requestRoutes(app, state);
   actionRoutes(app, state);
   catalogRoutes(app, state);
