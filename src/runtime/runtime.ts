@@ -185,6 +185,7 @@ export class Runtime {
       },
       emit: (events) => {
         for (const e of events) {
+          if (e.type === 'model_called' || e.type === 'model_failed') this.deltas.settled(e.threadId, e.seq);
           if (logEvents) this.logger.info({ threadId: e.threadId, seq: e.seq, type: e.type, releaseId: e.releaseId, data: e.data }, e.type);
           for (const listener of this.listeners) {
             try {

@@ -321,7 +321,14 @@ export class ThreadSession {
     try {
       // A streaming agent's text reaches subscribers as it comes (never stored per token); the step's event will take seq + 1.
       const seq = this.state.seq + 1;
-      const onText = this.release.agent.options.stream ? (attempt: string, text: string) => this.services.publishDelta({ threadId: this.threadId, seq, attempt, text }) : undefined;
+      let streamed = { attempt: '', length: 0 };
+      const onText = this.release.agent.options.stream
+        ? (attempt: string, text: string) => {
+            if (streamed.attempt !== attempt) streamed = { attempt, length: 0 };
+            this.services.publishDelta({ threadId: this.threadId, seq, attempt, offset: streamed.length, text });
+            streamed.length += text.length;
+          }
+        : undefined;
       success = await callModel(this.services.models, this.release, request, signal, onText);
       if (span) {
         span.set(modelResponseAttributes(success));

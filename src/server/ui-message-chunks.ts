@@ -64,11 +64,17 @@ export class UiMessageChunks {
       this.live = undefined;
     }
     if (!this.live) {
+      // Only from the beginning of the text: a reader that missed it waits for the stored event.
+      if (d.offset !== 0) return chunks;
       this.live = { seq: d.seq, attempt: d.attempt, id: `text-${d.seq}-${d.attempt}`, text: '' };
       chunks.push({ type: 'text-start', id: this.live.id });
     }
-    this.live.text += d.text;
-    chunks.push({ type: 'text-delta', id: this.live.id, delta: d.text });
+    // Contiguous text only (an overlap is trimmed); after a gap the stored event brings the rest.
+    const end = d.offset + d.text.length;
+    if (d.offset > this.live.text.length || end <= this.live.text.length) return chunks;
+    const text = d.text.slice(this.live.text.length - d.offset);
+    this.live.text += text;
+    chunks.push({ type: 'text-delta', id: this.live.id, delta: text });
     return chunks;
   }
 

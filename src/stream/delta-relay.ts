@@ -20,7 +20,7 @@ export interface DeltaChannel {
 export const maxPayloadBytes = 7000;
 const flushEveryMs = 50;
 
-type Entry = [threadId: string, seq: number, attempt: string, text: string];
+type Entry = [threadId: string, seq: number, attempt: string, offset: number, text: string];
 
 export class DeltaRelay {
   private readonly origin = randomBytes(6).toString('hex');
@@ -87,10 +87,10 @@ export class DeltaRelay {
     }
     if (message.o === this.origin || !Array.isArray(message.d)) return;
     for (const entry of message.d as unknown[]) {
-      if (!Array.isArray(entry) || entry.length !== 4) continue;
-      const [threadId, seq, attempt, text] = entry as unknown[];
-      if (typeof threadId !== 'string' || typeof seq !== 'number' || typeof attempt !== 'string' || typeof text !== 'string') continue;
-      this.bus.publish({ threadId, seq, attempt, text });
+      if (!Array.isArray(entry) || entry.length !== 5) continue;
+      const [threadId, seq, attempt, offset, text] = entry as unknown[];
+      if (typeof threadId !== 'string' || typeof seq !== 'number' || typeof attempt !== 'string' || typeof offset !== 'number' || typeof text !== 'string') continue;
+      this.bus.publish({ threadId, seq, attempt, offset, text });
     }
   }
 
@@ -107,8 +107,8 @@ export function mergeDeltas(deltas: ModelDelta[]): Entry[] {
   const entries: Entry[] = [];
   for (const d of deltas) {
     const last = entries[entries.length - 1];
-    if (last && last[0] === d.threadId && last[1] === d.seq && last[2] === d.attempt) last[3] += d.text;
-    else entries.push([d.threadId, d.seq, d.attempt, d.text]);
+    if (last && last[0] === d.threadId && last[1] === d.seq && last[2] === d.attempt && last[3] + last[4].length === d.offset) last[4] += d.text;
+    else entries.push([d.threadId, d.seq, d.attempt, d.offset, d.text]);
   }
   return entries;
 }
@@ -122,9 +122,9 @@ export function packPayloads(entries: Entry[], limit = maxPayloadBytes): Entry[]
   const push = (entry: Entry) => {
     const bytes = Buffer.byteLength(JSON.stringify(entry)) + 1;
     if (bytes + envelope > limit) {
-      const [left, right] = splitText(entry[3]);
-      push([entry[0], entry[1], entry[2], left]);
-      push([entry[0], entry[1], entry[2], right]);
+      const [left, right] = splitText(entry[4]);
+      push([entry[0], entry[1], entry[2], entry[3], left]);
+      push([entry[0], entry[1], entry[2], entry[3] + left.length, right]);
       return;
     }
     if (size + bytes > limit && current.length > 0) {

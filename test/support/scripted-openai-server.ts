@@ -24,7 +24,8 @@ interface StepCommon {
 }
 
 export interface TextStep extends StepCommon {
-  text: string;
+  /** Optional only when `chunks` gives the text. */
+  text?: string;
   usage?: ScriptedUsage;
 }
 
