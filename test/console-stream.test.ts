@@ -17,6 +17,12 @@ import { chatty } from './support/stream-agents.js';
 const browser = consoleBrowser({ key: keys.reader.key });
 const profile = mkdtempSync(join(tmpdir(), 'twelve-console-stream-'));
 afterAll(() => tearDown({ open: [browser], dir: profile }));
+let launched = false;
+/** One chromium for the file's tests (pages go to full URLs, so the url given first does for all). */
+async function openBrowser(url: string) {
+  if (!launched) await browser.open({ dir: profile, url });
+  launched = true;
+}
 
 describe('the console streams tokens', () => {
   it('shows a model call word by word while it streams, then the stored text', async () => {
@@ -26,7 +32,7 @@ describe('the console streams tokens', () => {
     const api = await startApi({ agents: [chatty], models: {}, hookSecrets: new Map(), worker: true, console: true, env: { OPENAI_BASE_URL: server.baseURL } });
     try {
       const thread = await api.runtime.launch({ agent: 'chatty', input: 'order A-1' });
-      await browser.open({ dir: profile, url: api.url });
+      await openBrowser(api.url);
       const page = await browser.newPage();
       await page.goto(`${api.url}/#/threads/${thread.id}`);
       await page.getByTestId('api-key-input').fill(keys.reader.key);
@@ -39,8 +45,27 @@ describe('the console streams tokens', () => {
       await eventually(() => page.getByTestId('timeline').textContent()).toContain('Your order ships tomorrow.');
       await eventually(() => streaming.isVisible()).toBe(false);
       expect(browser.errors).toEqual([]);
+      await page.close(); // before its server goes: no reconnect errors in the next test
     } finally {
       held.resolve();
     }
+  }, 60_000);
+
+  it('serves the example chat page at /chat/, which launches a thread and renders its UI message stream', async () => {
+    const server = await startServer();
+    server.enqueue({ text: 'Checking.', toolCalls: [{ name: 'lookup', arguments: { order: 'A-7' } }] }, { chunks: ['It ships ', 'tomorrow.'] });
+    const api = await startApi({ agents: [chatty], models: {}, hookSecrets: new Map(), worker: true, console: true, env: { OPENAI_BASE_URL: server.baseURL } });
+    await openBrowser(api.url);
+    const page = await browser.newPage();
+    await page.goto(`${api.url}/chat/`);
+    await page.locator('#key').fill(keys.ops.key);
+    await page.locator('#input').fill('Where is order A-7?');
+    await page.locator('#send').click();
+    const answer = page.locator('.message.assistant');
+    await eventually(() => answer.textContent()).toContain('It ships tomorrow.');
+    expect(await answer.locator('.tool').textContent()).toContain('lookup({"order":"A-7"}) → {"order":"A-7","ships":"tomorrow"}');
+    await eventually(() => answer.getAttribute('class')).toBe('message assistant');
+    expect(browser.errors).toEqual([]);
+    await page.close();
   }, 60_000);
 });
