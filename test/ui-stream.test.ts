@@ -10,13 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { parseJsonEventStream } from '@ai-sdk/provider-utils';
 import { readUIMessageStream, uiMessageChunkSchema, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { createRuntime } from '../src/index.js';
+import { createRuntime, defineAgent } from '../src/index.js';
+import { scriptedModel } from '../src/testing.js';
+import type { ModelDelta } from '../src/stream/delta-bus.js';
 import { startServer as startHttpServer } from '../src/server/serve.js';
 import { mergeDeltas, packPayloads } from '../src/stream/delta-relay.js';
 import { keys, readSse, startApi, type SseMessage } from './support/api.js';
 import { gate } from './support/hitl.js';
 import { freshPostgresDatabase } from './support/postgres.js';
-import { startServer, testApiKey } from './support/runtime.js';
+import { makeRuntime, startServer, testApiKey } from './support/runtime.js';
+import { tempDir } from './support/temp-dir.js';
 import type { ScriptedServer } from './support/scripted-openai-server.js';
 import { chatty } from './support/stream-agents.js';
 
@@ -188,6 +191,38 @@ describe('streaming to UIs', () => {
       await database.cleanup();
     }
   }, 90_000);
+
+  it('streams through the scripted model, records a streamed call, and replays it as one delta with the same event', async () => {
+    const deltasOf = async (runtime: ReturnType<typeof createRuntime>, threadId: string) => {
+      const seen: ModelDelta[] = [];
+      const stop = await runtime.subscribeDeltas(threadId, (d) => seen.push(d));
+      await runtime.runThread(threadId);
+      stop();
+      return seen;
+    };
+    const scripted = defineAgent({ name: 'scripted-streamer', purpose: 'Streams a scripted answer', model: 'scripted:s', prompt: { text: 'Say {{input}}' }, stream: true });
+    const { runtime: local } = makeRuntime({ agents: [scripted], models: { 'scripted:s': scriptedModel([{ text: 'hello there' }]) } });
+    const one = await local.launch({ agent: 'scripted-streamer', input: 'hi' });
+    expect((await deltasOf(local, one.id)).map((d) => d.text).join('')).toBe('hello there');
+    expect((await local.loadEvents(one.id)).find((e) => e.type === 'model_called')?.data).toMatchObject({ text: 'hello there', usage: { inputTokens: 10, outputTokens: 5 } });
+
+    const server = await startServer();
+    server.enqueue({ chunks: ['Recorded ', 'words.'] });
+    const recordings = tempDir();
+    const { runtime: recorder } = makeRuntime({ agents: [chatty], server, modelMode: 'record', recordingsDir: recordings });
+    const recorded = await recorder.launch({ agent: 'chatty', input: 'order A-2' });
+    expect((await deltasOf(recorder, recorded.id)).map((d) => d.text)).toEqual(['Recorded ', 'words.']);
+    const { runtime: replayer } = makeRuntime({ agents: [chatty], modelMode: 'replay', recordingsDir: recordings });
+    const replayed = await replayer.launch({ agent: 'chatty', input: 'order A-2' });
+    expect((await deltasOf(replayer, replayed.id)).map((d) => [d.offset, d.text])).toEqual([[0, 'Recorded words.']]);
+    const calledOf = async (runtime: ReturnType<typeof createRuntime>, id: string) => {
+      const { latencyMs: _latency, ...data } = (await runtime.loadEvents(id)).find((e) => e.type === 'model_called')!.data as Record<string, unknown>;
+      return data;
+    };
+    // The same event either way: text, usage, finish reason, and the same recorded request.
+    expect(await calledOf(replayer, replayed.id)).toEqual(await calledOf(recorder, recorded.id));
+    expect(server.requests).toHaveLength(1);
+  });
 
   it('keeps every NOTIFY payload under 8000 bytes, splitting long texts without losing a character', () => {
     const long = 'é'.repeat(9000) + '😀'.repeat(3000);
