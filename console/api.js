@@ -131,7 +131,7 @@ export const endpoints = {
   release: (id) => api(`/v1/releases/${enc(id)}`),
   releaseDiff: (a, b) => api(`/v1/releases/${enc(a)}/diff/${enc(b)}`),
   stepRequest: (id, seq) => api(`/v1/threads/${enc(id)}/steps/${seq}/request`),
-  streamPath: (id) => `/v1/threads/${enc(id)}/stream`,
+  streamPath: (id) => `/v1/threads/${enc(id)}/stream?deltas=1`,
   evalRuns: (params = {}) => api('/v1/evals/runs' + query(params)),
   evalRun: (id) => api(`/v1/evals/runs/${enc(id)}`),
   proposals: (params = {}) => api('/v1/evals/proposals' + query(params)),

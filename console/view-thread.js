@@ -2,6 +2,8 @@
  * One thread: header (status, agent, release, spend, why it waits), the forms for what it
  * waits for, operator controls, and the timeline streamed over SSE (`/stream`, resuming
  * after the last seq seen), falling back to polling `/events` if the stream cannot open.
+ * While a model call streams (agents with `stream: true`), its text shows live under the
+ * timeline from the stream's `delta` events, until the stored model_called replaces it.
  */
 import { can, endpoints, session } from './api.js';
 import { budgetForm, pendingForm, pendingKey } from './actions.js';
@@ -38,6 +40,9 @@ export function threadView(root, params) {
   const live = h('span', { class: 'live', testid: 'live-indicator', dataset: { state: 'connecting' } }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', { class: 'live-label' }, 'connecting'));
   const timeline = h('ol', { class: 'timeline', testid: 'timeline', 'aria-live': 'polite', 'aria-busy': 'true' });
   const timelineEmpty = h('p', { class: 'muted' }, 'Loading events…');
+  // The model's words as they stream: ephemeral, replaced by the stored event when it lands.
+  const streaming = h('div', { class: 'streaming-text', testid: 'streaming-text', 'aria-live': 'polite', hidden: true });
+  let liveText; // { seq, attempt, text }
 
   mount(
     root,
@@ -47,7 +52,7 @@ export function threadView(root, params) {
     controls,
     conversation.panel,
     proposals.panel,
-    h('section', { class: 'timeline-section' }, h('div', { class: 'section-head' }, h('h2', {}, 'Timeline'), live), timelineEmpty, timeline),
+    h('section', { class: 'timeline-section' }, h('div', { class: 'section-head' }, h('h2', {}, 'Timeline'), live), timelineEmpty, timeline, streaming),
   );
 
   // --- thread detail (header, pending forms, controls) ---
@@ -203,8 +208,28 @@ export function threadView(root, params) {
     const last = events.length ? events[events.length - 1].seq : 0;
     if (!event || typeof event.seq !== 'number' || event.seq <= last) return;
     events.push(event);
+    if (liveText && event.seq >= liveText.seq) showDelta(undefined);
     draw();
     refreshSoon();
+  }
+
+  /** A streamed piece of the model's text (offsets tell a gap: then wait for the stored event). */
+  function acceptDelta(delta) {
+    const last = events.length ? events[events.length - 1].seq : 0;
+    if (!delta || typeof delta.seq !== 'number' || delta.seq <= last || typeof delta.text !== 'string') return;
+    if (!liveText || liveText.seq !== delta.seq || liveText.attempt !== delta.attempt) {
+      if (delta.offset !== 0) return;
+      liveText = { seq: delta.seq, attempt: delta.attempt, text: '' };
+    }
+    if (delta.offset !== liveText.text.length) return;
+    showDelta({ ...liveText, text: liveText.text + delta.text });
+  }
+
+  function showDelta(next) {
+    liveText = next;
+    streaming.hidden = !next;
+    streaming.textContent = next ? next.text : '';
+    if (next) streaming.dataset.seq = String(next.seq);
   }
 
   function setLive(state, label) {
@@ -223,9 +248,17 @@ export function threadView(root, params) {
         draw();
       },
       onMessage: (type, data) => {
+        lastStreamed = Date.now();
+        if (type === 'delta') {
+          try {
+            acceptDelta(JSON.parse(data));
+          } catch {
+            // A malformed delta: the stored event brings the whole text.
+          }
+          return;
+        }
         // Counted so anyone (and the browser test) can tell the timeline came over the stream.
         live.dataset.received = String(Number(live.dataset.received ?? 0) + 1);
-        lastStreamed = Date.now();
         try {
           accept(JSON.parse(data));
         } catch {

@@ -20,6 +20,7 @@ export { TwelveError, SeqConflictError, type TwelveErrorCode } from './errors.js
 export { createRuntime, Runtime, type RuntimeOptions, type LaunchOptions, type RunOutcome, type EventListener, type ActionResult } from './runtime/runtime.js';
 export type { ForkOptions } from './runtime/fork.js';
 export type { Worker, WorkerOptions } from './worker/worker.js';
+export type { ModelDelta, DeltaListener } from './stream/delta-bus.js';
 export { eventTypes, threadEventSchema, newEventSchema, type ThreadEvent, type NewEvent, type EventType, type EventData, type CompactError } from './thread/events.js';
 export { decide, type Decision } from './thread/decide.js';
 export { foldEvents, threadStatuses, waitingStatuses, type ThreadState, type ThreadStatus } from './thread/state.js';

@@ -631,6 +631,7 @@ describe('operations', () => {
         'GET /v1/threads/{id}',
         'GET /v1/threads/{id}/events',
         'GET /v1/threads/{id}/stream',
+        'GET /v1/threads/{id}/ui-stream',
         'GET /v1/threads/{id}/requests',
         'GET /v1/threads/{id}/steps/{seq}/request',
         'GET /v1/threads/{id}/blobs/{hash}',

@@ -99,6 +99,12 @@ export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends
   fallbackModels?: string[];
   allowFloatingModel?: boolean;
   /**
+   * Stream model calls (the provider's doStream): subscribers of the thread (SSE `?deltas=1`,
+   * the UI message stream, the console) see the text token by token. The stored events are
+   * the same either way; not part of the release. Default false.
+   */
+  stream?: boolean;
+  /**
    * The system prompt template: a file (URL or absolute path) or `{ text }`. Placeholders:
    * `{{input}}`, `{{input.field}}`, `{{purpose}}`, `{{agent}}`, `{{tools}}`.
    */

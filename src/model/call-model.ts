@@ -4,6 +4,11 @@
  * doGenerate directly: Twelve runs tools itself, so the AI SDK's higher-level loop
  * would only add overhead. Record/replay sits here, below retries and fallbacks.
  *
+ * Streaming: given `onText`, each attempt uses the provider's doStream instead and hands the
+ * text on as it arrives (model/stream-result.ts folds the stream into the same result, so the
+ * recorded request, the replay key, the recording and the model_called event are as without
+ * it). A replayed step sends its recorded text as one delta.
+ *
  * Two kinds of failure: transient ones (5xx, 429, timeouts, network) are retried and end in
  * ModelCallError (the thread records model_failed and tries again next step); configuration
  * ones (no key or base URL, no recording to replay, credentials refused, no such model) are
@@ -19,6 +24,7 @@ import type { ContextMessage } from '../thread/render-context.js';
 import type { PriceTable } from './prices.js';
 import { providerVariables, type ModelResolver } from './providers.js';
 import { type RecordingStore, replayMissing, requestKey } from './recording.js';
+import { collectStream } from './stream-result.js';
 
 export interface ModelCallSuccess {
   model: string;
@@ -82,11 +88,15 @@ export function buildRequest(release: AgentRelease, messages: ContextMessage[]):
   return request;
 }
 
+/** Receives a streamed step's text as it arrives; `attempt` (`<fallback index>.<attempt>`) changes when a retry starts over. */
+export type TextListener = (attempt: string, text: string) => void;
+
 export async function callModel(
   caller: ModelCaller,
   release: AgentRelease,
   request: LanguageModelV3CallOptions,
   signal: AbortSignal | undefined,
+  onText?: TextListener,
 ): Promise<ModelCallSuccess> {
   const failures: ModelAttemptFailure[] = [];
   const blocked: TwelveError[] = [];
@@ -97,7 +107,8 @@ export async function callModel(
       signal?.throwIfAborted();
       const started = performance.now();
       try {
-        const result = await generateOnce(caller, release, model, request, timeoutMs, signal);
+        const listener = onText && ((text: string) => onText(`${fallbackIndex}.${attempt}`, text));
+        const result = await generateOnce(caller, release, model, request, timeoutMs, signal, listener);
         const usage = {
           inputTokens: result.usage.inputTokens.total ?? 0,
           outputTokens: result.usage.outputTokens.total ?? 0,
@@ -179,6 +190,7 @@ async function generateOnce(
   request: LanguageModelV3CallOptions,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  onText: ((text: string) => void) | undefined,
 ): Promise<LanguageModelV3GenerateResult> {
   let recordings: RecordingStore | undefined;
   let key: string | undefined;
@@ -188,6 +200,10 @@ async function generateOnce(
     if (caller.mode === 'replay') {
       const recorded = recordings.read(key);
       if (!recorded) throw replayMissing(model, key, recordings.directory, release.agent.name);
+      if (onText) {
+        const text = recorded.response.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+        if (text) onText(text);
+      }
       return { ...recorded.response, warnings: [] };
     }
   }
@@ -195,7 +211,9 @@ async function generateOnce(
   const timeout = new TimeoutSignal(timeoutMs);
   try {
     const abortSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
-    const result = await languageModel.doGenerate({ ...request, abortSignal });
+    const result = onText
+      ? await collectStream((await languageModel.doStream({ ...request, abortSignal })).stream, onText)
+      : await languageModel.doGenerate({ ...request, abortSignal });
     if (recordings && key) {
       const { content, finishReason, usage } = result;
       recordings.write({ key, model, lastMessage: request.prompt[request.prompt.length - 1], response: { content, finishReason, usage } });

@@ -83,7 +83,8 @@ export class ModelResolver {
       case 'openai-compatible': {
         const { apiKey, baseURL } = this.providers.openaiCompatible;
         const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
-        return createOpenAICompatible({ name: 'openai-compatible', baseURL: baseURL!, apiKey })(modelId);
+        // includeUsage: a streamed call (agent stream: true) reports its tokens too (stream_options.include_usage).
+        return createOpenAICompatible({ name: 'openai-compatible', baseURL: baseURL!, apiKey, includeUsage: true })(modelId);
       }
       case 'scripted':
         throw new TwelveError('internal', `model ${id}: unreachable (problem() refuses unregistered scripted models)`);

@@ -1,9 +1,10 @@
 /**
  * The `scripted` provider: an in-process LanguageModelV3 whose answers are given up
  * front (a list) or computed from the request (a function). For tests, demos and
- * benchmarks; use it as `scripted:<name>` and pass the instance to createRuntime.
+ * benchmarks; use it as `scripted:<name>` and pass the instance to createRuntime. Streamed
+ * (an agent with `stream: true`), a reply arrives as one text delta, then its tool calls.
  */
-import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3GenerateResult } from '@ai-sdk/provider';
+import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3GenerateResult, LanguageModelV3StreamPart } from '@ai-sdk/provider';
 
 export type ScriptedReply =
   | { text: string; usage?: { inputTokens: number; outputTokens: number } }
@@ -32,38 +33,56 @@ export function scriptedModel(script: Script, options: { modelId?: string; recor
     modelId: options.modelId ?? 'scripted',
     supportedUrls: {},
     calls,
-    async doGenerate(request): Promise<LanguageModelV3GenerateResult> {
-      if (recordCalls) calls.push(request);
-      const callIndex = index++;
-      let reply: ScriptedReply | undefined;
-      if (typeof script === 'function') reply = await script(request, callIndex);
-      else reply = script[callIndex];
-      if (!reply) throw new Error(`scripted model: the script has ${Array.isArray(script) ? script.length : '?'} replies; call ${callIndex + 1} has none`);
-      if ('error' in reply) throw reply.error;
-      const content: LanguageModelV3Content[] = [];
-      if ('text' in reply && reply.text) content.push({ type: 'text', text: reply.text });
-      const toolCalls = 'toolCalls' in reply ? reply.toolCalls : [];
-      for (const call of toolCalls) {
-        content.push({
-          type: 'tool-call',
-          toolCallId: call.callId ?? `call_${++callCounter}`,
-          toolName: call.tool,
-          input: typeof call.args === 'string' ? call.args : JSON.stringify(call.args),
-        });
+    async doGenerate(request) {
+      return generate(request);
+    },
+    async doStream(request) {
+      const result = await generate(request);
+      const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }];
+      for (const [index, part] of result.content.entries()) {
+        if (part.type === 'text') parts.push({ type: 'text-start', id: `t${index}` }, { type: 'text-delta', id: `t${index}`, delta: part.text }, { type: 'text-end', id: `t${index}` });
+        else if (part.type === 'tool-call') parts.push(part);
       }
-      const usage = reply.usage ?? { inputTokens: 10, outputTokens: 5 };
+      parts.push({ type: 'finish', finishReason: result.finishReason, usage: result.usage });
       return {
-        content,
-        finishReason: { unified: toolCalls.length > 0 ? 'tool-calls' : 'stop', raw: undefined },
-        usage: {
-          inputTokens: { total: usage.inputTokens, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
-          outputTokens: { total: usage.outputTokens, text: undefined, reasoning: undefined },
-        },
-        warnings: [],
+        stream: new ReadableStream<LanguageModelV3StreamPart>({
+          start(controller) {
+            for (const part of parts) controller.enqueue(part);
+            controller.close();
+          },
+        }),
       };
     },
-    async doStream() {
-      throw new Error('scripted model: streaming is not used by Twelve');
-    },
   };
+
+  async function generate(request: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
+    if (recordCalls) calls.push(request);
+    const callIndex = index++;
+    let reply: ScriptedReply | undefined;
+    if (typeof script === 'function') reply = await script(request, callIndex);
+    else reply = script[callIndex];
+    if (!reply) throw new Error(`scripted model: the script has ${Array.isArray(script) ? script.length : '?'} replies; call ${callIndex + 1} has none`);
+    if ('error' in reply) throw reply.error;
+    const content: LanguageModelV3Content[] = [];
+    if ('text' in reply && reply.text) content.push({ type: 'text', text: reply.text });
+    const toolCalls = 'toolCalls' in reply ? reply.toolCalls : [];
+    for (const call of toolCalls) {
+      content.push({
+        type: 'tool-call',
+        toolCallId: call.callId ?? `call_${++callCounter}`,
+        toolName: call.tool,
+        input: typeof call.args === 'string' ? call.args : JSON.stringify(call.args),
+      });
+    }
+    const usage = reply.usage ?? { inputTokens: 10, outputTokens: 5 };
+    return {
+      content,
+      finishReason: { unified: toolCalls.length > 0 ? 'tool-calls' : 'stop', raw: undefined },
+      usage: {
+        inputTokens: { total: usage.inputTokens, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
+        outputTokens: { total: usage.outputTokens, text: undefined, reasoning: undefined },
+      },
+      warnings: [],
+    };
+  }
 }

@@ -37,6 +37,8 @@ import { assertMcpResolved } from '../mcp/tool-set.js';
 import { tenantOf } from '../costs/tenants.js';
 import { loadTracer, noopTracer, tracingEnabled, tracingProblems } from '../telemetry/tracer.js';
 import type { TraceContext } from '../telemetry/trace-context.js';
+import { DeltaBus, type DeltaListener } from '../stream/delta-bus.js';
+import { DeltaRelay } from '../stream/delta-relay.js';
 
 /**
  * What performs steps and actions (the session, the model call, budgets, approvals) loads on
@@ -117,6 +119,9 @@ export class Runtime {
   private readonly releases = new Map<string, AgentRelease>();
   private readonly savedReleases = new Set<string>();
   private readonly listeners = new Set<EventListener>();
+  /** Streamed model text, in this process and (PostgreSQL) from the others: see src/stream/. */
+  private readonly deltas = new DeltaBus();
+  private readonly relay: DeltaRelay;
   private readonly services: RuntimeServices;
   private readonly env: NodeJS.ProcessEnv;
   private readonly leaseMs: number;
@@ -171,6 +176,7 @@ export class Runtime {
       },
     };
     const logEvents = this.config.log === 'json';
+    this.relay = new DeltaRelay(this.store, this.deltas, (error) => this.logger.warn({ error: errorMessage(error) }, 'streamed model text could not reach other processes'));
     this.services = {
       store: this.store,
       models,
@@ -182,8 +188,13 @@ export class Runtime {
       tracer: noopTracer,
       logThreadEvents: () => this.logThreadEvents,
       maxPayloadBytes: this.config.maxPayloadBytes,
+      publishDelta: (delta) => {
+        this.deltas.publish(delta);
+        this.relay.send(delta);
+      },
       emit: (events) => {
         for (const e of events) {
+          if (e.type === 'model_called' || e.type === 'model_failed') this.deltas.settled(e.threadId, e.seq);
           if (logEvents) this.logger.info({ threadId: e.threadId, seq: e.seq, type: e.type, releaseId: e.releaseId, data: e.data }, e.type);
           for (const listener of this.listeners) {
             try {
@@ -233,6 +244,17 @@ export class Runtime {
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Receive the streamed text of one thread's model calls (agents with `stream: true`), from
+   * this process and, on PostgreSQL, from workers in other processes. Resolves once listening:
+   * deltas sent after that arrive. Ephemeral: the stored model_called event has the final text.
+   */
+  async subscribeDeltas(threadId: string, listener: DeltaListener): Promise<() => void> {
+    const unsubscribe = this.deltas.subscribe(threadId, listener);
+    await this.relay.listen();
+    return unsubscribe;
   }
 
   /** Creates a thread; it runs when a worker (or runThread) picks it up. */
@@ -787,6 +809,7 @@ export class Runtime {
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((worker) => worker.stop()));
     await this.notifierInstance?.stop();
+    await this.relay.close();
     // Runs abandoned at shutdown keep their leases until they expire (nobody renews them now).
     for (const stop of [...this.abandoned.values()]) stop();
     await this.services.tracer.shutdown().catch((error: unknown) => this.logger.warn({ error: errorMessage(error) }, 'flushing traces failed'));

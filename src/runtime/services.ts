@@ -6,6 +6,7 @@ import type { Store } from '../store/types.js';
 import type { Tracer } from '../telemetry/tracer.js';
 import type { ThreadEvent } from '../thread/events.js';
 import type { TenantConfig } from '../costs/tenants.js';
+import type { ModelDelta } from '../stream/delta-bus.js';
 
 export interface RuntimeServices {
   store: Store;
@@ -22,6 +23,8 @@ export interface RuntimeServices {
   logThreadEvents(): boolean;
   /** Tool results over this many bytes are stored as blobs, the event keeping a preview (blobs/truncate-result.ts). */
   maxPayloadBytes: number;
+  /** Hands a streamed model step's text to subscribers (stream/delta-bus.ts, and other processes through the relay). */
+  publishDelta(delta: ModelDelta): void;
   /** Called with events right after they are durably appended. */
   emit(events: ThreadEvent[]): void;
 }

@@ -326,7 +326,17 @@ export class ThreadSession {
     let success;
     const span = this.trace?.step && this.services.tracer.child(this.trace.step, `chat ${modelRequestAttributes(this.release, this.threadId, 0)['gen_ai.request.model']}`, modelRequestAttributes(this.release, this.threadId, this.state.seq + 1), 'client');
     try {
-      success = await callModel(this.services.models, this.release, request, signal);
+      // A streaming agent's text reaches subscribers as it comes (never stored per token); the step's event will take seq + 1.
+      const seq = this.state.seq + 1;
+      let streamed = { attempt: '', length: 0 };
+      const onText = this.release.agent.options.stream
+        ? (attempt: string, text: string) => {
+            if (streamed.attempt !== attempt) streamed = { attempt, length: 0 };
+            this.services.publishDelta({ threadId: this.threadId, seq, attempt, offset: streamed.length, text });
+            streamed.length += text.length;
+          }
+        : undefined;
+      success = await callModel(this.services.models, this.release, request, signal, onText);
       if (span) {
         span.set(modelResponseAttributes(success));
         if (this.services.tracer.captureContent) {

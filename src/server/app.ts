@@ -25,9 +25,12 @@ import { HookCallbacks, hookRoutes } from './routes/hooks.js';
 import { releaseRoutes } from './routes/releases.js';
 import { threadRoutes } from './routes/threads.js';
 import { requestRoutes } from './routes/requests.js';
+import { uiStreamRoutes } from './routes/ui-stream.js';
 
 export interface AppOptions {
   console?: ConsoleAssets;
+  /** The example chat page (examples/chat/), at /chat/; only with the console. */
+  chat?: ConsoleAssets;
   /** Largest accepted request body (default 1 MiB). */
   maxBodyBytes?: number;
   /** The MCP endpoint at /mcp: how long an agent's tool waits, whether launches check the models here. */
@@ -93,6 +96,7 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
   });
   app.use('/v1/*', redactViews(state.runtime.viewRedactor));
   threadRoutes(app, state);
+  uiStreamRoutes(app, state);
   requestRoutes(app, state);
   actionRoutes(app, state);
   messageRoutes(app, state);
@@ -123,7 +127,9 @@ export function createApp(state: ServerState, options: AppOptions = {}): { app: 
       // API paths never fall through to the console's page: an unknown one is a JSON 404.
       if (c.req.path === '/v1' || c.req.path.startsWith('/v1/')) return errorResponse(c, 'not_found', `no route for GET ${c.req.path}`, undefined, 404);
       const name = c.req.path.replace(/^\/+/, '');
-      const file = assets.get(name) ?? (name.includes('.') ? undefined : assets.get(''));
+      if (name === 'chat') return c.redirect('/chat/');
+      const chat = options.chat && name.startsWith('chat/') ? options.chat : undefined;
+      const file = chat ? chat.get(name.slice('chat/'.length)) : (assets.get(name) ?? (name.includes('.') ? undefined : assets.get('')));
       if (!file) return errorResponse(c, 'not_found', `no file ${c.req.path}`, undefined, 404);
       return c.body(typeof file.body === 'string' ? file.body : new Uint8Array(file.body), 200, {
         'content-type': file.type,

@@ -35,3 +35,8 @@ export function loadConsoleAssets(options: { dir?: string } = {}): ConsoleAssets
   walk(dir, '');
   return { get: (name) => files.get(name === '' ? 'index.html' : name) };
 }
+
+/** examples/chat/ (a checkout's example chat page), served at /chat/ beside the console; undefined where it is not (an installed package). */
+export function loadChatExample(): ConsoleAssets | undefined {
+  return loadConsoleAssets({ dir: fileURLToPath(new URL('../../examples/chat/', import.meta.url)) });
+}

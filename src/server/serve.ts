@@ -14,7 +14,7 @@ import { safeWebhookUrl } from '../notify/webhook.js';
 import { createApp, type AppOptions } from './app.js';
 import { KeyRing, parseApiKeys, type ApiKey } from './auth.js';
 import { FailureThrottle, type ThrottleOptions } from './auth-throttle.js';
-import { loadConsoleAssets } from './console-assets.js';
+import { loadChatExample, loadConsoleAssets } from './console-assets.js';
 import { Metrics } from './metrics.js';
 import { loadServerConfig, type ServerLimits } from './server-config.js';
 import { StreamSlots } from './stream-slots.js';
@@ -88,6 +88,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let port = options.port ?? 0;
   const metrics = new Metrics(options.runtime);
   const consoleAssets = options.console ? loadConsoleAssets() : undefined;
+  const chatExample = consoleAssets ? loadChatExample() : undefined;
   const { app, callbacks } = createApp(
     {
       runtime: options.runtime,
@@ -102,7 +103,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       draining: () => draining,
       ...(options.projectDir ? { projectDir: options.projectDir } : {}),
     },
-    { ...(consoleAssets ? { console: consoleAssets } : {}), ...(options.mcp ? { mcp: options.mcp } : {}) },
+    { ...(consoleAssets ? { console: consoleAssets, ...(chatExample ? { chat: chatExample } : {}) } : {}), ...(options.mcp ? { mcp: options.mcp } : {}) },
   );
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {

@@ -101,6 +101,15 @@ export class DeferredStore implements Store {
     if (!store.subscribeWork) return async () => undefined;
     return store.subscribeWork(listener);
   }
+  async publishDeltas(payloads: string[]): Promise<void> {
+    const store = await this.store;
+    await store.publishDeltas?.(payloads);
+  }
+  async subscribeDeltas(listener: (payload: string) => void): Promise<() => Promise<void>> {
+    const store = await this.store;
+    if (!store.subscribeDeltas) return async () => undefined;
+    return store.subscribeDeltas(listener);
+  }
   async saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void> {
     return (await this.store).saveRelease(release);
   }

@@ -317,6 +317,13 @@ export interface Store extends NotificationOutbox {
    * PostgreSQL: LISTEN/NOTIFY. Optional: without it workers poll.
    */
   subscribeWork?(listener: () => void): Promise<() => Promise<void>>;
+  /**
+   * Streamed model tokens between processes (stream/delta-relay.ts): each payload (under 8000
+   * bytes) reaches every process subscribed. PostgreSQL: NOTIFY/LISTEN twelve_deltas.
+   * Optional: without them (SQLite) deltas reach only the process that makes the model call.
+   */
+  publishDeltas?(payloads: string[]): Promise<void>;
+  subscribeDeltas?(listener: (payload: string) => void): Promise<() => Promise<void>>;
   /** Saves a release the first time it is seen (its ordinal is then fixed); later saves do nothing. */
   saveRelease(release: Omit<StoredRelease, 'createdAt' | 'ordinal'>): Promise<void>;
   getRelease(id: string): Promise<StoredRelease | undefined>;

@@ -14,10 +14,18 @@ export interface ScriptedUsage {
 interface StepCommon {
   /** Wait this long before responding (e.g. to trigger client timeouts). */
   delayMs?: number;
+  /**
+   * A streamed request (`stream: true`) gets the text in these pieces, one SSE chunk each
+   * (their concatenation is the text unless `text` says otherwise); without, in one chunk.
+   */
+  chunks?: string[];
+  /** Awaited before each piece of `chunks` is sent: a test releases the stream chunk by chunk. */
+  beforeChunk?: (index: number) => Promise<void>;
 }
 
 export interface TextStep extends StepCommon {
-  text: string;
+  /** Optional only when `chunks` gives the text. */
+  text?: string;
   usage?: ScriptedUsage;
 }
 
@@ -113,7 +121,7 @@ export async function startScriptedOpenAIServer(options: { apiKey?: string } = {
       return sendJson(res, step.status, body, step.headers);
     }
 
-    const text = step.text ?? '';
+    const text = step.text ?? step.chunks?.join('') ?? '';
     const toolCalls = ('toolCalls' in step ? step.toolCalls : []).map((call) => ({
       id: call.id ?? `call_${++toolCallCounter}`,
       type: 'function' as const,
@@ -144,17 +152,33 @@ export async function startScriptedOpenAIServer(options: { apiKey?: string } = {
       });
     }
 
-    // Everything is known up front, so the stream is emitted in one go: one content
-    // chunk, one chunk per tool call (complete arguments), a finish chunk, then usage.
+    // The content as one chunk, or as the step's pieces (each awaiting beforeChunk, so a test
+    // can hold the stream mid-way); then one chunk per tool call (complete arguments), a
+    // finish chunk, then usage.
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (choices: unknown[], extra: object = {}) =>
       res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices, ...extra })}\n\n`);
     const delta = (d: object, finish: string | null = null) => chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
-    delta({ role: 'assistant', content: text });
-    toolCalls.forEach((call, index) => delta({ tool_calls: [{ index, ...call }] }));
-    delta({}, finish_reason);
-    if (req.body?.stream_options?.include_usage === true) chunk([], { usage: fullUsage });
-    res.end('data: [DONE]\n\n');
+    const rest = () => {
+      toolCalls.forEach((call, index) => delta({ tool_calls: [{ index, ...call }] }));
+      delta({}, finish_reason);
+      if (req.body?.stream_options?.include_usage === true) chunk([], { usage: fullUsage });
+      res.end('data: [DONE]\n\n');
+    };
+    const pieces = step.chunks;
+    if (!pieces) {
+      delta({ role: 'assistant', content: text });
+      return rest();
+    }
+    delta({ role: 'assistant', content: '' });
+    void (async () => {
+      for (const [index, piece] of pieces.entries()) {
+        await step.beforeChunk?.(index);
+        if (res.destroyed) return;
+        delta({ content: piece });
+      }
+      rest();
+    })().catch(() => res.destroy());
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, rawBody: string) => {

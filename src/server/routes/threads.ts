@@ -2,7 +2,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { TwelveError } from '../../errors.js';
-import { foldEvents, isTerminal, threadStatuses, waitingStatuses, type ThreadStatus } from '../../thread/state.js';
+import { followThread } from '../follow-thread.js';
+import { foldEvents, threadStatuses, waitingStatuses, type ThreadStatus } from '../../thread/state.js';
 import { requireRole, type AppEnv, type ServerState } from '../context.js';
 import { decodeCursor, encodeCursor, fallbackLinks, forkLinks, pendingOf, presentThread } from '../present.js';
 import { traceContextFrom } from '../../telemetry/trace-context.js';
@@ -184,7 +185,13 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       middleware: [requireRole('reader')] as const,
       request: {
         params: ThreadParams,
-        query: z.object({ after: z.coerce.number().int().min(0).optional() }),
+        query: z.object({
+          after: z.coerce.number().int().min(0).optional(),
+          deltas: z
+            .enum(['0', '1', 'true', 'false'])
+            .optional()
+            .openapi({ description: 'With 1: also `delta` events (no id) carrying the text of model calls as it streams (agents with stream: true): {threadId, seq, attempt, text}. Ephemeral: the model_called event at that seq has the final text.' }),
+        }),
         headers: z.object({ 'last-event-id': z.string().regex(/^\d+$/, 'Last-Event-ID must be a sequence number').optional() }),
       },
       responses: {
@@ -196,7 +203,8 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
     async (c) => {
       const { id } = c.req.valid('param');
       const header = c.req.valid('header')['last-event-id'];
-      let last = header !== undefined ? Number(header) : (c.req.valid('query').after ?? 0);
+      const last = header !== undefined ? Number(header) : (c.req.valid('query').after ?? 0);
+      const deltas = ['1', 'true'].includes(c.req.valid('query').deltas ?? '0');
       await runtime.getThreadOrThrow(id);
       const holder = c.get('principal').name;
       const release = state.streams.acquire(holder);
@@ -206,47 +214,22 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
         return c.json({ error: { code: 'too_many_requests', message, details: { openStreams: state.streams.perKey } } }, 429);
       }
       return streamSSE(c, async (stream) => {
-        let wake: (() => void) | undefined;
-        const unsubscribe = runtime.subscribe((e) => {
-          if (e.threadId === id) wake?.();
-        });
-        let open = true;
-        stream.onAbort(() => {
-          open = false;
-          wake?.();
-        });
+        const aborted = new AbortController();
+        stream.onAbort(() => aborted.abort());
         try {
-          let idleSince = Date.now();
-          while (open) {
-            // Read from the store, not from memory: events may come from any process.
-            const events = await runtime.loadEvents(id, last);
-            for (const e of events) {
-              await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(runtime.viewRedactor.scrub(e)) });
-              last = e.seq;
-            }
-            if (events.length) idleSince = Date.now();
-            const thread = await runtime.getThread(id);
-            if (!thread || (isTerminal(thread.status) && thread.seq <= last)) {
-              await stream.writeSSE({ event: 'end', data: JSON.stringify({ threadId: id, status: thread?.status ?? 'unknown', lastSeq: last }) });
-              break;
-            }
-            if (Date.now() - idleSince > 15_000) {
+          for await (const item of followThread({ runtime, threadId: id, after: last, deltas, signal: aborted.signal })) {
+            if (item.type === 'event') {
+              await stream.writeSSE({ id: String(item.event.seq), event: item.event.type, data: JSON.stringify(runtime.viewRedactor.scrub(item.event)) });
+            } else if (item.type === 'delta') {
+              // No id: deltas are ephemeral, so Last-Event-ID resumes after stored events only.
+              await stream.writeSSE({ event: 'delta', data: JSON.stringify(runtime.viewRedactor.scrub(item.delta)) });
+            } else if (item.type === 'idle') {
               await stream.write(': keep-alive\n\n');
-              idleSince = Date.now();
+            } else {
+              await stream.writeSSE({ event: 'end', data: JSON.stringify({ threadId: id, status: item.thread?.status ?? 'unknown', lastSeq: item.lastSeq }) });
             }
-            // Woken at once by this process's appends; polls for other processes' appends.
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(done, 500);
-              function done() {
-                clearTimeout(timer);
-                wake = undefined;
-                resolve();
-              }
-              wake = done;
-            });
           }
         } finally {
-          unsubscribe();
           release();
         }
       });

@@ -36,6 +36,9 @@ import { Liveness } from './liveness.js';
 import { costRow, postgresCostReport } from './cost-report.js';
 import type { CostReportOptions, CostRow } from '../../costs/types.js';
 
+
+/** Streamed model tokens between processes (stream/delta-relay.ts). */
+const deltaChannel = 'twelve_deltas';
 export { migratePostgres, type MigrationResult } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -534,6 +537,31 @@ export class PostgresStore implements Store {
     const subscription = new WorkListener({
       createClient: () => new pg.Client(this.pool.clientConfig()),
       listener,
+    });
+    this.listeners.add(subscription);
+    await subscription.start();
+    return async () => {
+      this.listeners.delete(subscription);
+      await subscription.stop();
+    };
+  }
+
+  /** NOTIFY twelve_deltas, one per payload, in order (stream/delta-relay.ts keeps each under 8000 bytes). */
+  async publishDeltas(payloads: string[]): Promise<void> {
+    if (payloads.length === 0) return;
+    await this.pool.run(`SELECT pg_notify('${deltaChannel}', p) FROM unnest($1::text[]) WITH ORDINALITY AS t(p, i) ORDER BY i`, [payloads], { idempotent: false });
+  }
+
+  /** LISTEN twelve_deltas on a dedicated connection; `listener` gets each payload. Resolves once listening (or after a failed first attempt: it keeps retrying). */
+  async subscribeDeltas(listener: (payload: string) => void): Promise<() => Promise<void>> {
+    if (this.pool.isClosed) throw new TwelveError('store_unavailable', `the store for ${this.location} is closed`);
+    const pg = await loadPg();
+    const subscription = new WorkListener({
+      createClient: () => new pg.Client(this.pool.clientConfig()),
+      channel: deltaChannel,
+      listener: (payload) => {
+        if (payload !== undefined) listener(payload);
+      },
     });
     this.listeners.add(subscription);
     await subscription.start();

@@ -10,7 +10,10 @@ export const workChannel = 'twelve_work';
 
 export interface WorkListenerOptions {
   createClient: () => pg.Client;
-  listener: () => void;
+  /** Runs on every NOTIFY (with its payload), and once each time listening (re)starts (with none). */
+  listener: (payload?: string) => void;
+  /** Default twelve_work; twelve_deltas carries streamed model tokens (stream/delta-relay.ts). */
+  channel?: string;
   /** First reconnect delay; doubles up to `maxBackoffMs`. */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -45,11 +48,11 @@ export class WorkListener {
     client.on('error', onDrop);
     client.on('end', onDrop);
     client.on('notification', (message) => {
-      if (message.channel === workChannel) this.safeNotify();
+      if (message.channel === this.channel) this.safeNotify(message.payload);
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${workChannel}`);
+      await client.query(`LISTEN ${this.channel}`);
     } catch {
       onDrop();
       return;
@@ -78,9 +81,13 @@ export class WorkListener {
     this.timer.unref();
   }
 
-  private safeNotify(): void {
+  private get channel(): string {
+    return this.options.channel ?? workChannel;
+  }
+
+  private safeNotify(payload?: string): void {
     try {
-      this.options.listener();
+      this.options.listener(payload);
     } catch {
       // A listener's failure must not kill the connection loop.
     }
@@ -97,7 +104,7 @@ export class WorkListener {
     if (!client) return;
     client.removeAllListeners('end');
     client.on('error', () => undefined);
-    await client.query(`UNLISTEN ${workChannel}`).catch(() => undefined);
+    await client.query(`UNLISTEN ${this.channel}`).catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }
