@@ -170,6 +170,13 @@ export class EventFormatter {
         const label = d.decision === 'rejected' ? red('reviewed') : d.decision === 'sent_back' ? yellow('reviewed') : green('reviewed');
         return line(label, `${d.decision.replace('_', ' ')} by ${d.by}${detail}${edited}`);
       }
+      case 'child_started':
+        return line(cyan('child'), `${this.tools.get(event.data.callId) ?? event.data.callId} → thread ${event.data.childThreadId} (${event.data.agent})`);
+      case 'child_finished': {
+        const d = event.data;
+        const label = d.status === 'completed' ? green('child done') : red('child done');
+        return line(label, `thread ${d.childThreadId} ${d.status}  ${d.inputTokens}→${d.outputTokens} tok  ${usd(d.costUsd)}`);
+      }
       case 'fallback_used':
         return line(yellow('fallback'), `non-LLM fallback answered (${event.data.reason.replace('_', ' ')}): ${clip(event.data.detail, 200)}`);
       case 'thread_completed': {
@@ -190,7 +197,7 @@ export function statusText(status: string): string {
   if (status === 'completed') return green(status);
   if (status === 'failed') return red(status);
   if (status === 'cancelled') return red(status);
-  if (status === 'awaiting_approval' || status === 'awaiting_human' || status === 'awaiting_review' || status === 'paused') return yellow(status);
+  if (status === 'awaiting_approval' || status === 'awaiting_human' || status === 'awaiting_review' || status === 'awaiting_child' || status === 'paused') return yellow(status);
   return cyan(status);
 }
 

@@ -6,6 +6,7 @@ import type { Store } from '../store/types.js';
 import type { Tracer } from '../telemetry/tracer.js';
 import type { ThreadEvent } from '../thread/events.js';
 import type { TenantConfig } from '../costs/tenants.js';
+import type { ChildThreads } from './child-threads.js';
 
 export interface RuntimeServices {
   store: Store;
@@ -24,4 +25,6 @@ export interface RuntimeServices {
   maxPayloadBytes: number;
   /** Called with events right after they are durably appended. */
   emit(events: ThreadEvent[]): void;
+  /** Launching, waking and cancelling child threads (agentTool). */
+  children: ChildThreads;
 }

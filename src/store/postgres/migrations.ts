@@ -264,6 +264,15 @@ export const postgresMigrations: Migration[] = [
       CREATE TRIGGER events_no_delete BEFORE DELETE ON events FOR EACH ROW EXECUTE FUNCTION twelve_events_delete_guard();
     `,
   },
+  {
+    version: 10,
+    name: 'child threads: threads.parent_id',
+    // See SQLite's version 10.
+    sql: `
+      ALTER TABLE threads ADD COLUMN parent_id text;
+      CREATE INDEX threads_by_parent ON threads (parent_id, created_at) WHERE parent_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */
