@@ -218,3 +218,59 @@ describe('agentTool', () => {
     expect(agentTool(typed, { name: 'ask_typed' }).child.inputOf({ a: 1 })).toEqual({ a: 1 });
   });
 });
+
+describe('agentTool on PostgreSQL with two worker processes', () => {
+  it('finishes the parent when the worker that ended the child is killed before waking it, and launches one child', async () => {
+    const { spawn } = await import('node:child_process');
+    const { freshPostgresDatabase } = await import('./support/postgres.js');
+    const { PostgresStore } = await import('../src/store/postgres/postgres-store.js');
+    const server = await startServer();
+    routeAgents(server);
+    const database = await freshPostgresDatabase();
+    const store = new PostgresStore({ url: database.url });
+    const { parent, child } = agentToolAgents();
+    const runtime = createRuntime({ agents: [parent, child], store, env: { TWELVE_DATABASE_URL: database.url, TWELVE_LOG: 'off', OPENAI_API_KEY: 'sk-test-4f9c2a7b1e8d6035' } });
+    const workers: Array<{ child: ReturnType<typeof spawn>; exited: Promise<NodeJS.Signals | number | null>; out: () => string }> = [];
+    const startWorker = (kill: boolean) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', 'test/support/agent-tool-worker.ts'], {
+        env: { ...process.env, TWELVE_DATABASE_URL: database.url, TWELVE_LOG: 'off', OPENAI_API_KEY: 'sk-test-4f9c2a7b1e8d6035', OPENAI_BASE_URL: server.baseURL, CHILD_CHECK_MS: '500', KILL_AFTER_CHILD: kill ? '1' : '0' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      proc.stdout!.on('data', (chunk) => (out += chunk));
+      const exited = new Promise<NodeJS.Signals | number | null>((resolve) => proc.on('close', (code, signal) => resolve(signal ?? code)));
+      workers.push({ child: proc, exited, out: () => out });
+      return workers.at(-1)!;
+    };
+    try {
+      // Both workers may take any step; whichever appends the child's completion dies before the wake-up.
+      const a = startWorker(true);
+      const b = startWorker(true);
+      await until('both workers to start', async () => a.out().includes('ready') && b.out().includes('ready'), 60_000);
+      const thread = await runtime.launch({ agent: 'triage', input: 'My order A-1001 arrived broken, refund please' });
+      const dead = await Promise.race([a.exited.then(() => a), b.exited.then(() => b)]);
+      expect(await dead.exited).toBe('SIGKILL');
+      expect(dead.out()).toMatch(/dying after th_c/);
+      // A third, ordinary worker as well, so the survivor is not alone in the race for the parent.
+      startWorker(false);
+      const done = await until('the parent to complete', async () => {
+        const t = await runtime.getThreadOrThrow(thread.id);
+        return t.status === 'completed' && t;
+      }, 60_000);
+      const children = await store.listChildren(thread.id);
+      expect(children).toHaveLength(1);
+      expect(children[0]).toMatchObject({ status: 'completed', parentThreadId: thread.id });
+      const events = await runtime.loadEvents(thread.id);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(eventsOfType(events, 'child_started')).toHaveLength(1);
+      expect(eventsOfType(events, 'tool_succeeded')[0]!.data.result).toEqual({ refunded: true, orderId: 'A-1001' });
+      expect(done.costUsd).toBeCloseTo(4 * callCost, 10);
+    } finally {
+      for (const worker of workers) worker.child.kill('SIGKILL');
+      await Promise.all(workers.map((worker) => worker.exited));
+      await runtime.close();
+      await store.close();
+      await database.cleanup();
+    }
+  }, 120_000);
+});
