@@ -219,6 +219,37 @@ describe('agentTool', () => {
   });
 });
 
+describe('agentTool in the API and the CLI', () => {
+  it('links parent and children both ways in the thread API, the inbox and `twelve threads show`', async () => {
+    const { startApi } = await import('./support/api.js');
+    const { runCli } = await import('./support/cli.js');
+    const server = await startServer();
+    routeAgents(server);
+    const { parent, child } = agentToolAgents({ childApproval: true });
+    const api = await startApi({ agents: [parent, child], models: {}, env: { OPENAI_BASE_URL: server.baseURL }, hookSecrets: new Map() });
+    const thread = await api.runtime.launch({ agent: 'triage', input: 'Refund A-1001 please' });
+    await api.runtime.runUntilIdle();
+    const [childThread] = await api.runtime.store.listChildren(thread.id);
+
+    const shown = await api.call('GET', `/v1/threads/${thread.id}`, { key: 'reader' });
+    expect(shown.status).toBe(200);
+    expect(shown.body).toMatchObject({ status: 'awaiting_child', parentThreadId: null, children: [{ id: childThread!.id, agent: 'refunder', status: 'awaiting_approval' }] });
+    const shownChild = await api.call('GET', `/v1/threads/${childThread!.id}`, { key: 'reader' });
+    expect(shownChild.body).toMatchObject({ parentThreadId: thread.id, children: [] });
+    const inbox = await api.call('GET', '/v1/inbox', { key: 'reader' });
+    expect(inbox.body.items.map((item: { thread: { id: string; parentThreadId: string } }) => [item.thread.id, item.thread.parentThreadId])).toEqual([[childThread!.id, thread.id]]);
+
+    const env = { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}` };
+    const parentView = await runCli(['threads', 'show', thread.id], { env });
+    expect(parentView.stdout).toMatch(new RegExp(`children ${childThread!.id}  refunder  awaiting_approval`));
+    expect(parentView.stdout).toMatch(/child\s+handle_refund → thread th_c/);
+    const childView = await runCli(['threads', 'show', childThread!.id], { env });
+    expect(childView.stdout).toContain(`parent   ${thread.id}`);
+    const inboxView = await runCli(['inbox'], { env });
+    expect(inboxView.stdout).toContain(`(for parent ${thread.id})`);
+  });
+});
+
 describe('agentTool on PostgreSQL with two worker processes', () => {
   it('finishes the parent when the worker that ended the child is killed before waking it, and launches one child', async () => {
     const { spawn } = await import('node:child_process');

@@ -203,7 +203,12 @@ export function statusText(status: string): string {
 
 /** The fields of a thread the header shows (a store record, or a thread from the HTTP API). */
 export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'waitingReason' | 'output' | 'error'> &
-  ThreadCostView & { confidence?: number | null };
+  ThreadCostView & {
+    confidence?: number | null;
+    /** A child thread's parent (agentTool), and a parent's children, when known. */
+    parentThreadId?: string | null;
+    children?: Array<{ id: string; agent: string; status: string }>;
+  };
 
 /** `fallback`: the non-LLM fallback answered (from the thread's fallback_used event), and why. */
 export function threadHeader(thread: ThreadSummaryView, fallback?: { reason: string; detail: string }): string {
@@ -213,6 +218,8 @@ export function threadHeader(thread: ThreadSummaryView, fallback?: { reason: str
     `  created  ${thread.createdAt}   updated ${thread.updatedAt}`,
     `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens, ${threadCost(thread)}`,
   ];
+  if (thread.parentThreadId) lines.push(`  parent   ${thread.parentThreadId}  (this thread answers one of its tool calls)`);
+  for (const [index, child] of (thread.children ?? []).entries()) lines.push(`  ${index === 0 ? 'children' : '        '} ${child.id}  ${child.agent}  ${statusText(child.status)}`);
   if (thread.waitingReason) lines.push(`  waiting  ${yellow(thread.waitingReason)}`);
   if (thread.status === 'completed') lines.push(`  output   ${short(thread.output, 400)}`);
   if (thread.confidence !== null && thread.confidence !== undefined) lines.push(`  confidence ${confidenceText(thread.confidence)}`);
