@@ -250,6 +250,24 @@ describe('agentTool in the API and the CLI', () => {
   });
 });
 
+describe('the triage example', () => {
+  it('hands the refund to the refunds agent as a child thread, offline from its recordings, in one `twelve run`', async () => {
+    const { runCli } = await import('./support/cli.js');
+    const { tempDir } = await import('./support/temp-dir.js');
+    const dir = tempDir();
+    const env = { TWELVE_DATABASE_URL: `sqlite:${dir}/twelve.db`, REFUNDS_LEDGER_PATH: `${dir}/ledger.db`, TWELVE_MODEL_MODE: 'replay' };
+    const run = await runCli(['run', 'triage', '--input', '@examples/triage/sample-refund.txt'], { env });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/child\s+handle_refund → thread th_c\w+ \(refunds\)/);
+    expect(run.stdout).toMatch(/completed\s+\{"route":"refunds","reply":"Refunded: /);
+    const listed = await runCli(['threads', 'ls', '--json'], { env });
+    const threads = listed.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(threads.map((t: { agent: string; status: string }) => [t.agent, t.status]).sort()).toEqual([['refunds', 'completed'], ['triage', 'completed']]);
+    expect(threads.find((t: { agent: string }) => t.agent === 'refunds').parentThreadId).toBe(threads.find((t: { agent: string }) => t.agent === 'triage').id);
+  });
+});
+
 describe('agentTool on PostgreSQL with two worker processes', () => {
   it('finishes the parent when the worker that ended the child is killed before waking it, and launches one child', async () => {
     const { spawn } = await import('node:child_process');
