@@ -195,6 +195,23 @@ describe('agentTool', () => {
     await runtime.close();
   });
 
+  it('leaves a paused parent alone when its child ends, and goes on when it is resumed', async () => {
+    const server = await startServer();
+    routeAgents(server);
+    const { parent, child } = agentToolAgents();
+    const { runtime } = makeRuntime({ agents: [parent, child], server });
+    const thread = await runtime.launch({ agent: 'triage', input: 'Refund A-1001 please' });
+    await runtime.runThread(thread.id);
+    await runtime.pause(thread.id, { by: 'ops' });
+    // Only the child is driven: the paused parent is not made due (it would be claimed for nothing, forever).
+    expect(await runtime.runUntilIdle()).toBe(1);
+    expect((await runtime.store.listChildren(thread.id))[0]!.status).toBe('completed');
+    expect((await runtime.getThreadOrThrow(thread.id)).status).toBe('paused');
+    await runtime.resume(thread.id, { by: 'ops' });
+    await runtime.runUntilIdle();
+    expect((await runtime.getThreadOrThrow(thread.id)).status).toBe('completed');
+  });
+
   it('refuses at createRuntime an agentTool whose agent the runtime does not run', () => {
     const { parent } = agentToolAgents();
     let error: unknown;

@@ -280,9 +280,10 @@ export interface Store extends NotificationOutbox {
   setControl(threadId: string, control: ControlRequest): Promise<void>;
   getControl(threadId: string): Promise<ControlRequest | null>;
   /**
-   * Makes a waiting, unfinished thread due at `at` (default now; epoch ms) and wakes a worker: a
-   * child thread that ended wakes its parent, and a parent that looked at a running child sets
-   * when it looks again. Nothing happens to a finished thread.
+   * Makes a thread that waits for a child (awaiting_child) due at `at` (default now; epoch ms) and
+   * wakes a worker: a child thread that ended wakes its parent, and a parent that looked at a
+   * running child sets when it looks again. Any other thread (finished, paused...) is left as it is:
+   * a paused parent looks at its child when it is resumed.
    */
   wakeThread(threadId: string, at?: number): Promise<void>;
   /** The threads this thread launched (agentTool children), oldest first. */

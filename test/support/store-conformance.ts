@@ -977,7 +977,7 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       await expect(child('th_c1', `child|${parent}:call_9`)).rejects.toMatchObject({ code: 'conflict' });
     });
 
-    it('wakes a thread that waits for a child (now or at a time), and never a finished one', async () => {
+    it('wakes a thread that waits for a child (now or at a time), and no other (finished, paused)', async () => {
       const store = await open();
       const { id } = await createThread(store);
       const checkAt = Date.now() + 60_000;
@@ -991,6 +991,8 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(await store.claim({ owner: 'w', leaseMs: 10_000 })).toBeUndefined();
       const { id: done } = await createThread(store, { status: 'completed' });
       await store.wakeThread(done);
+      const { id: paused } = await createThread(store, { status: 'paused' });
+      await store.wakeThread(paused);
       expect(await store.claim({ owner: 'w', leaseMs: 10_000 })).toBeUndefined();
       await store.wakeThread('th_nobody');
     });

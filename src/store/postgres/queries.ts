@@ -211,7 +211,7 @@ export const setControlSql = `
 /** A child that ended wakes its parent; a parent sets when it looks at a running child again. $1 id, $2 due at (ms), $3 now (ms). */
 export const wakeThreadSql = `
   WITH r AS (
-    UPDATE threads SET ready_at = $2::bigint WHERE id = $1::text AND status NOT IN ${finished}
+    UPDATE threads SET ready_at = $2::bigint WHERE id = $1::text AND status = 'awaiting_child'
     RETURNING agent, ready_at, lease_until
   )
   SELECT ${notifyIfClaimable('$3::bigint')} AS notified FROM r`;

@@ -201,7 +201,8 @@ export class SqliteStore implements Store {
         `UPDATE threads SET control = ?, ready_at = min(coalesce(ready_at, ?), ?) WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')`,
       ),
       getControl: db.prepare(`SELECT control FROM threads WHERE id = ?`).pluck(),
-      wakeThread: db.prepare(`UPDATE threads SET ready_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')`),
+      // Only a thread that waits for a child: a paused one (say) would be claimed for nothing, again and again.
+      wakeThread: db.prepare(`UPDATE threads SET ready_at = ? WHERE id = ? AND status = 'awaiting_child'`),
       children: db.prepare(`SELECT * FROM threads WHERE parent_id = ? ORDER BY created_at, id`),
       addSpend: db.prepare(
         `INSERT INTO daily_spend (agent, day, cost_usd) VALUES (?, ?, ?) ON CONFLICT (agent, day) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd`,
