@@ -301,6 +301,9 @@ export class ThreadSession {
    * loses only the nudge: the waiting parent looks at its child by itself (child_started.checkAt).
    */
   private async afterCommit(stored: ThreadEvent[]): Promise<void> {
+    // Back to waiting for a child after something else (a resume after a pause, say): look at the child
+    // now, not at the next check (it may have ended meanwhile, and its wake-up found the thread paused).
+    if (this.state.status === 'awaiting_child' && !stored.some((e) => e.type === 'child_started')) await this.services.store.wakeThread(this.threadId);
     const ended = stored.find((e) => e.type === 'thread_completed' || e.type === 'thread_failed' || e.type === 'cancelled');
     if (!ended) return;
     const { children, logger } = this.services;
