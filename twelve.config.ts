@@ -2,6 +2,7 @@
 import { defineConfig, defineEval } from 'twelve-agents';
 import emailClassifier from './examples/email-classifier/agent.js';
 import refunds from './examples/refunds/agent.js';
+import triage from './examples/triage/agent.js';
 
 // evals/refunds.jsonl needs no entry; the classifier's suite is listed for its LLM judge (a pinned model,
 // recorded in evals/recordings by examples/record.ts, so the suite still runs offline).
@@ -11,4 +12,4 @@ const emailClassifierSuite = defineEval({
   judge: { model: 'openai:gpt-4o-mini-2024-07-18' },
 });
 
-export default defineConfig({ agents: [emailClassifier, refunds], evals: [emailClassifierSuite] });
+export default defineConfig({ agents: [emailClassifier, refunds, triage], evals: [emailClassifierSuite] });

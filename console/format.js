@@ -9,6 +9,7 @@ const statusLabels = {
   awaiting_approval: 'Needs approval',
   awaiting_human: 'Needs a person',
   awaiting_review: 'Needs review',
+  awaiting_child: 'Waiting for a child',
   sleeping: 'Sleeping',
   paused: 'Paused',
   completed: 'Completed',

@@ -69,6 +69,10 @@ function threadLine(thread) {
       h('a', { href: `#/threads/${encodeURIComponent(thread.id)}`, class: 'mono thread-link', testid: 'inbox-thread-link' }, thread.id),
       h('span', { class: 'agent-name' }, thread.agent),
       statusBadge(thread),
+      // A child thread (agentTool): whose work waits on this decision.
+      thread.parentThreadId
+        ? h('span', { class: 'muted small', testid: 'inbox-parent' }, 'for ', h('a', { href: `#/threads/${encodeURIComponent(thread.parentThreadId)}`, class: 'mono' }, thread.parentThreadId))
+        : null,
     ),
     h('p', { class: 'input-preview' }, preview(thread.input, 200)),
     h(

@@ -118,6 +118,7 @@ export function threadView(root, params) {
         fact('Updated', timeAgo(t.updatedAt)),
         t.running ? fact('Worker', h('span', { class: 'pill pill-run' }, 'running now')) : null,
       ),
+      threadTree(t),
       t.fallback
         ? h('p', { class: 'waiting-banner status-bg-awaiting_human', testid: 'fallback-banner' }, `Answered by the non-LLM fallback (${t.fallback.reason.replace('_', ' ')}), not a model: `, t.fallback.detail)
         : null,
@@ -125,6 +126,23 @@ export function threadView(root, params) {
       t.error && t.status !== 'completed'
         ? h('div', { class: 'result result-bad', testid: 'thread-result' }, h('code', {}, t.error.code), ' ', t.error.message)
         : null,
+    );
+  }
+
+  /** Agents as tools: the parent this thread answers a call of, and the children its calls launched, as a small tree. */
+  function threadTree(t) {
+    const children = t.children ?? [];
+    if (!t.parentThreadId && children.length === 0) return null;
+    const link = (threadId, testid) => h('a', { href: `#/threads/${encodeURIComponent(threadId)}`, class: 'mono', testid }, threadId);
+    const self = h('li', {}, h('span', { class: 'mono' }, t.id), ' ', h('span', { class: 'muted' }, `${t.agent} (this thread)`),
+      children.length
+        ? h('ul', { testid: 'thread-children' }, ...children.map((c) => h('li', {}, link(c.id, 'thread-child'), ' ', c.agent, ' ', statusBadge(c))))
+        : null);
+    return h(
+      'section',
+      { class: 'thread-tree', testid: 'thread-tree', 'aria-label': 'Parent and child threads' },
+      h('div', { class: 'sub-label' }, 'Agents as tools'),
+      h('ul', {}, t.parentThreadId ? h('li', {}, 'parent ', link(t.parentThreadId, 'thread-parent'), h('ul', {}, self)) : self),
     );
   }
 

@@ -13,10 +13,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime } from 'twelve-agents';
-import { classifierModel, judgeModel, refundsModel, type ChatMessage } from '../test/support/example-models.js';
+import { classifierModel, isTriage, judgeModel, refundsModel, triageModel, type ChatMessage } from '../test/support/example-models.js';
 import { startScriptedOpenAIServer, type RecordedRequest } from '../test/support/scripted-openai-server.js';
 import emailClassifier from './email-classifier/agent.js';
 import refunds from './refunds/agent.js';
+import triage from './triage/agent.js';
 
 const samples: Array<{ agent: string; file: string; decision?: 'approve' | 'reject' }> = [
   { agent: 'refunds', file: 'examples/refunds/sample-request.txt' },
@@ -30,17 +31,21 @@ const samples: Array<{ agent: string; file: string; decision?: 'approve' | 'reje
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-login.txt' },
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-other.txt' },
   { agent: 'email-classifier', file: 'examples/email-classifier/sample-password.txt' },
+  // The refunds agent runs as triage's child thread (agentTool): both agents' responses are recorded.
+  { agent: 'triage', file: 'examples/triage/sample-refund.txt' },
+  { agent: 'triage', file: 'examples/triage/sample-question.txt' },
 ];
 
 const server = await startScriptedOpenAIServer();
 server.setFallback((request: RecordedRequest) => {
   const messages = (request.body?.messages ?? []) as ChatMessage[];
   if (messages[0]?.content?.startsWith('You grade the answer')) return judgeModel(messages);
+  if (isTriage(messages)) return triageModel(messages);
   return request.model === 'gpt-4o-2024-08-06' ? refundsModel(messages) : classifierModel(messages);
 });
 const work = mkdtempSync(join(tmpdir(), 'twelve-record-'));
 const runtime = createRuntime({
-  agents: [emailClassifier, refunds],
+  agents: [emailClassifier, refunds, triage],
   modelMode: 'record',
   env: {
     TWELVE_DATABASE_URL: `sqlite:${join(work, 'twelve.db')}`,
@@ -55,6 +60,11 @@ try {
   for (const sample of samples) {
     const thread = await runtime.launch({ agent: sample.agent, input: readFileSync(sample.file, 'utf8').trimEnd() });
     let { outcome, thread: done } = await runtime.runThread(thread.id);
+    if (outcome === 'awaiting_child') {
+      // triage's refunds child: run it, then triage again with its answer.
+      await runtime.runUntilIdle();
+      ({ outcome, thread: done } = await runtime.runThread(thread.id));
+    }
     if (outcome === 'awaiting_approval' && sample.decision) {
       await runtime.decide(thread.id, { by: { name: 'recorder', roles: ['finance'] }, approved: sample.decision === 'approve', comment: 'recording the examples' });
       ({ outcome, thread: done } = await runtime.runThread(thread.id));

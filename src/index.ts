@@ -23,6 +23,7 @@ export type { Worker, WorkerOptions } from './worker/worker.js';
 export type { ModelDelta, DeltaListener } from './stream/delta-bus.js';
 export { eventTypes, threadEventSchema, newEventSchema, type ThreadEvent, type NewEvent, type EventType, type EventData, type CompactError } from './thread/events.js';
 export { decide, type Decision } from './thread/decide.js';
+export { agentTool, type AgentTool, type AgentToolOptions } from './agent/agent-tool.js';
 export { foldEvents, threadStatuses, waitingStatuses, type ThreadState, type ThreadStatus } from './thread/state.js';
 export { renderContext, defaultRenderContext, type ContextMessage } from './thread/render-context.js';
 export { parseModelId, floatingReason, type ModelId } from './model/model-id.js';

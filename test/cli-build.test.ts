@@ -93,7 +93,7 @@ describe('twelve build', () => {
 
   it("the repository's twelve.lock.json matches its examples (after changing one, run node bin/twelve.js build)", async () => {
     const check = await runCli(['build', '--check']);
-    expect(check.stdout).toBe('twelve.lock.json matches the code (2 agents)\n');
+    expect(check.stdout).toBe('twelve.lock.json matches the code (3 agents)\n');
     expect(check.code).toBe(0);
   });
 

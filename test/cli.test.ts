@@ -241,7 +241,7 @@ describe('conflicts exit 5, not 2', () => {
 
 describe('bad input gets one line and exit 2', () => {
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
-    ['an unknown agent', ['run', 'nope', '--input', 'x'], {}, /^twelve: unknown agent "nope" \(known: email-classifier, refunds\)$/],
+    ['an unknown agent', ['run', 'nope', '--input', 'x'], {}, /^twelve: unknown agent "nope" \(known: email-classifier, refunds, triage\)$/],
     ['an unreadable input file', ['run', 'refunds', '--input', '@does-not-exist.txt'], {}, /^twelve: --input @does-not-exist.txt: cannot read does-not-exist.txt \(no such file\)$/],
     ['a missing --input', ['run', 'refunds'], {}, /needs --input/],
     ['an unknown option', ['run', 'refunds', '--input', 'x', '--fast'], {}, /^twelve: unknown option --fast \(see twelve --help\)$/],

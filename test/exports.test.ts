@@ -13,6 +13,7 @@ describe('the package export map', () => {
         'SqliteStore',
         'TwelveError',
         'agentEnvPrefix',
+        'agentTool',
         'askHuman',
         'callAgainAt',
         'connectMcpTools',

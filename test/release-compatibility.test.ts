@@ -43,6 +43,7 @@ function call(callId: string, tool: string, pendingApproval = false): CallState 
     sleepUntil: undefined,
     approval: pendingApproval ? { reason: 'policy', approvers: [], people: [], deadline: undefined, onTimeout: 'reject', decision: undefined } : undefined,
     question: undefined,
+    child: undefined,
     outcome: undefined,
   };
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Agent } from './define-agent.js';
 import { parseDeciders } from './deciders.js';
+import { childOf } from './agent-tool.js';
 import { fallbackOnOf } from './fallback-options.js';
 import { stableStringify } from '../util/stable-json.js';
 import type { ToolBinding } from './tool-binding.js';
@@ -168,7 +169,13 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
   const toolBehaviour = Object.fromEntries(
     [...agent.tools.values()].map((tool) => [
       tool.name,
-      { effect: tool.effect ?? 'external', maxAttempts: tool.maxAttempts ?? defaultLimits.maxToolAttempts, output: tool.output ? jsonSchemaOf(tool.output) : null },
+      {
+        effect: tool.effect ?? 'external',
+        maxAttempts: tool.maxAttempts ?? defaultLimits.maxToolAttempts,
+        output: tool.output ? jsonSchemaOf(tool.output) : null,
+        // An agentTool: the agent its calls launch as a child thread (absent for other tools, whose release ids stay as they were).
+        ...(childOf(tool) ? { childAgent: childOf(tool)!.agent.name } : {}),
+      },
     ]),
   );
   const manifest = {

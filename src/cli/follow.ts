@@ -70,7 +70,7 @@ export async function follow(runtime: Runtime, threadId: string, flags: Flags, o
 }
 
 function isWaiting(outcome: RunOutcome): boolean {
-  return outcome === 'awaiting_approval' || outcome === 'awaiting_human' || outcome === 'awaiting_review' || outcome === 'sleeping' || outcome === 'paused';
+  return outcome === 'awaiting_approval' || outcome === 'awaiting_human' || outcome === 'awaiting_review' || outcome === 'awaiting_child' || outcome === 'sleeping' || outcome === 'paused';
 }
 
 /** The exit status for how a thread run ended (local and remote). */

@@ -170,6 +170,13 @@ export class EventFormatter {
         const label = d.decision === 'rejected' ? red('reviewed') : d.decision === 'sent_back' ? yellow('reviewed') : green('reviewed');
         return line(label, `${d.decision.replace('_', ' ')} by ${d.by}${detail}${edited}`);
       }
+      case 'child_started':
+        return line(cyan('child'), `${this.tools.get(event.data.callId) ?? event.data.callId} → thread ${event.data.childThreadId} (${event.data.agent})`);
+      case 'child_finished': {
+        const d = event.data;
+        const label = d.status === 'completed' ? green('child done') : red('child done');
+        return line(label, `thread ${d.childThreadId} ${d.status}  ${d.inputTokens}→${d.outputTokens} tok  ${usd(d.costUsd)}`);
+      }
       case 'fallback_used':
         return line(yellow('fallback'), `non-LLM fallback answered (${event.data.reason.replace('_', ' ')}): ${clip(event.data.detail, 200)}`);
       case 'thread_completed': {
@@ -192,13 +199,18 @@ export function statusText(status: string): string {
   if (status === 'completed') return green(status);
   if (status === 'failed') return red(status);
   if (status === 'cancelled') return red(status);
-  if (status === 'awaiting_approval' || status === 'awaiting_human' || status === 'awaiting_review' || status === 'paused') return yellow(status);
+  if (status === 'awaiting_approval' || status === 'awaiting_human' || status === 'awaiting_review' || status === 'awaiting_child' || status === 'paused') return yellow(status);
   return cyan(status);
 }
 
 /** The fields of a thread the header shows (a store record, or a thread from the HTTP API). */
 export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'waitingReason' | 'output' | 'error'> &
-  ThreadCostView & { confidence?: number | null };
+  ThreadCostView & {
+    confidence?: number | null;
+    /** A child thread's parent (agentTool), and a parent's children, when known. */
+    parentThreadId?: string | null;
+    children?: Array<{ id: string; agent: string; status: string }>;
+  };
 
 /** `fallback`: the non-LLM fallback answered (from the thread's fallback_used event), and why. */
 export function threadHeader(thread: ThreadSummaryView, fallback?: { reason: string; detail: string }): string {
@@ -208,6 +220,8 @@ export function threadHeader(thread: ThreadSummaryView, fallback?: { reason: str
     `  created  ${thread.createdAt}   updated ${thread.updatedAt}`,
     `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens, ${threadCost(thread)}`,
   ];
+  if (thread.parentThreadId) lines.push(`  parent   ${thread.parentThreadId}  (this thread answers one of its tool calls)`);
+  for (const [index, child] of (thread.children ?? []).entries()) lines.push(`  ${index === 0 ? 'children' : '        '} ${child.id}  ${child.agent}  ${statusText(child.status)}`);
   if (thread.waitingReason) lines.push(`  waiting  ${yellow(thread.waitingReason)}`);
   if (thread.status === 'completed') lines.push(`  output   ${short(thread.output, 400)}`);
   if (thread.confidence !== null && thread.confidence !== undefined) lines.push(`  confidence ${confidenceText(thread.confidence)}`);

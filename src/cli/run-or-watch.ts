@@ -23,7 +23,11 @@ export async function runOrWatch(runtime: Runtime, threadId: string, options: Ru
   let noted = false;
   for (;;) {
     try {
-      return await runtime.runThread(threadId, { stop: options.stop });
+      const run = await runtime.runThread(threadId, { stop: options.stop });
+      // An agentTool call launched a child thread: run it here too (in the foreground, like its
+      // parent), then the parent again once a child ended; a child that waits leaves both waiting.
+      if (run.outcome === 'awaiting_child' && !options.stop.aborted && (await runChildren(runtime, threadId, options))) continue;
+      return run;
     } catch (error) {
       if (!TwelveError.is(error, 'thread_not_runnable') || typeof error.details.leaseOwner !== 'string') throw error;
       if (!options.quiet && !noted) process.stderr.write(`twelve: ${threadId} is being run by another process (${error.details.leaseOwner}); following it\n`);
@@ -39,6 +43,17 @@ export async function runOrWatch(runtime: Runtime, threadId: string, options: Ru
       await sleep(pollMs, options.stop);
     }
   }
+}
+
+/** Runs the thread's unfinished children (and theirs); true when one of them ended (the parent can go on). */
+async function runChildren(runtime: Runtime, threadId: string, options: RunOrWatchOptions): Promise<boolean> {
+  let ended = false;
+  for (const child of await runtime.store.listChildren(threadId)) {
+    if (['completed', 'failed', 'cancelled'].includes(child.status)) continue;
+    const { outcome } = await runOrWatch(runtime, child.id, { ...options, catchUp: async () => undefined, quiet: true });
+    if (outcome === 'completed' || outcome === 'failed' || outcome === 'cancelled') ended = true;
+  }
+  return ended;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -37,6 +37,8 @@ export function waitingHint(thread: WaitingThread, options: { remote: boolean })
         : `${thread.waitingReason}; a worker (twelve worker) or twelve resume ${id} continues it after that`;
     case 'paused':
       return `is ${thread.waitingReason}; continue with: twelve resume ${id}${as}`;
+    case 'awaiting_child':
+      return `is ${thread.waitingReason}; it goes on when that thread ends (see it: twelve threads show ${id})`;
     default:
       return `is ${thread.status}`;
   }

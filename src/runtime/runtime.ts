@@ -3,7 +3,7 @@
  * them. Every way of running work (the CLI's foreground run, runUntilIdle, the
  * background worker) goes through the same claim -> session -> release path.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isAgent, type Agent } from '../agent/define-agent.js';
 import { createRelease, type AgentRelease } from '../agent/release.js';
@@ -30,6 +30,8 @@ import type { RuntimeServices } from './services.js';
 import type { ThreadSession } from './thread-session.js';
 import type { ForkOptions } from './fork.js';
 import { AbandonedStep } from './abandoned-step.js';
+import { childOf } from '../agent/agent-tool.js';
+import { childThreadId, type ChildThreads } from './child-threads.js';
 import { NewerReleaseWatch } from './newer-releases.js';
 import { startWorker, type Worker, type WorkerOptions } from '../worker/worker.js';
 import { version } from '../version.js';
@@ -69,6 +71,11 @@ export interface RuntimeOptions {
   toolBindings?: Record<string, string>;
   /** Closed with the runtime: the MCP connections its agents' tools use (connectMcpTools). */
   mcp?: { close(): Promise<void> };
+  /**
+   * How often a parent waiting for a child thread (agentTool) looks at it without being woken
+   * (default 30 s): the bound on how late a parent goes on when its child's wake-up is lost.
+   */
+  childCheckMs?: number;
 }
 
 export interface LaunchOptions {
@@ -91,6 +98,8 @@ export interface LaunchOptions {
   checkModels?: boolean;
   /** The W3C trace context of the caller (a traceparent header): the thread's spans join that trace. */
   trace?: TraceContext;
+  /** A child thread (agentTool): its id (derived from the call) and the parent call it answers, with the limits it gets. */
+  child?: { threadId: string; parent: { threadId: string; callId: string; limits?: { maxCostUsd?: number; maxTokens?: number } } };
 }
 
 /** How a foreground run ended: the thread's status when it stopped, or interrupted (stop signal, lost lease). */
@@ -154,6 +163,19 @@ export class Runtime {
       if (this.releases.has(agent.name)) throw new TwelveError('agent_invalid', `two agents are named "${agent.name}"`);
       this.releases.set(agent.name, createRelease(agent, this.config.agents[agent.name], version));
     }
+    // An agentTool launches its agent here: that agent must be one this runtime runs.
+    for (const agent of agents) {
+      for (const tool of agent.tools.values()) {
+        const child = childOf(tool)?.agent;
+        if (child && !this.releases.has(child.name)) {
+          throw new TwelveError(
+            'agent_invalid',
+            `agent ${agent.name}: tool ${tool.name} hands work to agent ${child.name}, which this runtime does not run; add it to createRuntime({ agents: [...] }) (and to twelve.config.ts)`,
+            { details: { agent: agent.name, tool: tool.name, child: child.name } },
+          );
+        }
+      }
+    }
     this.ownsStore = !options.store;
     // Audit: with TWELVE_AUDIT_SIGNING_KEY, chain heads are signed as threads advance (the store as is without one).
     this.store = withHeadSigning(options.store ?? openStore(this.config.databaseUrl), {
@@ -192,6 +214,7 @@ export class Runtime {
         this.deltas.publish(delta);
         this.relay.send(delta);
       },
+      children: this.childThreads(options.childCheckMs ?? 30_000),
       emit: (events) => {
         for (const e of events) {
           if (e.type === 'model_called' || e.type === 'model_failed') this.deltas.settled(e.threadId, e.seq);
@@ -223,6 +246,43 @@ export class Runtime {
       },
       (error) => this.logger.error({ error: errorMessage(error) }, 'tracing is off: the OTEL_* configuration was refused'),
     );
+  }
+
+  /** What sessions use to launch, wake and cancel child threads (agentTool), through this runtime. */
+  private childThreads(checkMs: number): ChildThreads {
+    return {
+      checkMs,
+      launch: async ({ parentThreadId, callId, agent, input, limits }) => {
+        const release = this.release(agent);
+        // The child's own limits, capped by what the parent has left.
+        const cap = (own: number | undefined, left: number | undefined) => (own === undefined ? left : left === undefined ? own : Math.min(own, left));
+        const maxCostUsd = cap(release.limits.maxCostUsd, limits.maxCostUsd);
+        const maxTokens = cap(release.limits.maxTokens, limits.maxTokens);
+        const threadId = childThreadId((text) => createHash('sha256').update(text).digest('hex'), parentThreadId, callId);
+        const { thread } = await this.launchOnce({
+          agent,
+          input,
+          idempotencyKey: `${parentThreadId}:${callId}`,
+          idempotencyScope: 'child',
+          child: {
+            threadId,
+            parent: { threadId: parentThreadId, callId, ...(maxCostUsd !== undefined || maxTokens !== undefined ? { limits: { ...(maxCostUsd !== undefined ? { maxCostUsd } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) } } : {}) },
+          },
+        });
+        return thread.id;
+      },
+      wake: async (parentThreadId) => {
+        await this.store.wakeThread(parentThreadId);
+        for (const worker of this.workers) worker.nudge();
+      },
+      cancel: async (childThreadIds, by, reason) => {
+        for (const id of childThreadIds) {
+          await this.cancel(id, { by, reason }).catch((error) => {
+            if (!TwelveError.is(error, 'conflict')) this.logger.warn({ threadId: id, error: errorMessage(error) }, 'could not cancel a child thread');
+          });
+        }
+      },
+    };
   }
 
   /** The agents this runtime can run, as releases (model pins, limits, release id). */
@@ -312,7 +372,7 @@ export class Runtime {
     }
     if (options.checkModels) assertModelsCallable(this.services.models, release, (message) => this.services.logger.warn({ agent: release.agent.name }, message));
     await this.saveRelease(release);
-    const id = newThreadId();
+    const id = options.child?.threadId ?? newThreadId();
     const writeRedactor = this.services.writeRedactor(release.agent.name);
     const input = writeRedactor.scrub(parsed.data);
     const metadata = options.metadata && writeRedactor.scrub(options.metadata);
@@ -322,7 +382,8 @@ export class Runtime {
     const launchSpan = this.services.tracer.enabled ? this.services.tracer.launch({ agent: release.agent.name, releaseId: release.releaseId, parent: options.trace }) : undefined;
     launchSpan?.span.set({ 'twelve.thread.id': id });
     const trace = launchSpan?.context ?? options.trace;
-    const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}), ...(trace ? { trace } : {}) });
+    const parent = options.child?.parent;
+    const started = event('thread_started', { agent: release.agent.name, input, ...(metadata ? { metadata } : {}), ...(trace ? { trace } : {}), ...(parent ? { parent } : {}) });
     const stored = await this.store.createThread({
       id,
       ...(launchKey ? { launchKey } : {}),
@@ -330,6 +391,7 @@ export class Runtime {
       releaseId: release.releaseId,
       input,
       ...(tenant !== undefined ? { tenant } : {}),
+      ...(parent ? { parentId: parent.threadId } : {}),
       events: [started],
       summary: { status: 'runnable', modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
     }).finally(() => launchSpan?.span.end());

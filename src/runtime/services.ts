@@ -7,6 +7,7 @@ import type { Tracer } from '../telemetry/tracer.js';
 import type { ThreadEvent } from '../thread/events.js';
 import type { TenantConfig } from '../costs/tenants.js';
 import type { ModelDelta } from '../stream/delta-bus.js';
+import type { ChildThreads } from './child-threads.js';
 
 export interface RuntimeServices {
   store: Store;
@@ -27,4 +28,6 @@ export interface RuntimeServices {
   publishDelta(delta: ModelDelta): void;
   /** Called with events right after they are durably appended. */
   emit(events: ThreadEvent[]): void;
+  /** Launching, waking and cancelling child threads (agentTool). */
+  children: ChildThreads;
 }

@@ -26,6 +26,8 @@ import type { AppendExtras, ControlRequest, ThreadSummary } from '../store/types
 import { planMove } from '../release/move.js';
 import { proposalFor } from '../eval/proposals.js';
 import { AbandonedStep } from './abandoned-step.js';
+import { childOf } from '../agent/agent-tool.js';
+import { childOutcomeEvents, launchFailure, openChildren, remainingLimits } from './child-threads.js';
 import { ToolStop } from './tool-stop.js';
 import { approvalRequest } from './approval.js';
 import { checkBudget } from './budget.js';
@@ -181,6 +183,10 @@ export class ThreadSession {
       case 'reviewTimeout':
         await this.commit(reviewTimeoutEvents(this.state.review!));
         return decision;
+      case 'checkChild':
+        // A child still running: the parent lets go of its worker until the child wakes it.
+        if (!(await this.checkChild(decision.callId, decision.childThreadId))) return { type: 'wait', reason: this.state.waitingReason ?? 'awaiting a child thread' };
+        return decision;
       case 'callModel':
         await this.callModel(signal);
         return decision;
@@ -292,7 +298,69 @@ export class ThreadSession {
     if (sent && requestIndex >= 0) this.lastRequest = sent.next(stored[requestIndex]!.seq);
     if (this.services.logThreadEvents()) logNotableEvents(this.services.logger, this.release.agent.name, stored);
     this.services.emit(stored);
+    await this.afterCommit(stored);
     return stored;
+  }
+
+  /**
+   * Child threads, after the commit (never in its transaction): a child that ended wakes its
+   * parent; a parent that was cancelled cancels its running children. A crash before this runs
+   * loses only the nudge: the waiting parent looks at its child by itself (child_started.checkAt).
+   */
+  private async afterCommit(stored: ThreadEvent[]): Promise<void> {
+    // Back to waiting for a child after something else (a resume after a pause, say): look at the child
+    // now, not at the next check (it may have ended meanwhile, and its wake-up found the thread paused).
+    if (this.state.status === 'awaiting_child' && !stored.some((e) => e.type === 'child_started')) await this.services.store.wakeThread(this.threadId);
+    const ended = stored.find((e) => e.type === 'thread_completed' || e.type === 'thread_failed' || e.type === 'cancelled');
+    if (!ended) return;
+    const { children, logger } = this.services;
+    if (this.state.parent) {
+      await children.wake(this.state.parent.threadId).catch((error) => logger.warn({ threadId: this.threadId, parent: this.state.parent?.threadId, error: errorMessage(error) }, 'could not wake the parent thread; it looks again by itself'));
+    }
+    const running = ended.type === 'cancelled' ? openChildren(this.state) : [];
+    if (ended.type === 'cancelled' && running.length > 0) await children.cancel(running, ended.data.by, `parent thread ${this.threadId} was cancelled`);
+  }
+
+  /**
+   * Looks at the child of an agentTool call: ended, its outcome is recorded (true). Still running,
+   * the parent is set to look again after checkMs and looked at once more, so a child that ended
+   * (and woke the parent) in between is not missed (false: wait).
+   */
+  private async checkChild(callId: string, childThreadId: string): Promise<boolean> {
+    const { store } = this.services;
+    let child = await store.getThread(childThreadId);
+    if (child && !isTerminal(child.status)) {
+      await store.wakeThread(this.threadId, Date.now() + this.services.children.checkMs);
+      child = await store.getThread(childThreadId);
+      if (child && !isTerminal(child.status)) return false;
+    }
+    const tool = this.state.calls.get(callId)!.tool;
+    if (!child) {
+      await this.commit([event('tool_failed', { callId, error: compact('child_missing', `${tool}: child thread ${childThreadId} no longer exists`) })]);
+      return true;
+    }
+    await this.commit(childOutcomeEvents(callId, tool, childOf(this.release.agent.tools.get(tool)), child));
+    return true;
+  }
+
+  /** An agentTool call: launch its child (create-if-absent), capped by what this thread has left, and wait for it. */
+  private async startChild(callId: string, tool: string, settings: NonNullable<ReturnType<typeof childOf>>, args: unknown): Promise<void> {
+    const limits = remainingLimits(this.release, this.state);
+    if (limits.maxCostUsd === 0 || limits.maxTokens === 0) {
+      const what = limits.maxCostUsd === 0 ? 'cost' : 'token';
+      await this.commit([event('tool_failed', { callId, error: compact('budget_exhausted', `${tool}: this thread has none of its ${what} budget left to give agent ${settings.agent.name}`) })]);
+      return;
+    }
+    let childThreadId: string;
+    try {
+      childThreadId = await this.services.children.launch({ parentThreadId: this.threadId, callId, agent: settings.agent.name, input: settings.inputOf(args), limits });
+    } catch (error) {
+      if (TwelveError.is(error, 'store_unavailable') || TwelveError.is(error, 'internal')) throw error;
+      await this.commit([launchFailure(callId, tool, error)]);
+      return;
+    }
+    const checkAt = new Date(Date.now() + this.services.children.checkMs).toISOString();
+    await this.commit([event('child_started', { callId, childThreadId, agent: settings.agent.name, checkAt })]);
   }
 
   /** Who this thread's spend is attributed to (its launch metadata under TWELVE_TENANT_KEY). */
@@ -512,6 +580,11 @@ export class ThreadSession {
         logger: this.services.logger.child({ threadId: this.threadId, callId, tool: call.tool }),
       };
       await this.commit(await shadowToolEvents({ callId, tool, input: parsed.data, args: call.args, ctx, state: this.state, recorded: this.recorded }));
+      return;
+    }
+    const child = childOf(tool);
+    if (child) {
+      await this.startChild(callId, call.tool, child, parsed.data);
       return;
     }
     // The bracket: once tool_started is durable, a crash leads to a re-run with the same key, and

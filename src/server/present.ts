@@ -48,6 +48,7 @@ export function presentThread(thread: ThreadRecord, now = Date.now(), links?: Ma
     pricedCostUsd: thread.pricedCostUsd,
     unpricedCalls: thread.unpricedCalls,
     tenant: thread.tenant,
+    parentThreadId: thread.parentThreadId,
     createdAt: thread.createdAt,
     updatedAt: thread.updatedAt,
     wakeAt: thread.wakeAt === null ? null : new Date(thread.wakeAt).toISOString(),

@@ -122,6 +122,7 @@ export const Thread = z
     pricedCostUsd: z.number().openapi({ description: 'USD spent on the model calls that had a known price (equals costUsd when unpricedCalls is 0)' }),
     unpricedCalls: z.number().int().openapi({ description: 'Model calls with no known price; give their models one with TWELVE_MODEL_PRICES' }),
     tenant: z.string().nullable().openapi({ description: 'Who its spend is attributed to: its launch metadata under TWELVE_TENANT_KEY; null: none' }),
+    parentThreadId: z.string().nullable().openapi({ description: "The thread whose agentTool call launched this one (a child thread); null: none" }),
     createdAt: z.string(),
     updatedAt: z.string(),
     wakeAt: z.string().nullable().openapi({ description: 'When a deadline or wake-up falls due' }),
@@ -135,7 +136,20 @@ export const Thread = z
   })
   .openapi('Thread');
 
+/** A child thread as its parent's detail lists it. */
+export const ChildThread = z
+  .object({
+    id: z.string(),
+    agent: z.string(),
+    status: ThreadStatus,
+    costUsd: z.number().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('ChildThread');
+
 export const ThreadDetail = Thread.extend({
+  /** The threads this one launched through agentTool calls, oldest first. */
+  children: z.array(ChildThread).openapi({ description: 'The threads its agentTool calls launched (child threads), oldest first' }),
   /** What the thread waits for, when it waits for a person. */
   pending: z.array(Pending),
 }).openapi('ThreadDetail');

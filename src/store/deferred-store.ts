@@ -85,6 +85,12 @@ export class DeferredStore implements Store {
   async getControl(threadId: string): Promise<ControlRequest | null> {
     return (await this.store).getControl(threadId);
   }
+  async wakeThread(threadId: string, at?: number): Promise<void> {
+    return (await this.store).wakeThread(threadId, at);
+  }
+  async listChildren(threadId: string): Promise<ThreadRecord[]> {
+    return (await this.store).listChildren(threadId);
+  }
   async dailySpend(agent: string, day: string): Promise<number> {
     return (await this.store).dailySpend(agent, day);
   }

@@ -43,6 +43,8 @@ export interface ThreadRecord {
   confidence: number | null;
   /** Who the thread's spend is attributed to (its launch metadata under TWELVE_TENANT_KEY), if anyone. */
   tenant: string | null;
+  /** The thread whose agentTool call launched this one (a child thread), if any. */
+  parentThreadId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -126,6 +128,8 @@ export interface NewThread {
   input: unknown;
   /** Who its spend is attributed to (costs/tenants.ts). */
   tenant?: string;
+  /** The parent thread, for a child thread launched by an agentTool call. */
+  parentId?: string;
   /**
    * The first events (at least thread_started), appended with the thread row in one transaction.
    * An event that carries its own `releaseId` and `at` keeps them (a fork's copies of its origin's
@@ -300,6 +304,15 @@ export interface Store extends NotificationOutbox {
   /** Records a pause or cancel request for the holder (or next claimer) of the thread to apply. */
   setControl(threadId: string, control: ControlRequest): Promise<void>;
   getControl(threadId: string): Promise<ControlRequest | null>;
+  /**
+   * Makes a thread that waits for a child (awaiting_child) due at `at` (default now; epoch ms) and
+   * wakes a worker: a child thread that ended wakes its parent, and a parent that looked at a
+   * running child sets when it looks again. Any other thread (finished, paused...) is left as it is:
+   * a paused parent looks at its child when it is resumed.
+   */
+  wakeThread(threadId: string, at?: number): Promise<void>;
+  /** The threads this thread launched (agentTool children), oldest first. */
+  listChildren(threadId: string): Promise<ThreadRecord[]>;
   /**
    * Leases due replies (see ReplyPayload) like claimDueNotifications leases notifications; attempts
    * are recorded with recordDeliveryAttempt. The two never hand out each other's rows.

@@ -22,6 +22,8 @@ export type Decision =
   | { type: 'questionTimeout'; callId: string; answer: string }
   /** A final answer nobody reviewed before its deadline: the policy default (approve or fail), by "timeout". */
   | { type: 'reviewTimeout' }
+  /** An agentTool call waits for its child thread: look whether the child ended (the parent records its outcome). */
+  | { type: 'checkChild'; callId: string; childThreadId: string }
   | { type: 'callModel' }
   | { type: 'escalate'; reason: string }
   | { type: 'fail'; error: CompactError }
@@ -75,6 +77,7 @@ export function decide(release: AgentRelease, state: ThreadState, now: number): 
       }
       return { type: 'wait', reason: state.waitingReason ?? 'awaiting a human answer' };
     }
+    if (call.child) return { type: 'checkChild', callId: next, childThreadId: call.child.threadId };
     if (call.sleepUntil && now < Date.parse(call.sleepUntil)) return { type: 'wait', reason: state.waitingReason ?? 'sleeping' };
     // Only external tools write tool_started (runtime/thread-session.ts), so only their runs count here;
     // a pure or idempotent call reaches this only through tool_started events recorded before it was declared so.

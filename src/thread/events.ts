@@ -36,6 +36,17 @@ const buildEventDataSchemas = () => ({
     metadata: z.record(z.string(), z.unknown()).optional(),
     /** The W3C trace context the thread was launched in: every later step span joins that trace. */
     trace: z.object({ traceparent: z.string(), tracestate: z.string().optional() }).optional(),
+    /**
+     * A child thread (agentTool): the parent's thread and call it answers, and the limits the parent
+     * gave it (the child's own, capped by what the parent had left when it launched the child).
+     */
+    parent: z
+      .object({
+        threadId: z.string(),
+        callId: z.string(),
+        limits: z.object({ maxCostUsd: z.number().nonnegative().optional(), maxTokens: z.number().int().nonnegative().optional() }).optional(),
+      })
+      .optional(),
   }),
   tool_requested: z.object({
     callId: z.string(),
@@ -241,6 +252,22 @@ const buildEventDataSchemas = () => ({
     detail: z.string(),
     output: z.unknown(),
   }),
+  /**
+   * An agentTool call launched its child thread (id derived from the call's idempotency key): the
+   * call now waits, without a worker, until the child ends. `checkAt`: when a worker looks at the
+   * child again even if nobody wakes the parent (the child's wake-up was lost with its worker).
+   */
+  child_started: z.object({ callId: z.string(), childThreadId: z.string(), agent: z.string(), checkAt: z.string().optional() }),
+  /** The child thread ended; appended with the call's outcome (its output, or a tool failure). Its spend rolls up to this thread. */
+  child_finished: z.object({
+    callId: z.string(),
+    childThreadId: z.string(),
+    status: z.enum(['completed', 'failed', 'cancelled']),
+    /** null when some of the child's model calls had no known price. */
+    costUsd: z.number().nonnegative().nullable(),
+    inputTokens: z.number().int().nonnegative(),
+    outputTokens: z.number().int().nonnegative(),
+  }),
   thread_completed: z.object({
     output: z.unknown(),
     /** The output's confidence (0..1), read where the agent declared it (`confidence` in defineAgent). */
@@ -272,7 +299,7 @@ const listedTypes = [
   'thread_started', 'tool_requested', 'tool_started', 'tool_succeeded', 'tool_failed', 'model_called', 'model_failed', 'model_output_invalid',
   'approval_requested', 'approval_decided', 'human_asked', 'human_answered', 'tool_sleeping', 'budget_exceeded', 'budget_raised', 'blocked',
   'escalated', 'release_changed', 'thread_forked', 'paused', 'resumed', 'cancelled', 'review_requested', 'review_decided', 'fallback_used',
-  'thread_completed', 'thread_failed', 'message_added',
+  'child_started', 'child_finished', 'thread_completed', 'thread_failed', 'message_added',
 ] as const satisfies readonly EventType[];
 // A type added to buildEventDataSchemas must be listed above too: this line fails to compile otherwise.
 const everyTypeListed: Exclude<EventType, (typeof listedTypes)[number]> extends never ? true : never = true;

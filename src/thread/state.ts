@@ -12,6 +12,7 @@ export type ThreadStatus =
   | 'awaiting_approval'
   | 'awaiting_human'
   | 'awaiting_review'
+  | 'awaiting_child'
   | 'sleeping'
   | 'paused'
   | 'completed'
@@ -22,6 +23,7 @@ export const threadStatuses: readonly ThreadStatus[] = [
   'awaiting_approval',
   'awaiting_human',
   'awaiting_review',
+  'awaiting_child',
   'sleeping',
   'paused',
   'completed',
@@ -81,6 +83,8 @@ export interface CallState {
   approval: ApprovalState | undefined;
   question: QuestionState | undefined;
   outcome: { ok: true; result: unknown } | { ok: false; error: CompactError } | undefined;
+  /** An agentTool call's child thread (child_started), until the call has its outcome. */
+  child: { threadId: string; agent: string; checkAt: string | undefined } | undefined;
 }
 
 export interface LimitOverrides {
@@ -143,6 +147,8 @@ export interface ThreadState {
   turnStartSteps: number;
   /** The client-chosen ids of the messages added so far, with their text (a retried send is recorded once). */
   messageIds: Map<string, string>;
+  /** A child thread (agentTool): the parent thread and the call it answers. */
+  parent: { threadId: string; callId: string } | undefined;
 }
 
 export function initialState(threadId: string): ThreadState {
@@ -181,6 +187,7 @@ export function initialState(threadId: string): ThreadState {
     turns: 1,
     turnStartSteps: 0,
     messageIds: new Map(),
+    parent: undefined,
   };
 }
 
@@ -196,6 +203,12 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       state.agent = event.data.agent;
       state.input = event.data.input;
       state.metadata = event.data.metadata;
+      if (event.data.parent) {
+        state.parent = { threadId: event.data.parent.threadId, callId: event.data.parent.callId };
+        const limits = event.data.parent.limits;
+        if (limits?.maxCostUsd !== undefined) state.limits.maxCostUsd = limits.maxCostUsd;
+        if (limits?.maxTokens !== undefined) state.limits.maxTokens = limits.maxTokens;
+      }
       break;
     case 'tool_requested':
       state.calls.set(event.data.callId, {
@@ -211,6 +224,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
         approval: undefined,
         question: undefined,
         outcome: undefined,
+        child: undefined,
       });
       state.openCalls.push(event.data.callId);
       if (event.data.source === 'prefetch') state.prefetchRequested = true;
@@ -383,6 +397,18 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       if (state.escalation?.kind === 'budget' || state.escalation?.kind === 'configuration') state.escalation = undefined;
       state.fallback = { reason: event.data.reason, detail: event.data.detail };
       break;
+    case 'child_started': {
+      const call = state.calls.get(event.data.callId);
+      if (call) call.child = { threadId: event.data.childThreadId, agent: event.data.agent, checkAt: event.data.checkAt };
+      break;
+    }
+    case 'child_finished':
+      // The child's spend is the parent's: it counts against the parent's budget from here on.
+      state.inputTokens += event.data.inputTokens;
+      state.outputTokens += event.data.outputTokens;
+      if (event.data.costUsd === null) state.unpricedCalls += 1;
+      else state.costUsd += event.data.costUsd;
+      break;
     case 'thread_completed':
       state.output = event.data.output;
       state.confidence = event.data.confidence;
@@ -479,6 +505,12 @@ function deriveStatus(state: ThreadState, type: ThreadEvent['type']): void {
     state.status = 'awaiting_human';
     state.waitingReason = `question: ${first.question.question}`;
     state.wakeAt = first.question.deadline;
+    return;
+  }
+  if (first?.child) {
+    state.status = 'awaiting_child';
+    state.waitingReason = `waiting for child thread ${first.child.threadId} (${first.child.agent})`;
+    state.wakeAt = first.child.checkAt;
     return;
   }
   if (first?.sleepUntil) {

@@ -63,3 +63,22 @@ export function judgeModel(messages: ChatMessage[]): ScriptStep {
   const verdict = { score: pass ? 0.9 : 0.3, pass, reason: pass ? 'The reason is one short sentence naming what the customer reports.' : 'The reason does not name what the customer reports in one short sentence.' };
   return { text: JSON.stringify(verdict), usage: { prompt_tokens: 260, completion_tokens: 30 } };
 }
+
+/** Plays the triage model: refund requests go to handle_refund (the refunds agent), anything else gets a reply. */
+export function triageModel(messages: ChatMessage[]): ScriptStep {
+  const user = messages.find((m) => m.role === 'user')?.content ?? '';
+  const tool = messages.filter((m) => m.role === 'tool').at(-1);
+  if (!tool) {
+    if (/refund|money back/i.test(user)) return { toolCalls: [{ name: 'handle_refund', arguments: { input: user } }], usage: { prompt_tokens: 288, completion_tokens: 40 } };
+    const answer = { route: 'reply', reply: 'Thanks for asking! A colleague will get back to you about that shortly.' };
+    return { text: JSON.stringify(answer), usage: { prompt_tokens: 280, completion_tokens: 30 } };
+  }
+  const decision = JSON.parse(tool.content ?? '{}') as { decision?: string; reason?: string };
+  const answer = { route: 'refunds', reply: decision.reason ? `${decision.decision === 'refunded' ? 'Refunded' : 'Declined'}: ${decision.reason}` : 'Your refund request was passed on; we will be in touch.' };
+  return { text: JSON.stringify(answer), usage: { prompt_tokens: 360, completion_tokens: 45 } };
+}
+
+/** Whether a scripted request comes from the triage agent (its system prompt). */
+export function isTriage(messages: ChatMessage[]): boolean {
+  return (messages[0]?.content ?? '').startsWith('You are the triage desk');
+}

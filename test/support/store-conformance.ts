@@ -949,5 +949,52 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       await store.saveRelease({ id: 'rel_b', agent: 'refunds', manifest: {} });
       expect((await store.listReleases({ agent: 'refunds' })).map((r) => r.id)).toEqual(['rel_a', 'rel_b']);
     });
+
+    it('links a child thread to its parent (parent_id) and lists a thread\'s children, oldest first', async () => {
+      const store = await open();
+      const { id: parent } = await createThread(store);
+      const child = async (id: string, launchKey: string) =>
+        store.createThread({
+          id,
+          agent: 'refunder',
+          releaseId: 'rel_one',
+          launchKey,
+          parentId: parent,
+          input: { orderId: 'A-1001' },
+          events: [event('thread_started', { agent: 'refunder', input: { orderId: 'A-1001' }, parent: { threadId: parent, callId: 'call_1', limits: { maxCostUsd: 0.1 } } })],
+          summary: runnable,
+        });
+      await child('th_c1', `child|${parent}:call_1`);
+      await sleep(5);
+      await child('th_c2', `child|${parent}:call_2`);
+      expect((await store.getThread('th_c1'))!.parentThreadId).toBe(parent);
+      expect((await store.getThread(parent))!.parentThreadId).toBeNull();
+      expect((await store.listChildren(parent)).map((t) => t.id)).toEqual(['th_c1', 'th_c2']);
+      expect(await store.listChildren('th_c1')).toEqual([]);
+      expect((await store.loadEvents('th_c1'))[0]!.data).toMatchObject({ parent: { threadId: parent, callId: 'call_1', limits: { maxCostUsd: 0.1 } } });
+      // The same launch again (its id is derived from its key) is a conflict on either, never a second child.
+      await expect(child('th_c1', `child|${parent}:call_1`)).rejects.toMatchObject({ code: 'conflict' });
+      await expect(child('th_c1', `child|${parent}:call_9`)).rejects.toMatchObject({ code: 'conflict' });
+    });
+
+    it('wakes a thread that waits for a child (now or at a time), and no other (finished, paused)', async () => {
+      const store = await open();
+      const { id } = await createThread(store);
+      const checkAt = Date.now() + 60_000;
+      await store.append(id, 1, 'rel_one', [modelCalled('hand over')], { ...runnable, status: 'awaiting_child', waitingReason: 'waiting for child thread th_c', wakeAt: checkAt });
+      expect(await store.claim({ owner: 'w', leaseMs: 10_000 })).toBeUndefined();
+      expect((await store.getThread(id))!.status).toBe('awaiting_child');
+      await store.wakeThread(id);
+      expect(await store.claim({ owner: 'w', leaseMs: 10_000 })).toMatchObject({ id });
+      await store.wakeThread(id, Date.now() + 60_000);
+      await store.releaseLease(id, 'w');
+      expect(await store.claim({ owner: 'w', leaseMs: 10_000 })).toBeUndefined();
+      const { id: done } = await createThread(store, { status: 'completed' });
+      await store.wakeThread(done);
+      const { id: paused } = await createThread(store, { status: 'paused' });
+      await store.wakeThread(paused);
+      expect(await store.claim({ owner: 'w', leaseMs: 10_000 })).toBeUndefined();
+      await store.wakeThread('th_nobody');
+    });
   });
 }

@@ -8,6 +8,7 @@ interface Row {
   waitingReason: string | null;
   updatedAt: string;
   deadline: string | null;
+  parentThreadId?: string | null;
 }
 
 export const inbox: CommandSpec = {
@@ -44,6 +45,7 @@ async function printInbox<T>(items: T[], row: (item: T) => Row, flags: Flags): P
   if (items.length === 0) return print('nothing is waiting for a person');
   const { table, statusText } = await import('../format.js');
   const rows = [['THREAD', 'AGENT', 'WAITING FOR', 'SINCE', 'DEADLINE']];
-  for (const t of items.map(row)) rows.push([t.id, t.agent, `${statusText(t.status)}  ${t.waitingReason ?? ''}`, t.updatedAt, t.deadline ?? '-']);
+  // A child thread (agentTool) names its parent: the person sees whose work waits on the decision.
+  for (const t of items.map(row)) rows.push([t.id, t.agent, `${statusText(t.status)}  ${t.waitingReason ?? ''}${t.parentThreadId ? `  (for parent ${t.parentThreadId})` : ''}`, t.updatedAt, t.deadline ?? '-']);
   return print(table(rows));
 }

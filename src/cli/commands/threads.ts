@@ -68,7 +68,8 @@ export const threads: CommandSpec = {
           const { stepRequests } = await import('../../replay/step-requests.js');
           return printSteps(redactor.scrub(thread), redactor.scrub(await stepRequests(store, await store.loadEvents(thread.id))), flags);
         }
-        return printTimeline(redactor.scrub(thread), redactor.scrub(await store.loadEvents(thread.id)), flags);
+        const children = (await store.listChildren(thread.id)).map((t) => ({ id: t.id, agent: t.agent, status: t.status }));
+        return printTimeline(redactor.scrub({ ...thread, children }), redactor.scrub(await store.loadEvents(thread.id)), flags);
       } finally {
         await store.close();
       }

@@ -10,7 +10,7 @@ import { exitCodes, type Flags } from '../command.js';
 import { exitCodeFor } from '../follow.js';
 import { waitingHint } from '../waiting-hint.js';
 
-const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human', 'awaiting_review', 'sleeping', 'paused'];
+const waitingStatuses: readonly ThreadStatus[] = ['awaiting_approval', 'awaiting_human', 'awaiting_review', 'awaiting_child', 'sleeping', 'paused'];
 /** Events after which a thread may be waiting (for a person, or asleep). */
 const waitingEvents = new Set(['approval_requested', 'human_asked', 'escalated', 'budget_exceeded', 'tool_sleeping', 'paused', 'blocked', 'review_requested']);
 

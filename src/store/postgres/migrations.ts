@@ -272,6 +272,15 @@ export const postgresMigrations: Migration[] = [
       ALTER TABLE events ADD COLUMN request text;
     `,
   },
+  {
+    version: 10,
+    name: 'child threads: threads.parent_id',
+    // See SQLite's version 10.
+    sql: `
+      ALTER TABLE threads ADD COLUMN parent_id text;
+      CREATE INDEX threads_by_parent ON threads (parent_id, created_at) WHERE parent_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */

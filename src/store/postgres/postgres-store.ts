@@ -93,12 +93,14 @@ export class PostgresStore implements Store {
           thread.tenant ?? null,
           written.map((e) => e.hash),
           thread.events.map((e) => ('request' in e ? (e.request ?? null) : null)),
+          thread.parentId ?? null,
         ],
         { idempotent: false },
       );
     } catch (error) {
       const cause = (error as TwelveError).cause as { code?: string; constraint?: string } | undefined;
-      if (cause?.code === '23505' && cause.constraint === 'threads_by_launch_key' && thread.launchKey) {
+      // A child thread's id is derived from its launch key: the same launch may collide on either.
+      if (cause?.code === '23505' && (cause.constraint === 'threads_by_launch_key' || cause.constraint === 'threads_pkey') && thread.launchKey) {
         throw new TwelveError('conflict', `launch key "${thread.launchKey}" is already used by another thread`, { details: { launchKey: thread.launchKey } });
       }
       throw error;
@@ -379,6 +381,16 @@ export class PostgresStore implements Store {
 
   async setControl(threadId: string, control: ControlRequest): Promise<void> {
     await this.pool.run(sql.setControlSql, [jsonText(control), Date.now(), threadId], { idempotent: true });
+  }
+
+  async wakeThread(threadId: string, at?: number): Promise<void> {
+    const now = Date.now();
+    await this.pool.run(sql.wakeThreadSql, [threadId, at ?? now, now], { idempotent: true });
+  }
+
+  async listChildren(threadId: string): Promise<ThreadRecord[]> {
+    const { rows } = await this.pool.run<ThreadRow>(`SELECT * FROM threads WHERE parent_id = $1 ORDER BY created_at, id`, [threadId], { idempotent: true });
+    return rows.map(toThread);
   }
 
   async getControl(threadId: string): Promise<ControlRequest | null> {

@@ -41,14 +41,15 @@ const notifyIfClaimable = (now: string) =>
  * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's),
  * $25 tenant (NULL: none), $26 each event's chain link (computed in JS: audit/chain.ts, from null),
  * $27 each event's request (a fork's copies of model steps keep theirs; NULL for the others).
+ * $28 parent thread (NULL: none).
  * The events' foreign key is checked at the end of the statement, after the thread row exists.
  */
 export const createThreadSql = `
   WITH r AS (
     INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens,
-                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key, unpriced_calls, tenant)
+                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key, unpriced_calls, tenant, parent_id)
     VALUES ($1::text, $2::text, $3::text, $4::integer, $5::text, $6::json, $7::json, $8::json, $9::text, $10::integer, $11::bigint, $12::bigint,
-            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer, $25::text)
+            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer, $25::text, $28::text)
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
     INSERT INTO events (thread_id, seq, type, at, release_id, data, hash, request)
@@ -212,6 +213,14 @@ export const setControlSql = `
     RETURNING agent, ready_at, lease_until
   )
   SELECT ${notifyIfClaimable('$2::bigint')} AS notified FROM r`;
+
+/** A child that ended wakes its parent; a parent sets when it looks at a running child again. $1 id, $2 due at (ms), $3 now (ms). */
+export const wakeThreadSql = `
+  WITH r AS (
+    UPDATE threads SET ready_at = $2::bigint WHERE id = $1::text AND status = 'awaiting_child'
+    RETURNING agent, ready_at, lease_until
+  )
+  SELECT ${notifyIfClaimable('$3::bigint')} AS notified FROM r`;
 
 /**
  * Threads with work (due now or later: ready_at set) per newer release than the worker's ($1):

@@ -29,6 +29,7 @@ export type ThreadRow = {
   control: ControlRequest | null;
   confidence: number | null;
   tenant: string | null;
+  parent_id: string | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -51,6 +52,7 @@ export function readyAtOf(summary: ThreadSummary, now: number): number | null {
     case 'awaiting_approval':
     case 'awaiting_human':
     case 'awaiting_review':
+    case 'awaiting_child':
     case 'sleeping':
       return summary.wakeAt ?? null;
     default:
@@ -135,6 +137,7 @@ export function toThread(row: ThreadRow): ThreadRecord {
     control: row.control ?? null,
     confidence: row.confidence ?? null,
     tenant: row.tenant ?? null,
+    parentThreadId: row.parent_id ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

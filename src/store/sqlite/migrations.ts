@@ -247,4 +247,14 @@ export const migrations: Migration[] = [
       ALTER TABLE events ADD COLUMN request TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'child threads: threads.parent_id',
+    // The thread whose agentTool call launched this one (the log has it too, in thread_started.parent):
+    // a column so that a thread's children are one index read (the API, the CLI, cancel cascades).
+    sql: `
+      ALTER TABLE threads ADD COLUMN parent_id TEXT;
+      CREATE INDEX threads_by_parent ON threads (parent_id, created_at) WHERE parent_id IS NOT NULL;
+    `,
+  },
 ];

@@ -65,6 +65,7 @@ interface ThreadRow {
   control: string | null;
   confidence: number | null;
   tenant: string | null;
+  parent_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -126,8 +127,8 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.statements = {
       insertThread: db.prepare(
-        `INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens, cost_usd, unpriced_calls, created_at, updated_at, wake_at, ready_at, launch_key, tenant)
-         VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @unpricedCalls, @now, @now, @wakeAt, @readyAt, @launchKey, @tenant)`,
+        `INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens, cost_usd, unpriced_calls, created_at, updated_at, wake_at, ready_at, launch_key, tenant, parent_id)
+         VALUES (@id, @agent, @status, @seq, @releaseId, @input, @output, @error, @waitingReason, @modelSteps, @inputTokens, @outputTokens, @costUsd, @unpricedCalls, @now, @now, @wakeAt, @readyAt, @launchKey, @tenant, @parentId)`,
       ),
       // The expected-seq check: zero rows changed means someone else appended first.
       // Positional parameters: this runs on every append, and binding by name costs ~40% more.
@@ -200,6 +201,9 @@ export class SqliteStore implements Store {
         `UPDATE threads SET control = ?, ready_at = min(coalesce(ready_at, ?), ?) WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')`,
       ),
       getControl: db.prepare(`SELECT control FROM threads WHERE id = ?`).pluck(),
+      // Only a thread that waits for a child: a paused one (say) would be claimed for nothing, again and again.
+      wakeThread: db.prepare(`UPDATE threads SET ready_at = ? WHERE id = ? AND status = 'awaiting_child'`),
+      children: db.prepare(`SELECT * FROM threads WHERE parent_id = ? ORDER BY created_at, id`),
       addSpend: db.prepare(
         `INSERT INTO daily_spend (agent, day, cost_usd) VALUES (?, ?, ?) ON CONFLICT (agent, day) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd`,
       ),
@@ -329,7 +333,9 @@ export class SqliteStore implements Store {
       try {
         return this.insertThread(thread);
       } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && thread.launchKey && /launch_key/.test(String(error))) {
+        const code = (error as { code?: string }).code;
+        // A child thread's id is derived from its launch key: the same launch may collide on either.
+        if ((code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') && thread.launchKey && /launch_key|threads\.id/.test(String(error))) {
           throw new TwelveError('conflict', `launch key "${thread.launchKey}" is already used by another thread`, { details: { launchKey: thread.launchKey } });
         }
         throw error;
@@ -353,6 +359,7 @@ export class SqliteStore implements Store {
             wakeAt: thread.summary.wakeAt ?? null,
             launchKey: thread.launchKey ?? null,
             tenant: thread.tenant ?? null,
+            parentId: thread.parentId ?? null,
             readyAt: readyAtOf(thread.summary, Date.now()),
           });
           return this.insertEvents(thread.id, 0, thread.releaseId, now, thread.events, null);
@@ -370,6 +377,16 @@ export class SqliteStore implements Store {
       const now = Date.now();
       this.statements.setControl.run(JSON.stringify(control), now, now, threadId);
     });
+  }
+
+  wakeThread(threadId: string, at?: number): Promise<void> {
+    return this.guard(() => {
+      this.statements.wakeThread.run(at ?? Date.now(), threadId);
+    });
+  }
+
+  listChildren(threadId: string): Promise<ThreadRecord[]> {
+    return this.guard(() => (this.statements.children.all(threadId) as ThreadRow[]).map(toThread));
   }
 
   getControl(threadId: string): Promise<ControlRequest | null> {
@@ -708,6 +725,7 @@ function readyAtOf(summary: ThreadSummary, now: number): number | null {
     case 'awaiting_approval':
     case 'awaiting_human':
     case 'awaiting_review':
+    case 'awaiting_child':
     case 'sleeping':
       return summary.wakeAt ?? null;
     default:
@@ -758,6 +776,7 @@ function toThread(row: ThreadRow): ThreadRecord {
     control: row.control === null ? null : (JSON.parse(row.control) as ControlRequest),
     confidence: row.confidence ?? null,
     tenant: row.tenant ?? null,
+    parentThreadId: row.parent_id ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
