@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Retention: database size after N finished threads (default 100k, three events each:
-// started, a model call with its stored request, completed; every 10th also a 20 KB tool result
+// started, a model call with its request (kept in its event's row), completed; every 10th also a 20 KB tool result
 // stored as a blob), without pruning and after `twelve prune` removed 90% of them (archive
 // included, with the blobs those threads name; then the blobs nothing names any more are swept),
 // on SQLite and, when a server is reachable, PostgreSQL; and the prune's throughput (threads/s,
@@ -12,7 +12,7 @@
 // locks the tables: a maintenance window) returns it.
 //
 // Threads are written straight through the store (createThread, then one append with the
-// blobs as the runtime sends them: recordRequest; in parallel on PostgreSQL) for speed; the prune
+// request and blobs as the runtime sends them: recordRequest; in parallel on PostgreSQL) for speed; the prune
 // is the real one (dist/retention/prune.js). The tools blob is the same for every thread (one row).
 //
 // Usage: npm run build && node bench/retention.mjs [--threads 100000] [--batch 500] [--only sqlite|postgres]
@@ -59,6 +59,7 @@ function newThread(i) {
   }
   events.push(event('thread_completed', { output: 'Refund approved for the damaged parcel.' }));
   return {
+    request: recorded.text,
     thread: {
       id: `th_bench_${String(i).padStart(7, '0')}`,
       agent: i % 3 ? 'refunds' : 'triage',
@@ -77,9 +78,10 @@ async function fill(store, parallel) {
   let next = 0;
   await Promise.all(Array.from({ length: parallel }, async () => {
     while (next < total) {
-      const { thread, events, blobs } = newThread(next++);
+      const { thread, events, blobs, request } = newThread(next++);
       await store.createThread(thread);
-      await store.append(thread.id, 1, thread.releaseId, events, { status: 'completed', modelSteps: 1, inputTokens: 640, outputTokens: 48, costUsd: 0.00208 }, { blobs });
+      // The request is kept with its model_called event (the first appended), as the runtime keeps it.
+      await store.append(thread.id, 1, thread.releaseId, events, { status: 'completed', modelSteps: 1, inputTokens: 640, outputTokens: 48, costUsd: 0.00208 }, { blobs, request: { index: 0, text: request } });
     }
   }));
   return (performance.now() - started) / 1000;
