@@ -50,7 +50,7 @@ describe('twelve <command> with TWELVE_URL, against `twelve dev`', () => {
     // With TWELVE_API_KEYS set, dev makes no all-roles console key, says so, and says what is public.
     await eventually(() => /no dev key is made/.test(dev.stderr()));
     expect(dev.stderr()).not.toMatch(/API key for this run/);
-    expect(dev.stderr()).toMatch(/public \(no key\): GET \/healthz, GET \/readyz, GET \/openapi\.json, the console files at \/; \/metrics and the rest of \/v1 need a key/);
+    expect(dev.stderr()).toMatch(/public \(no key\): GET \/healthz, GET \/readyz, GET \/openapi\.json, the console files at \/; \/metrics, \/mcp and the rest of \/v1 need a key/);
 
     const small = await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-request.txt'], { env: as('ops') });
     expect(small.stderr).toBe('');

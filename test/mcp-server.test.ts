@@ -78,7 +78,7 @@ describe('twelve mcp over stdio', () => {
   it('lists a tool per agent, runs the refunds agent with progress notifications, and returns its output', async () => {
     const { client, stderr } = await connectStdio(projectEnv());
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['email-classifier', 'email-classifier_launch', 'refunds', 'refunds_launch', 'thread_status']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['email-classifier', 'email-classifier_launch', 'refunds', 'refunds_launch', 'thread_status', 'triage', 'triage_launch']);
     const refunds = tools.find((t) => t.name === 'refunds')!;
     expect(refunds.description).toMatch(/^Decide and execute one customer refund request/);
     expect(refunds.inputSchema).toMatchObject({ type: 'object', properties: { input: { type: 'string' } }, required: ['input'] });
@@ -96,7 +96,7 @@ describe('twelve mcp over stdio', () => {
     expect(messages).toContain('running tool issue_refund');
     expect(messages.at(-1)).toBe('completed');
     expect(progress.map((p) => p.progress)).toEqual([...progress.map((p) => p.progress)].sort((a, b) => a - b));
-    expect(stderr()).toMatch(/twelve mcp: email-classifier, refunds as MCP tools on stdio/);
+    expect(stderr()).toMatch(/twelve mcp: email-classifier, refunds, triage as MCP tools on stdio/);
   });
 
   it('answers invalid arguments with a tool error, and a thread that waits for approval with its id and status to poll', async () => {

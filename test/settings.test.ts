@@ -27,7 +27,7 @@ describe('the settings list behind .env.example', () => {
     for (const file of sourceFiles('src')) {
       if (file.endsWith(join('config', 'settings.ts'))) continue;
       for (const [name] of readFileSync(file, 'utf8').matchAll(/\bTWELVE_[A-Z0-9_]*[A-Z0-9]\b(?![<_])/g)) {
-        if (name.startsWith('TWELVE_AGENT_') || notVariables.has(name)) continue;
+        if (name.startsWith('TWELVE_AGENT_') || name.startsWith('TWELVE_TOOL_') || notVariables.has(name)) continue;
         if (!documented.has(name)) missing.add(`${name} (${file})`);
       }
     }

@@ -27,8 +27,8 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const adminKey = keys.admin.key;
 
 /** The UI message snapshots of GET /ui-stream, read by the AI SDK. */
-async function openUiStream(url: string, threadId: string, signal?: AbortSignal) {
-  const response = await fetch(`${url}/v1/threads/${threadId}/ui-stream`, { headers: { authorization: `Bearer ${adminKey}` }, ...(signal ? { signal } : {}) });
+async function openUiStream(url: string, threadId: string, signal?: AbortSignal, after?: number) {
+  const response = await fetch(`${url}/v1/threads/${threadId}/ui-stream${after !== undefined ? `?after=${after}` : ''}`, { headers: { authorization: `Bearer ${adminKey}` }, ...(signal ? { signal } : {}) });
   expect(response.status).toBe(200);
   expect(response.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
   const chunks = parseJsonEventStream({ stream: response.body!, schema: uiMessageChunkSchema }).pipeThrough(
@@ -159,6 +159,20 @@ describe('streaming to UIs', () => {
     const ids = seen.filter((m) => m.id !== undefined).map((m) => Number(m.id));
     expect(ids).toEqual(ids.map((_, index) => index + 1));
     expect(seen.at(-1)?.event).toBe('end');
+  }, 60_000);
+
+  it('streams one turn of a conversation: the UI stream after the message’s seq carries that turn’s answer only', async () => {
+    const server = await startServer();
+    const api = await startApi({ agents: [chatty], models: {}, hookSecrets: new Map(), worker: true, env: { OPENAI_BASE_URL: server.baseURL } });
+    server.enqueue({ text: 'It ships tomorrow.' }, { chunks: ['In euros: ', '42.'] });
+    const launched = await fetch(`${api.url}/v1/threads`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ agent: 'chatty', input: 'order A-1' }) });
+    const { thread } = (await launched.json()) as { thread: { id: string } };
+    expect(texts(await (await openUiStream(api.url, thread.id)).last())).toEqual(['It ships tomorrow.']);
+    const said = await fetch(`${api.url}/v1/threads/${thread.id}/messages`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'And the price?' }) });
+    expect(said.status).toBe(201);
+    const { seq } = (await said.json()) as { seq: number };
+    const turn = await (await openUiStream(api.url, thread.id, undefined, seq)).last();
+    expect(texts(turn).join('')).toBe('In euros: 42.');
   }, 60_000);
 
   it('streams from a worker process to a server process through PostgreSQL NOTIFY', async () => {

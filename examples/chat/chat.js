@@ -40,15 +40,16 @@ async function send(text) {
   addUserMessage(text);
   try {
     if (!$('agent').value) await loadAgents();
+    let after = 0;
     if (!threadId) {
       const { thread } = await api('POST', '/v1/threads', { agent: $('agent').value, input: text });
       threadId = thread.id;
     } else {
       // A follow-up turn: POST /v1/threads/{id}/messages (event message_added) continues the
-      // same thread once the server has it; the same ui-stream then carries the new answer.
-      await api('POST', `/v1/threads/${encodeURIComponent(threadId)}/messages`, { text });
+      // completed thread; the ui-stream after the message's seq carries this turn's answer only.
+      ({ seq: after } = await api('POST', `/v1/threads/${encodeURIComponent(threadId)}/messages`, { text }));
     }
-    await follow(threadId);
+    await follow(threadId, after);
   } catch (error) {
     status(error.message);
   } finally {
@@ -57,10 +58,10 @@ async function send(text) {
 }
 
 /** Reads the UI message stream to its end, reconnecting after a drop. */
-async function follow(id) {
+async function follow(id, after = 0) {
   const view = assistantView();
   for (let attempt = 0; attempt < 20; attempt++) {
-    const response = await fetch(`/v1/threads/${encodeURIComponent(id)}/ui-stream`, { headers: { authorization: `Bearer ${$('key').value}` }, cache: 'no-store' });
+    const response = await fetch(`/v1/threads/${encodeURIComponent(id)}/ui-stream?after=${after}`, { headers: { authorization: `Bearer ${$('key').value}` }, cache: 'no-store' });
     if (!response.ok) throw new Error(`ui-stream: HTTP ${response.status}`);
     const message = { parts: [] }; // rebuilt from the start on every connection
     try {

@@ -43,6 +43,7 @@ export const settingGroups: readonly SettingGroup[] = [
       s('TWELVE_AGENT_<NAME>_APPROVAL_<TOOL>', 'always: force approval of one tool of one agent (can only tighten)'),
       s('TWELVE_AGENT_<NAME>_DAILY_COST_USD', "the agent's spend cap per UTC day, shared by every process"),
       s('TWELVE_AGENT_<NAME>_MAX_CONCURRENCY', "most threads of the agent running at once across the fleet"),
+      s('TWELVE_TOOL_<NAME>', 'the implementation a tool runs in this environment (live, fake, or one it declares; e.g. TWELVE_TOOL_LOOKUP_ORDER=sandbox)'),
       s('TWELVE_AGENT_<NAME>_MAX_BUDGET_RAISE_USD', 'the highest cost limit twelve budget may give one of its threads'),
       s('TWELVE_MAX_CONSECUTIVE_ERRORS', 'default for every agent: errors in a row before a thread escalates to a person', '3'),
       s('TWELVE_MAX_BUDGET_RAISE_USD', 'the highest cost limit twelve budget may give a thread (unset: no cap)'),

@@ -28,10 +28,20 @@ export function uiStreamRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): vo
       tags: ['threads'],
       summary: 'Stream the thread as an AI SDK UI message stream (useChat)',
       description:
-        'Server-Sent Events in the AI SDK UI message stream protocol (header x-vercel-ai-ui-message-stream: v1): start, then text-start / text-delta / text-end for what the model writes (token by token while a call streams, for agents with stream: true), tool-input-available and tool-output-available (or tool-output-error) for each tool call, error if the thread fails, and finish once it is finished, then [DONE]. One assistant message, its id the thread id. Resumable: a reconnect replays what is stored so far (a finished model call as one text part) and continues live. Counts against the same per-key limit of open streams as /stream.',
+        'Server-Sent Events in the AI SDK UI message stream protocol (header x-vercel-ai-ui-message-stream: v1): start, then text-start / text-delta / text-end for what the model writes (token by token while a call streams, for agents with stream: true), tool-input-available and tool-output-available (or tool-output-error) for each tool call, error if the thread fails, and finish once it is finished, then [DONE]. One assistant message, its id the thread id. Resumable: a reconnect replays what is stored so far (a finished model call as one text part) and continues live. With ?after=<seq>, only what comes after that seq: one turn of a conversation. Counts against the same per-key limit of open streams as /stream.',
       security: [{ bearer: [] }],
       middleware: [requireRole('reader')] as const,
-      request: { params: ThreadParams },
+      request: {
+        params: ThreadParams,
+        query: z.object({
+          after: z.coerce
+            .number()
+            .int()
+            .min(0)
+            .optional()
+            .openapi({ description: 'Only what comes after this seq: a conversation turn is the events after its message_added (POST /v1/threads/{id}/messages returns its seq).' }),
+        }),
+      },
       responses: {
         200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'A UI message stream' },
         ...errors,
@@ -39,6 +49,7 @@ export function uiStreamRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): vo
     }),
     async (c) => {
       const { id } = c.req.valid('param');
+      const after = c.req.valid('query').after ?? 0;
       await runtime.getThreadOrThrow(id);
       const holder = c.get('principal').name;
       const release = state.streams.acquire(holder);
@@ -58,7 +69,7 @@ export function uiStreamRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): vo
         };
         try {
           await write(chunks.start());
-          for await (const item of followThread({ runtime, threadId: id, after: 0, deltas: true, signal: aborted.signal })) {
+          for await (const item of followThread({ runtime, threadId: id, after, deltas: true, signal: aborted.signal })) {
             if (item.type === 'event') await write(chunks.event(item.event));
             else if (item.type === 'delta') await write(chunks.delta(item.delta));
             else if (item.type === 'idle') await stream.write(': keep-alive\n\n');
