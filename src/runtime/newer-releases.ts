@@ -4,7 +4,7 @@
  * them now and then (one grouped query, never per claim) and logs once per (agent, release)
  * at warn what this worker leaves to the workers on the newer release.
  */
-import { errorMessage } from '../errors.js';
+import { TwelveError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
 
@@ -59,7 +59,9 @@ export class NewerReleaseWatch {
         );
       }
     } catch (error) {
-      logger.warn({ error: errorMessage(error) }, 'cannot count the threads left to newer releases');
+      // An outage is reported once by the worker's own polls (worker/outage.ts): no second line for it here.
+      if (TwelveError.is(error, 'store_unavailable')) logger.debug({ error: errorMessage(error) }, 'cannot count the threads left to newer releases');
+      else logger.warn({ error: errorMessage(error) }, 'cannot count the threads left to newer releases');
     }
   }
 }
