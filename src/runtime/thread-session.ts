@@ -396,7 +396,7 @@ export class ThreadSession {
     await this.commit(events, { request: recorded });
   }
 
-  /** The request as blobs, scrubbed of secrets like the events (model/request-record.ts). */
+  /** The request, scrubbed like the events: secrets, and the user's patterns for redactAtWrite (model/request-record.ts). */
   private recordRequest(request: Parameters<typeof recordRequest>[0]) {
     const redactor = this.services.writeRedactor(this.release.agent.name);
     // One scrub function per session: the record caches each message's scrubbed text by message and scrub.
