@@ -91,9 +91,9 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
     }
     const ids = page.map((t) => t.id);
     if (options.archive !== null) {
-      const events = await store.loadArchiveEvents(ids);
+      const [events, heads] = await Promise.all([store.loadArchiveEvents(ids), store.loadAuditHeads(ids)]);
       const blobs = await blobsToArchive(store, events, archived);
-      appendArchiveBatch(options.archive, events, blobs);
+      appendArchiveBatch(options.archive, events, blobs, heads);
       for (const blob of blobs) archived.add(blob.hash);
       report.blobsArchived += blobs.length;
     }

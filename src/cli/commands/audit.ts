@@ -42,7 +42,7 @@ async function verify(rest: string[], flags: Flags): Promise<number> {
   const { loadConfig } = await import('../../config/env.js');
   const publicKeys = loadConfig(process.env).audit.publicKeys;
   const started = performance.now();
-  const totals = { threads: 0, events: 0, covered: 0, notCovered: 0, headsChecked: 0 };
+  const totals = { threads: 0, events: 0, covered: 0, notCovered: 0, headsChecked: 0, headsUnknownKey: 0 };
   const problems: AuditProblem[] = [];
   const take = (v: ThreadVerdict) => {
     totals.threads += 1;
@@ -50,6 +50,7 @@ async function verify(rest: string[], flags: Flags): Promise<number> {
     totals.covered += v.covered;
     totals.notCovered += v.notCovered;
     totals.headsChecked += v.headsChecked;
+    totals.headsUnknownKey += v.headsUnknownKey ?? 0;
     problems.push(...v.problems);
     if (!flags.json) for (const p of v.problems) process.stdout.write(`${p.threadId} seq ${p.seq}: ${p.kind}: ${p.message}\n`);
   };
@@ -65,6 +66,9 @@ async function verify(rest: string[], flags: Flags): Promise<number> {
     } finally {
       await store.close();
     }
+  }
+  if (publicKeys.length && totals.headsUnknownKey > 0) {
+    process.stderr.write(`warning: ${totals.headsUnknownKey} signed head${totals.headsUnknownKey === 1 ? ' was' : 's were'} signed by a key other than TWELVE_AUDIT_PUBLIC_KEY's and could not be checked\n`);
   }
   const ms = performance.now() - started;
   const perSecond = Math.round(totals.events / Math.max(ms / 1000, 1e-6));

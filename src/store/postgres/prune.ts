@@ -15,6 +15,7 @@ import type { ThreadStatus } from '../../thread/state.js';
 import { requestPrefix } from '../../blobs/blob-refs.js';
 import type { ArchivedEvent, BlobSweep, ListPrunableOptions, PrunableThread, PruneCounts, SweepBlobsOptions } from '../types.js';
 import type { PostgresPool } from './pool.js';
+import { rollupSql } from './cost-report.js';
 
 const finished = `('completed', 'failed', 'cancelled')`;
 
@@ -88,6 +89,9 @@ export class PostgresPrune {
       const skipped = threadIds.filter((id) => !kept.has(id));
       if (keep.length === 0) return { threads: 0, events: 0, notifications: 0, skipped };
       await client.query(`INSERT INTO prune_grants (thread_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [keep]);
+      // Their spend stays in the cost reports; their heads went to the archive with their events.
+      await client.query(rollupSql, [keep]);
+      await client.query(`DELETE FROM audit_heads WHERE thread_id = ANY ($1::text[])`, [keep]);
       const events = (await client.query(`DELETE FROM events WHERE thread_id = ANY ($1::text[])`, [keep])).rowCount ?? 0;
       await client.query(`DELETE FROM notification_attempts WHERE notification_id IN (SELECT id FROM notifications WHERE thread_id = ANY ($1::text[]))`, [keep]);
       const notifications = (await client.query(`DELETE FROM notifications WHERE thread_id = ANY ($1::text[])`, [keep])).rowCount ?? 0;
