@@ -77,8 +77,15 @@ describe('tenant configuration', () => {
     expect(parseCostQuery({ since: '24h', tenant: 'acme' }, { now })).toEqual({ by: ['agent'], since: '2026-03-09T12:00:00.000Z', tenant: 'acme' });
     expect(() => parseCostQuery({ by: 'customer' })).toThrow('--by must be one or two of agent, model, day, tenant (e.g. day,agent), got "customer"');
     expect(() => parseCostQuery({ by: 'day,day' })).toThrow(/--by must be/);
-    expect(() => parseCostQuery({ since: 'last week' }, { prefix: '' })).toThrow('since must be an age like 30m, 24h, 7d or 2w, or an ISO date or time');
+    expect(() => parseCostQuery({ since: 'last week' }, { prefix: '' })).toThrow('since must be an age like 30min, 24h, 7d or 2w, or an ISO date or time');
     expect(() => parseCostQuery({ since: '1d', until: '2d' }, { now })).toThrow(/--since .* must be before --until/);
+    // A date off the calendar is refused, not rolled into the next month; a bare m is ambiguous; a sign is named.
+    expect(() => parseCostQuery({ since: '2026-02-30' }, { now })).toThrow('--since: 2026-02-30 is not a date on the calendar');
+    expect(() => parseCostQuery({ since: '2026-02-30' }, { prefix: '', now })).toThrow('since: 2026-02-30 is not a date on the calendar');
+    expect(() => parseCostQuery({ since: '6m' }, { now })).toThrow(/ambiguous \(minutes or months\?\): write 6min/);
+    expect(parseCostQuery({ since: '90min' }, { now }).since).toBe('2026-03-10T10:30:00.000Z');
+    expect(() => parseCostQuery({ since: '-5d' }, { now })).toThrow('--since takes an age back from now without a sign (e.g. 5d)');
+    expect(parseCostQuery({ since: '2024-02-29' }, { now }).since).toBe('2024-02-29T00:00:00.000Z');
   });
 });
 
@@ -251,9 +258,15 @@ describe('reports agree with the events', () => {
       [model, 4, 0],
       ['scripted:echo', 1, 1],
     ]);
+    const negative = await runCli(['costs', '--since', '-5d'], { env: { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}` } });
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('--since takes an age back from now without a sign (e.g. 5d)');
+    const offCalendar = await api.call('GET', '/v1/costs?since=2026-02-30', { key: 'reader' });
+    expect(offCalendar.status).toBe(400);
+    expect(offCalendar.body.error.message).toContain('2026-02-30 is not a date on the calendar');
     const wrong = await runCli(['costs', '--since', 'yesterday'], { env: { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}` } });
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain('--since must be an age like 30m, 24h, 7d or 2w, or an ISO date or time');
+    expect(wrong.stderr).toContain('--since must be an age like 30min, 24h, 7d or 2w, or an ISO date or time');
   });
 });
 

@@ -4,7 +4,7 @@
  * a third party can check it. Exit 0 intact, 1 tampered, 2 bad usage: for CI and cron.
  */
 import { TwelveError } from '../../errors.js';
-import { print, usageError, type CommandSpec, type Flags } from '../command.js';
+import { print, refuseRemote, usageError, type CommandSpec, type Flags } from '../command.js';
 import type { AuditProblem, ThreadVerdict } from '../../audit/verify.js';
 
 export const audit: CommandSpec = {
@@ -27,6 +27,7 @@ signs chain heads (every TWELVE_AUDIT_SIGN_EVERY events and when a thread finish
 tail or a chain recomputed after an edit. A prune archive's blob lines (stored requests, large results) are
 checked to hash to their names (problem: blob). Exit codes: 0 intact, 1 tampered, 2 bad usage.`,
   async run(args, flags) {
+    refuseRemote('audit');
     const [sub, ...rest] = args;
     if (sub === 'verify') return verify(rest, flags);
     if (sub === 'export') return exportThread(rest, flags);
