@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { askHuman } from '../src/index.js';
-import { eventually, repoRoot } from './support/cli.js';
+import { eventually, repoRoot, runCli } from './support/cli.js';
 import { hookSecret, startApi } from './support/api.js';
 import { startNatsTrigger } from '../src/triggers/nats.js';
 import { echoAgent, echoModels } from './support/nats-agent.js';
@@ -219,6 +219,16 @@ describe('OpenTelemetry traces', () => {
     expect((await runtime.runThread(thread!.id)).outcome).toBe('completed');
     expect(await receiver.waitFor(named('invoke_agent echo'))).toMatchObject({ traceId: callerTrace, parentSpanId: launch.spanId });
   });
+
+  it('does not hold a run on a collector that is down: the flush is bounded and says so once', async () => {
+    const dir = tempDir();
+    const run = await runCli(['run', 'email-classifier', '--input', '@examples/email-classifier/sample-email.txt'], {
+      env: { TWELVE_DATABASE_URL: `sqlite:${join(dir, 'twelve.db')}`, TWELVE_MODEL_MODE: 'replay', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_BSP_SCHEDULE_DELAY: '60000' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('completed');
+    expect(run.stderr.match(/traces not flushed within 2 s/g)).toHaveLength(1);
+  }, 30_000);
 
   it('refuses a tracing configuration it cannot follow at start, naming each variable', async () => {
     const { createRuntime } = await import('../src/index.js');
