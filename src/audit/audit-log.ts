@@ -11,7 +11,7 @@ import { blobOfText } from '../blobs/blob.js';
 import { TwelveError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { ThreadEvent } from '../thread/events.js';
-import { eventLine, headLine, parseEventLine } from './export-format.js';
+import { eventLine, headLine, parseEventLine, redactedExportHeader } from './export-format.js';
 import type { AuditHead } from './types.js';
 import { verifyThread, type AuditProblem, type ThreadVerdict } from './verify.js';
 
@@ -107,7 +107,10 @@ export async function verifyArchive(path: string, publicKeys: KeyObject[] = []):
       } catch (error) {
         throw new TwelveError('usage', (error as Error).message);
       }
-      if (record.kind === 'header') continue;
+      if (record.kind === 'header') {
+        if (record.format === redactedExportHeader.format) throw new TwelveError('usage', `${path} is a redacted export (twelve audit export --redact): it cannot be verified; export without --redact`);
+        continue;
+      }
       if (record.kind === 'blob') {
         const problem = blobProblem(record.blob);
         if (problem) blobProblems.push({ threadId: '(blobs)', seq: lineNumber, kind: 'blob', message: `line ${lineNumber}: ${problem}` });

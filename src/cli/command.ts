@@ -62,6 +62,7 @@ export const allOptions = {
   thread: { type: 'string' },
   all: { type: 'boolean' },
   format: { type: 'string' },
+  redact: { type: 'boolean' },
   messages: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },

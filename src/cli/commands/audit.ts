@@ -10,13 +10,14 @@ import type { AuditProblem, ThreadVerdict } from '../../audit/verify.js';
 export const audit: CommandSpec = {
   name: 'audit',
   summary: 'verify the tamper-evident event log (hash chain, signed heads); export a thread with its chain',
-  usage: ['audit verify (--thread <id> | --all | --archive <file.jsonl[.gz]>) [--json]', 'audit export <thread> [--format jsonl]'],
+  usage: ['audit verify (--thread <id> | --all | --archive <file.jsonl[.gz]>) [--json]', 'audit export <thread> [--format jsonl] [--redact]'],
   flags: {
     thread: 'verify: this thread only',
     all: 'verify: every thread of the store (streamed in pages)',
     archive: 'verify: an export (twelve audit export) or a prune archive, gzipped or not, instead of the store',
     format: 'export: jsonl (the only format: one event per line with its hash, then the signed heads)',
     json: 'verify: one JSON object with the counts and every problem',
+    redact: 'export: apply TWELVE_REDACT_PATTERNS (a copy to share: it cannot be verified, its first line says so)',
   },
   details: `Every event stores a hash chained to the previous event of its thread, over its thread, seq, type,
 time, release and data (so people's decisions, releases and costs are covered). verify recomputes it and
@@ -25,7 +26,8 @@ written before the chain existed are counted as not covered. With TWELVE_AUDIT_S
 signs chain heads (every TWELVE_AUDIT_SIGN_EVERY events and when a thread finishes); with the public key
 (TWELVE_AUDIT_PUBLIC_KEY, or derived from the signing key) verify checks them, which also catches a cut
 tail or a chain recomputed after an edit. A prune archive's blob lines (stored requests, large results) are
-checked to hash to their names (problem: blob). Exit codes: 0 intact, 1 tampered, 2 bad usage.`,
+checked to hash to their names (problem: blob). An export (like a prune archive) is the exact log, so it can be
+verified; --redact gives a redacted copy for sharing, which cannot be. Exit codes: 0 intact, 1 tampered, 2 bad usage.`,
   async run(args, flags) {
     refuseRemote('audit');
     const [sub, ...rest] = args;
@@ -37,7 +39,7 @@ checked to hash to their names (problem: blob). Exit codes: 0 intact, 1 tampered
 
 async function verify(rest: string[], flags: Flags): Promise<number> {
   const sources = [flags.thread !== undefined, flags.all === true, flags.archive !== undefined].filter(Boolean).length;
-  if (rest.length || sources !== 1 || flags.format !== undefined) {
+  if (rest.length || sources !== 1 || flags.format !== undefined || flags.redact) {
     throw new TwelveError('usage', 'twelve audit verify takes exactly one of --thread <id>, --all or --archive <file> (see twelve audit --help)');
   }
   const { loadConfig } = await import('../../config/env.js');
@@ -91,8 +93,15 @@ async function exportThread(rest: string[], flags: Flags): Promise<number> {
   const { openStoreForReading } = await import('../local.js');
   const { exportThreadLines } = await import('../../audit/audit-log.js');
   const store = await openStoreForReading();
+  // A redacted copy: its first line says so, and verify refuses it (the links no longer match).
+  const { Redactor } = await import('../../config/redact.js');
+  const { redactedExportHeader, eventLine, parseEventLine } = await import('../../audit/export-format.js');
+  const redactor = flags.redact ? Redactor.forViews(process.env) : undefined;
   try {
-    for await (const line of exportThreadLines(store, rest[0]!)) {
+    if (redactor) process.stdout.write(`${JSON.stringify(redactedExportHeader)}\n`);
+    for await (const exact of exportThreadLines(store, rest[0]!)) {
+      const record = redactor ? parseEventLine(exact) : undefined;
+      const line = record?.kind === 'event' ? eventLine(redactor!.scrub(record.event)) : exact;
       if (!process.stdout.write(`${line}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
     }
   } finally {
