@@ -371,5 +371,17 @@ for (const make of [sqliteBackend, postgresBackend]) {
       expect(byThread.get('th_kept')!.problems).toEqual([]);
       expect(byThread.get('th_bare')!.problems.length).toBe(5);
     });
+
+    it('names an event whose time was moved by less than a millisecond', async () => {
+      backend = await make();
+      const store = await backend.open();
+      await finishedThread(store, 'th_time');
+      if (backend.name === 'postgres') await backend.tamper(`UPDATE events SET at = at + interval '300 microseconds' WHERE thread_id = ? AND seq = 2`, 'th_time');
+      else await backend.tamper(`UPDATE events SET at = replace(at, 'Z', '3Z') WHERE thread_id = ? AND seq = 2`, 'th_time');
+      expect(kinds((await verifyStoredThread(store, 'th_time')).problems)).toEqual([[2, 'edited']]);
+      const all = [];
+      for await (const verdict of verifyStore(store)) all.push(verdict);
+      expect(kinds(all.find((v) => v.threadId === 'th_time')!.problems)).toEqual([[2, 'edited']]);
+    });
   });
 }

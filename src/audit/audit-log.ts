@@ -18,8 +18,21 @@ import { verifyThread, type AuditProblem, type ThreadVerdict } from './verify.js
 export async function verifyStoredThread(store: Store, threadId: string, publicKeys: KeyObject[] = []): Promise<ThreadVerdict> {
   const thread = await store.getThread(threadId);
   if (!thread) throw new TwelveError('thread_not_found', `thread ${threadId} does not exist`);
-  const [events, heads, chainStartedAt] = await Promise.all([store.loadEvents(threadId), store.loadAuditHeads([threadId]), store.chainStartedAt()]);
+  const [events, heads, chainStartedAt] = await Promise.all([scanThread(store, threadId), store.loadAuditHeads([threadId]), store.chainStartedAt()]);
   return verifyThread({ threadId, events, threadSeq: thread.seq, heads, publicKeys, mustBeHashed: createdAfter(thread.createdAt, chainStartedAt) });
+}
+
+/** One thread's events as verify --all reads them (Store.scanEvents: times at full precision). */
+async function scanThread(store: Store, threadId: string, pageSize = 5_000): Promise<ThreadEvent[]> {
+  const events: ThreadEvent[] = [];
+  let after = { threadId, seq: 0 };
+  for (;;) {
+    const page = await store.scanEvents({ after, limit: pageSize });
+    const mine = page.filter((row) => row.threadId === threadId);
+    for (const { threadSeq: _seq, threadCreatedAt: _created, ...event } of mine) events.push(event as ThreadEvent);
+    if (mine.length < pageSize) return events;
+    after = { threadId, seq: mine[mine.length - 1]!.seq };
+  }
 }
 
 /** Whether a thread created at `createdAt` began after the chain did (so all its events are hashed). */
@@ -75,7 +88,7 @@ function emptyVerdict(threadId: string): ThreadVerdict {
 /** The lines of `twelve audit export`: the thread's events with their links, then its signed heads. */
 export async function* exportThreadLines(store: Store, threadId: string): AsyncGenerator<string> {
   if (!(await store.getThread(threadId))) throw new TwelveError('thread_not_found', `thread ${threadId} does not exist`);
-  for (const event of await store.loadEvents(threadId)) yield eventLine(event);
+  for (const event of await scanThread(store, threadId)) yield eventLine(event);
   for (const head of await store.loadAuditHeads([threadId])) yield headLine(head);
 }
 

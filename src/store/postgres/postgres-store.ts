@@ -171,13 +171,20 @@ export class PostgresStore implements Store {
 
   async scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number; threadCreatedAt: string }>> {
     // Keyset over the events' primary key (thread_id, seq): each page is one index range scan.
-    const { rows } = await this.pool.run<EventRow & { thread_seq: number; thread_created_at: Date }>(
-      `SELECT e.thread_id, e.seq, e.type, e.at, e.release_id, e.data, e.hash, t.seq AS thread_seq, t.created_at AS thread_created_at FROM events e JOIN threads t ON t.id = e.thread_id
+    // `at` at full precision: timestamptz keeps microseconds, the chain hashes the millisecond ISO text, so
+    // a time moved by less than a millisecond is read back with its extra digits (and no longer matches its link).
+    const { rows } = await this.pool.run<EventRow & { thread_seq: number; thread_created_at: Date; sub_ms: number }>(
+      `SELECT e.thread_id, e.seq, e.type, e.at, e.release_id, e.data, e.hash, t.seq AS thread_seq, t.created_at AS thread_created_at,
+         (extract(microseconds FROM e.at)::bigint % 1000)::int AS sub_ms FROM events e JOIN threads t ON t.id = e.thread_id
        WHERE (e.thread_id, e.seq) > ($1::text, $2::integer) ORDER BY e.thread_id, e.seq LIMIT $3`,
       [options.after?.threadId ?? '', options.after?.seq ?? 0, options.limit],
       { idempotent: true },
     );
-    return rows.map((row) => ({ ...toEvent(row), threadSeq: row.thread_seq, threadCreatedAt: row.thread_created_at.toISOString() }));
+    return rows.map((row) => {
+      const event = toEvent(row);
+      if (row.sub_ms !== 0) event.at = event.at.replace(/Z$/, `${String(row.sub_ms).padStart(3, '0')}Z`);
+      return { ...event, threadSeq: row.thread_seq, threadCreatedAt: row.thread_created_at.toISOString() };
+    });
   }
 
   async chainStartedAt(): Promise<string | undefined> {
