@@ -26,7 +26,8 @@ const listPrunableSql = `
   ORDER BY updated_at, id LIMIT $5`;
 
 const archiveEventsSql = `
-  SELECT thread_id, seq, type, at, release_id, data, hash, request FROM events WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq`;
+  SELECT thread_id, seq, type, at, (extract(microseconds FROM at)::bigint % 1000)::int AS sub_ms, release_id, data, hash, request
+  FROM events WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq`;
 
 /**
  * The blobs no event needs (as sqlite/prune.ts unreferencedBlobsSql): the blobs events name and the tools their kept requests name,
@@ -72,12 +73,14 @@ export class PostgresPrune {
 
   async loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]> {
     if (threadIds.length === 0) return [];
-    const { rows } = await this.pool.run<{ thread_id: string; seq: number; type: string; at: Date; release_id: string; data: unknown; hash: string | null; request: string | null }>(
+    const { rows } = await this.pool.run<{ thread_id: string; seq: number; type: string; at: Date; sub_ms: number; release_id: string; data: unknown; hash: string | null; request: string | null }>(
       archiveEventsSql,
       [threadIds],
       { idempotent: true },
     );
-    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at.toISOString(), releaseId: r.release_id, data: r.data, hash: r.hash, request: r.request }) as ArchivedEvent);
+    // At full precision (see PostgresStore.scanEvents): a time moved by less than a millisecond stays visible in the archive.
+    const at = (r: { at: Date; sub_ms: number }) => (r.sub_ms === 0 ? r.at.toISOString() : r.at.toISOString().replace(/Z$/, `${String(r.sub_ms).padStart(3, '0')}Z`));
+    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: at(r), releaseId: r.release_id, data: r.data, hash: r.hash, request: r.request }) as ArchivedEvent);
   }
 
   async pruneThreads(threadIds: string[]): Promise<PruneCounts> {
