@@ -287,6 +287,10 @@ describe('cost history survives a prune', () => {
     const copies = origin.slice(0, 2).map((e) => ({ type: e.type, data: e.data, at: e.at, releaseId: e.releaseId }));
     await store.createThread({ id: 'th_fork', agent: 'support', releaseId: 'rel_1', input: 'x', tenant: 'acme', events: copies as never, summary: { ...summary, status: 'runnable' } });
     await store.append('th_fork', 2, 'rel_1', [event('thread_forked', { from: 'th_a', atSeq: 2, by: 'test' }), call('gpt-4o', 0.004, 10), event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' });
+    // A call stamped before its thread's creation (a worker's clock behind the launcher's): not a fork's copy, so counted.
+    const behind = new Date(Date.now() - 60_000).toISOString();
+    await store.createThread({ id: 'th_behind', agent: 'triage', releaseId: 'rel_1', input: 'x', events: [started('triage'), { ...call('gpt-4o', 0.008, 5), at: behind, releaseId: 'rel_1' }] as never, summary: { ...summary, status: 'runnable' } });
+    await store.append('th_behind', 2, 'rel_1', [event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' });
   }
 
   for (const backend of ['SQLite', 'PostgreSQL'] as const) {
@@ -312,7 +316,8 @@ describe('cost history survives a prune', () => {
       expect(before.agent!.find((r) => r.agent === 'support')).toMatchObject({ calls: 5 });
       expect(before.agent!.find((r) => r.agent === 'echo')).toMatchObject({ calls: 2, unpricedCalls: 1 });
       const pruned = await runPrune({ store, before: '2999-01-01T00:00:00.000Z', archive: null });
-      expect(pruned.threads).toBe(4);
+      expect(before.agent!.find((r) => r.agent === 'triage')).toMatchObject({ calls: 1 });
+      expect(pruned.threads).toBe(5);
       expect(await store.loadEvents('th_a')).toEqual([]);
       const after = await reports();
       const round = (rows: Record<string, CostRow[]>) => JSON.parse(JSON.stringify(rows, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(9)) : v)));

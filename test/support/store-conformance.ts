@@ -506,8 +506,11 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
           releaseId: 'rel_one',
           input: 'x',
           ...(tenant ? { tenant } : {}),
-          // Copies of another thread's events (a fork's) keep their first time: not counted again.
-          events: [...[event('thread_started', { agent, input: 'x' }), ...copied].map((e) => ({ ...e, releaseId: 'rel_one', at: old })), event('resumed', { by: 'ops' })],
+          // Copies of another thread's events (a fork's, before its thread_forked) keep their first time: not counted again.
+          events: [
+            ...[event('thread_started', { agent, input: 'x' }), ...copied].map((e) => ({ ...e, releaseId: 'rel_one', at: old })),
+            copied.length ? event('thread_forked', { from: 'th_origin', atSeq: 1 + copied.length, by: 'ops' }) : event('resumed', { by: 'ops' }),
+          ],
           summary: runnable,
         });
         let seq = 2 + copied.length;
