@@ -14,4 +14,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   }
   const { main: run } = await import(main.href);
   process.exitCode = await run(argv);
+  // The command is done and has closed what it opened: whatever still holds the event loop (an
+  // OTLP exporter retrying a collector that is down, after the runtime's bounded flush) is dropped.
+  setTimeout(() => process.exit(), 500).unref();
 }

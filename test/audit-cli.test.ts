@@ -44,6 +44,21 @@ describe('twelve audit', () => {
       expect(checked.code, checked.stdout + checked.stderr).toBe(0);
       expect(checked.stdout).toContain('intact: 1 thread, 3 events; 1 signed head checked');
     }
+    // A redacted copy to share: the patterns apply, its first line says so, and verify refuses it.
+    const shared = await runCli(['audit', 'export', first!, '--redact'], { env: { ...base, TWELVE_REDACT_PATTERNS: '/Charged twice/' } });
+    expect(shared.code, shared.stderr).toBe(0);
+    expect(exported.stdout).toContain('Charged twice');
+    expect(shared.stdout).not.toContain('Charged twice');
+    expect(JSON.parse(shared.stdout.split('\n')[0]!)).toMatchObject({ format: 'twelve-export-redacted' });
+    writeFileSync(join(dir, 'shared.jsonl'), shared.stdout);
+    const refused = await runCli(['audit', 'verify', '--archive', join(dir, 'shared.jsonl')], { env: base });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is a redacted export');
+    // audit reads the database, never a server: TWELVE_URL is refused, not ignored.
+    const remote = await runCli(['audit', 'verify', '--all'], { env: { ...base, TWELVE_URL: 'http://127.0.0.1:9' } });
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('twelve audit reads the database directly, not a server: set TWELVE_DATABASE_URL and unset TWELVE_URL');
+
     // The archive edited: the model call's cost.
     const edited = readFileSync(archive, 'utf8').replace(/"costUsd":[0-9.e-]+/, '"costUsd":0');
     writeFileSync(join(dir, 'edited.jsonl'), edited);

@@ -131,6 +131,19 @@ describe('verifyThread', () => {
     expect(verifyThread({ threadId: 'th_1', events: intact, heads: [head], publicKeys: [key.publicKey] })).toMatchObject({ headsChecked: 1, problems: [] });
   });
 
+  it('names signed heads none of which the given public key signed, instead of passing them as unchecked', () => {
+    const intact = handBuilt();
+    const other = parseSigningKey(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+    const head = signHead(key, { threadId: 'th_1', seq: 5, hash: intact[4]!.hash! });
+    const verdict = verifyThread({ threadId: 'th_1', events: intact.slice(0, 4), heads: [head], publicKeys: [other.publicKey] });
+    expect(verdict.headsChecked).toBe(0);
+    expect(verdict.headsUnknownKey).toBe(1);
+    expect(kinds(verdict.problems)).toEqual([[5, 'signature']]);
+    expect(verdict.problems[0]!.message).toContain('none by the given public key');
+    // No heads at all: nothing to complain about.
+    expect(verifyThread({ threadId: 'th_1', events: intact, heads: [], publicKeys: [other.publicKey] }).problems).toEqual([]);
+  });
+
   it('round-trips events and heads through the export line format, and refuses malformed lines by line', () => {
     const [first] = handBuilt();
     expect(parseEventLine(eventLine(first!))).toEqual({ kind: 'event', event: first });
@@ -158,6 +171,8 @@ interface Backend {
   open(): Promise<Store>;
   /** Runs SQL with ? placeholders after the append-only triggers are out of the way. */
   tamper(sql: string, ...params: unknown[]): Promise<void>;
+  /** Runs SQL with the triggers in place. */
+  raw(sql: string, ...params: unknown[]): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -177,6 +192,14 @@ async function sqliteBackend(): Promise<Backend> {
       db.exec('DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;');
       db.prepare(sql).run(...(params as never[]));
       db.close();
+    },
+    async raw(sql, ...params) {
+      const db = new Database(path);
+      try {
+        db.prepare(sql).run(...(params as never[]));
+      } finally {
+        db.close();
+      }
     },
     async cleanup() {
       for (const s of stores) await s.close();
@@ -200,6 +223,16 @@ async function postgresBackend(): Promise<Backend> {
       let n = 0;
       try {
         await client.query('ALTER TABLE events DISABLE TRIGGER USER');
+        await client.query(sql.replace(/\?/g, () => `$${++n}`), params);
+      } finally {
+        await client.end();
+      }
+    },
+    async raw(sql, ...params) {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      let n = 0;
+      try {
         await client.query(sql.replace(/\?/g, () => `$${++n}`), params);
       } finally {
         await client.end();
@@ -300,12 +333,55 @@ for (const make of [sqliteBackend, postgresBackend]) {
       const events = await finishedThread(store, 'th_old');
       // As if the first five events were written before migration 8 (the writer's remembered tip is now wrong too).
       await backend.tamper('UPDATE events SET hash = NULL WHERE thread_id = ?', 'th_old');
+      await backend.tamper('UPDATE threads SET created_at = ? WHERE id = ?', '2020-01-01T00:00:00.000Z', 'th_old');
       const more = await store.append('th_old', 5, 'rel_2', [event('resumed', { by: 'alice' }), modelCalled(0.003)], runnable);
       expect(more[0]!.hash).toBe(eventHash(null, more[0]!));
       expect(more[1]!.hash).toBe(eventHash(more[0]!.hash!, more[1]!));
       const verdict = await verifyStoredThread(store, 'th_old');
       expect(verdict).toMatchObject({ events: 7, covered: 2, notCovered: 5, problems: [] });
       expect(events).toHaveLength(5);
+    });
+
+    it('keeps signed heads append-only and names a signed thread deleted without a prune, and a new thread stripped of every hash', async () => {
+      backend = await make();
+      const plain = await backend.open();
+      const signed = withHeadSigning(plain, { key, signEvery: 100 });
+      await finishedThread(signed, 'th_gone');
+      await finishedThread(signed, 'th_kept');
+      await finishedThread(plain, 'th_bare');
+      await expect(backend.raw('DELETE FROM audit_heads WHERE thread_id = ?', 'th_kept')).rejects.toThrow(/append-only/);
+      await expect(backend.raw('UPDATE audit_heads SET seq = 1 WHERE thread_id = ?', 'th_kept')).rejects.toThrow(/append-only/);
+      expect(await plain.loadAuditHeads(['th_kept'])).toHaveLength(1);
+
+      // The whole thread goes, heads left behind; another one created after the chain began loses every link, then an edit.
+      await backend.tamper('DELETE FROM events WHERE thread_id = ?', 'th_gone');
+      await backend.tamper('DELETE FROM threads WHERE id = ?', 'th_gone');
+      await backend.tamper('UPDATE events SET hash = NULL WHERE thread_id = ?', 'th_bare');
+      await backend.tamper(`UPDATE events SET data = ? WHERE thread_id = ? AND seq = 2`, JSON.stringify({ ...modelCalled(0).data }), 'th_bare');
+
+      const store = await backend.open();
+      const bare = await verifyStoredThread(store, 'th_bare', [key.publicKey]);
+      expect(bare.notCovered).toBe(0);
+      expect(kinds(bare.problems)).toEqual([1, 2, 3, 4, 5].map((seq) => [seq, 'unhashed']));
+      const all = [];
+      for await (const verdict of verifyStore(store, { publicKeys: [key.publicKey] })) all.push(verdict);
+      const byThread = new Map(all.map((v) => [v.threadId, v]));
+      expect(kinds(byThread.get('th_gone')!.problems)).toEqual([[1, 'deleted']]);
+      expect(byThread.get('th_gone')!.problems[0]!.message).toContain('thread deleted');
+      expect(byThread.get('th_kept')!.problems).toEqual([]);
+      expect(byThread.get('th_bare')!.problems.length).toBe(5);
+    });
+
+    it('names an event whose time was moved by less than a millisecond', async () => {
+      backend = await make();
+      const store = await backend.open();
+      await finishedThread(store, 'th_time');
+      if (backend.name === 'postgres') await backend.tamper(`UPDATE events SET at = at + interval '300 microseconds' WHERE thread_id = ? AND seq = 2`, 'th_time');
+      else await backend.tamper(`UPDATE events SET at = replace(at, 'Z', '3Z') WHERE thread_id = ? AND seq = 2`, 'th_time');
+      expect(kinds((await verifyStoredThread(store, 'th_time')).problems)).toEqual([[2, 'edited']]);
+      const all = [];
+      for await (const verdict of verifyStore(store)) all.push(verdict);
+      expect(kinds(all.find((v) => v.threadId === 'th_time')!.problems)).toEqual([[2, 'edited']]);
     });
   });
 }

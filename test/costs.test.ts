@@ -13,6 +13,13 @@ import { supportAgent } from './support/agents.js';
 import { runCli } from './support/cli.js';
 import { freshPostgresDatabase } from './support/postgres.js';
 import { eventsOfType, makeRuntime, startServer } from './support/runtime.js';
+import { join } from 'node:path';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../src/store/types.js';
+import type { CostDimension, CostRow } from '../src/costs/types.js';
+import { runPrune } from '../src/retention/prune.js';
+import { event } from '../src/thread/events.js';
+import { tempDir } from './support/temp-dir.js';
 
 const model = 'openai:gpt-4o-2024-08-06';
 const price = defaultPrices[model]!;
@@ -70,8 +77,15 @@ describe('tenant configuration', () => {
     expect(parseCostQuery({ since: '24h', tenant: 'acme' }, { now })).toEqual({ by: ['agent'], since: '2026-03-09T12:00:00.000Z', tenant: 'acme' });
     expect(() => parseCostQuery({ by: 'customer' })).toThrow('--by must be one or two of agent, model, day, tenant (e.g. day,agent), got "customer"');
     expect(() => parseCostQuery({ by: 'day,day' })).toThrow(/--by must be/);
-    expect(() => parseCostQuery({ since: 'last week' }, { prefix: '' })).toThrow('since must be an age like 30m, 24h, 7d or 2w, or an ISO date or time');
+    expect(() => parseCostQuery({ since: 'last week' }, { prefix: '' })).toThrow('since must be an age like 30min, 24h, 7d or 2w, or an ISO date or time');
     expect(() => parseCostQuery({ since: '1d', until: '2d' }, { now })).toThrow(/--since .* must be before --until/);
+    // A date off the calendar is refused, not rolled into the next month; a bare m is ambiguous; a sign is named.
+    expect(() => parseCostQuery({ since: '2026-02-30' }, { now })).toThrow('--since: 2026-02-30 is not a date on the calendar');
+    expect(() => parseCostQuery({ since: '2026-02-30' }, { prefix: '', now })).toThrow('since: 2026-02-30 is not a date on the calendar');
+    expect(() => parseCostQuery({ since: '6m' }, { now })).toThrow(/ambiguous \(minutes or months\?\): write 6min/);
+    expect(parseCostQuery({ since: '90min' }, { now }).since).toBe('2026-03-10T10:30:00.000Z');
+    expect(() => parseCostQuery({ since: '-5d' }, { now })).toThrow('--since takes an age back from now without a sign (e.g. 5d)');
+    expect(parseCostQuery({ since: '2024-02-29' }, { now }).since).toBe('2024-02-29T00:00:00.000Z');
   });
 });
 
@@ -244,8 +258,73 @@ describe('reports agree with the events', () => {
       [model, 4, 0],
       ['scripted:echo', 1, 1],
     ]);
+    const negative = await runCli(['costs', '--since', '-5d'], { env: { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}` } });
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('--since takes an age back from now without a sign (e.g. 5d)');
+    const offCalendar = await api.call('GET', '/v1/costs?since=2026-02-30', { key: 'reader' });
+    expect(offCalendar.status).toBe(400);
+    expect(offCalendar.body.error.message).toContain('2026-02-30 is not a date on the calendar');
     const wrong = await runCli(['costs', '--since', 'yesterday'], { env: { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}` } });
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain('--since must be an age like 30m, 24h, 7d or 2w, or an ISO date or time');
+    expect(wrong.stderr).toContain('--since must be an age like 30min, 24h, 7d or 2w, or an ISO date or time');
   });
+});
+
+describe('cost history survives a prune', () => {
+  const summary = { modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  const call = (model: string, costUsd: number | null, tokens: number) =>
+    event('model_called', { model, attempt: 1, fallbackIndex: 0, latencyMs: 1, usage: { inputTokens: tokens, outputTokens: 2 }, costUsd, text: 'ok', toolCalls: [], finishReason: 'stop', contextMessages: 2 });
+
+  /** Finished threads with priced and unpriced calls, two tenants, and a fork whose copied call is its origin's. */
+  async function seed(store: Store) {
+    const started = (agent: string) => event('thread_started', { agent, input: 'x', metadata: {} });
+    for (const [id, agent, tenant] of [['th_a', 'support', 'acme'], ['th_b', 'support', 'globex'], ['th_c', 'echo', undefined]] as const) {
+      await store.createThread({ id, agent, releaseId: 'rel_1', input: 'x', ...(tenant ? { tenant } : {}), events: [started(agent)], summary: { ...summary, status: 'runnable' } });
+      await store.append(id, 1, 'rel_1', [call('gpt-4o', 0.002, 100), call(agent === 'echo' ? 'scripted:echo' : 'gpt-4o', agent === 'echo' ? null : 0.001, 50)], { ...summary, status: 'runnable' });
+      await store.append(id, 3, 'rel_1', [event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' });
+    }
+    const origin = await store.loadEvents('th_a');
+    const copies = origin.slice(0, 2).map((e) => ({ type: e.type, data: e.data, at: e.at, releaseId: e.releaseId }));
+    await store.createThread({ id: 'th_fork', agent: 'support', releaseId: 'rel_1', input: 'x', tenant: 'acme', events: copies as never, summary: { ...summary, status: 'runnable' } });
+    await store.append('th_fork', 2, 'rel_1', [event('thread_forked', { from: 'th_a', atSeq: 2, by: 'test' }), call('gpt-4o', 0.004, 10), event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' });
+    // A call stamped before its thread's creation (a worker's clock behind the launcher's): not a fork's copy, so counted.
+    const behind = new Date(Date.now() - 60_000).toISOString();
+    await store.createThread({ id: 'th_behind', agent: 'triage', releaseId: 'rel_1', input: 'x', events: [started('triage'), { ...call('gpt-4o', 0.008, 5), at: behind, releaseId: 'rel_1' }] as never, summary: { ...summary, status: 'runnable' } });
+    await store.append('th_behind', 2, 'rel_1', [event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' });
+  }
+
+  for (const backend of ['SQLite', 'PostgreSQL'] as const) {
+    it(`gives the same reports by every dimension before and after the threads are pruned (${backend})`, async () => {
+      let store: Store;
+      if (backend === 'SQLite') store = new SqliteStore({ path: join(tempDir(), 'twelve.db') });
+      else {
+        const database = await freshPostgresDatabase();
+        store = database.open();
+        onTestFinished(() => database.cleanup());
+      }
+      onTestFinished(() => store.close());
+      await seed(store);
+      const reports = async () => {
+        const out: Record<string, CostRow[]> = {};
+        for (const by of [['agent'], ['model'], ['tenant'], ['day', 'agent'], ['tenant', 'model']] as CostDimension[][]) out[by.join(',')] = await store.costReport({ by });
+        out.since = await store.costReport({ by: ['agent'], since: new Date(Date.now() - 3_600_000).toISOString() });
+        out.acme = await store.costReport({ by: ['model'], tenant: 'acme' });
+        return out;
+      };
+      const before = await reports();
+      // The fork's copied call is counted once (for th_a), its own call once.
+      expect(before.agent!.find((r) => r.agent === 'support')).toMatchObject({ calls: 5 });
+      expect(before.agent!.find((r) => r.agent === 'echo')).toMatchObject({ calls: 2, unpricedCalls: 1 });
+      const pruned = await runPrune({ store, before: '2999-01-01T00:00:00.000Z', archive: null });
+      expect(before.agent!.find((r) => r.agent === 'triage')).toMatchObject({ calls: 1 });
+      expect(pruned.threads).toBe(5);
+      expect(await store.loadEvents('th_a')).toEqual([]);
+      const after = await reports();
+      const round = (rows: Record<string, CostRow[]>) => JSON.parse(JSON.stringify(rows, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(9)) : v)));
+      expect(round(after)).toEqual(round(before));
+      // A second prune of nothing changes nothing.
+      await runPrune({ store, before: '2999-01-01T00:00:00.000Z', archive: null });
+      expect(round(await reports())).toEqual(round(before));
+    }, 30_000);
+  }
 });

@@ -121,6 +121,26 @@ describe('what the model saw', () => {
     expect([...blobs, ...requests].filter((data) => data.includes('token [redacted]')).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('keeps the user\'s patterns out of the blobs and the kept requests of an agent with redactAtWrite', async () => {
+    const server = await startServer();
+    const email = 'jane.doe@example.com';
+    const leaky = defineTool({ name: 'export_rows', description: 'All rows', input: z.object({}), effect: 'pure', run: async () => ({ header: `owner ${email} order A-1001`, rows: 'r'.repeat(5_000) }) });
+    const { agent } = supportAgent({ tools: [leaky], redactAtWrite: true });
+    const { runtime, dbFile } = makeRuntime({ agents: [agent], server, env: { TWELVE_MAX_PAYLOAD_BYTES: '2048', TWELVE_REDACT_PATTERNS: 'email,/A-1001/' } });
+    server.enqueue({ toolCalls: [{ id: 'call_x', name: 'export_rows', arguments: {} }] }, { text: 'Done.' });
+    const thread = await runtime.launch({ agent: 'support', input: 'Export' });
+    await runtime.runThread(thread.id);
+    const db = new Database(dbFile, { readonly: true });
+    const blobs = db.prepare(`SELECT data FROM blobs`).pluck().all() as string[];
+    const requests = db.prepare(`SELECT request FROM events WHERE request IS NOT NULL`).pluck().all() as string[];
+    const events = db.prepare(`SELECT data FROM events`).pluck().all() as string[];
+    db.close();
+    expect(blobs.length).toBe(2);
+    expect(requests.length).toBe(2);
+    expect([...blobs, ...requests, ...events].filter((data) => data.includes(email) || data.includes('A-1001'))).toEqual([]);
+    expect(blobs.some((data) => data.includes('[redacted:email]'))).toBe(true);
+  });
+
   it('serves a truncated result to a replay as recorded: the same preview and note, the same blob', async () => {
     const server = await startServer();
     let runs = 0;

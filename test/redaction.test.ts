@@ -119,6 +119,18 @@ describe('redaction patterns', () => {
     expect(browser.errors).toEqual([]);
   }, 60_000);
 
+  it('twelve run prints the thread as people see it: the user\'s patterns apply', async () => {
+    const dir = tempDir();
+    const env = { TWELVE_DATABASE_URL: `sqlite:${dir}/twelve.db`, TWELVE_MODEL_MODE: 'replay', TWELVE_REDACT_PATTERNS: '/Charged twice/' };
+    const run = await runCli(['run', 'email-classifier', '--input', '@examples/email-classifier/sample-email.txt'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('Charged twice');
+    expect(run.stdout).toContain('[redacted');
+    const json = await runCli(['run', 'email-classifier', '--input', '@examples/email-classifier/sample-email.txt', '--json'], { env });
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout).not.toContain('Charged twice');
+  }, 60_000);
+
   it('with redactAtWrite the agent never stores them (and says so in its release), without patterns nothing changes', async () => {
     const careful = defineAgent({ name: 'careful', purpose: 'Echoes, storing no personal data', model: 'scripted:echo', prompt: { text: 'Echo {{input}}' }, redactAtWrite: true });
     const fixtures = apiAgents();

@@ -3,7 +3,11 @@
  * batches, on a real SQLite file through the real CLI; the archive keeps every event with its
  * chain link, and what is not finished (or too recent) stays.
  */
-import { existsSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { withHeadSigning } from '../src/audit/head-signer.js';
+import { parseSigningKey } from '../src/audit/signing.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -67,9 +71,25 @@ describe('twelve prune', () => {
     expect(both.stderr).toContain('contradict');
     const badAge = await runCli(['prune', '--completed-before', 'last week', '--delete-only'], { env });
     expect(badAge.code).toBe(2);
-    expect(badAge.stderr).toContain('--completed-before must be an age like 30m');
+    expect(badAge.stderr).toContain('--completed-before must be an age like 30min');
     const badBatch = await runCli(['prune', '--completed-before', '30d', '--delete-only', '--batch', '0'], { env });
     expect(badBatch.stderr).toContain('--batch must be a whole number');
+    // The value is checked first, whatever else is missing; minutes are min, a future cut-off needs --force.
+    const [abc, minutes, future, noDir, remote] = await Promise.all([
+      runCli(['prune', '--completed-before', 'abc'], { env }),
+      runCli(['prune', '--completed-before', '6m', '--delete-only'], { env }),
+      runCli(['prune', '--completed-before', '2999-01-01', '--delete-only'], { env }),
+      runCli(['prune', '--completed-before', '30d', '--archive', join(dir, 'nonexistent', 'a.jsonl.gz')], { env }),
+      runCli(['prune', '--completed-before', '30d', '--delete-only'], { env: { ...env, TWELVE_URL: 'http://127.0.0.1:9' } }),
+    ]);
+    expect([abc.code, minutes.code, future.code, noDir.code, remote.code]).toEqual([2, 2, 2, 2, 2]);
+    expect(abc.stderr).toContain('--completed-before must be an age like 30min');
+    expect(abc.stderr).not.toContain('--archive');
+    expect(minutes.stderr).toContain('ambiguous');
+    expect(future.stderr).toContain('is in the future');
+    expect(future.stderr).toContain('--force');
+    expect(noDir.stderr).toContain(`the directory ${join(dir, 'nonexistent')} does not exist`);
+    expect(remote.stderr).toContain('twelve prune reads the database directly, not a server: set TWELVE_DATABASE_URL and unset TWELVE_URL');
     expect(threadIds(path)).toHaveLength(9);
   });
 
@@ -117,6 +137,60 @@ describe('twelve prune', () => {
     const again = JSON.parse((await runCli(['prune', '--completed-before', '30d', '--archive', archive, '--json'], { env })).stdout);
     expect(again).toMatchObject({ threads: 0, batches: 0 });
     expect(readArchive(archive)).toHaveLength(10);
+
+    // Nothing to prune into a new file: says so, and writes none.
+    const empty = join(dir, 'archive', 'none.jsonl.gz');
+    const nothing = await runCli(['prune', '--completed-before', '30d', '--archive', empty], { env });
+    expect(nothing.stdout).toContain(`nothing to archive: ${empty} not written`);
+    expect(existsSync(empty)).toBe(false);
+  });
+
+  it('archives the pruned threads\' signed heads, so verify --archive catches a cut tail; any file name; conflicting repeats are named', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'twelve.db');
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const plain = new SqliteStore({ path });
+    const store = withHeadSigning(plain, { key: parseSigningKey(pem), signEvery: 100 });
+    for (const id of ['th_1', 'th_2']) {
+      await store.createThread({ id, agent: 'refunds', releaseId: 'rel_one', input: 'x', events: [event('thread_started', { agent: 'refunds', input: 'x', metadata: {} })], summary: { ...summary, status: 'runnable' } });
+      await store.append(id, 1, 'rel_one', [event('paused', { by: 'alice' }), event('thread_completed', { output: 'ok' })], { ...summary, status: 'completed' });
+    }
+    expect(await plain.loadAuditHeads(['th_1', 'th_2'])).toHaveLength(2);
+    await plain.close();
+    const env = { TWELVE_DATABASE_URL: `sqlite:${path}`, TWELVE_AUDIT_SIGNING_KEY: pem };
+    // No .gz in the name: prune writes gzip anyway, and verify reads it by its bytes.
+    const archive = join(dir, 'a.jsonl');
+    const pruned = await runCli(['prune', '--completed-before', '2999-01-01', '--force', '--archive', archive], { env });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM audit_heads').pluck().get()).toBe(0);
+    db.close();
+    const verified = await runCli(['audit', 'verify', '--archive', archive, '--json'], { env });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ intact: true, headsChecked: 2 });
+
+    // Cut th_1's last event out of the archive: its head, archived with it, names the cut.
+    const lines = gunzipSync(readFileSync(archive)).toString('utf8').trim().split('\n');
+    const cut = lines.filter((line) => !(line.includes('"threadId":"th_1"') && line.includes('"seq":3') && line.includes('thread_completed')));
+    expect(cut.length).toBe(lines.length - 1);
+    writeFileSync(join(dir, 'cut.jsonl'), `${cut.join('\n')}\n`);
+    const tail = await runCli(['audit', 'verify', '--archive', join(dir, 'cut.jsonl')], { env });
+    expect(tail.code).toBe(1);
+    expect(tail.stdout).toContain('th_1 seq 3: tail_cut');
+
+    // The same seq twice with different content: one of them is not what was written.
+    const forged = lines.find((line) => line.includes('"threadId":"th_2"') && line.includes('"seq":2'))!.replace('alice', 'mallory');
+    writeFileSync(join(dir, 'twice.jsonl'), `${[...lines, forged].join('\n')}\n`);
+    const twice = await runCli(['audit', 'verify', '--archive', join(dir, 'twice.jsonl')], { env });
+    expect(twice.code).toBe(1);
+    expect(twice.stdout).toContain('th_2 seq 2: inserted: line');
+
+    // A public key that signed none of the heads is not "0 checked, intact".
+    const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const wrongKey = await runCli(['audit', 'verify', '--archive', archive], { env: { TWELVE_AUDIT_PUBLIC_KEY: other } });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toContain('signed by a key other than');
+    expect(wrongKey.stdout).toContain('none by the given public key');
   });
 
   it('after a crash between archiving and deleting, the next run archives the batch again and readers drop the repeats', async () => {

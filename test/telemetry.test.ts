@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { askHuman } from '../src/index.js';
-import { eventually, repoRoot } from './support/cli.js';
+import { eventually, repoRoot, runCli } from './support/cli.js';
 import { hookSecret, startApi } from './support/api.js';
 import { startNatsTrigger } from '../src/triggers/nats.js';
 import { echoAgent, echoModels } from './support/nats-agent.js';
@@ -109,9 +109,11 @@ describe('OpenTelemetry traces', () => {
     const receiver = await startOtlpReceiver();
     const server = await startServer();
     // The model echoes a secret into the tool's arguments: the span must not carry it.
-    playSlowTool(server, `key ${testApiKey}`);
-    const { runtime } = makeRuntime({ agents: [slowAgent], server, env: { ...otelEnv(receiver, 'content'), SLOW_TOOL_MS: '1', TWELVE_TRACE_CONTENT: '1' } });
-    const thread = await runtime.launch({ agent: 'slow-tool', input: 'go' });
+    // The user's patterns apply too (the view redactor), in the messages and in the tool call.
+    playSlowTool(server, `key ${testApiKey} order A-1001`);
+    const env = { ...otelEnv(receiver, 'content'), SLOW_TOOL_MS: '1', TWELVE_TRACE_CONTENT: '1', TWELVE_REDACT_PATTERNS: '/A-1001/,email' };
+    const { runtime } = makeRuntime({ agents: [slowAgent], server, env });
+    const thread = await runtime.launch({ agent: 'slow-tool', input: 'go A-1001 jane@example.com' });
     expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
     const tool = await receiver.waitFor(named('execute_tool slow'));
     const chat = await receiver.waitFor((s) => s.name.startsWith('chat ') && String(s.attributes['gen_ai.output.messages']).includes('tool_call'));
@@ -120,6 +122,8 @@ describe('OpenTelemetry traces', () => {
     expect(String(tool.attributes['gen_ai.tool.call.arguments'])).toContain('[redacted]');
     expect(String(tool.attributes['gen_ai.tool.call.result'])).toContain('done key [redacted]');
     expect(JSON.stringify(receiver.spans)).not.toContain(testApiKey);
+    expect(JSON.stringify(receiver.spans)).not.toContain('A-1001');
+    expect(JSON.stringify(receiver.spans)).not.toContain('jane@example.com');
   });
 
   it('shows a wait for a person as a link from the resuming segment to where the wait began', async () => {
@@ -215,6 +219,16 @@ describe('OpenTelemetry traces', () => {
     expect((await runtime.runThread(thread!.id)).outcome).toBe('completed');
     expect(await receiver.waitFor(named('invoke_agent echo'))).toMatchObject({ traceId: callerTrace, parentSpanId: launch.spanId });
   });
+
+  it('does not hold a run on a collector that is down: the flush is bounded and says so once', async () => {
+    const dir = tempDir();
+    const run = await runCli(['run', 'email-classifier', '--input', '@examples/email-classifier/sample-email.txt'], {
+      env: { TWELVE_DATABASE_URL: `sqlite:${join(dir, 'twelve.db')}`, TWELVE_MODEL_MODE: 'replay', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_BSP_SCHEDULE_DELAY: '60000' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('completed');
+    expect(run.stderr.match(/traces not flushed within 2 s/g)).toHaveLength(1);
+  }, 30_000);
 
   it('refuses a tracing configuration it cannot follow at start, naming each variable', async () => {
     const { createRuntime } = await import('../src/index.js');

@@ -24,6 +24,9 @@ export type ExportRecord =
   | { kind: 'header'; format: string; version: unknown }
   | { kind: 'blob'; blob: { hash: string; bytes: number; data: string } };
 
+/** The first line of `twelve audit export --redact`: a copy for sharing, which verify refuses. */
+export const redactedExportHeader = { format: 'twelve-export-redacted', version: 1, note: 'redacted with TWELVE_REDACT_PATTERNS: the hash chain does not verify' } as const;
+
 /** One event's line (no trailing newline). */
 export function eventLine(event: ThreadEvent): string {
   const { threadId, seq, type, at, releaseId, data } = event;

@@ -10,7 +10,10 @@
  *   tail_cut    a signed head (or the thread row's seq) lies beyond the last event
  *   signature   a signed head whose signature does not check, or whose link differs from the log's
  *   blob        (archives) a blob line whose data does not hash to its name: seq is the line number
- * Events written before the chain existed (a prefix with no hash) are "not covered", not tampered.
+ * Events written before the chain existed (a prefix with no hash) are "not covered", not tampered;
+ * in a thread created after the chain began (`mustBeHashed`) every event without a hash is unhashed.
+ * With public keys, signed heads none of which a given key signed are a signature problem (a head
+ * by an unknown key proves nothing; a forged key id must not pass as "not checked").
  *
  * Limit, by design of any unkeyed chain: someone who rewrites an event AND recomputes every later
  * link leaves a consistent chain; a signed head past the edit (signing.ts) is what catches that.
@@ -39,6 +42,8 @@ export interface ThreadVerdict {
   notCovered: number;
   /** Signed heads whose signature was checked (0 without a public key). */
   headsChecked: number;
+  /** Signed heads by a key none of the public keys is (with public keys given). */
+  headsUnknownKey?: number;
   problems: AuditProblem[];
 }
 
@@ -51,6 +56,8 @@ export interface VerifyThreadInput {
   heads?: AuditHead[];
   /** Public keys to check heads with; without any, heads are not used. */
   publicKeys?: KeyObject[];
+  /** The thread was created after the chain began: an event without a hash is stripped, never "before the chain". */
+  mustBeHashed?: boolean;
 }
 
 export function verifyThread(input: VerifyThreadInput): ThreadVerdict {
@@ -75,7 +82,8 @@ export function verifyThread(input: VerifyThreadInput): ThreadVerdict {
     const gap = e.seq > expectedSeq;
     if (gap) problem(expectedSeq, 'deleted', e.seq - expectedSeq === 1 ? `seq ${expectedSeq} is missing` : `seqs ${expectedSeq}-${e.seq - 1} are missing`);
     if (!e.hash) {
-      if (hashedSeen) problem(e.seq, 'unhashed', 'has no hash after hashed events (its link was stripped)');
+      if (input.mustBeHashed && !hashedSeen) problem(e.seq, 'unhashed', 'has no hash, in a thread created after the chain began (its link was stripped)');
+      else if (hashedSeen) problem(e.seq, 'unhashed', 'has no hash after hashed events (its link was stripped)');
       else notCovered += 1;
       continue;
     }
@@ -110,11 +118,16 @@ export function verifyThread(input: VerifyThreadInput): ThreadVerdict {
     else if (input.threadSeq < lastSeq) problem(input.threadSeq + 1, 'inserted', `events after seq ${input.threadSeq}, the last the thread records`);
   }
   let headsChecked = 0;
+  let headsUnknownKey = 0;
   if (input.publicKeys?.length) {
     const bySeq = new Map(events.map((e) => [e.seq, e] as const));
-    for (const head of input.heads ?? []) {
+    const heads = input.heads ?? [];
+    for (const head of heads) {
       const check = checkHead(head, input.publicKeys);
-      if (check === 'unknown_key') continue;
+      if (check === 'unknown_key') {
+        headsUnknownKey += 1;
+        continue;
+      }
       headsChecked += 1;
       if (check === 'invalid') {
         problem(head.seq, 'signature', `signed head ${head.id} has an invalid signature`);
@@ -124,8 +137,12 @@ export function verifyThread(input: VerifyThreadInput): ThreadVerdict {
       if (head.seq > lastSeq) problem(lastSeq + 1, 'tail_cut', `a signed head covers seq ${head.seq} but the log ends at seq ${lastSeq}`);
       else if (event && event.hash !== head.hash) problem(head.seq, 'signature', `its link differs from the one signed at ${head.signedAt} (the chain was rewritten up to here)`);
     }
+    if (heads.length > 0 && headsChecked === 0) {
+      const keyIds = [...new Set(heads.map((h) => h.keyId))].join(', ');
+      problem(heads.at(-1)!.seq, 'signature', `${heads.length} signed head${heads.length === 1 ? '' : 's'}, none by the given public key (signed by key ${keyIds}): nothing here could be checked`);
+    }
   }
-  return { threadId, events: events.length, covered, notCovered, headsChecked, problems: dedupe(collapseShifts(threadId, problems, moved)) };
+  return { threadId, events: events.length, covered, notCovered, headsChecked, headsUnknownKey, problems: dedupe(collapseShifts(threadId, problems, moved)) };
 }
 
 /**

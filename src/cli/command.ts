@@ -57,13 +57,14 @@ export const allOptions = {
   'delete-only': { type: 'boolean' },
   batch: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
   // twelve audit
   thread: { type: 'string' },
   all: { type: 'boolean' },
   format: { type: 'string' },
+  redact: { type: 'boolean' },
   messages: { type: 'boolean' },
-  // twelve init
-  force: { type: 'boolean' },
+  // twelve init uses force (above) too
   // twelve mcp
   http: { type: 'boolean' },
   host: { type: 'string' },
@@ -107,6 +108,13 @@ export function print(text: string): number {
 
 export function usageError(spec: Pick<CommandSpec, 'name' | 'usage'>): TwelveError {
   return new TwelveError('usage', `usage: ${spec.usage.map((line) => `twelve ${line}`).join(' | ')} (see twelve ${spec.name} --help)`);
+}
+
+/** Commands that read the database directly (audit, prune) refuse TWELVE_URL rather than ignore it. */
+export function refuseRemote(name: string): void {
+  if (process.env.TWELVE_URL) {
+    throw new TwelveError('usage', `twelve ${name} reads the database directly, not a server: set TWELVE_DATABASE_URL and unset TWELVE_URL`);
+  }
 }
 
 export function expectArgs(args: string[], count: number, spec: Pick<CommandSpec, 'name' | 'usage'>): void {

@@ -14,7 +14,9 @@ export async function follow(runtime: Runtime, threadId: string, flags: Flags, o
   runtime.logThreadEvents = false; // printed on stdout, with the hint that moves the thread on
   const formatter = new EventFormatter();
   let seen = 0;
-  const write = (event: ThreadEvent) => {
+  const write = (stored: ThreadEvent) => {
+    // What people see: the user's redaction patterns apply, as in `twelve threads show`.
+    const event = runtime.viewRedactor.scrub(stored);
     const line = formatter.format(event); // also teaches the formatter tool names
     if (event.seq <= seen) return;
     seen = event.seq;

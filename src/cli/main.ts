@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, options: allOptions, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: valuesWithDashes(argv), options: allOptions, allowPositionals: true, strict: true });
     } catch (error) {
       throw new TwelveError('usage', `${parseError(error)} (see twelve --help)`);
     }
@@ -140,4 +140,22 @@ function commandHelp(spec: CommandSpec): string {
   if (spec.remote) sections.push(spec.remoteHelp ?? `With TWELVE_URL and TWELVE_API_KEY set, this command talks to that Twelve server instead of the local store.`);
   sections.push(exitCodeText);
   return sections.join('\n\n');
+}
+
+/**
+ * `--since -5d`: a string flag's value that starts with a dash and a digit is its value (so the
+ * flag's own check can say what is wrong with it), not an unknown option.
+ */
+function valuesWithDashes(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? (arg.slice(2) as FlagName) : undefined;
+    if (name && allOptions[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
 }

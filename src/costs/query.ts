@@ -3,6 +3,7 @@
  * parsed once for the CLI and the API, with errors that name the flag or parameter and the value.
  */
 import { TwelveError } from '../errors.js';
+import { parseAgeOrDate } from '../util/age-or-date.js';
 import { costDimensions, type CostDimension, type CostReportOptions } from './types.js';
 
 export interface CostQueryText {
@@ -13,10 +14,8 @@ export interface CostQueryText {
   tenant?: string | undefined;
 }
 
-const ageUnits: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
-
 /**
- * `by` defaults to agent; since/until take an age before now (30m, 24h, 7d, 2w) or an ISO time
+ * `by` defaults to agent; since/until take an age before now (30min, 24h, 7d, 2w) or an ISO time
  * (2026-01-31, 2026-01-31T12:00:00Z). `name` says how the caller spells them ('--' or '').
  */
 export function parseCostQuery(text: CostQueryText, { prefix = '--', now = Date.now() }: { prefix?: string; now?: number } = {}): CostReportOptions {
@@ -46,11 +45,5 @@ function parseBy(text: string, prefix: string): CostDimension[] {
 
 /** An age before `now` or an ISO date/time, as an ISO UTC time (the form events' times are compared in). */
 export function parseTime(text: string, name: string, now = Date.now()): string {
-  const age = /^(\d+)([mhdw])$/.exec(text.trim());
-  if (age && Number(age[1]) > 0) return new Date(now - Number(age[1]) * ageUnits[age[2]!]!).toISOString();
-  const iso = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim()) ? Date.parse(text.trim().length === 10 ? `${text.trim()}T00:00:00Z` : text.trim()) : NaN;
-  if (Number.isNaN(iso)) {
-    throw new TwelveError('usage', `${name} must be an age like 30m, 24h, 7d or 2w, or an ISO date or time like 2026-01-31 or 2026-01-31T12:00:00Z, got "${text}"`);
-  }
-  return new Date(iso).toISOString();
+  return parseAgeOrDate(text, name, now);
 }

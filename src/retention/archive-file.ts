@@ -14,13 +14,14 @@ import type { NewBlob } from '../blobs/blob.js';
 import { TwelveError } from '../errors.js';
 import type { RequestReader } from '../model/request-record.js';
 import type { ArchivedEvent } from '../store/types.js';
-import { archiveHeader, blobLine, eventLine, parseArchiveLine } from './archive-format.js';
+import type { AuditHead } from '../audit/types.js';
+import { archiveHeader, blobLine, eventLine, headLine, parseArchiveLine } from './archive-format.js';
 
-/** Appends one batch of blobs and events (and the header, when the file is new) and fsyncs it. */
-export function appendArchiveBatch(path: string, events: ArchivedEvent[], blobs: NewBlob[] = []): void {
+/** Appends one batch of blobs, events and signed heads (and the header, when the file is new) and fsyncs it. */
+export function appendArchiveBatch(path: string, events: ArchivedEvent[], blobs: NewBlob[] = [], heads: AuditHead[] = []): void {
   const isNew = !existsSync(path) || statSync(path).size === 0;
   if (!isNew) checkGzip(path);
-  const lines = [...blobs.map(blobLine), ...events.map(eventLine)];
+  const lines = [...blobs.map(blobLine), ...events.map(eventLine), ...heads.map(headLine)];
   if (isNew) lines.unshift(JSON.stringify(archiveHeader));
   if (lines.length === 0) return;
   const fd = openSync(path, 'a');
@@ -100,6 +101,7 @@ function readArchiveFile(path: string): { events: ArchivedEvent[]; blobs: Map<st
       blobs.set(record.blob.hash, record.blob);
       return;
     }
+    if (record.kind === 'head') return;
     const event = record.event;
     const key = `${event.threadId}\n${event.seq}\n${event.hash ?? ''}`;
     if (seen.has(key)) return;

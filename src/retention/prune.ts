@@ -93,10 +93,10 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
     // Deleted only at the seq read here (archived), so a conversation continued meanwhile is kept whole.
     const seqs: Record<string, number> = Object.fromEntries(page.map((t) => [t.id, t.seq]));
     if (options.archive !== null) {
-      const events = await store.loadArchiveEvents(ids);
+      const [events, heads] = await Promise.all([store.loadArchiveEvents(ids), store.loadAuditHeads(ids)]);
       for (const e of events) seqs[e.threadId] = Math.max(seqs[e.threadId] ?? 0, e.seq);
       const blobs = await blobsToArchive(store, events, archived);
-      appendArchiveBatch(options.archive, events, blobs);
+      appendArchiveBatch(options.archive, events, blobs, heads);
       for (const blob of blobs) archived.add(blob.hash);
       report.blobsArchived += blobs.length;
     }

@@ -205,6 +205,7 @@ export class Runtime {
       redactor,
       // Secrets are always scrubbed before an append; the user's patterns too for agents that opt in.
       writeRedactor: (agent) => (this.releases.get(agent)?.agent.options.redactAtWrite ? this.viewRedactor : redactor),
+      viewRedactor: this.viewRedactor,
       logger: this.logger,
       tenants: this.config.tenants,
       tracer: noopTracer,

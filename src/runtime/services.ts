@@ -15,6 +15,8 @@ export interface RuntimeServices {
   redactor: Redactor;
   /** What scrubs an agent's events before they are appended: secrets, plus the user's patterns when it has redactAtWrite. */
   writeRedactor(agent: string): Redactor;
+  /** What scrubs what people and other systems see (logs, traces, API views): secrets plus the user's patterns. */
+  viewRedactor: Redactor;
   logger: Logger;
   /** Who spend is attributed to, and their daily caps. */
   tenants: TenantConfig;

@@ -410,7 +410,7 @@ export class ThreadSession {
         if (this.services.tracer.captureContent) {
           const calls = success.result.content.flatMap((part) => (part.type === 'tool-call' ? [part] : []));
           const text = success.result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
-          span.set(modelContentAttributes(this.services.redactor, messages, { text, toolCalls: calls }));
+          span.set(modelContentAttributes(this.services.viewRedactor, messages, { text, toolCalls: calls }));
         }
       }
     } catch (error) {
@@ -475,9 +475,9 @@ export class ThreadSession {
     await this.commit(events, { request: recorded });
   }
 
-  /** The request as blobs, scrubbed of secrets like the events (model/request-record.ts). */
+  /** The request, scrubbed like the events: secrets, and the user's patterns for redactAtWrite (model/request-record.ts). */
   private recordRequest(request: Parameters<typeof recordRequest>[0]) {
-    const { redactor } = this.services;
+    const redactor = this.services.writeRedactor(this.release.agent.name);
     // One scrub function per session: the record caches each message's scrubbed text by message and scrub.
     if (!redactor.empty) this.scrub ??= (text) => redactor.scrubText(text);
     return recordRequest(request, redactor.empty ? undefined : this.scrub, this.lastRequest);
@@ -631,7 +631,7 @@ export class ThreadSession {
           if (!checked.success) throw new TwelveError('internal', `${call.tool} returned a result that fails its output schema: ${zodIssues(checked.error)}`);
           result = checked.data;
         }
-        const { redactor } = this.services;
+        const redactor = this.services.writeRedactor(this.release.agent.name);
         const limited = limitResult(toJsonValue(result), this.services.maxPayloadBytes, redactor.empty ? undefined : (text) => redactor.scrubText(text));
         if (limited.blob) blobs.push(limited.blob);
         outcome = event('tool_succeeded', { callId, result: limited.result, durationMs: elapsed(started), ...(limited.ref ? { blob: limited.ref } : {}) });
@@ -656,7 +656,8 @@ export class ThreadSession {
     if (outcome.type === 'tool_failed') span.fail(outcome.data.error.message, outcome.data.error.code);
     if (this.services.tracer.captureContent) {
       const result = outcome.type === 'tool_succeeded' ? outcome.data.result : outcome.type === 'tool_failed' ? outcome.data.error : outcome.data;
-      span.set({ 'gen_ai.tool.call.arguments': this.services.redactor.scrub(JSON.stringify(args)), 'gen_ai.tool.call.result': this.services.redactor.scrub(JSON.stringify(result)) });
+      const { viewRedactor } = this.services;
+      span.set({ 'gen_ai.tool.call.arguments': viewRedactor.scrub(JSON.stringify(args)), 'gen_ai.tool.call.result': viewRedactor.scrub(JSON.stringify(result)) });
     }
     span.end();
   }

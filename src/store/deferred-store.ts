@@ -40,8 +40,16 @@ export class DeferredStore implements Store {
   async loadEvents(threadId: string, afterSeq?: number): Promise<ThreadEvent[]> {
     return (await this.store).loadEvents(threadId, afterSeq);
   }
-  async scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>> {
+  async scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number; threadCreatedAt: string }>> {
     return (await this.store).scanEvents(options);
+  }
+
+  async chainStartedAt(): Promise<string | undefined> {
+    return (await this.store).chainStartedAt();
+  }
+
+  async loadAuditOrphans(): Promise<{ heads: AuditHead[]; threads: Array<{ id: string; seq: number }> }> {
+    return (await this.store).loadAuditOrphans();
   }
   async saveAuditHead(head: AuditHead): Promise<void> {
     return (await this.store).saveAuditHead(head);

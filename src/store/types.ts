@@ -372,7 +372,14 @@ export interface Store extends NotificationOutbox {
    * `after`), each with its thread row's seq (`threadSeq`, a cheap cross-check): what `twelve audit
    * verify --all` streams.
    */
-  scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>>;
+  scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number; threadCreatedAt: string }>>;
+  /** When the hash chain began (migration 8 applied): every event of a thread created after it must be hashed. */
+  chainStartedAt(): Promise<string | undefined>;
+  /**
+   * What `audit verify --all` cannot reach by walking the events: signed heads of threads that have
+   * no events left, and thread rows that record events but have none (deleted without a prune).
+   */
+  loadAuditOrphans(): Promise<{ heads: AuditHead[]; threads: Array<{ id: string; seq: number }> }>;
   /** Records a signed chain head (audit/signing.ts). */
   saveAuditHead(head: AuditHead): Promise<void>;
   /** The signed heads of these threads, by thread then seq. */
@@ -387,7 +394,9 @@ export interface Store extends NotificationOutbox {
    * Deletes these threads, their events and their notifications in one short transaction, through
    * prune_grants (the events' delete guard). Each thread's status is re-checked inside the
    * transaction: one that is not finished (or is gone) is skipped, never deleted. Kept: eval
-   * proposals (they are eval cases), releases, daily spend, blobs (shared by hash), audit heads.
+   * proposals (they are eval cases), releases, daily spend, blobs (shared by hash). The threads'
+   * signed heads go with them (the archive keeps them), and their model calls are folded into
+   * cost_rollup in the same transaction, so cost reports keep their spend.
    * `seqs`: the seq each thread had when it was read (archived); one that moved on since (a
    * conversation's next message, even if answered and completed again) is skipped too.
    */

@@ -122,6 +122,9 @@ function samplerFrom(env: NodeJS.ProcessEnv): Sampler {
   }
 }
 
+/** How long closing the runtime waits for the last spans to reach the collector. */
+export const shutdownBoundMs = 2_000;
+
 function exporterFrom(env: NodeJS.ProcessEnv): SpanExporter {
   const kind = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() || 'otlp';
   if (kind === 'console') return new ConsoleSpanExporter();
@@ -197,6 +200,14 @@ export function createOtelTracer(env: NodeJS.ProcessEnv, options: { version: str
       span.end();
     },
 
-    shutdown: () => provider.shutdown(),
+    // Bounded: a collector that is down must not hold the process (the exporter retries for many seconds).
+    shutdown: () => {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`traces not flushed within ${shutdownBoundMs / 1000} s (is the OTLP collector up?): the rest are dropped`)), shutdownBoundMs);
+        timer.unref();
+      });
+      return Promise.race([provider.shutdown(), bound]).finally(() => clearTimeout(timer));
+    },
   };
 }

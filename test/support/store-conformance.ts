@@ -506,8 +506,11 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
           releaseId: 'rel_one',
           input: 'x',
           ...(tenant ? { tenant } : {}),
-          // Copies of another thread's events (a fork's) keep their first time: not counted again.
-          events: [...[event('thread_started', { agent, input: 'x' }), ...copied].map((e) => ({ ...e, releaseId: 'rel_one', at: old })), event('resumed', { by: 'ops' })],
+          // Copies of another thread's events (a fork's, before its thread_forked) keep their first time: not counted again.
+          events: [
+            ...[event('thread_started', { agent, input: 'x' }), ...copied].map((e) => ({ ...e, releaseId: 'rel_one', at: old })),
+            copied.length ? event('thread_forked', { from: 'th_origin', atSeq: 1 + copied.length, by: 'ops' }) : event('resumed', { by: 'ops' }),
+          ],
           summary: runnable,
         });
         let seq = 2 + copied.length;
@@ -919,8 +922,16 @@ export function storeConformance(name: string, freshDatabase: () => ConformanceD
       expect(archived[0]).toHaveProperty('hash');
       expect(archived[0]!.data).toMatchObject({ agent: expect.any(String) });
 
+      // Signed heads go with their threads (the archive keeps them); a running thread's stay.
+      const doneEvents = await a.loadEvents(done[0]!);
+      const runningEvents = await a.loadEvents(running);
+      await a.saveAuditHead({ id: 'h_done', threadId: done[0]!, seq: 1, hash: doneEvents[0]!.hash!, signature: 'c2ln', keyId: 'k1', signedAt: new Date(0).toISOString() });
+      await a.saveAuditHead({ id: 'h_running', threadId: running, seq: 1, hash: runningEvents[0]!.hash!, signature: 'c2ln', keyId: 'k1', signedAt: new Date(0).toISOString() });
       const counts = await b.pruneThreads([...done, running, 'th_missing']);
       expect(counts).toEqual({ threads: 3, events: 10, notifications: 3, skipped: [running, 'th_missing'] });
+      expect((await a.loadAuditHeads([done[0]!, running])).map((h) => h.id)).toEqual(['h_running']);
+      expect(await a.loadAuditOrphans()).toEqual({ heads: [], threads: [] });
+      expect(await a.chainStartedAt()).toEqual(expect.any(String));
       for (const id of done) {
         expect(await a.getThread(id)).toBeUndefined();
         expect(await a.loadEvents(id)).toEqual([]);

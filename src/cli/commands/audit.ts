@@ -4,19 +4,20 @@
  * a third party can check it. Exit 0 intact, 1 tampered, 2 bad usage: for CI and cron.
  */
 import { TwelveError } from '../../errors.js';
-import { print, usageError, type CommandSpec, type Flags } from '../command.js';
+import { print, refuseRemote, usageError, type CommandSpec, type Flags } from '../command.js';
 import type { AuditProblem, ThreadVerdict } from '../../audit/verify.js';
 
 export const audit: CommandSpec = {
   name: 'audit',
   summary: 'verify the tamper-evident event log (hash chain, signed heads); export a thread with its chain',
-  usage: ['audit verify (--thread <id> | --all | --archive <file.jsonl[.gz]>) [--json]', 'audit export <thread> [--format jsonl]'],
+  usage: ['audit verify (--thread <id> | --all | --archive <file.jsonl[.gz]>) [--json]', 'audit export <thread> [--format jsonl] [--redact]'],
   flags: {
     thread: 'verify: this thread only',
     all: 'verify: every thread of the store (streamed in pages)',
     archive: 'verify: an export (twelve audit export) or a prune archive, gzipped or not, instead of the store',
     format: 'export: jsonl (the only format: one event per line with its hash, then the signed heads)',
     json: 'verify: one JSON object with the counts and every problem',
+    redact: 'export: apply TWELVE_REDACT_PATTERNS (a copy to share: it cannot be verified, its first line says so)',
   },
   details: `Every event stores a hash chained to the previous event of its thread, over its thread, seq, type,
 time, release and data (so people's decisions, releases and costs are covered). verify recomputes it and
@@ -25,8 +26,10 @@ written before the chain existed are counted as not covered. With TWELVE_AUDIT_S
 signs chain heads (every TWELVE_AUDIT_SIGN_EVERY events and when a thread finishes); with the public key
 (TWELVE_AUDIT_PUBLIC_KEY, or derived from the signing key) verify checks them, which also catches a cut
 tail or a chain recomputed after an edit. A prune archive's blob lines (stored requests, large results) are
-checked to hash to their names (problem: blob). Exit codes: 0 intact, 1 tampered, 2 bad usage.`,
+checked to hash to their names (problem: blob). An export (like a prune archive) is the exact log, so it can be
+verified; --redact gives a redacted copy for sharing, which cannot be. Exit codes: 0 intact, 1 tampered, 2 bad usage.`,
   async run(args, flags) {
+    refuseRemote('audit');
     const [sub, ...rest] = args;
     if (sub === 'verify') return verify(rest, flags);
     if (sub === 'export') return exportThread(rest, flags);
@@ -36,13 +39,13 @@ checked to hash to their names (problem: blob). Exit codes: 0 intact, 1 tampered
 
 async function verify(rest: string[], flags: Flags): Promise<number> {
   const sources = [flags.thread !== undefined, flags.all === true, flags.archive !== undefined].filter(Boolean).length;
-  if (rest.length || sources !== 1 || flags.format !== undefined) {
+  if (rest.length || sources !== 1 || flags.format !== undefined || flags.redact) {
     throw new TwelveError('usage', 'twelve audit verify takes exactly one of --thread <id>, --all or --archive <file> (see twelve audit --help)');
   }
   const { loadConfig } = await import('../../config/env.js');
   const publicKeys = loadConfig(process.env).audit.publicKeys;
   const started = performance.now();
-  const totals = { threads: 0, events: 0, covered: 0, notCovered: 0, headsChecked: 0 };
+  const totals = { threads: 0, events: 0, covered: 0, notCovered: 0, headsChecked: 0, headsUnknownKey: 0 };
   const problems: AuditProblem[] = [];
   const take = (v: ThreadVerdict) => {
     totals.threads += 1;
@@ -50,6 +53,7 @@ async function verify(rest: string[], flags: Flags): Promise<number> {
     totals.covered += v.covered;
     totals.notCovered += v.notCovered;
     totals.headsChecked += v.headsChecked;
+    totals.headsUnknownKey += v.headsUnknownKey ?? 0;
     problems.push(...v.problems);
     if (!flags.json) for (const p of v.problems) process.stdout.write(`${p.threadId} seq ${p.seq}: ${p.kind}: ${p.message}\n`);
   };
@@ -65,6 +69,9 @@ async function verify(rest: string[], flags: Flags): Promise<number> {
     } finally {
       await store.close();
     }
+  }
+  if (publicKeys.length && totals.headsUnknownKey > 0) {
+    process.stderr.write(`warning: ${totals.headsUnknownKey} signed head${totals.headsUnknownKey === 1 ? ' was' : 's were'} signed by a key other than TWELVE_AUDIT_PUBLIC_KEY's and could not be checked\n`);
   }
   const ms = performance.now() - started;
   const perSecond = Math.round(totals.events / Math.max(ms / 1000, 1e-6));
@@ -86,8 +93,15 @@ async function exportThread(rest: string[], flags: Flags): Promise<number> {
   const { openStoreForReading } = await import('../local.js');
   const { exportThreadLines } = await import('../../audit/audit-log.js');
   const store = await openStoreForReading();
+  // A redacted copy: its first line says so, and verify refuses it (the links no longer match).
+  const { Redactor } = await import('../../config/redact.js');
+  const { redactedExportHeader, eventLine, parseEventLine } = await import('../../audit/export-format.js');
+  const redactor = flags.redact ? Redactor.forViews(process.env) : undefined;
   try {
-    for await (const line of exportThreadLines(store, rest[0]!)) {
+    if (redactor) process.stdout.write(`${JSON.stringify(redactedExportHeader)}\n`);
+    for await (const exact of exportThreadLines(store, rest[0]!)) {
+      const record = redactor ? parseEventLine(exact) : undefined;
+      const line = record?.kind === 'event' ? eventLine(redactor!.scrub(record.event)) : exact;
       if (!process.stdout.write(`${line}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
     }
   } finally {

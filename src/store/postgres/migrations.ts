@@ -281,6 +281,33 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX threads_by_parent ON threads (parent_id, created_at) WHERE parent_id IS NOT NULL;
     `,
   },
+  {
+    version: 11,
+    name: 'append-only signed heads, cost rollup of pruned threads',
+    // See SQLite's version 11.
+    sql: `
+      CREATE FUNCTION twelve_audit_heads_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM prune_grants WHERE thread_id = OLD.thread_id) THEN RETURN OLD; END IF;
+        RAISE EXCEPTION 'audit heads are append-only (% refused)', TG_OP USING ERRCODE = 'restrict_violation';
+      END
+      $$;
+      CREATE TRIGGER audit_heads_no_change BEFORE UPDATE OR DELETE ON audit_heads FOR EACH ROW EXECUTE FUNCTION twelve_audit_heads_guard();
+      CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads FOR EACH STATEMENT EXECUTE FUNCTION twelve_audit_heads_guard();
+      CREATE TABLE cost_rollup (
+        day text NOT NULL,
+        agent text NOT NULL,
+        model text NOT NULL,
+        tenant text NOT NULL,
+        cost_usd double precision NOT NULL DEFAULT 0,
+        input_tokens bigint NOT NULL DEFAULT 0,
+        output_tokens bigint NOT NULL DEFAULT 0,
+        calls bigint NOT NULL DEFAULT 0,
+        unpriced_calls bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, agent, model, tenant)
+      );
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */

@@ -174,15 +174,41 @@ export class PostgresStore implements Store {
     return events;
   }
 
-  async scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>> {
+  async scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number; threadCreatedAt: string }>> {
     // Keyset over the events' primary key (thread_id, seq): each page is one index range scan.
-    const { rows } = await this.pool.run<EventRow & { thread_seq: number }>(
-      `SELECT e.thread_id, e.seq, e.type, e.at, e.release_id, e.data, e.hash, t.seq AS thread_seq FROM events e JOIN threads t ON t.id = e.thread_id
+    // `at` at full precision: timestamptz keeps microseconds, the chain hashes the millisecond ISO text, so
+    // a time moved by less than a millisecond is read back with its extra digits (and no longer matches its link).
+    const { rows } = await this.pool.run<EventRow & { thread_seq: number; thread_created_at: Date; sub_ms: number }>(
+      `SELECT e.thread_id, e.seq, e.type, e.at, e.release_id, e.data, e.hash, t.seq AS thread_seq, t.created_at AS thread_created_at,
+         (extract(microseconds FROM e.at)::bigint % 1000)::int AS sub_ms FROM events e JOIN threads t ON t.id = e.thread_id
        WHERE (e.thread_id, e.seq) > ($1::text, $2::integer) ORDER BY e.thread_id, e.seq LIMIT $3`,
       [options.after?.threadId ?? '', options.after?.seq ?? 0, options.limit],
       { idempotent: true },
     );
-    return rows.map((row) => ({ ...toEvent(row), threadSeq: row.thread_seq }));
+    return rows.map((row) => {
+      const event = toEvent(row);
+      if (row.sub_ms !== 0) event.at = event.at.replace(/Z$/, `${String(row.sub_ms).padStart(3, '0')}Z`);
+      return { ...event, threadSeq: row.thread_seq, threadCreatedAt: row.thread_created_at.toISOString() };
+    });
+  }
+
+  async chainStartedAt(): Promise<string | undefined> {
+    const { rows } = await this.pool.run<{ applied_at: Date }>(`SELECT applied_at FROM twelve_migrations WHERE version = 8`, [], { idempotent: true });
+    return rows[0]?.applied_at.toISOString();
+  }
+
+  async loadAuditOrphans(): Promise<{ heads: AuditHead[]; threads: Array<{ id: string; seq: number }> }> {
+    const heads = await this.pool.run<AuditHeadRow>(
+      `SELECT * FROM audit_heads h WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.thread_id = h.thread_id) ORDER BY thread_id, seq, signed_at`,
+      [],
+      { idempotent: true },
+    );
+    const threads = await this.pool.run<{ id: string; seq: number }>(
+      `SELECT id, seq FROM threads t WHERE seq > 0 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.thread_id = t.id) ORDER BY id`,
+      [],
+      { idempotent: true },
+    );
+    return { heads: heads.rows.map(auditHead), threads: threads.rows };
   }
 
   async saveAuditHead(head: AuditHead): Promise<void> {
@@ -195,12 +221,8 @@ export class PostgresStore implements Store {
 
   async loadAuditHeads(threadIds: string[]): Promise<AuditHead[]> {
     if (threadIds.length === 0) return [];
-    const { rows } = await this.pool.run<{ id: string; thread_id: string; seq: number; hash: string; signature: string; key_id: string; signed_at: Date }>(
-      `SELECT * FROM audit_heads WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq, signed_at`,
-      [threadIds],
-      { idempotent: true },
-    );
-    return rows.map((r) => ({ id: r.id, threadId: r.thread_id, seq: r.seq, hash: r.hash, signature: r.signature, keyId: r.key_id, signedAt: r.signed_at.toISOString() }));
+    const { rows } = await this.pool.run<AuditHeadRow>(`SELECT * FROM audit_heads WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq, signed_at`, [threadIds], { idempotent: true });
+    return rows.map(auditHead);
   }
 
   async getBlob(hash: string): Promise<NewBlob | undefined> {
@@ -614,3 +636,8 @@ function mineOf(options: ClaimOptions): string[] | null {
   return ids.length > 0 ? ids : null;
 }
 
+type AuditHeadRow = { id: string; thread_id: string; seq: number; hash: string; signature: string; key_id: string; signed_at: Date };
+
+function auditHead(r: AuditHeadRow): AuditHead {
+  return { id: r.id, threadId: r.thread_id, seq: r.seq, hash: r.hash, signature: r.signature, keyId: r.key_id, signedAt: r.signed_at.toISOString() };
+}

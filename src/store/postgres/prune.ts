@@ -15,6 +15,7 @@ import type { ThreadStatus } from '../../thread/state.js';
 import { requestPrefix } from '../../blobs/blob-refs.js';
 import type { ArchivedEvent, BlobSweep, ListPrunableOptions, PrunableThread, PruneCounts, SweepBlobsOptions } from '../types.js';
 import type { PostgresPool } from './pool.js';
+import { rollupSql } from './cost-report.js';
 
 const finished = `('completed', 'failed', 'cancelled')`;
 
@@ -25,7 +26,8 @@ const listPrunableSql = `
   ORDER BY updated_at, id LIMIT $5`;
 
 const archiveEventsSql = `
-  SELECT thread_id, seq, type, at, release_id, data, hash, request FROM events WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq`;
+  SELECT thread_id, seq, type, at, (extract(microseconds FROM at)::bigint % 1000)::int AS sub_ms, release_id, data, hash, request
+  FROM events WHERE thread_id = ANY ($1::text[]) ORDER BY thread_id, seq`;
 
 /**
  * The blobs no event needs (as sqlite/prune.ts unreferencedBlobsSql): the blobs events name and the tools their kept requests name,
@@ -71,12 +73,14 @@ export class PostgresPrune {
 
   async loadArchiveEvents(threadIds: string[]): Promise<ArchivedEvent[]> {
     if (threadIds.length === 0) return [];
-    const { rows } = await this.pool.run<{ thread_id: string; seq: number; type: string; at: Date; release_id: string; data: unknown; hash: string | null; request: string | null }>(
+    const { rows } = await this.pool.run<{ thread_id: string; seq: number; type: string; at: Date; sub_ms: number; release_id: string; data: unknown; hash: string | null; request: string | null }>(
       archiveEventsSql,
       [threadIds],
       { idempotent: true },
     );
-    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: r.at.toISOString(), releaseId: r.release_id, data: r.data, hash: r.hash, request: r.request }) as ArchivedEvent);
+    // At full precision (see PostgresStore.scanEvents): a time moved by less than a millisecond stays visible in the archive.
+    const at = (r: { at: Date; sub_ms: number }) => (r.sub_ms === 0 ? r.at.toISOString() : r.at.toISOString().replace(/Z$/, `${String(r.sub_ms).padStart(3, '0')}Z`));
+    return rows.map((r) => ({ threadId: r.thread_id, seq: r.seq, type: r.type, at: at(r), releaseId: r.release_id, data: r.data, hash: r.hash, request: r.request }) as ArchivedEvent);
   }
 
   async pruneThreads(threadIds: string[], seqs?: Record<string, number>): Promise<PruneCounts> {
@@ -89,6 +93,9 @@ export class PostgresPrune {
       const skipped = threadIds.filter((id) => !kept.has(id));
       if (keep.length === 0) return { threads: 0, events: 0, notifications: 0, skipped };
       await client.query(`INSERT INTO prune_grants (thread_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [keep]);
+      // Their spend stays in the cost reports; their heads went to the archive with their events.
+      await client.query(rollupSql, [keep]);
+      await client.query(`DELETE FROM audit_heads WHERE thread_id = ANY ($1::text[])`, [keep]);
       const events = (await client.query(`DELETE FROM events WHERE thread_id = ANY ($1::text[])`, [keep])).rowCount ?? 0;
       await client.query(`DELETE FROM notification_attempts WHERE notification_id IN (SELECT id FROM notifications WHERE thread_id = ANY ($1::text[]))`, [keep]);
       const notifications = (await client.query(`DELETE FROM notifications WHERE thread_id = ANY ($1::text[])`, [keep])).rowCount ?? 0;

@@ -257,4 +257,30 @@ export const migrations: Migration[] = [
       CREATE INDEX threads_by_parent ON threads (parent_id, created_at) WHERE parent_id IS NOT NULL;
     `,
   },
+  {
+    version: 11,
+    name: 'append-only signed heads, cost rollup of pruned threads',
+    // audit_heads: append-only like events; twelve prune deletes a pruned thread's heads (archived
+    // with its events) under the same prune_grants row. cost_rollup: the model calls of pruned
+    // threads, folded by day, agent, model and tenant ('' for none) in prune's delete transaction,
+    // so cost reports and /metrics keep their spend (store/*/cost-report.ts adds it to the events').
+    sql: `
+      CREATE TRIGGER audit_heads_no_update BEFORE UPDATE ON audit_heads BEGIN SELECT RAISE(ABORT, 'audit heads are append-only'); END;
+      CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads
+        WHEN NOT EXISTS (SELECT 1 FROM prune_grants WHERE thread_id = OLD.thread_id)
+        BEGIN SELECT RAISE(ABORT, 'audit heads are append-only'); END;
+      CREATE TABLE cost_rollup (
+        day TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        model TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        calls INTEGER NOT NULL DEFAULT 0,
+        unpriced_calls INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, agent, model, tenant)
+      );
+    `,
+  },
 ];

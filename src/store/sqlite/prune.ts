@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { ThreadStatus } from '../../thread/state.js';
 import { requestPrefix } from '../../blobs/blob-refs.js';
+import { rollupSql } from './cost-report.js';
 import type { ArchivedEvent, BlobSweep, ListPrunableOptions, PrunableThread, PruneCounts, SweepBlobsOptions } from '../types.js';
 
 /** The statuses a thread never leaves: the only ones prune touches. */
@@ -65,6 +66,8 @@ export class SqlitePrune {
       .prepare(`SELECT j.key FROM json_each(?) j JOIN threads t ON t.id = j.key WHERE t.status IN (${finishedList}) AND (j.value IS NULL OR t.seq = j.value)`)
       .pluck();
     const grant = db.prepare(`INSERT OR IGNORE INTO prune_grants (thread_id) SELECT value FROM json_each(?)`);
+    const rollup = db.prepare(rollupSql);
+    const deleteHeads = db.prepare(`DELETE FROM audit_heads WHERE thread_id IN (SELECT value FROM json_each(?))`);
     const deleteEvents = db.prepare(`DELETE FROM events WHERE thread_id IN (SELECT value FROM json_each(?))`);
     const deleteAttempts = db.prepare(
       `DELETE FROM notification_attempts WHERE notification_id IN (SELECT id FROM notifications WHERE thread_id IN (SELECT value FROM json_each(?)))`,
@@ -86,6 +89,9 @@ export class SqlitePrune {
       const json = JSON.stringify([...keep]);
       if (keep.size === 0) return { threads: 0, events: 0, notifications: 0, skipped };
       grant.run(json);
+      // Their spend stays in the cost reports; their heads went to the archive with their events.
+      rollup.run({ threads: json });
+      deleteHeads.run(json);
       const events = deleteEvents.run(json).changes;
       deleteAttempts.run(json);
       const notifications = deleteNotifications.run(json).changes;

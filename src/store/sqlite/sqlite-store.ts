@@ -151,9 +151,12 @@ export class SqliteStore implements Store {
       ),
       // Keyset over the events' primary key (thread_id, seq): each page is one index range scan.
       scanEvents: db.prepare(
-        `SELECT e.thread_id, e.seq, e.type, e.at, e.release_id, e.data, e.hash, t.seq AS thread_seq FROM events e JOIN threads t ON t.id = e.thread_id
+        `SELECT e.thread_id, e.seq, e.type, e.at, e.release_id, e.data, e.hash, t.seq AS thread_seq, t.created_at AS thread_created_at FROM events e JOIN threads t ON t.id = e.thread_id
          WHERE (e.thread_id, e.seq) > (?, ?) ORDER BY e.thread_id, e.seq LIMIT ?`,
       ),
+      chainStartedAt: db.prepare(`SELECT applied_at FROM twelve_migrations WHERE version = 8`).pluck(),
+      orphanHeads: db.prepare(`SELECT * FROM audit_heads h WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.thread_id = h.thread_id) ORDER BY thread_id, seq, signed_at`),
+      emptyThreads: db.prepare(`SELECT id, seq FROM threads t WHERE seq > 0 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.thread_id = t.id) ORDER BY id`),
       saveAuditHead: db.prepare(`INSERT INTO audit_heads (id, thread_id, seq, hash, signature, key_id, signed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       auditHeads: db.prepare(`SELECT * FROM audit_heads WHERE thread_id IN (SELECT value FROM json_each(?)) ORDER BY thread_id, seq, signed_at`),
       thread: db.prepare(`SELECT * FROM threads WHERE id = ?`),
@@ -428,11 +431,22 @@ export class SqliteStore implements Store {
     return this.guard(() => (this.statements.events.all(threadId, afterSeq) as EventRow[]).map(toEvent));
   }
 
-  scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number }>> {
+  scanEvents(options: { after?: { threadId: string; seq: number }; limit: number }): Promise<Array<ThreadEvent & { threadSeq: number; threadCreatedAt: string }>> {
     return this.guard(() => {
-      const rows = this.statements.scanEvents.all(options.after?.threadId ?? '', options.after?.seq ?? 0, options.limit) as Array<EventRow & { thread_seq: number }>;
-      return rows.map((row) => ({ ...toEvent(row), threadSeq: row.thread_seq }));
+      const rows = this.statements.scanEvents.all(options.after?.threadId ?? '', options.after?.seq ?? 0, options.limit) as Array<EventRow & { thread_seq: number; thread_created_at: string }>;
+      return rows.map((row) => ({ ...toEvent(row), threadSeq: row.thread_seq, threadCreatedAt: row.thread_created_at }));
     });
+  }
+
+  chainStartedAt(): Promise<string | undefined> {
+    return this.guard(() => (this.statements.chainStartedAt.get() as string | undefined) ?? undefined);
+  }
+
+  loadAuditOrphans(): Promise<{ heads: AuditHead[]; threads: Array<{ id: string; seq: number }> }> {
+    return this.guard(() => ({
+      heads: (this.statements.orphanHeads.all() as AuditHeadRow[]).map(auditHead),
+      threads: this.statements.emptyThreads.all() as Array<{ id: string; seq: number }>,
+    }));
   }
 
   saveAuditHead(head: AuditHead): Promise<void> {
@@ -444,9 +458,7 @@ export class SqliteStore implements Store {
   loadAuditHeads(threadIds: string[]): Promise<AuditHead[]> {
     if (threadIds.length === 0) return Promise.resolve([]);
     return this.guard(() =>
-      (this.statements.auditHeads.all(JSON.stringify(threadIds)) as AuditHeadRow[]).map((r) => ({
-        id: r.id, threadId: r.thread_id, seq: r.seq, hash: r.hash, signature: r.signature, keyId: r.key_id, signedAt: r.signed_at,
-      })),
+      (this.statements.auditHeads.all(JSON.stringify(threadIds)) as AuditHeadRow[]).map(auditHead),
     );
   }
 
@@ -800,4 +812,8 @@ function storeError(error: unknown, path: string, busyTimeoutMs = 5_000): Twelve
     return new TwelveError('internal', `database ${path}: ${message}`, { cause: error, exitCode: 1 });
   }
   return new TwelveError('store_unavailable', text, { cause: error, details: { sqliteCode: code, path } });
+}
+
+function auditHead(r: AuditHeadRow): AuditHead {
+  return { id: r.id, threadId: r.thread_id, seq: r.seq, hash: r.hash, signature: r.signature, keyId: r.key_id, signedAt: r.signed_at };
 }
