@@ -265,19 +265,24 @@ describe('prune sweeps blobs on PostgreSQL', () => {
     const cutoff = new Date(Date.now() - 1000).toISOString();
     // An append in flight: it has sent the blob again (the append's own statement) and not committed yet.
     const appender = new pg.Client({ connectionString: database.url });
+    const observer = new pg.Client({ connectionString: database.url });
     await appender.connect();
+    await observer.connect();
     try {
       await appender.query('BEGIN');
       await appender.query(`INSERT INTO blobs (hash, bytes, data, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT (hash) DO UPDATE SET created_at = GREATEST(blobs.created_at, excluded.created_at)`, [blob.hash, blob.bytes, blob.data]);
       const sweep = store.sweepBlobs({ before: cutoff });
       // The sweep read the blob as a candidate (old, named by nothing) and its delete now waits on the row.
-      const waiting = async () => (await appender.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM blobs%'`)).rows[0].n as number;
+      // Asked outside the appender's transaction: a transaction reads pg_stat_activity once and keeps that snapshot.
+      const waiting = async () =>
+        (await observer.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM blobs%'`)).rows[0].n as number;
       for (let i = 0; i < 600 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await waiting()).toBe(1);
       await appender.query('COMMIT');
       expect(await sweep).toEqual({ blobs: 0, bytes: 0 });
     } finally {
       await appender.end();
+      await observer.end();
     }
     expect(await store.getBlob(blob.hash)).toMatchObject({ data: blob.data });
   });
