@@ -11,7 +11,7 @@
  * (~5 µs an event, a third of what the chain cost a step; bench/tracing.mjs): the text is
  * deterministic for what is stored, and JSON.stringify(JSON.parse(text)) gives the text back.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 import type { ThreadEvent } from '../thread/events.js';
 import { stableStringify } from '../util/stable-json.js';
 
@@ -24,13 +24,13 @@ export function encodeEvent(event: Hashed, dataText: string = JSON.stringify(eve
 
 /** The event's link: sha256 (hex) of the previous link (null: the chain starts here) and the event. */
 export function eventHash(previous: string | null, event: Hashed, dataText?: string): string {
-  return createHash('sha256').update(`${previous ?? ''}\n${encodeEvent(event, dataText)}`).digest('hex');
+  return sha256Hex(`${previous ?? ''}\n${encodeEvent(event, dataText)}`);
 }
 
 /** The link in the first encoding (data with sorted keys), which chains written before 2026-12-02 use. */
 function sortedEventHash(previous: string | null, event: Hashed): string {
   const text = stableStringify({ threadId: event.threadId, seq: event.seq, type: event.type, at: event.at, releaseId: event.releaseId, data: event.data });
-  return createHash('sha256').update(`${previous ?? ''}\n${text}`).digest('hex');
+  return sha256Hex(`${previous ?? ''}\n${text}`);
 }
 
 /** Whether `hash` is the event's link from `previous`, in either encoding. */

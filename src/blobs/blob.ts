@@ -8,7 +8,7 @@
  * tool built it), and a sorted copy would not be the exact request. JSON.stringify is still
  * deterministic for a given value, so a repeated request hashes the same and is stored once.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 
 /** A blob as appended with the events that refer to it (store: INSERT ... ON CONFLICT DO NOTHING). */
 export interface NewBlob {
@@ -37,7 +37,7 @@ export function toBlob(value: unknown): NewBlob {
 }
 
 export function blobOfText(data: string): NewBlob {
-  return { hash: `sha256:${createHash('sha256').update(data).digest('hex')}`, bytes: Buffer.byteLength(data), data };
+  return { hash: `sha256:${sha256Hex(data)}`, bytes: Buffer.byteLength(data), data };
 }
 
 /** "1.2 MB", "8 KB", "312 B": sizes in notes people and models read. */

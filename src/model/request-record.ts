@@ -9,7 +9,7 @@
  * the thread's length; chained, it grows with what is new (bench/request-blobs.mjs has the figures).
  */
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 import { blobOfText, type BlobRef, type NewBlob } from '../blobs/blob.js';
 
 /** Requests stored as blobs, each message a blob of its own listed by hash (before 2026-12-02). */
@@ -138,7 +138,7 @@ export function recordRequest(request: LanguageModelV3CallOptions, scrub?: Scrub
     `,"messages":[${(kept > 0 ? texts.slice(kept) : texts).join(',')}]` +
     (toolsRef ? `,"tools":"${toolsRef}"` : '') +
     `,"options":${optionsText}}`;
-  const ref = `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  const ref = `sha256:${sha256Hex(text)}`;
   const depth = kept > 0 ? previous!.depth + 1 : 0;
   return { request: { ref, bytes }, text, blobs, next: (seq) => ({ seq, texts, depth }) };
 }
@@ -162,7 +162,7 @@ export interface RequestAt {
 type PromptPart = { value: unknown } | { hash: string };
 
 function sha256Ref(text: string): string {
-  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  return `sha256:${sha256Hex(text)}`;
 }
 
 /** A request kept with its event, and its whole prompt, following its bases among the thread's requests. */
