@@ -283,7 +283,7 @@ export const postgresMigrations: Migration[] = [
   },
   {
     version: 11,
-    name: 'append-only signed heads, cost rollup of pruned threads',
+    name: 'append-only signed heads, cost rollup of pruned threads, notifications by thread',
     // See SQLite's version 11.
     sql: `
       CREATE FUNCTION twelve_audit_heads_guard() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -294,6 +294,7 @@ export const postgresMigrations: Migration[] = [
       $$;
       CREATE TRIGGER audit_heads_no_change BEFORE UPDATE OR DELETE ON audit_heads FOR EACH ROW EXECUTE FUNCTION twelve_audit_heads_guard();
       CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads FOR EACH STATEMENT EXECUTE FUNCTION twelve_audit_heads_guard();
+      CREATE INDEX notifications_by_thread ON notifications (thread_id);
       CREATE TABLE cost_rollup (
         day text NOT NULL,
         agent text NOT NULL,

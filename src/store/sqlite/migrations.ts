@@ -259,16 +259,18 @@ export const migrations: Migration[] = [
   },
   {
     version: 11,
-    name: 'append-only signed heads, cost rollup of pruned threads',
+    name: 'append-only signed heads, cost rollup of pruned threads, notifications by thread',
     // audit_heads: append-only like events; twelve prune deletes a pruned thread's heads (archived
     // with its events) under the same prune_grants row. cost_rollup: the model calls of pruned
     // threads, folded by day, agent, model and tenant ('' for none) in prune's delete transaction,
     // so cost reports and /metrics keep their spend (store/*/cost-report.ts adds it to the events').
+    // notifications_by_thread: prune deletes a batch's notifications by thread without a table scan.
     sql: `
       CREATE TRIGGER audit_heads_no_update BEFORE UPDATE ON audit_heads BEGIN SELECT RAISE(ABORT, 'audit heads are append-only'); END;
       CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads
         WHEN NOT EXISTS (SELECT 1 FROM prune_grants WHERE thread_id = OLD.thread_id)
         BEGIN SELECT RAISE(ABORT, 'audit heads are append-only'); END;
+      CREATE INDEX notifications_by_thread ON notifications (thread_id);
       CREATE TABLE cost_rollup (
         day TEXT NOT NULL,
         agent TEXT NOT NULL,
