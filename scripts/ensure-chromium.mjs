@@ -24,6 +24,6 @@ try {
 process.stderr.write(
   `npm test: the web console test needs a Chromium at ${path}.\n` +
     (found ? `  One is at ${found}: run TWELVE_CHROMIUM_PATH=${found} npm test\n` : '  Install it (Debian/Ubuntu: sudo apt-get install -y chromium), or point TWELVE_CHROMIUM_PATH at a Chromium or Chrome binary.\n') +
-    '  To run every other test without it: npx vitest run --exclude 'test/console*.test.ts'\n',
+    '  To run every other test without it: npx vitest run --exclude "test/console*.test.ts"\n',
 );
 process.exit(1);
