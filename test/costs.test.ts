@@ -169,7 +169,7 @@ describe.each(['sqlite', 'postgres'] as const)('tenants and their daily caps (%s
     server.enqueue({ text: 'Delivered.', usage: { prompt_tokens: 30, completion_tokens: 5 } });
     const free = await runtime.launch({ agent: 'support', input: 'Where is A-1001?' });
     expect((await runtime.runThread(free.id)).outcome).toBe('completed');
-    expect(await runtime.store.costReport({ by: ['model'] })).toEqual([{ model: local, costUsd: 0, inputTokens: 30, outputTokens: 5, calls: 1, unpricedCalls: 1 }]);
+    expect(await runtime.store.costReport({ by: ['model'] })).toEqual([{ model: local, costUsd: 0, inputTokens: 30, outputTokens: 5, cachedInputTokens: 0, cacheWriteTokens: 0, calls: 1, unpricedCalls: 1 }]);
   });
 });
 
@@ -247,8 +247,8 @@ describe('reports agree with the events', () => {
     expect(report.total.costUsd).toBeCloseTo(all.costUsd, 12);
     const table = await runCli(['costs', '--by', 'tenant'], { env: { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}` } });
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^TENANT +CALLS +INPUT +OUTPUT +SPEND$/m);
-    expect(table.stdout).toMatch(/^acme +3 +\d+ +\d+ +\$0\.\d{4} \+ 1 unpriced$/m);
+    expect(table.stdout).toMatch(/^TENANT +CALLS +INPUT +CACHED +WRITTEN +OUTPUT +SPEND$/m);
+    expect(table.stdout).toMatch(/^acme +3 +\d+ +0 +0 +\d+ +\$0\.\d{4} \+ 1 unpriced$/m);
     expect(table.stdout).toMatch(/^\(none\) +1 /m);
     expect(table.stdout).toMatch(/^total +5 /m);
     expect(table.stdout).toContain('1 model call had no known price: their spend is unknown');

@@ -61,10 +61,10 @@ describe('PostgresStore on a shared server', () => {
 
     const rows = await withAdminClient((client) => client.query('SELECT version FROM twelve_migrations ORDER BY version'), database.url);
     expect(rows.rows.map((row) => row.version)).toEqual(postgresMigrations.map((m) => m.version));
-    expect(postgresMigrations.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(postgresMigrations.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect((await ten[0]!.listThreads()).length).toBe(10);
     // A second round of opens finds the schema current and applies nothing.
-    expect(await migratePostgres(database.url)).toMatchObject({ applied: [], version: 11 });
+    expect(await migratePostgres(database.url)).toMatchObject({ applied: [], version: 12 });
   });
 
   it('counts the unpriced model calls of threads recorded before the count existed (migration 4)', async () => {
@@ -87,7 +87,7 @@ describe('PostgresStore on a shared server', () => {
       );
     }, database.url);
 
-    expect((await migratePostgres(database.url)).applied).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+    expect((await migratePostgres(database.url)).applied).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12]);
     const store = open();
     expect(await store.getThread('th_mixed')).toMatchObject({ costUsd: null, pricedCostUsd: 0.002, unpricedCalls: 2 });
     expect(await store.getThread('th_priced')).toMatchObject({ costUsd: 0.001, pricedCostUsd: 0.001, unpricedCalls: 0 });
@@ -95,12 +95,12 @@ describe('PostgresStore on a shared server', () => {
 
   it('refuses a database migrated by a newer Twelve, naming both versions', async () => {
     await fresh();
-    expect((await migratePostgres(database.url)).applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect((await migratePostgres(database.url)).applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     await withAdminClient((client) => client.query(`INSERT INTO twelve_migrations (version, name) VALUES (99, 'from the future')`), database.url);
 
     const error = await failureOf(() => open().listThreads());
     expect(TwelveError.is(error, 'store_unavailable')).toBe(true);
-    expect((error as Error).message).toMatch(/schema version 99, newer than this Twelve knows \(11\); upgrade twelve-agents/);
+    expect((error as Error).message).toMatch(/schema version 99, newer than this Twelve knows \(12\); upgrade twelve-agents/);
   });
 
   it('wakes a subscribed worker within ~100 ms of a launch from another store instance', async () => {

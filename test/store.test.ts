@@ -55,7 +55,7 @@ describe('SqliteStore on disk', () => {
     const raw = new Database(path, { readonly: true });
     try {
       expect(raw.prepare('SELECT version FROM twelve_migrations ORDER BY version').pluck().all()).toEqual(migrations.map((m) => m.version));
-      expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect(migrations.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       raw.close();
@@ -87,7 +87,7 @@ describe('SqliteStore on disk', () => {
     }
     const check = new Database(v1, { readonly: true });
     try {
-      expect(check.prepare('SELECT version FROM twelve_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect(check.prepare('SELECT version FROM twelve_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     } finally {
       check.close();
     }

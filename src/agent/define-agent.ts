@@ -105,6 +105,16 @@ export interface AgentOptions<I extends z.ZodType = z.ZodType<string>, O extends
    */
   stream?: boolean;
   /**
+   * Provider prompt caching. "auto" (default): Anthropic requests mark cache breakpoints (after the
+   * tools and system prompt, and at the ends of the previous and the current request), so a
+   * thread's later steps read its earlier context from the cache at a tenth of the input price;
+   * OpenAI requests carry a stable cache key (the thread's), and OpenAI-compatible servers get
+   * the same byte-stable prefix they cache on their own. "off": neither. Not part of the
+   * release; TWELVE_AGENT_<NAME>_CACHE overrides it. Keep the prompt template free of what
+   * changes per step (README "Prompt caching").
+   */
+  cache?: 'auto' | 'off';
+  /**
    * The system prompt template: a file (URL or absolute path) or `{ text }`. Placeholders:
    * `{{input}}`, `{{input.field}}`, `{{purpose}}`, `{{agent}}`, `{{tools}}`.
    */
@@ -229,6 +239,9 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
   if (options.redactAtWrite !== undefined && typeof options.redactAtWrite !== 'boolean') problems.push(`redactAtWrite must be true or false (got ${JSON.stringify(options.redactAtWrite)})`);
   if (options.onNewRelease !== undefined && options.onNewRelease !== 'continue' && options.onNewRelease !== 'hold') {
     problems.push(`onNewRelease must be "continue" or "hold" (got ${JSON.stringify(options.onNewRelease)})`);
+  }
+  if (options.cache !== undefined && options.cache !== 'auto' && options.cache !== 'off') {
+    problems.push(`cache must be "auto" or "off" (got ${JSON.stringify(options.cache)})`);
   }
   checkFallbackOptions(options, problems);
   checkReview(options, problems);

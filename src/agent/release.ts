@@ -41,6 +41,8 @@ export interface AgentOverrides {
   budgetRaiseCap?: BudgetRaiseCap;
   /** Tools bound to an implementation other than live (TWELVE_TOOL_<NAME>, config toolBindings): tool name -> binding. */
   toolBindings?: Record<string, ToolBinding>;
+  /** Provider prompt caching, TWELVE_AGENT_<NAME>_CACHE (operational: not part of the release id). */
+  cache?: 'auto' | 'off';
 }
 
 export interface BudgetRaiseCap {
@@ -110,6 +112,12 @@ export interface AgentRelease {
   budgetRaiseCap: BudgetRaiseCap | undefined;
   /** Tools bound to an implementation other than live, tool name -> binding (absent: live). */
   toolBindings: Readonly<Record<string, ToolBinding>>;
+  /**
+   * Provider prompt caching (model/prompt-cache.ts): "auto" marks Anthropic cache breakpoints and
+   * gives OpenAI a stable cache key; "off" sends neither. Operational, like `stream`: caching
+   * changes what a call costs, not what the model is asked, so it is not part of the release id.
+   */
+  cache: 'auto' | 'off';
   /** Exactly what the release id hashes; stored with the release for audit and diffing. */
   manifest: Record<string, unknown>;
 }
@@ -204,7 +212,8 @@ export function createRelease(agent: Agent, overrides: AgentOverrides = {}, twel
     twelve: twelveVersion,
   };
   const releaseId = 'rel_' + createHash('sha256').update(stableStringify(manifest)).digest('hex').slice(0, 16);
-  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, review, maxConcurrency: overrides.maxConcurrency, budgetRaiseCap: overrides.budgetRaiseCap, toolBindings, manifest };
+  const cache = overrides.cache ?? options.cache ?? 'auto';
+  return { agent, releaseId, models, settings, limits, toolSpecs, outputJsonSchema, approvals, review, maxConcurrency: overrides.maxConcurrency, budgetRaiseCap: overrides.budgetRaiseCap, toolBindings, cache, manifest };
 }
 
 /**

@@ -59,7 +59,14 @@ const usd = z.coerce.number({ error: 'must be a positive number of US dollars' }
 const yesNo = z
   .enum(['1', '0', 'true', 'false'], { error: 'must be 1, 0, true or false' })
   .transform((value) => value === '1' || value === 'true');
-const price = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict();
+const price = z
+  .object({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cachedInput: z.number().nonnegative().optional(),
+    cacheWrite: z.number().nonnegative().optional(),
+  })
+  .strict();
 
 const base = z.object({
   TWELVE_DATABASE_URL: z.string().min(1).default('sqlite:.twelve/twelve.db'),
@@ -75,7 +82,7 @@ const base = z.object({
       try {
         return z.record(z.string(), price).parse(JSON.parse(text));
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `must be JSON like {"openai:gpt-4o-2024-08-06":{"input":2.5,"output":10}} (${firstLine(error)})` });
+        ctx.addIssue({ code: 'custom', message: `must be JSON like {"openai:gpt-4o-2024-08-06":{"input":2.5,"output":10,"cachedInput":1.25}}: per model, USD per million tokens of input, output and optionally cachedInput (read from the prompt cache) and cacheWrite (written to it) (${firstLine(error)})` });
         return z.NEVER;
       }
     }),
@@ -147,10 +154,12 @@ const agentKeys: Record<string, [keyof AgentOverrides, z.ZodType]> = {
   DAILY_COST_USD: ['dailyCostUsd', number.pipe(z.number().positive())],
   MAX_CONCURRENCY: ['maxConcurrency', positiveInt],
   MAX_BUDGET_RAISE_USD: ['budgetRaiseCap', usd],
+  CACHE: ['cache', z.enum(['auto', 'off'], { error: 'must be auto or off' })],
 };
 
 /** Agent settings that only change how a release is operated, never the release itself (its id and lock). */
-const operationalAgentKeys: ReadonlySet<string> = new Set(['MAX_CONCURRENCY', 'MAX_BUDGET_RAISE_USD']);
+// CACHE too: prompt caching changes what a call costs, never what the model is asked (model/prompt-cache.ts).
+const operationalAgentKeys: ReadonlySet<string> = new Set(['MAX_CONCURRENCY', 'MAX_BUDGET_RAISE_USD', 'CACHE']);
 /** Global variables that change every agent's release manifest. */
 const releaseShapingGlobals = ['TWELVE_MAX_CONSECUTIVE_ERRORS'] as const;
 

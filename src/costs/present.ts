@@ -9,16 +9,21 @@ export interface CostTotals {
   costUsd: number;
   inputTokens: number;
   outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
   calls: number;
   unpricedCalls: number;
 }
 
 export function totalOf(rows: readonly CostRow[]): CostTotals {
-  const total: CostTotals = { costUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0, unpricedCalls: 0 };
+  const total: CostTotals = { costUsd: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, calls: 0, unpricedCalls: 0 };
   for (const row of rows) {
     total.costUsd += row.costUsd;
     total.inputTokens += row.inputTokens;
     total.outputTokens += row.outputTokens;
+    // Absent in a report from a server older than prompt caching.
+    total.cachedInputTokens += row.cachedInputTokens ?? 0;
+    total.cacheWriteTokens += row.cacheWriteTokens ?? 0;
     total.calls += row.calls;
     total.unpricedCalls += row.unpricedCalls;
   }
@@ -35,8 +40,17 @@ export function spendText(row: CostTotals): string {
 /** The report as an aligned table with a total line. */
 export function costTable(by: readonly CostDimension[], rows: readonly CostRow[]): string {
   if (rows.length === 0) return 'no model calls in this period';
-  const header = [...by.map((d) => d.toUpperCase()), 'CALLS', 'INPUT', 'OUTPUT', 'SPEND'];
-  const line = (keys: string[], t: CostTotals) => [...keys, String(t.calls), String(t.inputTokens), String(t.outputTokens), spendText(t)];
+  // INPUT counts every input token; CACHED of them were read from a provider's prompt cache (cheaper), WRITTEN written to it.
+  const header = [...by.map((d) => d.toUpperCase()), 'CALLS', 'INPUT', 'CACHED', 'WRITTEN', 'OUTPUT', 'SPEND'];
+  const line = (keys: string[], t: CostTotals) => [
+    ...keys,
+    String(t.calls),
+    String(t.inputTokens),
+    String(t.cachedInputTokens ?? 0),
+    String(t.cacheWriteTokens ?? 0),
+    String(t.outputTokens),
+    spendText(t),
+  ];
   const body = rows.map((row) => line(by.map((d) => (d === 'tenant' ? (row.tenant ?? '(none)') : String(row[d] ?? ''))), row));
   const total = line(['total', ...by.slice(1).map(() => '')], totalOf(rows));
   const table = [header, ...body, total];

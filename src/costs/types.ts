@@ -25,6 +25,9 @@ export interface CostRow {
   costUsd: number;
   inputTokens: number;
   outputTokens: number;
+  /** Of inputTokens, those read from / written to a provider's prompt cache (priced at their own rates). */
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
   /** Model calls (each model_called event). */
   calls: number;
   /** Calls with no known price: their spend is unknown, not $0, and costUsd leaves them out. */

@@ -19,7 +19,7 @@ import { APICallError, type LanguageModelV3CallOptions, type LanguageModelV3Gene
 import type { AgentRelease } from '../agent/release.js';
 import type { ModelMode } from '../config/env.js';
 import { TwelveError, errorMessage } from '../errors.js';
-import type { ModelAttemptFailure } from '../thread/events.js';
+import type { ModelAttemptFailure, TokenUsage } from '../thread/events.js';
 import type { ContextMessage } from '../thread/render-context.js';
 import type { PriceTable } from './prices.js';
 import { providerVariables, type ModelResolver } from './providers.js';
@@ -32,7 +32,8 @@ export interface ModelCallSuccess {
   fallbackIndex: number;
   latencyMs: number;
   result: LanguageModelV3GenerateResult;
-  usage: { inputTokens: number; outputTokens: number };
+  /** As model_called records it: cached-read and cache-write counts only when the provider reported some. */
+  usage: TokenUsage;
   costUsd: number | null;
   failures: ModelAttemptFailure[];
   /** The whole step: failed attempts and retry waits included. */
@@ -109,10 +110,7 @@ export async function callModel(
       try {
         const listener = onText && ((text: string) => onText(`${fallbackIndex}.${attempt}`, text));
         const result = await generateOnce(caller, release, model, request, timeoutMs, signal, listener);
-        const usage = {
-          inputTokens: result.usage.inputTokens.total ?? 0,
-          outputTokens: result.usage.outputTokens.total ?? 0,
-        };
+        const usage = usageOf(result.usage);
         return {
           model,
           attempt,
@@ -143,6 +141,24 @@ export async function callModel(
   }
   if (blocked.length === release.models.length) throw new ModelBlockedError(failures, blocked);
   throw new ModelCallError(failures, millisecondsSince(stepStarted));
+}
+
+/**
+ * The AI SDK's usage as model_called records it. `inputTokens.total` counts every input token
+ * (each provider adapter adds Anthropic's cache reads and writes to it); the cache counts are kept
+ * only when nonzero, so events of calls that touched no cache look as they did before.
+ */
+export function usageOf(usage: LanguageModelV3GenerateResult['usage']): TokenUsage {
+  const cacheRead = usage.inputTokens.cacheRead ?? 0;
+  const cacheWrite = usage.inputTokens.cacheWrite ?? 0;
+  // A provider that reports only the parts (noCache + cacheRead + cacheWrite) gets its total summed.
+  const total = usage.inputTokens.total ?? (usage.inputTokens.noCache ?? 0) + cacheRead + cacheWrite;
+  return {
+    inputTokens: total,
+    outputTokens: usage.outputTokens.total ?? 0,
+    ...(cacheRead > 0 ? { cachedInputTokens: cacheRead } : {}),
+    ...(cacheWrite > 0 ? { cacheWriteTokens: cacheWrite } : {}),
+  };
 }
 
 function millisecondsSince(started: number): number {

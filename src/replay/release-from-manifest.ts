@@ -85,6 +85,8 @@ export function releaseFromManifest(manifest: Record<string, unknown>, options: 
     budgetRaiseCap: undefined,
     // A stored manifest's tools have no code of their own: the binding is recorded, never run.
     toolBindings: Object.fromEntries(Object.entries((manifest.toolBindings ?? {}) as Record<string, string>).map(([tool, implementation]) => [tool, { implementation, source: 'release' }])),
+    // Operational, not in a manifest: a replayed step is compared, not sent.
+    cache: 'auto',
     manifest,
   };
 }

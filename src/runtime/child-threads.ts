@@ -65,6 +65,8 @@ export function childOutcomeEvents(callId: string, tool: string, settings: Child
     costUsd: child.costUsd,
     inputTokens: child.inputTokens,
     outputTokens: child.outputTokens,
+    ...(child.cachedInputTokens > 0 ? { cachedInputTokens: child.cachedInputTokens } : {}),
+    ...(child.cacheWriteTokens > 0 ? { cacheWriteTokens: child.cacheWriteTokens } : {}),
   });
   const durationMs = Math.max(0, Date.parse(child.updatedAt) - Date.parse(child.createdAt));
   const who = `child thread ${child.id} (${child.agent})`;

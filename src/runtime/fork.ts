@@ -162,6 +162,8 @@ function summaryOf(state: ThreadState): ThreadSummary {
     modelSteps: state.modelSteps,
     inputTokens: state.inputTokens,
     outputTokens: state.outputTokens,
+    cachedInputTokens: state.cachedInputTokens,
+    cacheWriteTokens: state.cacheWriteTokens,
     costUsd: state.costUsd,
     unpricedCalls: state.unpricedCalls,
     wakeAt: state.wakeAt ? Date.parse(state.wakeAt) : null,

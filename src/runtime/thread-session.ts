@@ -285,6 +285,8 @@ export class ThreadSession {
       modelSteps: this.state.modelSteps,
       inputTokens: this.state.inputTokens,
       outputTokens: this.state.outputTokens,
+      cachedInputTokens: this.state.cachedInputTokens,
+      cacheWriteTokens: this.state.cacheWriteTokens,
       costUsd: this.state.costUsd,
       unpricedCalls: this.state.unpricedCalls,
       wakeAt: this.state.wakeAt ? Date.parse(this.state.wakeAt) : null,

@@ -5,6 +5,8 @@ const totals = {
   costUsd: z.number().openapi({ description: 'USD of the calls with a known price; calls of unknown price are not in it (see unpricedCalls)' }),
   inputTokens: z.number().int(),
   outputTokens: z.number().int(),
+  cachedInputTokens: z.number().int().openapi({ description: 'Of inputTokens, those read from a provider\'s prompt cache (priced at the cached rate)' }),
+  cacheWriteTokens: z.number().int().openapi({ description: 'Of inputTokens, those written to a provider\'s prompt cache (Anthropic prices them above the input rate)' }),
   calls: z.number().int().openapi({ description: 'Model calls (model_called events)' }),
   unpricedCalls: z.number().int().openapi({ description: 'Calls with no known price: their spend is unknown, never $0; price their models with TWELVE_MODEL_PRICES' }),
 };

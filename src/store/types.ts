@@ -25,6 +25,10 @@ export interface ThreadRecord {
   modelSteps: number;
   inputTokens: number;
   outputTokens: number;
+  /** Of inputTokens, those read from a provider's prompt cache (billed at the cached rate). */
+  cachedInputTokens: number;
+  /** Of inputTokens, those written to a provider's prompt cache (Anthropic bills them above the input rate). */
+  cacheWriteTokens: number;
   /** USD spent on model calls; null when some call had no known price (unpricedCalls > 0): the spend is unknown, never $0. */
   costUsd: number | null;
   /** USD spent on the model calls with a known price (equals costUsd when nothing is unpriced). */
@@ -58,6 +62,9 @@ export interface ThreadSummary {
   modelSteps: number;
   inputTokens: number;
   outputTokens: number;
+  /** Prompt-cache reads and writes among inputTokens (default 0). */
+  cachedInputTokens?: number;
+  cacheWriteTokens?: number;
   costUsd: number;
   /** Model calls with no known price (default 0). */
   unpricedCalls?: number;
@@ -159,6 +166,9 @@ export interface StoreStats {
   modelSteps: number;
   inputTokens: number;
   outputTokens: number;
+  /** Of inputTokens, those read from / written to a provider's prompt cache. */
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
   /** Spend of the priced model calls. */
   costUsd: number;
   /** Model calls with no known price, which costUsd does not include. */

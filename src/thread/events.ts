@@ -13,7 +13,19 @@ const compactError = z.object({
 });
 export type CompactError = z.infer<typeof compactError>;
 
-const usage = z.object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative() });
+const tokens = z.number().int().nonnegative();
+/**
+ * A model call's tokens. `inputTokens` is every input token, cached or not; of those, the provider
+ * read `cachedInputTokens` from its prompt cache (billed at the cached-read rate) and wrote
+ * `cacheWriteTokens` to it (Anthropic bills writes above the input rate). Both are absent when
+ * the provider reported none (and in events recorded before they were kept).
+ */
+const usage = z.object({
+  inputTokens: tokens,
+  outputTokens: tokens,
+  cachedInputTokens: tokens.optional(),
+  cacheWriteTokens: tokens.optional(),
+});
 export type TokenUsage = z.infer<typeof usage>;
 
 const modelAttemptFailure = z.object({
@@ -267,6 +279,9 @@ const buildEventDataSchemas = () => ({
     costUsd: z.number().nonnegative().nullable(),
     inputTokens: z.number().int().nonnegative(),
     outputTokens: z.number().int().nonnegative(),
+    /** Of the child's input tokens, those read from / written to a provider's prompt cache (absent: none). */
+    cachedInputTokens: tokens.optional(),
+    cacheWriteTokens: tokens.optional(),
   }),
   thread_completed: z.object({
     output: z.unknown(),

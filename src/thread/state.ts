@@ -108,6 +108,9 @@ export interface ThreadState {
   modelSteps: number;
   inputTokens: number;
   outputTokens: number;
+  /** Of inputTokens, those the providers read from their prompt cache / wrote to it. */
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
   /** Spend of the priced calls; the calls counted in unpricedCalls are not in it. */
   costUsd: number;
   /** Model calls whose price was unknown: while above 0, the thread's real spend is unknown. */
@@ -165,6 +168,8 @@ export function initialState(threadId: string): ThreadState {
     modelSteps: 0,
     inputTokens: 0,
     outputTokens: 0,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
     costUsd: 0,
     unpricedCalls: 0,
     unpricedCallsAccepted: 0,
@@ -320,6 +325,8 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       state.modelSteps += 1;
       state.inputTokens += event.data.usage.inputTokens;
       state.outputTokens += event.data.usage.outputTokens;
+      state.cachedInputTokens += event.data.usage.cachedInputTokens ?? 0;
+      state.cacheWriteTokens += event.data.usage.cacheWriteTokens ?? 0;
       if (event.data.costUsd === null) state.unpricedCalls += 1;
       else state.costUsd += event.data.costUsd;
       // A model that answers at all ends the prefetch phase (prefetch always comes first).
@@ -406,6 +413,8 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       // The child's spend is the parent's: it counts against the parent's budget from here on.
       state.inputTokens += event.data.inputTokens;
       state.outputTokens += event.data.outputTokens;
+      state.cachedInputTokens += event.data.cachedInputTokens ?? 0;
+      state.cacheWriteTokens += event.data.cacheWriteTokens ?? 0;
       if (event.data.costUsd === null) state.unpricedCalls += 1;
       else state.costUsd += event.data.costUsd;
       break;

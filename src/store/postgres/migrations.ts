@@ -309,6 +309,17 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'prompt cache tokens per thread and in the cost rollup',
+    // See SQLite's version 12.
+    sql: `
+      ALTER TABLE threads ADD COLUMN cached_input_tokens bigint NOT NULL DEFAULT 0;
+      ALTER TABLE threads ADD COLUMN cache_write_tokens bigint NOT NULL DEFAULT 0;
+      ALTER TABLE cost_rollup ADD COLUMN cached_input_tokens bigint NOT NULL DEFAULT 0;
+      ALTER TABLE cost_rollup ADD COLUMN cache_write_tokens bigint NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Any fixed number works; every Twelve process must use the same one. */

@@ -94,6 +94,8 @@ export class PostgresStore implements Store {
           written.map((e) => e.hash),
           thread.events.map((e) => ('request' in e ? (e.request ?? null) : null)),
           thread.parentId ?? null,
+          c.cachedInputTokens,
+          c.cacheWriteTokens,
         ],
         { idempotent: false },
       );
@@ -149,6 +151,8 @@ export class PostgresStore implements Store {
         extras?.proposals?.length ? jsonText(extras.proposals) : null, previous, written.map((e) => e.hash), spend?.tenant ?? null,
         extras?.blobs?.length ? jsonText(extras.blobs) : null,
         events.map((_, index) => (extras?.request?.index === index ? extras.request.text : null)),
+        c.cachedInputTokens,
+        c.cacheWriteTokens,
       ],
       { idempotent: false },
     );
@@ -286,12 +290,13 @@ export class PostgresStore implements Store {
   }
 
   async stats(): Promise<StoreStats> {
-    const { rows } = await this.pool.run<{ status: ThreadStatus; n: string; steps: string; input: string; output: string; cost: string; unpriced: string }>(
-      `SELECT status, count(*) AS n, sum(model_steps) AS steps, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, sum(unpriced_calls) AS unpriced FROM threads GROUP BY status`,
+    const { rows } = await this.pool.run<{ status: ThreadStatus; n: string; steps: string; input: string; output: string; cost: string; unpriced: string; cached: string; written: string }>(
+      `SELECT status, count(*) AS n, sum(model_steps) AS steps, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost, sum(unpriced_calls) AS unpriced,
+         sum(cached_input_tokens) AS cached, sum(cache_write_tokens) AS written FROM threads GROUP BY status`,
       [],
       { idempotent: true },
     );
-    const stats: StoreStats = { threadsByStatus: {}, modelSteps: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
+    const stats: StoreStats = { threadsByStatus: {}, modelSteps: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, costUsd: 0, unpricedCalls: 0 };
     for (const row of rows) {
       stats.threadsByStatus[row.status] = Number(row.n);
       stats.modelSteps += Number(row.steps);
@@ -299,6 +304,8 @@ export class PostgresStore implements Store {
       stats.outputTokens += Number(row.output);
       stats.costUsd += Number(row.cost);
       stats.unpricedCalls += Number(row.unpriced);
+      stats.cachedInputTokens += Number(row.cached);
+      stats.cacheWriteTokens += Number(row.written);
     }
     return stats;
   }

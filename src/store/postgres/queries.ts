@@ -41,15 +41,15 @@ const notifyIfClaimable = (now: string) =>
  * release id and time (ISO) or NULL for $5 and $14 (a fork's copies keep their origin's),
  * $25 tenant (NULL: none), $26 each event's chain link (computed in JS: audit/chain.ts, from null),
  * $27 each event's request (a fork's copies of model steps keep theirs; NULL for the others).
- * $28 parent thread (NULL: none).
+ * $28 parent thread (NULL: none), $29-$30 cached-read / cache-write input tokens.
  * The events' foreign key is checked at the end of the statement, after the thread row exists.
  */
 export const createThreadSql = `
   WITH r AS (
     INSERT INTO threads (id, agent, status, seq, release_id, input, output, error, waiting_reason, model_steps, input_tokens, output_tokens,
-                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key, unpriced_calls, tenant, parent_id)
+                         cost_usd, created_at, updated_at, wake_at, ready_at, launch_key, unpriced_calls, tenant, parent_id, cached_input_tokens, cache_write_tokens)
     VALUES ($1::text, $2::text, $3::text, $4::integer, $5::text, $6::json, $7::json, $8::json, $9::text, $10::integer, $11::bigint, $12::bigint,
-            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer, $25::text, $28::text)
+            $13::float8, $14::timestamptz, $14::timestamptz, $15::bigint, $16::bigint, $17::text, $22::integer, $25::text, $28::text, $29::bigint, $30::bigint)
     RETURNING id, agent, ready_at, lease_until
   ), logged AS (
     INSERT INTO events (thread_id, seq, type, at, release_id, data, hash, request)
@@ -69,7 +69,8 @@ export const createThreadSql = `
  * $17 now (ms), $18-$20 event seqs/types/data, $21-$23 spend agent/day/cost, $24 notifications (JSON array),
  * $25 unpriced calls, $26 confidence, $27 proposals (JSON array of NewProposal), $28 the previous link
  * the hashes were chained from (the hash of event $2; NULL: none), $29 each event's link, $30 the spend's tenant (NULL: none), $31 blobs (JSON array of {hash, bytes, data}),
- * $32 each event's request (model/request-record.ts; NULL but for the model step's event).
+ * $32 each event's request (model/request-record.ts; NULL but for the model step's event),
+ * $33-$34 cached-read / cache-write input tokens.
  *
  * The chain: JS hashes the events from the previous link it knows (PostgresStore keeps the last one
  * it read or wrote per thread), and the statement refuses (zero rows, like a lost race) unless the
@@ -81,6 +82,7 @@ export const appendSql = `
     UPDATE threads SET seq = $3::integer, release_id = $4::text, status = $5::text, output = $6::json, error = $7::json,
       waiting_reason = $8::text, model_steps = $9::integer, input_tokens = $10::bigint, output_tokens = $11::bigint, cost_usd = $12::float8,
       unpriced_calls = $25::integer, updated_at = $13::timestamptz, wake_at = $14::bigint, confidence = $26::float8,
+      cached_input_tokens = $33::bigint, cache_write_tokens = $34::bigint,
       control = CASE WHEN $15::boolean THEN NULL ELSE control END,
       ready_at = CASE WHEN control IS NOT NULL AND NOT $15::boolean THEN least(coalesce($16::bigint, $17::bigint), $17::bigint) ELSE $16::bigint END
     WHERE id = $1::text AND seq = $2::integer

@@ -20,6 +20,8 @@ export type ThreadRow = {
   model_steps: number;
   input_tokens: string;
   output_tokens: string;
+  cached_input_tokens: string;
+  cache_write_tokens: string;
   cost_usd: number;
   unpriced_calls: number;
   lease_owner: string | null;
@@ -76,6 +78,8 @@ export function summaryColumns(summary: ThreadSummary) {
     outputTokens: summary.outputTokens,
     costUsd: summary.costUsd,
     unpricedCalls: summary.unpricedCalls ?? 0,
+    cachedInputTokens: summary.cachedInputTokens ?? 0,
+    cacheWriteTokens: summary.cacheWriteTokens ?? 0,
   };
 }
 
@@ -127,6 +131,8 @@ export function toThread(row: ThreadRow): ThreadRecord {
     modelSteps: row.model_steps,
     inputTokens: Number(row.input_tokens),
     outputTokens: Number(row.output_tokens),
+    cachedInputTokens: Number(row.cached_input_tokens ?? 0),
+    cacheWriteTokens: Number(row.cache_write_tokens ?? 0),
     costUsd: row.unpriced_calls > 0 ? null : row.cost_usd,
     pricedCostUsd: row.cost_usd,
     unpricedCalls: row.unpriced_calls,

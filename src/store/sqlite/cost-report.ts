@@ -29,7 +29,9 @@ export function modelCallsSql(threads: string): string {
       coalesce(json_extract(e.data, '$.usage.inputTokens'), 0) AS input_tokens,
       coalesce(json_extract(e.data, '$.usage.outputTokens'), 0) AS output_tokens,
       1 AS calls,
-      (json_type(e.data, '$.costUsd') IS NOT 'real' AND json_type(e.data, '$.costUsd') IS NOT 'integer') AS unpriced_calls
+      (json_type(e.data, '$.costUsd') IS NOT 'real' AND json_type(e.data, '$.costUsd') IS NOT 'integer') AS unpriced_calls,
+      coalesce(json_extract(e.data, '$.usage.cachedInputTokens'), 0) AS cached_input_tokens,
+      coalesce(json_extract(e.data, '$.usage.cacheWriteTokens'), 0) AS cache_write_tokens
     FROM events e JOIN threads t ON t.id = e.thread_id
       LEFT JOIN (SELECT thread_id, min(seq) AS seq FROM events WHERE type = 'thread_forked' AND ${threads.replaceAll('e.thread_id', 'thread_id')} GROUP BY thread_id) f ON f.thread_id = e.thread_id
     WHERE e.type = 'model_called' AND (f.seq IS NULL OR e.seq > f.seq) AND ${threads}`;
@@ -37,12 +39,13 @@ export function modelCallsSql(threads: string): string {
 
 /** Folds the model calls of the threads in json array `?` into cost_rollup (prune, before it deletes them). */
 export const rollupSql = `
-  INSERT INTO cost_rollup (day, agent, model, tenant, cost_usd, input_tokens, output_tokens, calls, unpriced_calls)
-  SELECT day, agent, model, tenant, sum(cost_usd), sum(input_tokens), sum(output_tokens), sum(calls), sum(unpriced_calls)
+  INSERT INTO cost_rollup (day, agent, model, tenant, cost_usd, input_tokens, output_tokens, calls, unpriced_calls, cached_input_tokens, cache_write_tokens)
+  SELECT day, agent, model, tenant, sum(cost_usd), sum(input_tokens), sum(output_tokens), sum(calls), sum(unpriced_calls), sum(cached_input_tokens), sum(cache_write_tokens)
     FROM (${modelCallsSql(`e.thread_id IN (SELECT value FROM json_each(@threads))`)}) WHERE true
     GROUP BY day, agent, model, tenant
   ON CONFLICT (day, agent, model, tenant) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd, input_tokens = input_tokens + excluded.input_tokens,
-    output_tokens = output_tokens + excluded.output_tokens, calls = calls + excluded.calls, unpriced_calls = unpriced_calls + excluded.unpriced_calls`;
+    output_tokens = output_tokens + excluded.output_tokens, calls = calls + excluded.calls, unpriced_calls = unpriced_calls + excluded.unpriced_calls,
+    cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens, cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens`;
 
 export function sqliteCostReport(db: Database.Database, options: CostReportOptions): CostRow[] {
   const groups = options.by.map((dimension) => `${groupExpression[dimension]} AS ${dimension}`);
@@ -52,9 +55,11 @@ export function sqliteCostReport(db: Database.Database, options: CostReportOptio
       coalesce(sum(c.input_tokens), 0) AS inputTokens,
       coalesce(sum(c.output_tokens), 0) AS outputTokens,
       sum(c.calls) AS calls,
-      sum(c.unpriced_calls) AS unpricedCalls
+      sum(c.unpriced_calls) AS unpricedCalls,
+      coalesce(sum(c.cached_input_tokens), 0) AS cachedInputTokens,
+      coalesce(sum(c.cache_write_tokens), 0) AS cacheWriteTokens
     FROM (${modelCallsSql('true')}
-      UNION ALL SELECT day, agent, model, tenant, day AS at, cost_usd, input_tokens, output_tokens, calls, unpriced_calls FROM cost_rollup) c
+      UNION ALL SELECT day, agent, model, tenant, day AS at, cost_usd, input_tokens, output_tokens, calls, unpriced_calls, cached_input_tokens, cache_write_tokens FROM cost_rollup) c
     WHERE (@since IS NULL OR c.at >= @since OR c.at = substr(@since, 1, 10)) AND (@until IS NULL OR c.at < @until)
       AND (@agent IS NULL OR c.agent = @agent) AND (@tenant IS NULL OR c.tenant = @tenant)
     GROUP BY ${positions}

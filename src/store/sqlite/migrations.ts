@@ -285,4 +285,16 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'prompt cache tokens per thread and in the cost rollup',
+    // Of a thread's input tokens, those the providers read from their prompt cache and wrote to it
+    // (model_called usage.cachedInputTokens / cacheWriteTokens). Earlier events recorded none: 0 is right.
+    sql: `
+      ALTER TABLE threads ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE threads ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE cost_rollup ADD COLUMN cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE cost_rollup ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
