@@ -1,9 +1,11 @@
 /**
  * `twelve agents ls`: the agents, their pinned models, tools and release ids (project or TWELVE_URL),
- * and under each its quality settings: review, non-LLM fallback, confidence, eval suites (local only).
+ * and under each its quality settings: review, non-LLM fallback, confidence, eval suites (local only),
+ * and what in its prompt template would defeat provider prompt caching (agent/prompt-cache-lint.ts).
  */
 import type { AgentQuality } from '../../agent/quality.js';
 import type { AgentSuite } from '../../eval/agent-suites.js';
+import type { PromptCacheWarning } from '../../agent/prompt-cache-lint.js';
 import { version } from '../../version.js';
 import { print, usageError, type CommandSpec, type Flags } from '../command.js';
 
@@ -18,13 +20,17 @@ interface Row {
   quality: AgentQuality;
   /** The project's suites for the agent; absent remotely (suites live in the project). */
   evals?: AgentSuite[];
+  /** Prompt caching: on or off, and what in the template defeats it (absent remotely: the template lives in the project). */
+  promptCache?: { cache: 'auto' | 'off'; warnings: PromptCacheWarning[] };
 }
 
 export const agents: CommandSpec = {
   name: 'agents',
   summary: 'agents, their pinned models, release ids, review, fallback, confidence and eval suites',
   usage: ['agents ls [--json]'],
-  flags: { json: 'one agent per line (name, purpose, releaseId, models, tools, bindings (the implementation in force per tool), limits, review, fallback, confidence; evals from the project, not with TWELVE_URL)' },
+  flags: {
+    json: 'one agent per line (name, purpose, releaseId, models, tools, bindings (the implementation in force per tool), limits, review, fallback, confidence; evals and promptCache (on or off, and what in the prompt template defeats caching) from the project, not with TWELVE_URL)',
+  },
   async run(args, flags) {
     if (args.length !== 1 || (args[0] !== 'ls' && args[0] !== 'list')) throw usageError(agents);
     const { requireAgents } = await import('../local.js');
@@ -33,6 +39,8 @@ export const agents: CommandSpec = {
     const { createRelease } = await import('../../agent/release.js');
     const { qualityOf } = await import('../../agent/quality.js');
     const { implementationNames } = await import('../../agent/tool-binding.js');
+    const { promptCacheWarnings } = await import('../../agent/prompt-cache-lint.js');
+    const promptCacheOf = (r: (typeof releases)[number]) => ({ cache: r.cache, warnings: promptCacheWarnings(r.agent.promptTemplate) });
     const config = loadConfig(process.env, found);
     const releases = found.map((agent) => createRelease(agent, config.agents[agent.name], version));
     const suitesOf = await projectSuites(flags);
@@ -45,12 +53,13 @@ export const agents: CommandSpec = {
         mcpServer: tool.mcp?.server ?? null,
       }));
     if (flags.json) {
-      for (const r of releases) process.stdout.write(`${JSON.stringify({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), bindings: toolsOf(r), limits: r.limits, ...qualityOf(r), evals: suitesOf(r.agent.name) })}\n`);
+      for (const r of releases) process.stdout.write(`${JSON.stringify({ name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), bindings: toolsOf(r), limits: r.limits, ...qualityOf(r), evals: suitesOf(r.agent.name), promptCache: promptCacheOf(r) })}\n`);
       return 0;
     }
     return printAgents(
       releases.map((r) => ({
         name: r.agent.name, purpose: r.agent.purpose, releaseId: r.releaseId, models: r.models, tools: r.toolSpecs.map((t) => t.name), quality: qualityOf(r), evals: suitesOf(r.agent.name),
+        promptCache: promptCacheOf(r),
         bindings: toolsOf(r)
           .filter((t) => t.implementations.length > 1 || t.mcpServer)
           .map((t) => `${t.name}=${t.binding}${t.bindingSource === 'default' ? '' : ` [${t.bindingSource}]`}${t.mcpServer ? ` (MCP server ${t.mcpServer})` : ` of ${t.implementations.join(', ')}`}`),
@@ -106,8 +115,22 @@ async function printAgents(rows: Row[], _flags: Flags): Promise<number> {
       header,
       ...body.flatMap((line, index) => {
         const row = rows[index]!;
-        return [line, `  ${qualityLine(row.quality, row.evals)}`, ...(row.bindings.length > 0 ? [`  bindings: ${row.bindings.join('; ')}`] : [])];
+        return [
+          line,
+          `  ${qualityLine(row.quality, row.evals)}`,
+          ...(row.bindings.length > 0 ? [`  bindings: ${row.bindings.join('; ')}`] : []),
+          ...promptCacheLines(row.promptCache),
+        ];
       }),
     ].join('\n'),
   );
+}
+
+/** Nothing when caching is on and the template is fine; else one line per point (a warning names the placeholder). */
+function promptCacheLines(promptCache: Row['promptCache']): string[] {
+  if (!promptCache) return [];
+  return [
+    ...(promptCache.cache === 'off' ? ['  prompt cache: off (no Anthropic cache breakpoints, no OpenAI cache key)'] : []),
+    ...promptCache.warnings.map((warning) => `  warning: prompt cache: ${warning.message}`),
+  ];
 }
