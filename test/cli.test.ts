@@ -17,6 +17,23 @@ function dbEnv(extra: NodeJS.ProcessEnv = {}) {
 }
 
 describe('twelve run', () => {
+  it('stops quietly when the reader of its output goes away (| head), instead of crashing on EPIPE', async () => {
+    const { spawn } = await import('node:child_process');
+    const { env } = dbEnv({ TWELVE_MODEL_MODE: 'replay' });
+    const child = spawn(process.execPath, ['bin/twelve.js', 'run', 'triage', '--input', '@examples/triage/sample-refund.txt'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    // Like `head -1`: read the first line, then close the pipe while the thread still prints its steps.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  });
+
   it('runs the refunds example offline from recordings and prints every step', async () => {
     const { env } = dbEnv({ TWELVE_MODEL_MODE: 'replay' });
     const result = await runCli(['run', 'refunds', '--input', '@examples/refunds/sample-request.txt'], { env });
