@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { promptCacheWarnings } from '../src/agent/prompt-cache-lint.js';
+import { scriptedModel } from '../src/index.js';
+import type { Logger } from '../src/log/logger.js';
+import { supportAgent } from './support/agents.js';
+import { makeRuntime } from './support/runtime.js';
 import { repoRoot, runCli } from './support/cli.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -86,5 +90,53 @@ export default defineConfig({ agents: [clean, clock, quiet] });
     expect(() =>
       defineAgent({ name: 'odd', purpose: 'Bad option', model: 'openai:gpt-4o-2024-08-06', prompt: { text: 'x' }, cache: 'always' as never }),
     ).toThrow(/defineAgent odd: cache must be "auto" or "off" \(got "always"\)/);
+  });
+});
+
+describe('a step that changes what an earlier step sent', () => {
+  /** A logger that keeps what it is told. */
+  function recordingLogger(): Logger & { lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> } {
+    const lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
+    const make = (bindings: Record<string, unknown>): Logger => {
+      const at = (level: string) => (fields: Record<string, unknown>, message = '') => void lines.push({ level, message, fields: { ...bindings, ...fields } });
+      return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => make({ ...bindings, ...more }) };
+    };
+    return Object.assign(make({}), { lines });
+  }
+
+  /** Three lookups, then an answer: four model calls in one session. */
+  const script = () =>
+    scriptedModel([
+      { toolCalls: [{ tool: 'lookup_order', args: { orderId: 'A-1001' }, callId: 'c1' }] },
+      { toolCalls: [{ tool: 'lookup_order', args: { orderId: 'B-2002' }, callId: 'c2' }] },
+      { toolCalls: [{ tool: 'lookup_order', args: { orderId: 'A-1001' }, callId: 'c3' }] },
+      { text: 'Both orders are fine.' },
+    ]);
+
+  it('warns once, naming the message, when a renderContext puts a step counter in the system prompt', async () => {
+    const logger = recordingLogger();
+    const { agent } = supportAgent({
+      model: 'scripted:cache',
+      renderContext: ({ events, defaultMessages }: { events: readonly { type: string }[]; defaultMessages: Array<{ role: string; content: unknown }> }) => {
+        const steps = events.filter((e) => e.type === 'model_called').length;
+        return defaultMessages.map((m) => (m.role === 'system' ? { ...m, content: `${String(m.content)}\nThis is step ${steps + 1}.` } : m));
+      },
+    });
+    const { runtime } = makeRuntime({ agents: [agent], models: { 'scripted:cache': script() }, logger });
+    const thread = await runtime.launch({ agent: 'support', input: 'How are A-1001 and B-2002?' });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+    const warned = logger.lines.filter((l) => l.level === 'warn' && /^prompt cache:/.test(l.message));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.message).toMatch(/^prompt cache: step 2 changed message 1 \(system\) of the previous step's request, so providers bill it and everything after it at the full input price again/);
+    expect(warned[0]!.fields).toMatchObject({ threadId: thread.id, agent: 'support', message: 0, role: 'system' });
+  });
+
+  it('says nothing when every step only appends (the default rendering)', async () => {
+    const logger = recordingLogger();
+    const { agent } = supportAgent({ model: 'scripted:cache' });
+    const { runtime } = makeRuntime({ agents: [agent], models: { 'scripted:cache': script() }, logger });
+    const thread = await runtime.launch({ agent: 'support', input: 'How are A-1001 and B-2002?' });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+    expect(logger.lines.filter((l) => /prompt cache/.test(l.message))).toEqual([]);
   });
 });

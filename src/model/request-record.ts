@@ -68,6 +68,12 @@ export interface RecordedRequest {
   blobs: NewBlob[];
   /** What the next request of the thread may extend, once this one is stored with event `seq`. */
   next: (seq: number) => PreviousRequest;
+  /**
+   * The index of the first message of the previous request this one does not repeat, when some
+   * earlier message changed or went away (a provider's prompt cache then holds nothing past it);
+   * undefined when this request starts with the whole previous one, or there was none.
+   */
+  changedAt?: number;
 }
 
 /**
@@ -117,10 +123,10 @@ export function recordRequest(request: LanguageModelV3CallOptions, scrub?: Scrub
     texts.push(made.text);
     bytes += made.bytes;
   }
-  let kept = 0;
-  if (previous && previous.depth < maxChain) {
-    while (kept < texts.length && kept < previous.texts.length && texts[kept] === previous.texts[kept]) kept++;
-  }
+  let same = 0;
+  if (previous) while (same < texts.length && same < previous.texts.length && texts[same] === previous.texts[same]) same++;
+  // Every maxChain-th request lists its whole prompt (no base), however much it repeats.
+  const kept = previous && previous.depth < maxChain ? same : 0;
   const blobs: NewBlob[] = [];
   let toolsRef: string | undefined;
   if (tools) {
@@ -140,7 +146,8 @@ export function recordRequest(request: LanguageModelV3CallOptions, scrub?: Scrub
     `,"options":${optionsText}}`;
   const ref = `sha256:${sha256Hex(text)}`;
   const depth = kept > 0 ? previous!.depth + 1 : 0;
-  return { request: { ref, bytes }, text, blobs, next: (seq) => ({ seq, texts, depth }) };
+  const changedAt = previous && same < previous.texts.length ? same : undefined;
+  return { request: { ref, bytes }, text, blobs, next: (seq) => ({ seq, texts, depth }), ...(changedAt === undefined ? {} : { changedAt }) };
 }
 
 /** Where a stored request is read from: the event rows, and the blobs. */

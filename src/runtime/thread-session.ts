@@ -54,6 +54,8 @@ export class ThreadSession {
   /** Blob hashes this session's commits stored (durably): not sent again while it holds the thread. */
   private readonly storedBlobs = new Set<string>();
   private scrub: Scrub | undefined;
+  /** Whether this session warned that a step's request changed an earlier message (warnCacheBreak). */
+  private cacheBreakSaid = false;
   /** Set once an append failed: the in-memory state may be ahead of the log; drop the session. */
   private broken = false;
   /** Where the thread's outcome goes when it finishes (from its launch metadata), if anywhere. */
@@ -438,6 +440,7 @@ export class ThreadSession {
     }
     const { result } = success;
     const recorded = this.recordRequest(request);
+    if (recorded.changedAt !== undefined) this.warnCacheBreak(recorded.changedAt, request.prompt);
     let text = '';
     const toolCalls: LanguageModelV3ToolCall[] = [];
     for (const part of result.content) {
@@ -483,6 +486,23 @@ export class ThreadSession {
     // One scrub function per session: the record caches each message's scrubbed text by message and scrub.
     if (!redactor.empty) this.scrub ??= (text) => redactor.scrubText(text);
     return recordRequest(request, redactor.empty ? undefined : this.scrub, this.lastRequest);
+  }
+
+  /**
+   * Said once per session: this step's request changed a message the previous one sent, so
+   * providers' prompt caches hold nothing past it (the default rendering only appends; a
+   * renderContext that rewrites early messages or puts a step counter in the system prompt does
+   * this). A conversation's context window moving does it by design: not said for those agents.
+   */
+  private warnCacheBreak(index: number, prompt: readonly { role: string }[]): void {
+    if (this.cacheBreakSaid || this.release.limits.maxContextTokens !== undefined || this.release.limits.maxTurns !== undefined) return;
+    this.cacheBreakSaid = true;
+    const role = prompt[index]?.role ?? 'removed';
+    this.services.logger.warn(
+      { threadId: this.threadId, agent: this.release.agent.name, message: index, role },
+      `prompt cache: step ${this.state.modelSteps + 1} changed message ${index + 1} (${role}) of the previous step's request, so providers bill it and everything after it at the full input price again; ` +
+        'keep the system prompt and earlier messages the same from step to step (README "Prompt caching")',
+    );
   }
 
   /** The failure, followed by the non-LLM fallback's answer when the agent has one for it (runtime/fallback.ts). */
