@@ -110,6 +110,8 @@ describe('twelve <command> with TWELVE_URL, against `twelve dev`', () => {
     expect(agents.stdout).toMatch(/^email-classifier /m);
     // The server's view of each agent's quality settings (suites live in the project, not on the server).
     expect(agents.stdout).toMatch(/^email-classifier .*\n {2}review: never {2}fallback: on models_failed,blocked {2}confidence: field confidence$/m);
+    // The examples' templates keep the start of every request stable: no prompt-cache warning.
+    expect(agents.stdout).not.toMatch(/prompt cache/);
 
     const ledger = new Database(join(dir, 'ledger.db'), { readonly: true });
     try {
@@ -233,6 +235,8 @@ describe('twelve <command> with TWELVE_URL, against an in-test server', () => {
     expect(JSON.parse(shown.stdout)).toMatchObject({ thread: { status: 'completed' }, events: [{ seq: 1 }, { seq: 2 }, { seq: 3 }] });
     const agents = await runCli(['agents', 'ls', '--json'], { env: api.as('reader') });
     expect(agents.stdout.trim().split('\n').map((line) => JSON.parse(line).name)).toEqual(['payer', 'asker', 'echo', 'structured', 'gated']);
+    // Each agent's prompt caching as the server runs it (GET /v1/agents).
+    expect(agents.stdout.trim().split('\n').map((line) => JSON.parse(line).promptCache.cache)).toEqual(['auto', 'auto', 'auto', 'auto', 'auto']);
 
     const cases: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
       [['run', 'nobody', '--input', 'x'], api.as('ops'), /^twelve: unknown agent "nobody"/],

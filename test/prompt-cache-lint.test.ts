@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { promptCacheWarnings } from '../src/agent/prompt-cache-lint.js';
-import { scriptedModel } from '../src/index.js';
+import { scriptedModel, type RenderContextOptions } from '../src/index.js';
 import type { Logger } from '../src/log/logger.js';
 import { supportAgent } from './support/agents.js';
 import { makeRuntime } from './support/runtime.js';
@@ -117,9 +117,9 @@ describe('a step that changes what an earlier step sent', () => {
     const logger = recordingLogger();
     const { agent } = supportAgent({
       model: 'scripted:cache',
-      renderContext: ({ events, defaultMessages }: { events: readonly { type: string }[]; defaultMessages: Array<{ role: string; content: unknown }> }) => {
+      renderContext: ({ events, defaultMessages }: RenderContextOptions) => {
         const steps = events.filter((e) => e.type === 'model_called').length;
-        return defaultMessages.map((m) => (m.role === 'system' ? { ...m, content: `${String(m.content)}\nThis is step ${steps + 1}.` } : m));
+        return defaultMessages.map((m) => (m.role === 'system' ? { ...m, content: `${m.content}\nThis is step ${steps + 1}.` } : m));
       },
     });
     const { runtime } = makeRuntime({ agents: [agent], models: { 'scripted:cache': script() }, logger });

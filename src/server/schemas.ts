@@ -278,6 +278,12 @@ export const AgentManifest = z
       .union([z.object({ field: z.string() }), z.object({ function: z.literal(true) })])
       .nullable()
       .openapi({ description: "Where the output's confidence is read: a top-level output field, or a function of the output; null: none" }),
+    promptCache: z
+      .object({
+        cache: z.enum(['auto', 'off']),
+        warnings: z.array(z.object({ code: z.enum(['unknown_placeholder', 'input_in_prompt']), placeholder: z.string(), message: z.string() })),
+      })
+      .openapi({ description: 'Provider prompt caching: auto (Anthropic breakpoints, an OpenAI cache key) or off; and what in the prompt template would defeat it' }),
   })
   .openapi('Agent');
 

@@ -20,7 +20,7 @@ interface Row {
   quality: AgentQuality;
   /** The project's suites for the agent; absent remotely (suites live in the project). */
   evals?: AgentSuite[];
-  /** Prompt caching: on or off, and what in the template defeats it (absent remotely: the template lives in the project). */
+  /** Prompt caching: on or off, and what in the template defeats it (absent from a server older than it). */
   promptCache?: { cache: 'auto' | 'off'; warnings: PromptCacheWarning[] };
 }
 
@@ -83,6 +83,8 @@ export const agents: CommandSpec = {
           tools: a.tools.map((t) => t.name),
           bindings: a.tools.filter((t) => t.binding !== 'live' || t.mcpServer).map((t) => `${t.name}=${t.binding}${t.mcpServer ? ` (MCP server ${t.mcpServer})` : ''}`),
           quality: { review: a.review, fallback: a.fallback, confidence: a.confidence },
+          // Absent from a server older than prompt caching.
+          ...(a.promptCache ? { promptCache: a.promptCache } : {}),
         })),
         flags,
       );

@@ -1,6 +1,7 @@
 /** The inbox (everything waiting for a person), the agents' manifests, and who am I. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { qualityOf } from '../../agent/quality.js';
+import { promptCacheWarnings } from '../../agent/prompt-cache-lint.js';
 import { foldEvents } from '../../thread/state.js';
 import { requireRole, type AppEnv, type ServerState } from '../context.js';
 import { pendingOf, presentThread } from '../present.js';
@@ -64,6 +65,7 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): voi
         outputSchema: release.outputJsonSchema ?? null,
         limits: JSON.parse(JSON.stringify(release.limits)) as Record<string, unknown>,
         ...qualityOf(release),
+        promptCache: { cache: release.cache, warnings: promptCacheWarnings(release.agent.promptTemplate) },
       }));
       return c.json({ agents }, 200);
     },
