@@ -1,12 +1,13 @@
 /**
  * Prompt-cache tokens wherever a person looks, over real parts (SQLite, the HTTP server on
  * 127.0.0.1, the built CLI, the typed client): scripted models whose calls read and write a
- * cache; `twelve threads show` (each model call, the child's line, the thread's totals, and
+ * cache (generated or streamed, as a provider reports them); `twelve threads show` (each model call, the child's line, the thread's totals, and
  * per step with --messages), the thread JSON and its OpenAPI schema, the client, and the
  * remote CLI. Only the nonzero parts are shown.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createClient } from '../src/client/index.js';
+import { defineAgent, scriptedModel } from '../src/index.js';
 import { cachedAgents, cachedPricesEnv, leadTotals } from './support/cached-agents.js';
 import { keys, startApi } from './support/api.js';
 import { runCli } from './support/cli.js';
@@ -14,6 +15,25 @@ import { eventsOfType, makeRuntime } from './support/runtime.js';
 
 /** A `twelve threads show` line without its time offset and seq. */
 const lineOf = (stdout: string, label: string) => stdout.split('\n').filter((line) => new RegExp(`^ *\\+[\\d.]+s +\\d+  ${label}\\b`).test(line));
+
+describe('the scripted model', () => {
+  it('reports cached and written tokens as a provider does, generated or streamed, and refuses more cached than input tokens', async () => {
+    const usage = { inputTokens: 900, outputTokens: 7, cachedInputTokens: 512, cacheWriteTokens: 88 };
+    const agents = [false, true].map((stream) => defineAgent({ name: stream ? 'streamed' : 'generated', purpose: 'Answers, for tests', model: 'scripted:s', prompt: { text: 'Say {{input}}' }, stream }));
+    const wrong = defineAgent({ name: 'wrong', purpose: 'Answers, for tests', model: 'scripted:wrong', prompt: { text: 'Say {{input}}' }, modelSettings: { maxRetries: 0 } });
+    const models = { 'scripted:s': scriptedModel(() => ({ text: 'hi', usage })), 'scripted:wrong': scriptedModel(() => ({ text: 'hi', usage: { inputTokens: 10, outputTokens: 1, cachedInputTokens: 11 } })) };
+    const { runtime } = makeRuntime({ agents: [...agents, wrong], models });
+    for (const agent of ['generated', 'streamed']) {
+      const thread = await runtime.launch({ agent, input: 'hi' });
+      expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+      expect(eventsOfType(await runtime.loadEvents(thread.id), 'model_called')[0]!.data.usage).toEqual(usage);
+    }
+    const thread = await runtime.launch({ agent: 'wrong', input: 'hi' });
+    await runtime.runThread(thread.id);
+    const [failed] = eventsOfType(await runtime.loadEvents(thread.id), 'model_failed');
+    expect(failed!.data.error.message).toContain('inputTokens (10) counts every input token');
+  });
+});
 
 describe('cached tokens in the terminal', () => {
   it('shows cached and written tokens per model call, per child, in the thread totals and per step with --messages', async () => {

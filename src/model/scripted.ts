@@ -101,5 +101,8 @@ function inputTokensOf(usage: ScriptedUsage): LanguageModelV3GenerateResult['usa
   const cacheRead = usage.cachedInputTokens;
   const cacheWrite = usage.cacheWriteTokens;
   if (cacheRead === undefined && cacheWrite === undefined) return { total: usage.inputTokens, noCache: undefined, cacheRead: undefined, cacheWrite: undefined };
-  return { total: usage.inputTokens, noCache: usage.inputTokens - (cacheRead ?? 0) - (cacheWrite ?? 0), cacheRead, cacheWrite };
+  const noCache = usage.inputTokens - (cacheRead ?? 0) - (cacheWrite ?? 0);
+  // inputTokens counts the cached ones too: a script that gives more cached than input tokens is a mistake in the test.
+  if (noCache < 0) throw new Error(`scripted model: inputTokens (${usage.inputTokens}) counts every input token, so it cannot be less than cachedInputTokens + cacheWriteTokens`);
+  return { total: usage.inputTokens, noCache, cacheRead, cacheWrite };
 }
