@@ -115,6 +115,20 @@ export function preview(value, max = 120) {
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
 
+/**
+ * The prompt-cache part of a token count, only its nonzero parts: "1,024 cached · 150 written",
+ * or '' for a call (or thread) that touched no cache.
+ */
+export function cacheText(usage) {
+  const parts = [];
+  if (usage?.cachedInputTokens) parts.push(`${count(usage.cachedInputTokens)} cached`);
+  if (usage?.cacheWriteTokens) parts.push(`${count(usage.cacheWriteTokens)} written`);
+  return parts.join(' · ');
+}
+
+/** The hover text of a cacheText. */
+export const cacheTitle = "Of the input tokens: read from the provider's prompt cache (billed at the cheaper cached rate) · written to it (Anthropic bills writes above the input rate)";
+
 export function tokens(inputTokens, outputTokens) {
   return `${count(inputTokens)} → ${count(outputTokens)}`;
 }

@@ -6,7 +6,7 @@
  */
 import { endpoints } from './api.js';
 import { h, jsonView, mount, valueView } from './dom.js';
-import { count } from './format.js';
+import { cacheText, count } from './format.js';
 
 /** The panel for the model_called event `e` (a closed <details> until the reader opens it). */
 export function seenPanel(e) {
@@ -48,7 +48,7 @@ function stepView(step) {
     h(
       'div',
       { class: 'seen-response', testid: 'seen-response' },
-      h('p', { class: 'muted small' }, `finish ${r.finishReason} · ${count(r.usage?.inputTokens)} → ${count(r.usage?.outputTokens)} tokens`),
+      h('p', { class: 'muted small' }, `finish ${r.finishReason} · ${count(r.usage?.inputTokens)} → ${count(r.usage?.outputTokens)} tokens${cacheText(r.usage) ? ` (${cacheText(r.usage)})` : ''}`),
       r.toolCalls?.length ? h('p', {}, 'Calls ', r.toolCalls.map((c) => h('code', { class: 'chip chip-tool', title: c.callId }, c.tool))) : null,
       r.text ? h('pre', { class: 'model-text' }, r.text) : null,
     ),

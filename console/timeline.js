@@ -5,7 +5,7 @@
  * opened.
  */
 import { h, jsonView, valueView } from './dom.js';
-import { absoluteTime, callCost, clock, count, duration, usd } from './format.js';
+import { absoluteTime, cacheText, cacheTitle, callCost, clock, count, duration, usd } from './format.js';
 import { seenPanel } from './model-request.js';
 
 /** Groups events into timeline entries, in order of first appearance. */
@@ -110,6 +110,7 @@ const renderers = {
       title: h('span', {}, 'Model ', h('code', { class: 'model-id' }, d.model)),
       meta: [
         h('span', { title: 'input → output tokens' }, `${count(d.usage?.inputTokens)} → ${count(d.usage?.outputTokens)} tok`),
+        cacheText(d.usage) ? h('span', { class: 'muted', title: cacheTitle, testid: 'model-cache' }, cacheText(d.usage)) : null,
         h('span', { title: 'cost' }, callCost(d.costUsd)),
         h('span', { title: 'latency' }, duration(d.latencyMs)),
         d.totalLatencyMs !== undefined ? h('span', { title: 'the whole step, failed attempts and retry waits included' }, `step ${duration(d.totalLatencyMs)}`) : null,
@@ -266,6 +267,7 @@ function callEntry(entry) {
   const sleeping = last('tool_sleeping');
   const succeeded = last('tool_succeeded');
   const failed = last('tool_failed');
+  const childDone = last('child_finished');
   const tool = requested?.data.tool ?? approvalAsked?.data.tool ?? '?';
 
   // The runtime asked whether an interrupted external run happened: the answer is the outcome
@@ -355,6 +357,14 @@ function callEntry(entry) {
     meta: [
       h('span', { class: `pill pill-${state[1]}`, testid: 'tool-state' }, state[0]),
       durationMs !== undefined ? h('span', { title: 'duration' }, duration(durationMs)) : null,
+      // An agentTool call: its child thread's tokens, counted in this thread's totals.
+      childDone
+        ? h(
+            'span',
+            { title: `the child thread's input → output tokens (in this thread's totals)${cacheText(childDone.data) ? `. ${cacheTitle}` : ''}`, testid: 'child-tokens' },
+            `child ${count(childDone.data.inputTokens)} → ${count(childDone.data.outputTokens)} tok${cacheText(childDone.data) ? ` (${cacheText(childDone.data)})` : ''}`,
+          )
+        : null,
       started.length > 1 ? h('span', { class: 'pill pill-warn' }, `${started.length} attempts`) : null,
       requested?.data.source === 'prefetch' ? h('span', { class: 'pill' }, 'prefetch') : null,
     ],

@@ -6,7 +6,7 @@
  */
 import { endpoints } from './api.js';
 import { h, mount } from './dom.js';
-import { count, usd } from './format.js';
+import { cacheTitle, count, usd } from './format.js';
 import { showError } from './toast.js';
 
 const svgNs = 'http://www.w3.org/2000/svg';
@@ -77,7 +77,7 @@ function dailyChart(rows, since) {
         s(
           'rect',
           { x, y: y(base), width: barWidth, height: Math.max(0.5, y0 - y(base)), fill: color, 'data-testid': 'cost-bar', 'data-day': day, 'data-agent': agent, 'data-cost': row.costUsd },
-          s('title', {}, `${day} · ${agent}: ${spend(row)} · ${count(row.inputTokens)} in / ${count(row.outputTokens)} out tokens · ${count(row.calls)} calls`),
+          s('title', {}, `${day} · ${agent}: ${spend(row)} · ${count(row.inputTokens)} in${cached(row)} / ${count(row.outputTokens)} out tokens · ${count(row.calls)} calls`),
         ),
       ];
     });
@@ -102,7 +102,13 @@ function dailyChart(rows, since) {
   return h('figure', { class: 'card trend-card' }, h('figcaption', { class: 'sub-label' }, 'Spend per day (UTC) per agent'), svg, legend);
 }
 
-/** One grouping as a table: name, calls, tokens, spend (flagged when some calls had no price). */
+/** " (1,024 cached, 150 written)": a row's prompt-cache tokens, only the nonzero parts ('' from a server older than prompt caching). */
+function cached(row) {
+  const parts = [row.cachedInputTokens ? `${count(row.cachedInputTokens)} cached` : '', row.cacheWriteTokens ? `${count(row.cacheWriteTokens)} written` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/** One grouping as a table: name, calls, tokens (of the input, those cached and written), spend (flagged when some calls had no price). */
 function table(title, dimension, rows, testid) {
   return h(
     'section',
@@ -111,7 +117,17 @@ function table(title, dimension, rows, testid) {
     h(
       'table',
       { class: 'threads-table' },
-      h('thead', {}, h('tr', {}, [dimension[0].toUpperCase() + dimension.slice(1), 'Calls', 'Input tokens', 'Output tokens', 'Spend'].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          [dimension[0].toUpperCase() + dimension.slice(1), 'Calls', 'Input tokens', 'Cached', 'Written', 'Output tokens', 'Spend'].map((t) =>
+            h('th', { scope: 'col', ...(t === 'Cached' || t === 'Written' ? { title: cacheTitle } : {}) }, t),
+          ),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -122,6 +138,8 @@ function table(title, dimension, rows, testid) {
             h('td', {}, r[dimension] === null ? h('span', { class: 'muted' }, '(none)') : h('code', {}, r[dimension])),
             h('td', { class: 'num' }, count(r.calls)),
             h('td', { class: 'num' }, count(r.inputTokens)),
+            h('td', { class: 'num', testid: 'cost-cached' }, count(r.cachedInputTokens ?? 0)),
+            h('td', { class: 'num', testid: 'cost-written' }, count(r.cacheWriteTokens ?? 0)),
             h('td', { class: 'num' }, count(r.outputTokens)),
             h('td', { class: 'num', testid: 'cost-spend' }, r.unpricedCalls ? h('span', { class: 'price-unknown', title: 'Calls whose model has no known price: their spend is unknown, not $0 (set TWELVE_MODEL_PRICES)' }, spend(r)) : spend(r)),
           ),
@@ -152,7 +170,7 @@ export function costsView(root, params) {
     .then(([daily, byAgent, byModel, byTenant]) => {
       if (!live) return;
       const total = byAgent.total;
-      summary.textContent = `${spend(total)} · ${count(total.calls)} model calls · ${count(total.inputTokens)} input and ${count(total.outputTokens)} output tokens${agent ? ` · agent ${agent}` : ''}`;
+      summary.textContent = `${spend(total)} · ${count(total.calls)} model calls · ${count(total.inputTokens)} input${cached(total)} and ${count(total.outputTokens)} output tokens${agent ? ` · agent ${agent}` : ''}`;
       if (total.calls === 0) {
         mount(body, h('div', { class: 'empty card', testid: 'costs-empty' }, h('h2', {}, 'No model calls in this period'), h('p', {}, 'Spend appears here as agents call their models.')));
         return;

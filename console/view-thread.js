@@ -8,7 +8,7 @@
 import { can, endpoints, session } from './api.js';
 import { budgetForm, pendingForm, pendingKey } from './actions.js';
 import { h, mount, valueView } from './dom.js';
-import { confidenceText, count, fallbackBadge, statusBadge, terminalStatuses, threadCost, timeAgo, absoluteTime } from './format.js';
+import { cacheText, cacheTitle, confidenceText, count, fallbackBadge, statusBadge, terminalStatuses, threadCost, timeAgo, absoluteTime } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { openEventStream } from './sse.js';
 import { renderTimeline } from './timeline.js';
@@ -105,6 +105,8 @@ export function threadView(root, params) {
         { class: 'stats' },
         stat('Cost', threadCost(t), 'thread-cost'),
         stat('Tokens in → out', `${count(t.inputTokens)} → ${count(t.outputTokens)}`, 'thread-tokens'),
+        // Only for a thread whose calls touched a provider's prompt cache (and a server that reports it).
+        cacheText(t) ? stat('Prompt cache', h('span', { title: cacheTitle }, cacheText(t)), 'thread-cache') : null,
         stat('Model steps', count(t.modelSteps), 'thread-steps'),
         t.confidence !== null && t.confidence !== undefined ? stat('Confidence', confidenceText(t.confidence), 'thread-confidence') : null,
         stat('Events', count(t.seq)),

@@ -28,7 +28,7 @@ export { foldEvents, threadStatuses, waitingStatuses, type ThreadState, type Thr
 export { renderContext, defaultRenderContext, type ContextMessage } from './thread/render-context.js';
 export { parseModelId, floatingReason, type ModelId } from './model/model-id.js';
 export { PriceTable, defaultPrices, type ModelPrice } from './model/prices.js';
-export { scriptedModel, type ScriptedModel, type ScriptedReply, type Script } from './model/scripted.js';
+export { scriptedModel, type ScriptedModel, type ScriptedReply, type ScriptedUsage, type Script } from './model/scripted.js';
 export { openStore } from './store/open.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { Store, ThreadRecord, ThreadSummary, ListThreadsOptions, ClaimOptions } from './store/types.js';

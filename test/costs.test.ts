@@ -5,7 +5,7 @@
  * on; the report, /metrics and `twelve costs` agree with totals computed from the events.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { loadConfig, TwelveError, type Runtime } from '../src/index.js';
+import { loadConfig, scriptedModel, TwelveError, type Runtime } from '../src/index.js';
 import { parseCostQuery } from '../src/costs/query.js';
 import { defaultPrices } from '../src/model/prices.js';
 import { apiAgents, startApi, waitForStatus } from './support/api.js';
@@ -38,14 +38,16 @@ function configError(env: NodeJS.ProcessEnv): string {
 
 /** Spend, tokens and calls per agent and tenant, summed from the model_called events of every thread. */
 async function totalsFromEvents(runtime: Runtime) {
-  const totals = new Map<string, { costUsd: number; inputTokens: number; outputTokens: number; calls: number; unpricedCalls: number }>();
+  const totals = new Map<string, { costUsd: number; inputTokens: number; outputTokens: number; cachedInputTokens: number; cacheWriteTokens: number; calls: number; unpricedCalls: number }>();
   for (const thread of await runtime.store.listThreads({ limit: 1000 })) {
     for (const e of eventsOfType(await runtime.store.loadEvents(thread.id), 'model_called')) {
-      for (const key of [`agent:${thread.agent}`, `tenant:${thread.tenant ?? ''}`, 'all']) {
-        const t = totals.get(key) ?? { costUsd: 0, inputTokens: 0, outputTokens: 0, calls: 0, unpricedCalls: 0 };
+      for (const key of [`agent:${thread.agent}`, `tenant:${thread.tenant ?? ''}`, `model:${e.data.model}`, 'all']) {
+        const t = totals.get(key) ?? { costUsd: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, calls: 0, unpricedCalls: 0 };
         t.costUsd += e.data.costUsd ?? 0;
         t.inputTokens += e.data.usage.inputTokens;
         t.outputTokens += e.data.usage.outputTokens;
+        t.cachedInputTokens += e.data.usage.cachedInputTokens ?? 0;
+        t.cacheWriteTokens += e.data.usage.cacheWriteTokens ?? 0;
         t.calls += 1;
         t.unpricedCalls += e.data.costUsd === null ? 1 : 0;
         totals.set(key, t);
@@ -180,7 +182,8 @@ describe('reports agree with the events', () => {
     const fixtures = apiAgents();
     const api = await startApi({
       agents: [agent, ...fixtures.agents.filter((a) => a.name === 'echo')],
-      models: fixtures.models,
+      // The echo agent's calls read and write a prompt cache, so the cached figures below are not all 0.
+      models: { ...fixtures.models, 'scripted:echo': scriptedModel(() => ({ text: 'echo', usage: { inputTokens: 1200, outputTokens: 30, cachedInputTokens: 1024, cacheWriteTokens: 150 } })) },
       worker: true,
       hookSecrets: new Map(),
       // No caps here: the echo agent's scripted model has no price, and a capped tenant would refuse it.
@@ -198,7 +201,7 @@ describe('reports agree with the events', () => {
     expect((await api.runtime.getThread(launched[0]!))!.tenant).toBe('acme');
     const events = await totalsFromEvents(api.runtime);
     const all = events.get('all')!;
-    expect(all).toMatchObject({ calls: 5, unpricedCalls: 1 });
+    expect(all).toMatchObject({ calls: 5, unpricedCalls: 1, cachedInputTokens: 1024, cacheWriteTokens: 150 });
 
     // GET /v1/costs (reader role) by tenant, by agent, by day and agent; bad input is a 400 naming it.
     const byTenant = await api.call('GET', '/v1/costs?by=tenant&since=7d', { key: 'reader' });
@@ -208,7 +211,15 @@ describe('reports agree with the events', () => {
     expect(acme).toMatchObject({ calls: 3, unpricedCalls: 1, inputTokens: events.get('tenant:acme')!.inputTokens });
     expect(acme.costUsd).toBeCloseTo(events.get('tenant:acme')!.costUsd, 12);
     expect(byTenant.body.rows.find((r: any) => r.tenant === null)).toMatchObject({ calls: 1 });
-    expect(byTenant.body.total).toMatchObject({ calls: 5, unpricedCalls: 1, inputTokens: all.inputTokens, outputTokens: all.outputTokens });
+    expect(acme).toMatchObject({ cachedInputTokens: events.get('tenant:acme')!.cachedInputTokens, cacheWriteTokens: events.get('tenant:acme')!.cacheWriteTokens });
+    expect(byTenant.body.total).toMatchObject({
+      calls: 5,
+      unpricedCalls: 1,
+      inputTokens: all.inputTokens,
+      outputTokens: all.outputTokens,
+      cachedInputTokens: all.cachedInputTokens,
+      cacheWriteTokens: all.cacheWriteTokens,
+    });
     expect(byTenant.body.total.costUsd).toBeCloseTo(all.costUsd, 12);
     const dayAgent = await api.call('GET', '/v1/costs?by=day,agent', { key: 'reader' });
     expect(dayAgent.body.rows.map((r: any) => [r.day, r.agent, r.calls])).toEqual([
@@ -232,23 +243,39 @@ describe('reports agree with the events', () => {
       expect(sample('twelve_agent_cost_usd', `agent="${name}"`)).toBeCloseTo(t.costUsd, 12);
       expect(sample('twelve_agent_tokens', `agent="${name}",kind="input"`)).toBe(t.inputTokens);
       expect(sample('twelve_agent_tokens', `agent="${name}",kind="output"`)).toBe(t.outputTokens);
+      expect(sample('twelve_agent_tokens', `agent="${name}",kind="cached_input"`)).toBe(t.cachedInputTokens);
+      expect(sample('twelve_agent_tokens', `agent="${name}",kind="cache_write"`)).toBe(t.cacheWriteTokens);
       expect(sample('twelve_agent_model_calls', `agent="${name}"`)).toBe(t.calls);
       expect(sample('twelve_agent_unpriced_model_calls', `agent="${name}"`)).toBe(t.unpricedCalls);
     }
     expect(sample('twelve_tenant_cost_usd', 'tenant="acme"')).toBeCloseTo(events.get('tenant:acme')!.costUsd, 12);
     expect(sample('twelve_tenant_model_calls', 'tenant=""')).toBe(1);
+    for (const tenant of ['acme', 'globex', '']) {
+      const t = events.get(`tenant:${tenant}`)!;
+      expect(sample('twelve_tenant_tokens', `tenant="${tenant}",kind="cached_input"`)).toBe(t.cachedInputTokens);
+      expect(sample('twelve_tenant_tokens', `tenant="${tenant}",kind="cache_write"`)).toBe(t.cacheWriteTokens);
+    }
+    // Per model, counted by this process (its worker ran every call) as the events were appended.
+    for (const name of [model, 'scripted:echo']) {
+      const t = events.get(`model:${name}`)!;
+      for (const [kind, value] of [['input', t.inputTokens], ['output', t.outputTokens], ['cached_input', t.cachedInputTokens], ['cache_write', t.cacheWriteTokens]] as const) {
+        expect(sample('twelve_model_tokens_total', `model="${name}",kind="${kind}"`)).toBe(value);
+      }
+    }
+    expect(Number(/^twelve_cached_input_tokens (\S+)$/m.exec(metrics)?.[1])).toBe(all.cachedInputTokens);
+    expect(Number(/^twelve_cache_write_tokens (\S+)$/m.exec(metrics)?.[1])).toBe(all.cacheWriteTokens);
     expect(Number(/^twelve_cost_usd (\S+)$/m.exec(metrics)?.[1])).toBeCloseTo(all.costUsd, 12);
 
     // twelve costs, on the same database (local store) and against the server (TWELVE_URL).
     const local = await runCli(['costs', '--by', 'agent', '--since', '7d', '--json'], { env: { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}` } });
     expect(local.stderr).toBe('');
     const report = JSON.parse(local.stdout);
-    expect(report.total).toMatchObject({ calls: all.calls, unpricedCalls: 1, inputTokens: all.inputTokens, outputTokens: all.outputTokens });
+    expect(report.total).toMatchObject({ calls: all.calls, unpricedCalls: 1, inputTokens: all.inputTokens, outputTokens: all.outputTokens, cachedInputTokens: 1024, cacheWriteTokens: 150 });
     expect(report.total.costUsd).toBeCloseTo(all.costUsd, 12);
     const table = await runCli(['costs', '--by', 'tenant'], { env: { TWELVE_DATABASE_URL: `sqlite:${api.dbFile}` } });
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^TENANT +CALLS +INPUT +CACHED +WRITTEN +OUTPUT +SPEND$/m);
-    expect(table.stdout).toMatch(/^acme +3 +\d+ +0 +0 +\d+ +\$0\.\d{4} \+ 1 unpriced$/m);
+    expect(table.stdout).toMatch(/^acme +3 +\d+ +1024 +150 +\d+ +\$0\.\d{4} \+ 1 unpriced$/m);
     expect(table.stdout).toMatch(/^\(none\) +1 /m);
     expect(table.stdout).toMatch(/^total +5 /m);
     expect(table.stdout).toContain('1 model call had no known price: their spend is unknown');

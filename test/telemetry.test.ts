@@ -8,14 +8,15 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { askHuman } from '../src/index.js';
+import { ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS } from '@opentelemetry/semantic-conventions/incubating';
+import { askHuman, scriptedModel } from '../src/index.js';
 import { eventually, repoRoot, runCli } from './support/cli.js';
 import { hookSecret, startApi } from './support/api.js';
 import { startNatsTrigger } from '../src/triggers/nats.js';
 import { echoAgent, echoModels } from './support/nats-agent.js';
 import { natsFixture, natsSkipReason, natsUrl, waitFor } from './support/nats.js';
 import { signWebhook } from '../src/notify/webhook.js';
-import { scriptedAgent, stepModel } from './support/hitl.js';
+import { scriptedAgent, stepModel, userTexts } from './support/hitl.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 import { makeRuntime, startServer, testApiKey } from './support/runtime.js';
 import { tempDir } from './support/temp-dir.js';
@@ -143,6 +144,29 @@ describe('OpenTelemetry traces', () => {
     expect(after!.links).toEqual([{ traceId: before!.traceId, spanId: wait.spanId, attributes: { 'twelve.link': 'resumed_after_wait', 'twelve.seq': wait.attributes['twelve.seq'] } }]);
     expect(after!.traceId).toBe(before!.traceId);
     expect(before!.links).toEqual([]);
+  });
+
+  it('puts the prompt-cache reads and writes on the model call span, only when the call touched the cache', async () => {
+    const receiver = await startOtlpReceiver();
+    const cacher = scriptedAgent({ name: 'cacher' });
+    const cached = { inputTokens: 1200, outputTokens: 300, cachedInputTokens: 1024, cacheWriteTokens: 150 };
+    const models = { 'scripted:cacher': scriptedModel((request) => (userTexts(request).join(' ').includes('warm') ? { text: 'hit', usage: cached } : { text: 'miss', usage: { inputTokens: 40, outputTokens: 5 } })) };
+    const { runtime } = makeRuntime({ agents: [cacher], models, env: otelEnv(receiver, 'cache') });
+    for (const input of ['warm', 'cold']) {
+      const thread = await runtime.launch({ agent: 'cacher', input });
+      expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+    }
+    const chats = (await eventually(() => receiver.spans.filter(named('chat cacher')).length === 2 && receiver.spans.filter(named('chat cacher')))) as ReceivedSpan[];
+    const warm = chats.find((span) => span.attributes['gen_ai.usage.output_tokens'] === 300)!;
+    const cold = chats.find((span) => span.attributes['gen_ai.usage.output_tokens'] === 5)!;
+    // The names the GenAI semantic conventions define (incubating entry of the package).
+    expect(warm.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 1200,
+      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 1024,
+      [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 150,
+    });
+    expect(cold.attributes['gen_ai.usage.input_tokens']).toBe(40);
+    expect(Object.keys(cold.attributes).filter((key) => key.includes('cache'))).toEqual([]);
   });
 
   it('joins the API server process and a twelve worker process in one trace from the caller traceparent', async () => {

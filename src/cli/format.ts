@@ -50,6 +50,15 @@ export function threadCost(thread: ThreadCostView, options: { short?: boolean } 
   return `price unknown (${unpriced} of ${calls(thread.modelSteps)} had no known price${others})`;
 }
 
+/**
+ * The prompt-cache part of a token count, only the nonzero parts: " (1024 cached, 150 written)",
+ * or "" for a call that touched no cache (and for records from before cache tokens were kept).
+ */
+export function cacheText(tokens: { cachedInputTokens?: number; cacheWriteTokens?: number }): string {
+  const parts = [tokens.cachedInputTokens ? `${tokens.cachedInputTokens} cached` : '', tokens.cacheWriteTokens ? `${tokens.cacheWriteTokens} written` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
 /** "850 ms", "2.31 s". */
 function duration(ms: number): string {
   return ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(2)} s`;
@@ -82,7 +91,7 @@ export class EventFormatter {
         const failures = d.failures ?? [];
         // With retries, the step took longer than its last attempt: say how long, and show every failed attempt.
         const total = failures.length > 0 ? yellow(`  step ${d.totalLatencyMs !== undefined ? duration(d.totalLatencyMs) : '?'} with ${failures.length} failed attempt${failures.length === 1 ? '' : 's'}`) : '';
-        return line(cyan('model'), `${d.model}  ${d.usage.inputTokens}→${d.usage.outputTokens} tok  ${usd(d.costUsd)}  ${Math.round(d.latencyMs)} ms${calls}${retry}${total}${text}${attemptLines(failures)}`);
+        return line(cyan('model'), `${d.model}  ${d.usage.inputTokens}→${d.usage.outputTokens} tok${cacheText(d.usage)}  ${usd(d.costUsd)}  ${Math.round(d.latencyMs)} ms${calls}${retry}${total}${text}${attemptLines(failures)}`);
       }
       case 'model_failed': {
         const d = event.data;
@@ -175,7 +184,7 @@ export class EventFormatter {
       case 'child_finished': {
         const d = event.data;
         const label = d.status === 'completed' ? green('child done') : red('child done');
-        return line(label, `thread ${d.childThreadId} ${d.status}  ${d.inputTokens}→${d.outputTokens} tok  ${usd(d.costUsd)}`);
+        return line(label, `thread ${d.childThreadId} ${d.status}  ${d.inputTokens}→${d.outputTokens} tok${cacheText(d)}  ${usd(d.costUsd)}`);
       }
       case 'fallback_used':
         return line(yellow('fallback'), `non-LLM fallback answered (${event.data.reason.replace('_', ' ')}): ${clip(event.data.detail, 200)}`);
@@ -206,6 +215,9 @@ export function statusText(status: string): string {
 /** The fields of a thread the header shows (a store record, or a thread from the HTTP API). */
 export type ThreadSummaryView = Pick<ThreadRecord, 'id' | 'status' | 'agent' | 'releaseId' | 'createdAt' | 'updatedAt' | 'modelSteps' | 'inputTokens' | 'outputTokens' | 'waitingReason' | 'output' | 'error'> &
   ThreadCostView & {
+    /** Absent from a server older than prompt caching. */
+    cachedInputTokens?: number;
+    cacheWriteTokens?: number;
     confidence?: number | null;
     /** A child thread's parent (agentTool), and a parent's children, when known. */
     parentThreadId?: string | null;
@@ -218,7 +230,7 @@ export function threadHeader(thread: ThreadSummaryView, fallback?: { reason: str
     `${bold(thread.id)}  ${statusText(thread.status)}`,
     `  agent    ${thread.agent}   release ${thread.releaseId}`,
     `  created  ${thread.createdAt}   updated ${thread.updatedAt}`,
-    `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens, ${threadCost(thread)}`,
+    `  usage    ${thread.modelSteps} model steps, ${thread.inputTokens}→${thread.outputTokens} tokens${cacheText(thread)}, ${threadCost(thread)}`,
   ];
   if (thread.parentThreadId) lines.push(`  parent   ${thread.parentThreadId}  (this thread answers one of its tool calls)`);
   for (const [index, child] of (thread.children ?? []).entries()) lines.push(`  ${index === 0 ? 'children' : '        '} ${child.id}  ${child.agent}  ${statusText(child.status)}`);

@@ -1,6 +1,7 @@
 /** `twelve threads show --messages`: each model step's request (what the model saw) and its response, as text. */
 import { formatBytes } from '../blobs/blob.js';
 import type { StepRequest } from '../replay/step-requests.js';
+import { cacheText } from './format.js';
 
 type Part = { type: string; text?: string; toolName?: string; input?: unknown; output?: { type: string; value?: unknown } };
 type Message = { role: string; content: string | Part[] };
@@ -27,7 +28,7 @@ function renderStep(step: Omit<StepRequest, 'request'> & { request?: unknown }):
   }
   const r = step.response;
   const calls = r.toolCalls.map((call) => `${call.tool} (${call.callId})`).join(', ');
-  lines.push(`response: ${calls ? `calls ${calls}` : 'answer'} · finish ${r.finishReason} · ${r.usage.inputTokens} in / ${r.usage.outputTokens} out tokens${r.costUsd === null ? ' · unpriced' : ` · $${r.costUsd.toFixed(6)}`}`);
+  lines.push(`response: ${calls ? `calls ${calls}` : 'answer'} · finish ${r.finishReason} · ${r.usage.inputTokens} in${cacheText(r.usage)} / ${r.usage.outputTokens} out tokens${r.costUsd === null ? ' · unpriced' : ` · $${r.costUsd.toFixed(6)}`}`);
   if (r.text) lines.push(indent(r.text));
   return lines.join('\n');
 }

@@ -6,12 +6,24 @@
  */
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3GenerateResult, LanguageModelV3StreamPart } from '@ai-sdk/provider';
 
+/**
+ * A reply's tokens. `inputTokens` is every input token; of them, `cachedInputTokens` were read from
+ * the (pretend) prompt cache and `cacheWriteTokens` written to it, so tests without HTTP can
+ * produce cached calls.
+ */
+export interface ScriptedUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens?: number;
+  cacheWriteTokens?: number;
+}
+
 export type ScriptedReply =
-  | { text: string; usage?: { inputTokens: number; outputTokens: number } }
+  | { text: string; usage?: ScriptedUsage }
   | {
       toolCalls: Array<{ tool: string; args: unknown; callId?: string }>;
       text?: string;
-      usage?: { inputTokens: number; outputTokens: number };
+      usage?: ScriptedUsage;
     }
   | { error: Error };
 
@@ -78,11 +90,19 @@ export function scriptedModel(script: Script, options: { modelId?: string; recor
     return {
       content,
       finishReason: { unified: toolCalls.length > 0 ? 'tool-calls' : 'stop', raw: undefined },
-      usage: {
-        inputTokens: { total: usage.inputTokens, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
-        outputTokens: { total: usage.outputTokens, text: undefined, reasoning: undefined },
-      },
+      usage: { inputTokens: inputTokensOf(usage), outputTokens: { total: usage.outputTokens, text: undefined, reasoning: undefined } },
       warnings: [],
     };
   }
+}
+
+/** The AI SDK's input-token breakdown, as a provider adapter reports it: `total` includes the cache reads and writes, `noCache` is the rest. */
+function inputTokensOf(usage: ScriptedUsage): LanguageModelV3GenerateResult['usage']['inputTokens'] {
+  const cacheRead = usage.cachedInputTokens;
+  const cacheWrite = usage.cacheWriteTokens;
+  if (cacheRead === undefined && cacheWrite === undefined) return { total: usage.inputTokens, noCache: undefined, cacheRead: undefined, cacheWrite: undefined };
+  const noCache = usage.inputTokens - (cacheRead ?? 0) - (cacheWrite ?? 0);
+  // inputTokens counts the cached ones too: a script that gives more cached than input tokens is a mistake in the test.
+  if (noCache < 0) throw new Error(`scripted model: inputTokens (${usage.inputTokens}) counts every input token, so it cannot be less than cachedInputTokens + cacheWriteTokens`);
+  return { total: usage.inputTokens, noCache, cacheRead, cacheWrite };
 }

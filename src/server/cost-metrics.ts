@@ -35,9 +35,12 @@ export function registerCostMetrics(registry: client.Registry, store: Store, opt
         },
       });
     gauge(`twelve_${by}_cost_usd`, `Model spend per ${by}, USD, of the calls with a known price (whole store, from the events)`, [by], (g, r) => g.set(label(r), r.costUsd));
-    gauge(`twelve_${by}_tokens`, `Model tokens per ${by} and kind (input, output) (whole store, from the events)`, [by, 'kind'], (g, r) => {
+    const kinds = 'input (every input token), output, and of the input tokens cached_input (read from the prompt cache) and cache_write (written to it)';
+    gauge(`twelve_${by}_tokens`, `Model tokens per ${by} and kind: ${kinds} (whole store, from the events)`, [by, 'kind'], (g, r) => {
       g.set({ ...label(r), kind: 'input' }, r.inputTokens);
       g.set({ ...label(r), kind: 'output' }, r.outputTokens);
+      g.set({ ...label(r), kind: 'cached_input' }, r.cachedInputTokens);
+      g.set({ ...label(r), kind: 'cache_write' }, r.cacheWriteTokens);
     });
     gauge(`twelve_${by}_model_calls`, `Model calls per ${by} (whole store, from the events)`, [by], (g, r) => g.set(label(r), r.calls));
     gauge(`twelve_${by}_unpriced_model_calls`, `Model calls per ${by} with no known price, so not in twelve_${by}_cost_usd`, [by], (g, r) => g.set(label(r), r.unpricedCalls));

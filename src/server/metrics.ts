@@ -6,6 +6,7 @@
  */
 import client from 'prom-client';
 import type { Runtime } from '../runtime/runtime.js';
+import type { StoreStats } from '../store/types.js';
 import { threadStatuses } from '../thread/state.js';
 import { registerConfidenceHistogram } from './confidence-metric.js';
 import { registerCostMetrics } from './cost-metrics.js';
@@ -27,7 +28,12 @@ export class Metrics {
     const registry = this.registry;
     this.events = new client.Counter({ name: 'twelve_events_total', help: 'Events appended by this process', labelNames: ['type'], registers: [registry] });
     this.modelCalls = new client.Counter({ name: 'twelve_model_calls_total', help: 'Model calls recorded by this process', labelNames: ['model'], registers: [registry] });
-    this.modelTokens = new client.Counter({ name: 'twelve_model_tokens_total', help: 'Tokens of model calls by this process', labelNames: ['model', 'kind'], registers: [registry] });
+    this.modelTokens = new client.Counter({
+      name: 'twelve_model_tokens_total',
+      help: 'Tokens of model calls by this process, by kind: input (every input token), output, and of the input tokens cached_input (read from the prompt cache) and cache_write (written to it)',
+      labelNames: ['model', 'kind'],
+      registers: [registry],
+    });
     this.modelCost = new client.Counter({ name: 'twelve_model_cost_usd_total', help: 'Cost of model calls by this process, USD', labelNames: ['model'], registers: [registry] });
     this.modelUnpriced = new client.Counter({
       name: 'twelve_model_calls_unpriced_total',
@@ -66,6 +72,9 @@ export class Metrics {
         this.modelCalls.inc({ model });
         this.modelTokens.inc({ model, kind: 'input' }, event.data.usage.inputTokens);
         this.modelTokens.inc({ model, kind: 'output' }, event.data.usage.outputTokens);
+        // Counted even at 0, so a cache hit ratio (cached_input / input) has both series from the first call.
+        this.modelTokens.inc({ model, kind: 'cached_input' }, event.data.usage.cachedInputTokens ?? 0);
+        this.modelTokens.inc({ model, kind: 'cache_write' }, event.data.usage.cacheWriteTokens ?? 0);
         if (event.data.costUsd === null) this.modelUnpriced.inc({ model });
         else if (event.data.costUsd > 0) this.modelCost.inc({ model }, event.data.costUsd);
         this.modelLatency.observe({ model }, event.data.latencyMs / 1000);
@@ -81,27 +90,40 @@ export class Metrics {
       }
     });
     const store = runtime.store;
+    // A scrape reads every gauge below at once: one stats query (a scan of the threads table) serves them all.
+    let shared: { at: number; stats: Promise<StoreStats> } | undefined;
+    const stats = () => {
+      if (shared && Date.now() - shared.at < 1_000) return shared.stats;
+      const current = { at: Date.now(), stats: store.stats() };
+      current.stats.catch(() => {
+        if (shared === current) shared = undefined;
+      });
+      shared = current;
+      return current.stats;
+    };
     new client.Gauge({
       name: 'twelve_threads',
       help: 'Threads by status (whole store)',
       labelNames: ['status'],
       registers: [registry],
       async collect() {
-        const stats = await store.stats();
-        for (const status of threadStatuses) this.set({ status }, stats.threadsByStatus[status] ?? 0);
+        const now = await stats();
+        for (const status of threadStatuses) this.set({ status }, now.threadsByStatus[status] ?? 0);
       },
     });
-    const totals = (name: string, help: string, pick: (s: Awaited<ReturnType<typeof store.stats>>) => number) =>
+    const totals = (name: string, help: string, pick: (s: StoreStats) => number) =>
       new client.Gauge({
         name,
         help,
         registers: [registry],
         async collect() {
-          this.set(pick(await store.stats()));
+          this.set(pick(await stats()));
         },
       });
     totals('twelve_model_steps', 'Model steps recorded (whole store)', (s) => s.modelSteps);
     totals('twelve_tokens', 'Input + output tokens recorded (whole store)', (s) => s.inputTokens + s.outputTokens);
+    totals('twelve_cached_input_tokens', "Of the input tokens in twelve_tokens, those read from a provider's prompt cache (whole store)", (s) => s.cachedInputTokens);
+    totals('twelve_cache_write_tokens', "Of the input tokens in twelve_tokens, those written to a provider's prompt cache (whole store)", (s) => s.cacheWriteTokens);
     totals('twelve_cost_usd', 'Model spend recorded, USD, of the calls with a known price (whole store)', (s) => s.costUsd);
     totals('twelve_unpriced_model_calls', 'Model calls recorded with no known price, so not in twelve_cost_usd (whole store)', (s) => s.unpricedCalls);
     registerConfidenceHistogram(registry, store);

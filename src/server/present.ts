@@ -44,6 +44,8 @@ export function presentThread(thread: ThreadRecord, now = Date.now(), links?: Ma
     modelSteps: thread.modelSteps,
     inputTokens: thread.inputTokens,
     outputTokens: thread.outputTokens,
+    cachedInputTokens: thread.cachedInputTokens,
+    cacheWriteTokens: thread.cacheWriteTokens,
     costUsd: thread.costUsd,
     pricedCostUsd: thread.pricedCostUsd,
     unpricedCalls: thread.unpricedCalls,

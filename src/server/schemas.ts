@@ -114,8 +114,10 @@ export const Thread = z
     error: CompactError.nullable(),
     waitingReason: z.string().nullable(),
     modelSteps: z.number().int(),
-    inputTokens: z.number().int(),
+    inputTokens: z.number().int().openapi({ description: 'Every input token of its model calls (and its child threads\'), cached or not' }),
     outputTokens: z.number().int(),
+    cachedInputTokens: z.number().int().openapi({ description: "Of inputTokens, those read from a provider's prompt cache (billed at the cached rate)" }),
+    cacheWriteTokens: z.number().int().openapi({ description: "Of inputTokens, those written to a provider's prompt cache (Anthropic bills them above the input rate)" }),
     costUsd: z.number().nullable().openapi({
       description: 'USD spent on model calls; null when any call had no known price (unpricedCalls > 0): the spend is then unknown, never $0',
     }),

@@ -39,6 +39,11 @@ export function modelResponseAttributes(success: ModelCallSuccess): SpanAttribut
     'gen_ai.response.finish_reasons': [success.result.finishReason.unified],
     'gen_ai.usage.input_tokens': success.usage.inputTokens,
     'gen_ai.usage.output_tokens': success.usage.outputTokens,
+    // Of input_tokens, those read from / written to the provider's prompt cache; only when nonzero. The names are
+    // ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS / ..._CACHE_CREATION_... of @opentelemetry/semantic-conventions/incubating
+    // (1.45), written out as the other gen_ai.* names are: the incubating entry is not a stable import.
+    'gen_ai.usage.cache_read.input_tokens': success.usage.cachedInputTokens || undefined,
+    'gen_ai.usage.cache_creation.input_tokens': success.usage.cacheWriteTokens || undefined,
     'twelve.cost_usd': success.costUsd ?? undefined,
     'twelve.model': success.model,
     'twelve.fallback.index': success.fallbackIndex,
