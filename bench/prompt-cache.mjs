@@ -42,10 +42,11 @@ const anthropic = 'anthropic:claude-sonnet-4-5-20250929';
 try {
   const examples = await exampleThreads();
   const support = await supportThread(Number(opts.steps));
+  const conversation = await conversationThread(30, 8);
 
   console.log('prefix stability: each model call after the first of its thread, against the previous request\n');
   const rows = [];
-  for (const [name, threads] of [...groupBy(examples, (t) => t.agent), ['support (20 steps)', [support]]]) {
+  for (const [name, threads] of [...groupBy(examples, (t) => t.agent), ['support (20 steps)', [support]], ['conversation (30 turns)', [conversation]]]) {
     const kept = [];
     const ofRequest = [];
     for (const thread of threads) {
@@ -95,7 +96,8 @@ try {
     `\nFirst requests (tools + system prompt + input, o200k tokens): refunds ${countInputTokens(openai, refunds.requests[0])}, support ${countInputTokens(openai, support.requests[0])}.` +
       ' OpenAI caches nothing under 1,024 tokens, so a short refunds thread saves nothing there; Anthropic counts the same text' +
       ' as more tokens (x1.3 and its tool-use prompt) and caches from 1,024, at a write premium that later reads repay.' +
-      '\nemail-classifier threads make one call each: nothing to compare.',
+      '\nemail-classifier threads make one call each: nothing to compare. The conversation shows its last 8 turns (maxTurns 8):' +
+      ' when they overflow, its window jumps forward by half (thread/context-window.ts), so the requests of those turns keep less; the others keep all.',
   );
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -250,6 +252,31 @@ async function supportThread(steps) {
     const run = await runtime.runThread(thread.id);
     if (run.outcome !== 'completed') throw new Error(`the support thread ended ${run.outcome}`);
     return { agent: 'support', sample: 'support', ...(await requestsOf(runtime.store, thread.id)) };
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** A conversation of `turns` user messages on an agent that shows the model its last `maxTurns` turns. */
+async function conversationThread(turns, maxTurns) {
+  const agent = defineAgent({
+    name: 'chat',
+    purpose: 'Chat about one order.',
+    model: openai,
+    prompt: { text: 'You answer questions about the customer order in the first message. Be brief.' },
+    limits: { maxTurns },
+  });
+  const model = scriptedModel((request) => ({ text: `Answer ${request.prompt.filter((m) => m.role === 'user').length}: the order ships on Monday from the Berlin warehouse.` }));
+  const runtime = createRuntime({ agents: [agent], models: { [openai]: model }, env: { TWELVE_DATABASE_URL: `sqlite:${join(work, 'chat.db')}`, TWELVE_LOG: 'off' } });
+  try {
+    const thread = await runtime.launch({ agent: 'chat', input: 'Order A-1000: a desk lamp and two shelves.' });
+    await runtime.runThread(thread.id);
+    for (let turn = 2; turn <= turns; turn++) {
+      await runtime.say(thread.id, { by: 'customer', text: `Question ${turn}: and what about the shelves, item ${turn}?` });
+      const run = await runtime.runThread(thread.id);
+      if (run.outcome !== 'completed') throw new Error(`the conversation ended ${run.outcome} at turn ${turn}`);
+    }
+    return { agent: 'chat', sample: 'chat', ...(await requestsOf(runtime.store, thread.id)) };
   } finally {
     await runtime.close();
   }
