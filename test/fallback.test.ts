@@ -14,7 +14,7 @@ import { z } from 'zod';
 import emailClassifier from '../examples/email-classifier/agent.js';
 import { classifyByKeywords } from '../examples/email-classifier/fallback.js';
 import { createRelease, defineAgent, type Agent } from '../src/index.js';
-import type { Logger } from '../src/log/logger.js';
+import { recordingLogger } from './support/recording-logger.js';
 import { diffManifests } from '../src/release/diff.js';
 import { runFallback } from '../src/runtime/fallback.js';
 import { initialState } from '../src/thread/state.js';
@@ -49,15 +49,6 @@ async function modelsDown(): Promise<{ server: ScriptedServer; env: NodeJS.Proce
   return { server, env };
 }
 
-/** A logger that keeps what it is told (the runtime's warnings and errors are part of the contract here). */
-function recordingLogger(): Logger & { lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> } {
-  const lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
-  const make = (bindings: Record<string, unknown>): Logger => {
-    const at = (level: string) => (fields: Record<string, unknown>, message = '') => void lines.push({ level, message, fields: { ...bindings, ...fields } });
-    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => make({ ...bindings, ...more }) };
-  };
-  return Object.assign(make({}), { lines });
-}
 
 /** A classifier-shaped agent on the OpenAI model only, with the given fallback options. */
 function labeller(options: Partial<Parameters<typeof defineAgent>[0]> = {}): Agent {

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { promptCacheWarnings } from '../src/agent/prompt-cache-lint.js';
 import { scriptedModel, type RenderContextOptions } from '../src/index.js';
-import type { Logger } from '../src/log/logger.js';
+import { recordingLogger } from './support/recording-logger.js';
 import { supportAgent } from './support/agents.js';
 import { makeRuntime } from './support/runtime.js';
 import { repoRoot, runCli } from './support/cli.js';
@@ -94,15 +94,6 @@ export default defineConfig({ agents: [clean, clock, quiet] });
 });
 
 describe('a step that changes what an earlier step sent', () => {
-  /** A logger that keeps what it is told. */
-  function recordingLogger(): Logger & { lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> } {
-    const lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
-    const make = (bindings: Record<string, unknown>): Logger => {
-      const at = (level: string) => (fields: Record<string, unknown>, message = '') => void lines.push({ level, message, fields: { ...bindings, ...fields } });
-      return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => make({ ...bindings, ...more }) };
-    };
-    return Object.assign(make({}), { lines });
-  }
 
   /** Three lookups, then an answer: four model calls in one session. */
   const script = () =>
