@@ -24,7 +24,7 @@ async function startAnthropic() {
 }
 
 /** A runtime with both providers on scripted servers. */
-async function cachingRuntime(options: MakeRuntimeOptions & { extraEnv?: NodeJS.ProcessEnv } = {}) {
+async function cachingRuntime(options: MakeRuntimeOptions & { extraEnv?: NodeJS.ProcessEnv }) {
   const anthropic = await startAnthropic();
   const openai = await startServer();
   const { extraEnv, ...rest } = options;
