@@ -10,6 +10,7 @@ import { stepRequests } from '../src/replay/step-requests.js';
 import type { ThreadEvent } from '../src/thread/events.js';
 import { supportAgent } from './support/agents.js';
 import { eventsOfType, makeRuntime, startServer, type MakeRuntimeOptions } from './support/runtime.js';
+import { freshPostgresDatabase } from './support/postgres.js';
 import { tempDir } from './support/temp-dir.js';
 import { breakpointsOf, startScriptedAnthropicServer, type AnthropicUsage } from './support/scripted-anthropic-server.js';
 
@@ -30,6 +31,13 @@ async function cachingRuntime(options: MakeRuntimeOptions & { extraEnv?: NodeJS.
   const { extraEnv, ...rest } = options;
   const made = makeRuntime({ server: openai, ...rest, env: { ANTHROPIC_BASE_URL: anthropic.baseURL, ANTHROPIC_API_KEY: anthropicKey, ...extraEnv } });
   return { ...made, anthropic, openai };
+}
+
+/** A fresh PostgreSQL database for the runtime, dropped after the test. */
+async function postgresDatabase(): Promise<NodeJS.ProcessEnv> {
+  const database = await freshPostgresDatabase();
+  onTestFinished(() => database.cleanup());
+  return { TWELVE_DATABASE_URL: database.url };
 }
 
 /** The usage model_called should record for what the Anthropic server reported. */
@@ -58,8 +66,9 @@ const twoLookups = () => [
 ];
 
 describe('Anthropic prompt caching', () => {
-  it('marks the system prompt, the end of the previous request and the last message, and records and prices the cache reads and writes', async () => {
-    const { runtime, anthropic } = await cachingRuntime({ agents: [supportAgent({ model: sonnet }).agent] });
+  it.each(['SQLite', 'PostgreSQL'])('marks the system prompt, the end of the previous request and the last message, and records and prices the cache reads and writes (%s)', async (storeKind) => {
+    const database = storeKind === 'PostgreSQL' ? await postgresDatabase() : {};
+    const { runtime, anthropic } = await cachingRuntime({ agents: [supportAgent({ model: sonnet }).agent], extraEnv: database });
     anthropic.enqueue(...twoLookups());
 
     const thread = await runtime.launch({ agent: 'support', input: 'Where are A-1001 and B-2002?' });
