@@ -110,6 +110,23 @@ describe('Anthropic prompt caching', () => {
     expect(JSON.stringify(stored.map((step) => step.request))).not.toMatch(/cacheControl|cache_control|providerOptions/);
   });
 
+  it('lets a second thread of the agent read the tools and system prompt the first one wrote', async () => {
+    const { runtime, anthropic } = await cachingRuntime({ agents: [supportAgent({ model: sonnet }).agent] });
+    anthropic.enqueue({ text: 'A-1001 was delivered.' }, { text: 'B-2002 has shipped.' });
+
+    for (const input of ['Where is A-1001?', 'Where is B-2002?']) {
+      const thread = await runtime.launch({ agent: 'support', input });
+      expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+    }
+
+    const [first, second] = anthropic.requests.map((request) => request.usage!);
+    expect(first!.cache_read_input_tokens).toBe(0);
+    // The system prompt (rendered without the input) and the tools are the same: the second thread reads them.
+    expect(second!.cache_read_input_tokens).toBeGreaterThan(0);
+    expect(second!.cache_read_input_tokens).toBeLessThan(first!.cache_creation_input_tokens!);
+    expect(second!.cache_creation_input_tokens).toBeGreaterThan(0); // Its own question is new.
+  });
+
   it('records the usage a provider reports as it is, with no simulation involved', async () => {
     const { runtime, anthropic } = await cachingRuntime({ agents: [supportAgent({ model: sonnet }).agent] });
     const usage = { input_tokens: 120, output_tokens: 30, cache_creation_input_tokens: 400, cache_read_input_tokens: 5_000 };
