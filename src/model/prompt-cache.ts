@@ -11,10 +11,11 @@
  *   the end of the system prompt (tools + system, the same for every step of the agent),
  *   the end of the previous request (this step reads what that one wrote), and the end of this
  *   request (the next step reads it). Writes cost 1.25x the input rate, reads 0.1x.
- * - OpenAI caches long prefixes by itself; `prompt_cache_key` only steers which machine a
- *   request lands on. Keyed by thread, every step of a thread meets the machine holding its
- *   prefix, instead of being spread by the hash of the first ~256 tokens (the agent's system
- *   prompt, the same for all its threads, which would pile them onto one machine until it overflows).
+ * - OpenAI caches prefixes of 1,024+ tokens by itself and routes a request by a hash of its first
+ *   tokens, combined with `prompt_cache_key` when given. Without a key every thread of an agent
+ *   hashes alike (same system prompt), and past roughly 15 requests a minute per prefix and key
+ *   OpenAI spills them onto machines that miss. Keyed by thread, a thread's steps go to the
+ *   machine holding that thread's prefix, and busy agents spread by thread instead of spilling.
  * - OpenAI-compatible servers get nothing extra (a strict server refuses unknown fields); the
  *   byte-stable prefix is what their own prefix caches (vLLM, llama.cpp) key on. Scripted: nothing.
  */
