@@ -24,6 +24,7 @@ import type { ContextMessage } from '../thread/render-context.js';
 import type { PriceTable } from './prices.js';
 import { providerVariables, type ModelResolver } from './providers.js';
 import { type RecordingStore, replayMissing, requestKey } from './recording.js';
+import { promptCacheKey, withPromptCache } from './prompt-cache.js';
 import { collectStream } from './stream-result.js';
 
 export interface ModelCallSuccess {
@@ -92,13 +93,25 @@ export function buildRequest(release: AgentRelease, messages: ContextMessage[]):
 /** Receives a streamed step's text as it arrives; `attempt` (`<fallback index>.<attempt>`) changes when a retry starts over. */
 export type TextListener = (attempt: string, text: string) => void;
 
+export interface CallModelOptions {
+  signal?: AbortSignal | undefined;
+  /** Given: each attempt streams (doStream), its text handed on as it arrives. */
+  onText?: TextListener | undefined;
+  /** The thread the step belongs to: its OpenAI prompt cache key (model/prompt-cache.ts). */
+  threadId?: string | undefined;
+}
+
+/**
+ * `request` is what the thread records and what record/replay keys on; each model of the chain
+ * is sent it with that provider's prompt-cache options added (model/prompt-cache.ts).
+ */
 export async function callModel(
   caller: ModelCaller,
   release: AgentRelease,
   request: LanguageModelV3CallOptions,
-  signal: AbortSignal | undefined,
-  onText?: TextListener,
+  { signal, onText, threadId }: CallModelOptions = {},
 ): Promise<ModelCallSuccess> {
+  const cacheKey = threadId === undefined ? undefined : promptCacheKey(threadId);
   const failures: ModelAttemptFailure[] = [];
   const blocked: TwelveError[] = [];
   const { timeoutMs, maxRetries } = release.settings;
@@ -109,7 +122,7 @@ export async function callModel(
       const started = performance.now();
       try {
         const listener = onText && ((text: string) => onText(`${fallbackIndex}.${attempt}`, text));
-        const result = await generateOnce(caller, release, model, request, timeoutMs, signal, listener);
+        const result = await generateOnce(caller, release, model, request, { timeoutMs, signal, onText: listener, cacheKey });
         const usage = usageOf(result.usage);
         return {
           model,
@@ -199,14 +212,19 @@ export function configurationProblem(model: string, error: unknown): TwelveError
   return undefined;
 }
 
+interface AttemptOptions {
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  onText: ((text: string) => void) | undefined;
+  cacheKey: string | undefined;
+}
+
 async function generateOnce(
   caller: ModelCaller,
   release: AgentRelease,
   model: string,
   request: LanguageModelV3CallOptions,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  onText: ((text: string) => void) | undefined,
+  { timeoutMs, signal, onText, cacheKey }: AttemptOptions,
 ): Promise<LanguageModelV3GenerateResult> {
   let recordings: RecordingStore | undefined;
   let key: string | undefined;
@@ -227,9 +245,10 @@ async function generateOnce(
   const timeout = new TimeoutSignal(timeoutMs);
   try {
     const abortSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
-    const result = onText
-      ? await collectStream((await languageModel.doStream({ ...request, abortSignal })).stream, onText)
-      : await languageModel.doGenerate({ ...request, abortSignal });
+    // Added after the recording key and only to what is sent: recordings and replay do not
+    // depend on the cache setting, and a fallback to another provider gets its own options.
+    const sent = { ...withPromptCache({ request, model, cache: release.cache, cacheKey }), abortSignal };
+    const result = onText ? await collectStream((await languageModel.doStream(sent)).stream, onText) : await languageModel.doGenerate(sent);
     if (recordings && key) {
       const { content, finishReason, usage } = result;
       recordings.write({ key, model, lastMessage: request.prompt[request.prompt.length - 1], response: { content, finishReason, usage } });

@@ -21,7 +21,7 @@ export interface StepRequest {
   seq: number;
   releaseId: string;
   model: string;
-  /** stored: exactly what was sent; re-derived: rebuilt from the log; unavailable: neither (see note). */
+  /** stored: exactly what was sent (before the provider's prompt-cache options, model/prompt-cache.ts); re-derived: rebuilt from the log; unavailable: neither (see note). */
   source: 'stored' | 're-derived' | 'unavailable';
   request?: LanguageModelV3CallOptions;
   ref?: string;

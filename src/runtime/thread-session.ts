@@ -408,7 +408,7 @@ export class ThreadSession {
             streamed.length += text.length;
           }
         : undefined;
-      success = await callModel(this.services.models, this.release, request, signal, onText);
+      success = await callModel(this.services.models, this.release, request, { signal, onText, threadId: this.threadId });
       if (span) {
         span.set(modelResponseAttributes(success));
         if (this.services.tracer.captureContent) {

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 export interface ScriptedUsage {
   prompt_tokens: number;
   completion_tokens: number;
+  /** The part of prompt_tokens read from the provider's prompt cache (sent as given, JSON and stream alike). */
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 interface StepCommon {
