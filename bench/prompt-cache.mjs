@@ -28,7 +28,7 @@ import { createRuntime, defineAgent, defineTool, openStore, scriptedModel } from
 import { PriceTable } from '../dist/model/prices.js';
 import { loadRequest } from '../dist/model/request-record.js';
 import { countInputTokens, countTextTokens } from '../dist/model/estimate.js';
-import { cacheRequest } from '../dist/model/prompt-cache.js';
+import { withPromptCache } from '../dist/model/prompt-cache.js';
 import { anthropicUsage, head, openaiUsage, sharedMessages } from './lib/provider-cache.mjs';
 import { percentile, printRows } from './lib/table.mjs';
 
@@ -120,7 +120,7 @@ function priceThread(model, thread) {
     const outputTokens = thread.outputTokens[index];
     let usage;
     if (model.startsWith('anthropic:')) {
-      const sent = cacheRequest({ request, model, cache: 'auto', cacheKey: 'bench' });
+      const sent = withPromptCache({ request, model, cache: 'auto', cacheKey: 'bench' });
       const breakpoints = sent.prompt.flatMap((message, i) => (message.providerOptions?.anthropic?.cacheControl ? [i + 1] : []));
       usage = anthropicUsage(model, request, breakpoints, written);
     } else {
