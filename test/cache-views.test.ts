@@ -8,7 +8,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createClient } from '../src/client/index.js';
 import { defineAgent, scriptedModel } from '../src/index.js';
-import { cachedAgents, cachedPricesEnv, leadTotals } from './support/cached-agents.js';
+import { cachedAgents, cachedPricesEnv, cachedUsage, leadTotals } from './support/cached-agents.js';
 import { keys, startApi } from './support/api.js';
 import { runCli } from './support/cli.js';
 import { eventsOfType, makeRuntime } from './support/runtime.js';
@@ -102,5 +102,16 @@ describe('cached tokens over HTTP', () => {
     expect(lineOf(remote.stdout, 'model')[0]).toMatch(/1200→300 tok \(1024 cached, 150 written\)/);
     const steps = await runCli(['threads', 'show', thread.id, '--messages'], { env });
     expect(steps.stdout).toMatch(/ · 1300 in \(1200 cached\) \/ 20 out tokens · \$/);
+
+    // /metrics' whole-store totals count each model call once: the parent's row also holds its
+    // child's spend (child_finished), and summing thread rows would count the child's call twice.
+    const metrics = (await api.call('GET', '/metrics', { key: 'reader' })).text;
+    const total = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const calls = Object.values(cachedUsage);
+    expect(total('twelve_model_steps')).toBe(3);
+    expect(total('twelve_tokens')).toBe(calls.reduce((sum, u) => sum + u.inputTokens + u.outputTokens, 0));
+    expect(total('twelve_cached_input_tokens')).toBe(leadTotals.cachedInputTokens);
+    expect(total('twelve_cache_write_tokens')).toBe(leadTotals.cacheWriteTokens);
+    expect(total('twelve_cost_usd')).toBeCloseTo(detail.costUsd!, 12);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Spend and tokens per agent (and per tenant, when TWELVE_TENANT_KEY is set) in /metrics, read
+ * Spend and tokens per agent (and per tenant, when TWELVE_TENANT_KEY is set), and their whole-store
+ * totals, in /metrics, read
  * at scrape time with the same aggregate as `twelve costs` (Store.costReport over the
  * model_called events), so the three agree by construction and cover every process. One query
  * per dimension per scrape: the gauges of a dimension share it.
@@ -47,4 +48,22 @@ export function registerCostMetrics(registry: client.Registry, store: Store, opt
   };
   gauges('agent');
   if (options.tenants) gauges('tenant');
+  // Whole-store totals: the per-agent rows summed. From the events, like the rest: a parent's thread
+  // row also holds its finished children's spend (child_finished), so summing thread rows would
+  // count a child's calls twice.
+  const total = (name: string, help: string, pick: (row: CostRow) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set((await report('agent')).reduce((sum, row) => sum + pick(row), 0));
+      },
+    });
+  total('twelve_model_steps', 'Model steps recorded (whole store, from the events)', (r) => r.calls);
+  total('twelve_tokens', 'Input + output tokens recorded (whole store, from the events)', (r) => r.inputTokens + r.outputTokens);
+  total('twelve_cached_input_tokens', "Of the input tokens in twelve_tokens, those read from a provider's prompt cache (whole store)", (r) => r.cachedInputTokens);
+  total('twelve_cache_write_tokens', "Of the input tokens in twelve_tokens, those written to a provider's prompt cache (whole store)", (r) => r.cacheWriteTokens);
+  total('twelve_cost_usd', 'Model spend recorded, USD, of the calls with a known price (whole store, from the events)', (r) => r.costUsd);
+  total('twelve_unpriced_model_calls', 'Model calls recorded with no known price, so not in twelve_cost_usd (whole store)', (r) => r.unpricedCalls);
 }

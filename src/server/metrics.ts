@@ -1,6 +1,6 @@
 /**
- * /metrics in Prometheus format (prom-client). Thread counts, usage totals and the output
- * confidence histogram come from the store at scrape time (so they cover every process);
+ * /metrics in Prometheus format (prom-client). Thread counts, usage totals (cost-metrics.ts) and
+ * the output confidence histogram come from the store at scrape time (so they cover every process);
  * per-step counters (fallback answers included) and the tool latency histogram count what
  * this process appended.
  */
@@ -111,21 +111,6 @@ export class Metrics {
         for (const status of threadStatuses) this.set({ status }, now.threadsByStatus[status] ?? 0);
       },
     });
-    const totals = (name: string, help: string, pick: (s: StoreStats) => number) =>
-      new client.Gauge({
-        name,
-        help,
-        registers: [registry],
-        async collect() {
-          this.set(pick(await stats()));
-        },
-      });
-    totals('twelve_model_steps', 'Model steps recorded (whole store)', (s) => s.modelSteps);
-    totals('twelve_tokens', 'Input + output tokens recorded (whole store)', (s) => s.inputTokens + s.outputTokens);
-    totals('twelve_cached_input_tokens', "Of the input tokens in twelve_tokens, those read from a provider's prompt cache (whole store)", (s) => s.cachedInputTokens);
-    totals('twelve_cache_write_tokens', "Of the input tokens in twelve_tokens, those written to a provider's prompt cache (whole store)", (s) => s.cacheWriteTokens);
-    totals('twelve_cost_usd', 'Model spend recorded, USD, of the calls with a known price (whole store)', (s) => s.costUsd);
-    totals('twelve_unpriced_model_calls', 'Model calls recorded with no known price, so not in twelve_cost_usd (whole store)', (s) => s.unpricedCalls);
     registerConfidenceHistogram(registry, store);
     registerCostMetrics(registry, store, { tenants: runtime.config.tenants.key !== undefined });
   }
