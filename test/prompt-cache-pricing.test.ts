@@ -7,7 +7,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
 import { buildRequest } from '../src/model/call-model.js';
 import { countInputTokens } from '../src/model/estimate.js';
-import { costAt, defaultPrices, PriceTable } from '../src/model/prices.js';
+import { costAt, defaultPrices, PriceTable, priceExample } from '../src/model/prices.js';
 import { defaultRenderContext } from '../src/thread/render-context.js';
 import { TwelveError } from '../src/index.js';
 import { supportAgent } from './support/agents.js';
@@ -55,10 +55,13 @@ describe('TWELVE_MODEL_PRICES', () => {
   });
 
   it.each([
-    ['an unknown key', { input: 1, output: 2, cachedRead: 0.1 }],
-    ['a negative cached rate', { input: 1, output: 2, cachedInput: -0.1 }],
-    ['a negative cache-write rate', { input: 1, output: 2, cacheWrite: -1 }],
-  ])('refuses %s, naming TWELVE_MODEL_PRICES', (_, price) => {
+    ['an unknown key', { input: 1, output: 2, cachedRead: 0.1 }, '"openai:gpt-4o-2024-08-06": unknown field cachedRead (input, output, cachedInput, cacheWrite)'],
+    ['a negative cached rate', { input: 1, output: 2, cachedInput: -0.1 }, '"openai:gpt-4o-2024-08-06".cachedInput: Too small'],
+    ['a negative cache-write rate', { input: 1, output: 2, cacheWrite: -1 }, '"openai:gpt-4o-2024-08-06".cacheWrite: Too small'],
+    ['a rate given as a string', { input: 1, output: 2, cachedInput: '0.5' }, '"openai:gpt-4o-2024-08-06".cachedInput: Invalid input: expected number, received string'],
+    ['a missing output rate', { input: 1, cachedInput: 0.5 }, '"openai:gpt-4o-2024-08-06".output: Invalid input: expected number'],
+    ['a cached rate above the input rate', { input: 3, output: 15, cachedInput: 30 }, '"openai:gpt-4o-2024-08-06".cachedInput: 30 is above its input rate 3'],
+  ])('refuses %s, naming TWELVE_MODEL_PRICES, the model and the field', (_, price, where) => {
     let error: unknown;
     try {
       loadConfig({ TWELVE_MODEL_PRICES: JSON.stringify({ 'openai:gpt-4o-2024-08-06': price }) });
@@ -67,7 +70,18 @@ describe('TWELVE_MODEL_PRICES', () => {
     }
     expect(TwelveError.is(error, 'config_invalid')).toBe(true);
     expect((error as TwelveError).message).toContain('- TWELVE_MODEL_PRICES: ');
-    expect((error as TwelveError).message).toContain('cachedInput');
+    expect((error as TwelveError).message).toContain(where);
+  });
+
+  it('prices an Anthropic cache write at the published 1.25x of the input rate when cacheWrite is left out, and says so in its hint', () => {
+    const table = new PriceTable({ 'anthropic:claude-sonnet-4-20250514': { input: 3, output: 15 } });
+    expect(table.price('anthropic:claude-sonnet-4-20250514')).toEqual({ input: 3, output: 15, cacheWrite: 3.75 });
+    expect(table.cost('anthropic:claude-sonnet-4-20250514', { inputTokens: 1_836, cacheWriteTokens: 1_836, outputTokens: 1 })).toBeCloseTo((1_836 * 3.75 + 15) / 1e6, 12);
+    // Other providers bill no writes: the input rate.
+    expect(new PriceTable({ 'openai-compatible:m': { input: 1, output: 2 } }).price('openai-compatible:m')).toEqual({ input: 1, output: 2 });
+    expect(priceExample('anthropic:claude-sonnet-4-20250514')).toBe(
+      `TWELVE_MODEL_PRICES='{"anthropic:claude-sonnet-4-20250514":{"input":3,"output":15,"cachedInput":0.3,"cacheWrite":3.75}}'`,
+    );
   });
 });
 
@@ -80,10 +94,10 @@ describe('budgets with a prompt cache', () => {
   const cachedCost = (100 * 3 + 20_000 * 0.3 + 20 * 15) / 1e6; // $0.0066
   const uncachedCost = (20_100 * 3 + 20 * 15) / 1e6; // $0.0606
 
-  async function budgetRuntime(maxCostUsd: number) {
+  async function budgetRuntime(maxCostUsd: number, cache: 'auto' | 'off' = 'auto') {
     const anthropic = await startScriptedAnthropicServer();
     onTestFinished(() => anthropic.close());
-    const { agent } = supportAgent({ model: sonnet, limits: { maxCostUsd }, modelSettings: { maxOutputTokens, maxRetries: 0 } });
+    const { agent } = supportAgent({ model: sonnet, cache, limits: { maxCostUsd }, modelSettings: { maxOutputTokens, maxRetries: 0 } });
     const { runtime } = makeRuntime({ agents: [agent], env: { ANTHROPIC_BASE_URL: anthropic.baseURL, ANTHROPIC_API_KEY: 'sk-ant-test-93b1c0d7e2f4' } });
     return { runtime, anthropic };
   }
@@ -113,9 +127,12 @@ describe('budgets with a prompt cache', () => {
     expect(anthropic.requests).toHaveLength(4);
   });
 
-  it('checks the next call at the full input rate, with output at its cap, against the discounted spend', async () => {
+  it.each([
+    ['auto', 3.75],
+    ['off', 3],
+  ] as const)('checks the next call (cache %s) with every input token at the dearest rate it may cost ($%s/M: a cache write when caching is on), output at its cap, against the discounted spend', async (cache, inputRate) => {
     const maxCostUsd = 0.014;
-    const { runtime, anthropic } = await budgetRuntime(maxCostUsd);
+    const { runtime, anthropic } = await budgetRuntime(maxCostUsd, cache);
     anthropic.enqueue(...threeSteps(cached));
 
     const thread = await runtime.launch({ agent: 'support', input: 'Where are A-1001 and B-2002?' });
@@ -125,10 +142,10 @@ describe('budgets with a prompt cache', () => {
     expect(eventsOfType(events, 'model_called').map((call) => call.data.costUsd)).toEqual([expect.closeTo(cachedCost, 12), expect.closeTo(cachedCost, 12)]);
     const breachAt = events.findIndex((e) => e.type === 'budget_exceeded');
     const breach = eventsOfType(events, 'budget_exceeded')[0]!.data;
-    // The refused call's context, as the runtime rendered it: every input token at $3/M, 100 output at $15/M.
+    // The refused call's context, as the runtime rendered it: every input token at the dearest rate, 100 output at $15/M.
     const release = runtime.release('support');
     const input = countInputTokens(sonnet, buildRequest(release, defaultRenderContext(release, events.slice(0, breachAt))));
-    expect(breach.estimate).toBeCloseTo((input * 3 + maxOutputTokens * 15) / 1e6, 12);
+    expect(breach.estimate).toBeCloseTo((input * inputRate + maxOutputTokens * 15) / 1e6, 12);
     expect(breach.used).toBeCloseTo(2 * cachedCost, 12); // $0.0132: what was billed, not $0.1212
     expect(breach.used + breach.estimate).toBeGreaterThan(maxCostUsd);
     expect(anthropic.requests).toHaveLength(2);

@@ -79,12 +79,23 @@ const base = z.object({
     .optional()
     .transform((text, ctx) => {
       if (!text) return {};
+      const shape =
+        'must be JSON like {"openai:gpt-4o-2024-08-06":{"input":2.5,"output":10,"cachedInput":1.25}}: per model, USD per million tokens of input, output and optionally cachedInput (read from the prompt cache) and cacheWrite (written to it)';
+      let json: unknown;
       try {
-        return z.record(z.string(), price).parse(JSON.parse(text));
+        json = JSON.parse(text);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `must be JSON like {"openai:gpt-4o-2024-08-06":{"input":2.5,"output":10,"cachedInput":1.25}}: per model, USD per million tokens of input, output and optionally cachedInput (read from the prompt cache) and cacheWrite (written to it) (${firstLine(error)})` });
+        ctx.addIssue({ code: 'custom', message: `${shape} (${firstLine(error)})` });
         return z.NEVER;
       }
+      const parsed = z.record(z.string(), price).safeParse(json);
+      // Each problem where it is: the model and the field, so a typo in one entry of many is found.
+      const problems = parsed.success ? cacheRateProblems(parsed.data) : parsed.error.issues.map(priceIssue);
+      if (!parsed.success || problems.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `${shape}; ${problems.join('; ')}` });
+        return z.NEVER;
+      }
+      return parsed.data;
     }),
   TWELVE_LEASE_MS: positiveInt.default(30_000),
   TWELVE_WORKER_CONCURRENCY: positiveInt.default(4),
@@ -332,6 +343,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     audit: audit.config,
     maxPayloadBytes: e.TWELVE_MAX_PAYLOAD_BYTES,
   };
+}
+
+/** One zod issue of TWELVE_MODEL_PRICES in words: `"<model>".<field>: <what is wrong>`. */
+function priceIssue(issue: z.core.$ZodIssue): string {
+  const [model, ...field] = issue.path.map(String);
+  const where = model === undefined ? 'the value' : `"${model}"${field.length ? `.${field.join('.')}` : ''}`;
+  if (issue.code === 'unrecognized_keys') return `${where}: unknown ${issue.keys.length === 1 ? 'field' : 'fields'} ${issue.keys.join(', ')} (input, output, cachedInput, cacheWrite)`;
+  return `${where}: ${issue.message}`;
+}
+
+/** A cached read dearer than an uncached token is a mistake (two fields swapped, most likely). */
+function cacheRateProblems(prices: Record<string, { input: number; cachedInput?: number | undefined }>): string[] {
+  return Object.entries(prices)
+    .filter(([, p]) => p.cachedInput !== undefined && p.cachedInput > p.input)
+    .map(([model, p]) => `"${model}".cachedInput: ${p.cachedInput} is above its input rate ${p.input} (a cached read is never dearer than an uncached token; swapped fields?)`);
 }
 
 function firstLine(error: unknown): string {

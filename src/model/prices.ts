@@ -8,7 +8,9 @@
  * Prompt caching: the input tokens a provider read from its cache are billed at `cachedInput`
  * (OpenAI: half the input rate or less; Anthropic: a tenth), the ones it wrote to it at
  * `cacheWrite` (Anthropic: 1.25x the input rate for the 5-minute cache; OpenAI does not bill
- * writes). A rate that is not known is the input rate: never a discount that was not published.
+ * writes). A rate that is not given is never a discount nobody published: `cachedInput`
+ * defaults to the input rate, and `cacheWrite` to the input rate, or to Anthropic's published
+ * 1.25x of it for an `anthropic:` model.
  *
  * A model without a price is never counted as free: its calls record costUsd null
  * ("price unknown"), and an agent with a cost limit refuses to start with one in its
@@ -51,7 +53,7 @@ export class PriceTable {
   private readonly prices: Map<string, ModelPrice>;
 
   constructor(overrides: Record<string, ModelPrice> = {}) {
-    this.prices = new Map(Object.entries({ ...defaultPrices, ...overrides }));
+    this.prices = new Map(Object.entries({ ...defaultPrices, ...overrides }).map(([model, price]) => [model, withPublishedRates(model, price)]));
   }
 
   price(model: string): ModelPrice | undefined {
@@ -86,7 +88,22 @@ export function costAt(price: ModelPrice, usage: PricedUsage): number {
   );
 }
 
+/** Anthropic bills a 5-minute cache write at 1.25x the input rate (its published pricing). */
+export const anthropicCacheWriteFactor = 1.25;
+
+/** A price with the cache-write rate a provider publishes filled in where none was given. */
+function withPublishedRates(model: string, price: ModelPrice): ModelPrice {
+  if (price.cacheWrite !== undefined || !model.startsWith('anthropic:')) return price;
+  return { ...price, cacheWrite: price.input * anthropicCacheWriteFactor };
+}
+
 /** How to give `model` a price, as a line a person can copy and edit (the figures are placeholders). */
 export function priceExample(model: string): string {
-  return `TWELVE_MODEL_PRICES='${JSON.stringify({ [model]: { input: 2.5, output: 10 } })}'`;
+  // With the cache rates where the provider bills them (its own servers cache); plain elsewhere.
+  const example: ModelPrice = model.startsWith('anthropic:')
+    ? { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }
+    : model.startsWith('openai:')
+      ? { input: 2.5, output: 10, cachedInput: 1.25 }
+      : { input: 2.5, output: 10 };
+  return `TWELVE_MODEL_PRICES='${JSON.stringify({ [model]: example })}'`;
 }

@@ -1,6 +1,7 @@
 /**
  * Hard budgets, checked BEFORE each model call: recorded spend plus the worst case of
- * the call about to be made (input tokens counted, output at its cap), so a limit is
+ * the call about to be made (input tokens counted, at the dearer of the input and cache-write
+ * rates when caching is on, nothing assumed cached; output at its cap), so a limit is
  * never overshot by more than one call's estimate error. A breach does not stop the
  * thread silently: it waits for a person, who can raise the limit or cancel. A spend that
  * cannot be priced counts as a breach, never as $0 (unknownSpend).
@@ -46,8 +47,11 @@ export async function checkBudget({ release, state, request, prices, dailySpend,
   if (unknown) return unknown;
   const unpricedForTenant = tenant ? await unpricedTenantCall(release, prices, tenant) : undefined;
   if (unpricedForTenant) return unpricedForTenant;
-  // Every model of the chain has a price by now (or no cost limit applies).
-  const costs = release.models.map((model) => prices.cost(model, { inputTokens, outputTokens }));
+  // Every model of the chain has a price by now (or no cost limit applies). The worst case assumes
+  // no cache read and, with caching on, every input token written to the cache: Anthropic bills a
+  // write at 1.25x the input rate, and a thread's first call writes nearly its whole prompt.
+  const cacheWriteTokens = release.cache === 'auto' ? inputTokens : 0;
+  const costs = release.models.map((model) => prices.cost(model, { inputTokens, outputTokens, cacheWriteTokens }));
   const estimate = Math.max(0, ...costs.map((cost) => cost ?? 0));
   if (maxCostUsd !== undefined && state.costUsd + estimate > maxCostUsd) {
     const unpriced = state.unpricedCalls > 0 ? ` (plus ${state.unpricedCalls} call${state.unpricedCalls === 1 ? '' : 's'} of unknown price)` : '';
