@@ -17,8 +17,8 @@ const run = promisify(execFile);
 
 const written = [
   'package.json',
-  'agents/recordings/support/89b4fd052101f74ae2baac92.json',
-  'agents/recordings/support/d302ff398081b92313dc1c5d.json',
+  'agents/recordings/support/795e0ff2641109a7d65cf97d.json',
+  'agents/recordings/support/b70bc62e5950d8e7e45b54c3.json',
   'agents/support.prompt.md',
   'agents/support.ts',
   '.gitignore',
@@ -98,6 +98,10 @@ describe('twelve init', () => {
     expect(events.map((event) => event.type)).toContain('tool_succeeded');
     expect(events.at(-1)).toMatchObject({ type: 'thread_completed', data: { output: { orderId: 'A-1001', needsHuman: false } } });
     expect(existsSync(join(dir, '.twelve', 'twelve.db'))).toBe(true);
+    // Its prompt keeps the start of every request stable: no prompt-cache warning.
+    const agents = await runCli(['agents', 'ls'], { cwd: dir });
+    expect(agents.stdout).toMatch(/^support /m);
+    expect(agents.stdout).not.toMatch(/prompt cache/);
 
     const { stdout } = await run(process.execPath, ['--import', 'tsx', '--test', 'test/support.test.ts'], { cwd: dir });
     expect(stdout).toMatch(/^# pass 2$/m);

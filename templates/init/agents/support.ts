@@ -1,6 +1,8 @@
 /**
  * support: answers one customer question about an order. It looks the order up with a tool,
- * then answers with JSON that matches `output`. Change the prompt in support.prompt.md.
+ * then answers with JSON that matches `output`. Change the prompt in support.prompt.md; keep it
+ * the same for every thread and step (the customer's message comes after it, as the first user
+ * message), so providers can cache it: see "Prompt caching" in Twelve's README.
  */
 import { z } from 'zod';
 import { defineAgent, defineTool } from 'twelve-agents';
