@@ -24,8 +24,14 @@ describe('promptCacheWarnings', () => {
       ['unknown_placeholder', '{{remaining_budget}}'],
       ['unknown_placeholder', '{{step}}'],
     ]);
-    expect(warnings[0]!.message).toMatch(/^\{\{now\}\} is not a template variable \(\{\{input\}\}, \{\{purpose\}\}, \{\{agent\}\}, \{\{tools\}\}\): it renders as an empty string\. A value that changes from step to step/);
+    expect(warnings[0]!.message).toMatch(/^\{\{now\}\} is not a template variable \(\{\{input\}\}, \{\{purpose\}\}, \{\{agent\}\}, \{\{tools\}\}\): it renders as an empty string\. If it was meant to bring a value that changes from step to step/);
     expect(warnings[0]!.message).toContain('providers could cache nothing');
+  });
+
+  it('tells per-step names by their words, not by substrings', () => {
+    const perStep = (template: string) => promptCacheWarnings(template)[0]!.message.includes('changes from step to step');
+    for (const name of ['current_time', 'stepCount', 'budget.left', 'TODAY', 'request_uuid']) expect(perStep(`{{${name}}}`), name).toBe(true);
+    for (const name of ['account', 'discount', 'update', 'customer_name', 'sequence_name']) expect(perStep(`{{${name}}}`), name).toBe(false);
   });
 
   it('names an unknown placeholder that does not read like a per-step value without claiming it changes', () => {

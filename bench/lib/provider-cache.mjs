@@ -9,7 +9,7 @@
 //   previous request (whole messages), rounded down to that step.
 // Anthropic ("Prompt caching" docs): only what a cache_control breakpoint marks is cached, and
 //   only a prefix of at least the model's minimum (1,024 tokens for Sonnet 4.5 and Opus 4.1,
-//   2,048 for Haiku 3.5). A request reads the longest of its breakpoint prefixes written
+//   2,048 for Haiku 3.5, 4,096 for Haiku 4.5). A request reads the longest of its breakpoint prefixes written
 //   earlier, writes (1.25x the input price) from there to its last breakpoint, and pays the input
 //   price for the rest. Modelled exactly so, breakpoints at message ends.
 import { countInputTokens } from '../../dist/model/estimate.js';
@@ -43,6 +43,7 @@ export function openaiUsage(model, previous, request) {
 
 /** The Anthropic minimum cacheable prefix per model (tokens). */
 export function anthropicMinimum(model) {
+  if (/haiku-4/.test(model)) return 4096;
   return /haiku/.test(model) ? 2048 : 1024;
 }
 

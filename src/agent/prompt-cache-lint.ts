@@ -19,8 +19,18 @@ export interface PromptCacheWarning {
   message: string;
 }
 
-/** Names that read like a value that changes per step or per call: a time, a counter, a remaining budget. */
-const changing = /(now|time|date|day|clock|timestamp|step|turn|count|counter|remaining|budget|spent|cost|random|uuid|nonce|seq)/i;
+/** Words that make a name read like a value that changes per step or per call: a time, a counter, a remaining budget. */
+const changingWords = new Set([
+  'now', 'time', 'timestamp', 'date', 'datetime', 'today', 'clock', 'step', 'steps', 'turn', 'turns', 'count', 'counter',
+  'iteration', 'remaining', 'left', 'budget', 'spent', 'elapsed', 'random', 'uuid', 'nonce', 'seq',
+]);
+
+/** Whether a placeholder's name has such a word: `{{current_time}}`, `{{stepCount}}`, `{{budget.left}}`; not `{{account}}`. */
+function readsAsChanging(path: string): boolean {
+  return path
+    .split(/[._-]|(?<=[a-z0-9])(?=[A-Z])/)
+    .some((word) => changingWords.has(word.toLowerCase()));
+}
 
 export function promptCacheWarnings(template: string): PromptCacheWarning[] {
   const warnings: PromptCacheWarning[] = [];
@@ -31,8 +41,8 @@ export function promptCacheWarnings(template: string): PromptCacheWarning[] {
     const root = path.split('.')[0]!;
     const placeholder = `{{${path}}}`;
     if (!(templateVariables as readonly string[]).includes(root)) {
-      const why = changing.test(path)
-        ? ' A value that changes from step to step (a time, a counter, the remaining budget) must not be in the system prompt at all: it comes before every message, so each step would change the start of the request and providers could cache nothing.'
+      const why = readsAsChanging(path)
+        ? ' If it was meant to bring a value that changes from step to step (a time, a counter, the remaining budget), that has no place in the system prompt: it comes before every message, so each step would change the start of the request and providers could cache nothing.'
         : '';
       warnings.push({
         code: 'unknown_placeholder',
