@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
-import { buildRequest } from '../src/model/call-model.js';
+import { buildRequest, usageOf } from '../src/model/call-model.js';
 import { countInputTokens } from '../src/model/estimate.js';
 import { costAt, defaultPrices, PriceTable, priceExample } from '../src/model/prices.js';
 import { defaultRenderContext } from '../src/thread/render-context.js';
@@ -41,6 +41,25 @@ describe('costAt', () => {
   it('has built-in cached rates for the pinned OpenAI and Anthropic models', () => {
     expect(defaultPrices[sonnet]).toEqual({ input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 });
     expect(defaultPrices['openai:gpt-4o-2024-08-06']).toEqual({ input: 2.5, output: 10, cachedInput: 1.25 });
+  });
+});
+
+describe('usageOf: a provider\'s usage as model_called records it', () => {
+  const usage = (input: Record<string, number | undefined>, output?: number) => ({
+    inputTokens: { total: undefined, noCache: undefined, cacheRead: undefined, cacheWrite: undefined, ...input },
+    outputTokens: { total: output, text: undefined, reasoning: undefined },
+  });
+
+  it('keeps the cache counts only when there are some, the total counting them', () => {
+    expect(usageOf(usage({ total: 1_200, noCache: 26, cacheRead: 1_024, cacheWrite: 150 }, 30))).toEqual({ inputTokens: 1_200, outputTokens: 30, cachedInputTokens: 1_024, cacheWriteTokens: 150 });
+    expect(usageOf(usage({ total: 300, cacheRead: 0 }, 5))).toEqual({ inputTokens: 300, outputTokens: 5 });
+    // Only the parts reported: summed.
+    expect(usageOf(usage({ noCache: 100, cacheRead: 900 }, 5))).toEqual({ inputTokens: 1_000, outputTokens: 5, cachedInputTokens: 900 });
+  });
+
+  it('turns an inconsistent server\'s counts into whole, nonnegative ones, never fewer input tokens than cached', () => {
+    expect(usageOf(usage({ total: 500, cacheRead: 800 }, 5))).toEqual({ inputTokens: 800, outputTokens: 5, cachedInputTokens: 800 });
+    expect(usageOf(usage({ total: -3, cacheRead: Number.NaN, cacheWrite: 10.6 }, -1))).toEqual({ inputTokens: 11, outputTokens: 0, cacheWriteTokens: 11 });
   });
 });
 

@@ -162,16 +162,23 @@ export async function callModel(
  * only when nonzero, so events of calls that touched no cache look as they did before.
  */
 export function usageOf(usage: LanguageModelV3GenerateResult['usage']): TokenUsage {
-  const cacheRead = usage.inputTokens.cacheRead ?? 0;
-  const cacheWrite = usage.inputTokens.cacheWrite ?? 0;
-  // A provider that reports only the parts (noCache + cacheRead + cacheWrite) gets its total summed.
-  const total = usage.inputTokens.total ?? (usage.inputTokens.noCache ?? 0) + cacheRead + cacheWrite;
+  const cacheRead = tokenCount(usage.inputTokens.cacheRead);
+  const cacheWrite = tokenCount(usage.inputTokens.cacheWrite);
+  // A provider that reports only the parts (noCache + cacheRead + cacheWrite) gets its total summed;
+  // one whose cache counts exceed its total (an inconsistent server) has the total raised to them:
+  // the event stays "of inputTokens", and the spend is not under-counted.
+  const reported = usage.inputTokens.total === undefined ? tokenCount(usage.inputTokens.noCache) + cacheRead + cacheWrite : tokenCount(usage.inputTokens.total);
   return {
-    inputTokens: total,
-    outputTokens: usage.outputTokens.total ?? 0,
+    inputTokens: Math.max(reported, cacheRead + cacheWrite),
+    outputTokens: tokenCount(usage.outputTokens.total),
     ...(cacheRead > 0 ? { cachedInputTokens: cacheRead } : {}),
     ...(cacheWrite > 0 ? { cacheWriteTokens: cacheWrite } : {}),
   };
+}
+
+/** A provider's token count as the event records it: a whole number, never negative (absent, NaN: 0). */
+function tokenCount(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
 }
 
 function millisecondsSince(started: number): number {
