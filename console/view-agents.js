@@ -55,12 +55,33 @@ function agentCard(agent) {
       h('section', {}, h('h3', {}, 'Limits'), limitsView(agent.limits ?? {})),
     ),
     qualityView(agent),
+    promptCacheView(agent.promptCache),
     h('h3', {}, `Tools (${agent.tools?.length ?? 0})`),
     agent.tools?.length ? h('div', { class: 'tools' }, agent.tools.map(toolView)) : h('p', { class: 'muted' }, 'No tools: the agent answers directly.'),
     agent.outputSchema
       ? h('details', { class: 'expander' }, h('summary', {}, 'Output schema'), schemaTable(agent.outputSchema), jsonView(agent.outputSchema))
       : null,
     can('launch') ? launcher(agent) : null,
+  );
+}
+
+/** Prompt caching: on (the default) or off, and what in the prompt template would defeat it (GET /v1/agents promptCache). */
+function promptCacheView(promptCache) {
+  if (!promptCache) return null; // a server older than prompt caching
+  return h(
+    'section',
+    { class: 'agent-cache', testid: 'agent-prompt-cache', dataset: { cache: promptCache.cache } },
+    h(
+      'dl',
+      { class: 'facts facts-inline' },
+      h(
+        'div',
+        { class: 'fact' },
+        h('dt', {}, 'Prompt cache'),
+        h('dd', {}, promptCache.cache === 'off' ? 'off: no Anthropic cache breakpoints, no OpenAI cache key' : 'on: Anthropic cache breakpoints, an OpenAI cache key per thread'),
+      ),
+    ),
+    (promptCache.warnings ?? []).map((warning) => h('p', { class: 'hint warn', testid: 'agent-prompt-cache-warning' }, warning.message)),
   );
 }
 

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { keys, startApi } from './support/api.js';
 import { consoleBrowser, eventually, tearDown } from './support/browser.js';
 import { cachedAgents, cachedPricesEnv } from './support/cached-agents.js';
+import { defineAgent } from '../src/index.js';
 
 const browser = consoleBrowser({ key: keys.reader.key });
 // The browser's profile outlives the test (closed in afterAll), so its folder is removed after it.
@@ -23,7 +24,9 @@ afterAll(() => tearDown({ open: [browser], dir: profile }));
 describe('the console shows prompt-cache tokens', () => {
   it('on the thread page (totals, each model call, the child, the response) and as Cached / Written columns on the Costs page', async () => {
     const { agents, models } = cachedAgents();
-    const api = await startApi({ agents, models, env: cachedPricesEnv, hookSecrets: new Map(), console: true });
+    // Never launched: its card shows caching off and what its template does to caching.
+    const clock = defineAgent({ name: 'clock', purpose: 'Puts the time in its prompt, for tests', model: 'scripted:lead', cache: 'off', prompt: { text: 'It is {{now}}.' } });
+    const api = await startApi({ agents: [...agents, clock], models, env: cachedPricesEnv, hookSecrets: new Map(), console: true });
     const thread = await api.runtime.launch({ agent: 'lead', input: 'go' });
     await api.runtime.runUntilIdle();
     const [child] = await api.runtime.store.listChildren(thread.id);
@@ -69,6 +72,15 @@ describe('the console shows prompt-cache tokens', () => {
     ]);
     expect(await page.getByTestId('costs-summary').textContent()).toMatch(/^\$0\.\d+ · 3 model calls · 3,000 input \(2,224 cached, 550 written\) and 330 output tokens$/);
     await page.screenshot({ path: join(tmpdir(), 'twelve-console-cache-costs.png'), fullPage: true });
+
+    // The Agents page: each agent's prompt caching, and the template warning of GET /v1/agents.
+    await page.goto(`${api.url}/#/agents`);
+    const card = (name: string) => page.locator(`[data-agent="${name}"]`).getByTestId('agent-prompt-cache');
+    await eventually(() => card('lead').getAttribute('data-cache')).toBe('auto');
+    expect(await card('lead').getByTestId('agent-prompt-cache-warning').count()).toBe(0);
+    expect(await card('clock').getAttribute('data-cache')).toBe('off');
+    expect(await card('clock').textContent()).toContain('off: no Anthropic cache breakpoints, no OpenAI cache key');
+    expect(await card('clock').getByTestId('agent-prompt-cache-warning').textContent()).toMatch(/^\{\{now\}\} is not a template variable .* it renders as an empty string\./);
     expect(browser.errors).toEqual([]);
   }, 60_000);
 });
