@@ -73,7 +73,7 @@ describe('eval scorers', () => {
     const ok = byName(caseRun(limits));
     expect([ok.maxCostUsd!.pass, ok.maxSteps!.pass, ok.maxTokens!.pass]).toEqual([true, true, true]);
     const over = byName(caseRun({ maxCostUsd: 0.001, maxSteps: 1, maxTokens: 100, noHuman: true }));
-    expect(over.maxCostUsd!.detail).toBe('cost $0.002000 > $0.001');
+    expect(over.maxCostUsd!.detail).toBe('cost $0.002000 at uncached rates > $0.001');
     expect(over.maxSteps!.detail).toBe('2 model calls > 1');
     expect(over.maxTokens!.detail).toBe('120 tokens > 100');
     expect(over.noHuman).toMatchObject({ pass: false, detail: 'needed an approval' });
@@ -134,6 +134,25 @@ function clerk() {
 }
 
 describe('the eval runner', () => {
+  it('scores maxCostUsd at the uncached rates, so a warm or cold prompt cache cannot pass or fail a case', async () => {
+    // Each call: 10,000 input tokens of which 9,000 read from the cache, 100 output; $3 / $0.30 / $15 per million.
+    const usage = { inputTokens: 10_000, outputTokens: 100, cachedInputTokens: 9_000 };
+    const model = scriptedModel(() => ({ text: 'done', usage }));
+    const agent = defineAgent({ name: 'cachey', purpose: 'Answers from a warm cache, for tests', model: 'scripted:cachey', prompt: { text: 'Answer.' } });
+    const env = { ...process.env, TWELVE_MODEL_PRICES: JSON.stringify({ 'scripted:cachey': { input: 3, output: 15, cachedInput: 0.3 } }) };
+    const billed = (1_000 * 3 + 9_000 * 0.3 + 100 * 15) / 1e6; // $0.0072
+    const list = (10_000 * 3 + 100 * 15) / 1e6; // $0.0315
+    const cases: EvalCase[] = [
+      { id: 'under-list', input: 'x', expect: { maxCostUsd: 0.04 } },
+      { id: 'under-billed-only', input: 'x', expect: { maxCostUsd: 0.01 } },
+    ];
+    const { results } = await runSuite({ agent, cases, models: { 'scripted:cachey': model }, modelMode: 'live', env });
+    expect(results.map((r) => r.costUsd)).toEqual([expect.closeTo(billed, 12), expect.closeTo(billed, 12)]);
+    expect(results.map((r) => r.pass)).toEqual([true, false]);
+    const failed = results[1]!.scores.find((s) => s.name === 'maxCostUsd')!;
+    expect(failed.detail).toBe(`cost $${list.toFixed(6)} at uncached rates > $0.01 (billed $${billed.toFixed(6)} with the prompt cache)`);
+  });
+
   it('serves tools from fixtures (an error fixture fails the call), then fakes, then pure code; a side-effect tool without any is an error and never runs', async () => {
     const { agent, model, runs } = clerk();
     const cases: EvalCase[] = [

@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../src/index.js';
 import { loadConfig } from '../src/config/env.js';
-import { promptCacheKey, withPromptCache } from '../src/model/prompt-cache.js';
 import { loadRequest } from '../src/model/request-record.js';
 import { stepRequests } from '../src/replay/step-requests.js';
 import type { NewEvent } from '../src/thread/events.js';
@@ -48,8 +47,8 @@ describe('what the model saw', () => {
       expect(stored.prompt).toHaveLength(call.data.contextMessages);
       expect(stored.tools).toEqual([expect.objectContaining({ type: 'function', name: 'lookup_order', inputSchema: expect.objectContaining({ type: 'object' }) })]);
       expect(stored).toMatchObject({ temperature: 0, maxOutputTokens: 300, toolChoice: { type: 'auto' } });
-      // The stored request is provider-neutral; what was sent adds the cache key derived from the thread.
-      await model.doGenerate(withPromptCache({ request: stored, model: 'openai:gpt-4o-2024-08-06', cache: 'auto', cacheKey: promptCacheKey(thread.id) }));
+      // The stored request is provider-neutral (no cache options; none go to a server other than api.openai.com by default).
+      await model.doGenerate(stored);
       expect(again.requests[index]!.body).toEqual(server.requests[index]!.body);
     }
     // The second step saw the tool's result.
@@ -265,7 +264,7 @@ describe('what the model saw', () => {
       const again = await startServer();
       again.enqueue({ text: 'x' }, { text: 'x' });
       const model = createOpenAI({ apiKey: testApiKey, baseURL: again.baseURL }).chat('gpt-4o-2024-08-06');
-      for (const step of steps) await model.doGenerate(withPromptCache({ request: step.request!, model: step.model, cache: 'auto', cacheKey: promptCacheKey(thread.id) }));
+      for (const step of steps) await model.doGenerate(step.request!);
       expect(again.requests.map((r) => r.body)).toEqual(server.requests.map((r) => r.body));
       const [done] = eventsOfType(events, 'tool_succeeded');
       expect(done!.data.result).toMatch(/\[result truncated: 10 KB, first 2 KB shown; full result stored as blob sha256:/);

@@ -80,6 +80,7 @@ describe('TWELVE_MODEL_PRICES', () => {
     ['a rate given as a string', { input: 1, output: 2, cachedInput: '0.5' }, '"openai:gpt-4o-2024-08-06".cachedInput: Invalid input: expected number, received string'],
     ['a missing output rate', { input: 1, cachedInput: 0.5 }, '"openai:gpt-4o-2024-08-06".output: Invalid input: expected number'],
     ['a cached rate above the input rate', { input: 3, output: 15, cachedInput: 30 }, '"openai:gpt-4o-2024-08-06".cachedInput: 30 is above its input rate 3'],
+    ['a cache-write rate below the input rate', { input: 2.5, output: 10, cacheWrite: 0 }, '"openai:gpt-4o-2024-08-06".cacheWrite: 0 is below its input rate 2.5'],
   ])('refuses %s, naming TWELVE_MODEL_PRICES, the model and the field', (_, price, where) => {
     let error: unknown;
     try {

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../src/config/env.js';
 import { stepRequests } from '../src/replay/step-requests.js';
 import type { ThreadEvent } from '../src/thread/events.js';
 import { supportAgent } from './support/agents.js';
@@ -29,7 +30,8 @@ async function cachingRuntime(options: MakeRuntimeOptions & { extraEnv?: NodeJS.
   const anthropic = await startAnthropic();
   const openai = await startServer();
   const { extraEnv, ...rest } = options;
-  const made = makeRuntime({ server: openai, ...rest, env: { ANTHROPIC_BASE_URL: anthropic.baseURL, ANTHROPIC_API_KEY: anthropicKey, ...extraEnv } });
+  // The scripted OpenAI server is not api.openai.com: the key is sent to it only when asked for.
+  const made = makeRuntime({ server: openai, ...rest, env: { ANTHROPIC_BASE_URL: anthropic.baseURL, ANTHROPIC_API_KEY: anthropicKey, TWELVE_OPENAI_PROMPT_CACHE_KEY: 'on', ...extraEnv } });
   return { ...made, anthropic, openai };
 }
 
@@ -281,5 +283,25 @@ describe('recordings', () => {
     expect(anthropic.requests).toHaveLength(3); // Every step answered from the recordings.
     const answers = (events: ThreadEvent[]) => eventsOfType(events, 'thread_completed').map((e) => e.data.output);
     expect(answers(await replaying.loadEvents(replayed.id))).toEqual(answers(await runtime.loadEvents(recorded.id)));
+  });
+});
+
+describe('TWELVE_OPENAI_PROMPT_CACHE_KEY', () => {
+  it("sends OpenAI's prompt_cache_key only to api.openai.com by default (a gateway may refuse the field); on and off decide for any endpoint", () => {
+    const sends = (env: NodeJS.ProcessEnv) => loadConfig(env).providers.openai.promptCacheKey;
+    expect(sends({})).toBe(true);
+    expect(sends({ OPENAI_BASE_URL: 'https://api.openai.com/v1' })).toBe(true);
+    expect(sends({ OPENAI_BASE_URL: 'https://my-gateway.example.com/openai/v1' })).toBe(false);
+    expect(sends({ OPENAI_BASE_URL: 'https://my-gateway.example.com/openai/v1', TWELVE_OPENAI_PROMPT_CACHE_KEY: 'on' })).toBe(true);
+    expect(sends({ TWELVE_OPENAI_PROMPT_CACHE_KEY: 'off' })).toBe(false);
+    expect(() => loadConfig({ TWELVE_OPENAI_PROMPT_CACHE_KEY: 'yes' })).toThrow(/TWELVE_OPENAI_PROMPT_CACHE_KEY: must be auto, on or off/);
+  });
+
+  it('sends no prompt_cache_key over HTTP to an OPENAI_BASE_URL that is not OpenAI\'s, by default', async () => {
+    const { runtime, openai } = await cachingRuntime({ agents: [supportAgent({ model: 'openai:gpt-4o-2024-08-06' }).agent], extraEnv: { TWELVE_OPENAI_PROMPT_CACHE_KEY: 'auto' } });
+    openai.enqueue({ text: 'Fine.' });
+    const thread = await runtime.launch({ agent: 'support', input: 'Hello' });
+    expect((await runtime.runThread(thread.id)).outcome).toBe('completed');
+    expect(Object.keys(openai.requests[0]!.body!)).not.toContain('prompt_cache_key');
   });
 });

@@ -32,7 +32,12 @@ export interface TwelveConfig {
   /** Known people and their roles (TWELVE_HUMANS="alice=finance,approver;bob=support"). */
   humans: Map<string, string[]>;
   providers: {
-    openai: { apiKey: string | undefined; baseURL: string | undefined };
+    openai: {
+      apiKey: string | undefined;
+      baseURL: string | undefined;
+      /** Send OpenAI's prompt_cache_key (TWELVE_OPENAI_PROMPT_CACHE_KEY; auto: only to OpenAI's own API). */
+      promptCacheKey: boolean;
+    };
     anthropic: { apiKey: string | undefined; baseURL: string | undefined };
     openaiCompatible: { apiKey: string | undefined; baseURL: string | undefined };
   };
@@ -103,6 +108,7 @@ const base = z.object({
   TWELVE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: url.optional(),
+  TWELVE_OPENAI_PROMPT_CACHE_KEY: z.enum(['auto', 'on', 'off'], { error: 'must be auto, on or off' }).default('auto'),
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: url.optional(),
   TWELVE_OPENAI_COMPATIBLE_BASE_URL: url.optional(),
@@ -332,7 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
     notify: e.TWELVE_NOTIFY_URL && e.TWELVE_NOTIFY_SECRET ? { url: e.TWELVE_NOTIFY_URL, secret: e.TWELVE_NOTIFY_SECRET } : undefined,
     humans: e.TWELVE_HUMANS,
     providers: {
-      openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
+      openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, promptCacheKey: sendsPromptCacheKey(e.TWELVE_OPENAI_PROMPT_CACHE_KEY, e.OPENAI_BASE_URL) },
       anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },
       openaiCompatible: { apiKey: e.TWELVE_OPENAI_COMPATIBLE_API_KEY, baseURL: e.TWELVE_OPENAI_COMPATIBLE_BASE_URL },
     },
@@ -345,6 +351,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, agents: readonl
   };
 }
 
+/**
+ * Whether `openai:` requests carry a prompt_cache_key. OpenAI's API takes it; a gateway behind
+ * OPENAI_BASE_URL (Azure-style) may refuse the unknown field and fail every call, so "auto" sends
+ * it only to api.openai.com (the default base URL); "on" / "off" decide for any endpoint.
+ */
+function sendsPromptCacheKey(setting: 'auto' | 'on' | 'off', baseURL: string | undefined): boolean {
+  if (setting !== 'auto') return setting === 'on';
+  return baseURL === undefined || new URL(baseURL).hostname === 'api.openai.com';
+}
+
 /** One zod issue of TWELVE_MODEL_PRICES in words: `"<model>".<field>: <what is wrong>`. */
 function priceIssue(issue: z.core.$ZodIssue): string {
   const [model, ...field] = issue.path.map(String);
@@ -353,11 +369,23 @@ function priceIssue(issue: z.core.$ZodIssue): string {
   return `${where}: ${issue.message}`;
 }
 
-/** A cached read dearer than an uncached token is a mistake (two fields swapped, most likely). */
-function cacheRateProblems(prices: Record<string, { input: number; cachedInput?: number | undefined }>): string[] {
-  return Object.entries(prices)
-    .filter(([, p]) => p.cachedInput !== undefined && p.cachedInput > p.input)
-    .map(([model, p]) => `"${model}".cachedInput: ${p.cachedInput} is above its input rate ${p.input} (a cached read is never dearer than an uncached token; swapped fields?)`);
+/**
+ * Cache rates on the wrong side of the input rate are mistakes (swapped fields, most likely): a
+ * cached read is never dearer than an uncached token, and a cache write never cheaper (it is an
+ * uncached token that is also stored; OpenAI bills it at the input rate: leave cacheWrite out).
+ * A write priced below input would also let the pre-call budget check under-estimate a call.
+ */
+function cacheRateProblems(prices: Record<string, { input: number; cachedInput?: number | undefined; cacheWrite?: number | undefined }>): string[] {
+  const problems: string[] = [];
+  for (const [model, p] of Object.entries(prices)) {
+    if (p.cachedInput !== undefined && p.cachedInput > p.input) {
+      problems.push(`"${model}".cachedInput: ${p.cachedInput} is above its input rate ${p.input} (a cached read is never dearer than an uncached token; swapped fields?)`);
+    }
+    if (p.cacheWrite !== undefined && p.cacheWrite < p.input) {
+      problems.push(`"${model}".cacheWrite: ${p.cacheWrite} is below its input rate ${p.input} (a cache write is never cheaper than an uncached token; leave it out where writes cost the input rate, as on OpenAI)`);
+    }
+  }
+  return problems;
 }
 
 function firstLine(error: unknown): string {

@@ -28,6 +28,7 @@ export const settingGroups: readonly SettingGroup[] = [
       s('TWELVE_RECORDINGS_DIR', "where recordings live (default: the agent's recordings directory, else .twelve/recordings)"),
       s('OPENAI_API_KEY', 'the openai: provider (chat completions API)', 'sk-...'),
       s('OPENAI_BASE_URL', 'another OpenAI endpoint (a proxy, Azure-style gateway)'),
+      s('TWELVE_OPENAI_PROMPT_CACHE_KEY', "send OpenAI's prompt_cache_key (one per thread): auto (default: only to api.openai.com, as a gateway may refuse the field), on, off"),
       s('ANTHROPIC_API_KEY', 'the anthropic: provider', 'sk-ant-...'),
       s('ANTHROPIC_BASE_URL', 'another Anthropic endpoint'),
       s('TWELVE_OPENAI_COMPATIBLE_BASE_URL', "openai-compatible:<model>: the server's /v1 URL (Ollama, vLLM, llama.cpp server)", 'http://127.0.0.1:11434/v1'),

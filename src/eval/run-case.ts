@@ -11,6 +11,8 @@ import { errorMessage } from '../errors.js';
 import type { Human } from '../runtime/approval.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { foldEvents, type ThreadState } from '../thread/state.js';
+import type { ThreadEvent } from '../thread/events.js';
+import { PriceTable } from '../model/prices.js';
 import type { CaseBindings } from './tool-bindings.js';
 import type { CaseRun, EvalCase } from './types.js';
 
@@ -77,6 +79,7 @@ export async function runCase({ runtime, release, bindings, evalCase }: RunCaseO
       error: state?.error ? { code: state.error.code, message: state.error.message } : null,
       events,
       costUsd: !state ? 0 : state.unpricedCalls > 0 ? null : state.costUsd,
+      listCostUsd: threadId ? await listCost(runtime, threadId, events) : 0,
       inputTokens: state?.inputTokens ?? 0,
       outputTokens: state?.outputTokens ?? 0,
       steps: state?.modelSteps ?? 0,
@@ -84,6 +87,27 @@ export async function runCase({ runtime, release, bindings, evalCase }: RunCaseO
     },
     ...(error ? { error } : {}),
   };
+}
+
+/**
+ * What a thread's model calls, and its child threads', cost at the uncached rates (every input
+ * token at the input rate): null when one has no known price.
+ */
+async function listCost(runtime: Runtime, threadId: string, events: readonly ThreadEvent[]): Promise<number | null> {
+  const prices = new PriceTable(runtime.config.prices);
+  let total = 0;
+  for (const event of events) {
+    if (event.type !== 'model_called') continue;
+    const cost = prices.cost(event.data.model, { inputTokens: event.data.usage.inputTokens, outputTokens: event.data.usage.outputTokens });
+    if (cost === null) return null;
+    total += cost;
+  }
+  for (const child of await runtime.store.listChildren(threadId)) {
+    const cost = await listCost(runtime, child.id, await runtime.loadEvents(child.id));
+    if (cost === null) return null;
+    total += cost;
+  }
+  return total;
 }
 
 /** The eval acting as an approver or answerer with the roles the release asks for. */

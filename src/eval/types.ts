@@ -93,6 +93,12 @@ export interface CaseRun {
   events: ThreadEvent[];
   /** Spend of priced calls; null when a call had no known price. */
   costUsd: number | null;
+  /**
+   * The same calls (the case's child threads' included) at the uncached rates: what maxCostUsd is
+   * scored on, so a provider's prompt cache being warm or cold cannot pass or fail a case. Null
+   * when a call had no known price; absent: as costUsd.
+   */
+  listCostUsd?: number | null;
   inputTokens: number;
   outputTokens: number;
   /** Model calls. */

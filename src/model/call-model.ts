@@ -74,6 +74,8 @@ export interface ModelCaller {
   recordings: (release: AgentRelease) => RecordingStore;
   /** First retry delay; doubles each retry (with jitter). */
   retryBaseMs: number;
+  /** Whether `openai:` requests carry a per-thread prompt_cache_key (TWELVE_OPENAI_PROMPT_CACHE_KEY). */
+  promptCacheKey: boolean;
 }
 
 export function buildRequest(release: AgentRelease, messages: ContextMessage[]): LanguageModelV3CallOptions {
@@ -111,7 +113,7 @@ export async function callModel(
   request: LanguageModelV3CallOptions,
   { signal, onText, threadId }: CallModelOptions = {},
 ): Promise<ModelCallSuccess> {
-  const cacheKey = threadId === undefined ? undefined : promptCacheKey(threadId);
+  const cacheKey = threadId === undefined || !caller.promptCacheKey ? undefined : promptCacheKey(threadId);
   const failures: ModelAttemptFailure[] = [];
   const blocked: TwelveError[] = [];
   const { timeoutMs, maxRetries } = release.settings;

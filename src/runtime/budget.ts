@@ -50,8 +50,11 @@ export async function checkBudget({ release, state, request, prices, dailySpend,
   // Every model of the chain has a price by now (or no cost limit applies). The worst case assumes
   // no cache read and, with caching on, every input token written to the cache: Anthropic bills a
   // write at 1.25x the input rate, and a thread's first call writes nearly its whole prompt.
-  const cacheWriteTokens = release.cache === 'auto' ? inputTokens : 0;
-  const costs = release.models.map((model) => prices.cost(model, { inputTokens, outputTokens, cacheWriteTokens }));
+  const costs = release.models.map((model) => {
+    const plain = prices.cost(model, { inputTokens, outputTokens });
+    const written = release.cache === 'auto' ? prices.cost(model, { inputTokens, outputTokens, cacheWriteTokens: inputTokens }) : null;
+    return plain === null ? null : Math.max(plain, written ?? plain);
+  });
   const estimate = Math.max(0, ...costs.map((cost) => cost ?? 0));
   if (maxCostUsd !== undefined && state.costUsd + estimate > maxCostUsd) {
     const unpriced = state.unpricedCalls > 0 ? ` (plus ${state.unpricedCalls} call${state.unpricedCalls === 1 ? '' : 's'} of unknown price)` : '';

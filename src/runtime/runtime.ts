@@ -190,6 +190,7 @@ export class Runtime {
       prices: new PriceTable(this.config.prices),
       mode: options.modelMode ?? this.config.modelMode,
       retryBaseMs: options.retryBaseMs ?? 250,
+      promptCacheKey: this.config.providers.openai.promptCacheKey,
       recordings: (release) => {
         const directory = recordingsOverride ?? release.agent.recordingsDir ?? '.twelve/recordings';
         let store = recordingStores.get(directory);

@@ -498,10 +498,12 @@ export class ThreadSession {
     if (this.cacheBreakSaid || this.release.limits.maxContextTokens !== undefined || this.release.limits.maxTurns !== undefined) return;
     this.cacheBreakSaid = true;
     const role = prompt[index]?.role ?? 'removed';
+    const rewrites = this.release.cache === 'auto' && this.release.models.some((model) => model.startsWith('anthropic:'));
     this.services.logger.warn(
       { threadId: this.threadId, agent: this.release.agent.name, message: index, role },
-      `prompt cache: step ${this.state.modelSteps + 1} changed message ${index + 1} (${role}) of the previous step's request, so providers bill it and everything after it at the full input price again ` +
-        '(Anthropic, asked to cache, writes it again at 1.25x: costlier than cache off); keep the system prompt and earlier messages the same from step to step (README "Prompt caching")',
+      `prompt cache: step ${this.state.modelSteps + 1} changed message ${index + 1} (${role}) of the previous step's request, so providers bill it and everything after it at the full input price again` +
+        (rewrites ? ' (Anthropic, asked to cache, writes it again at 1.25x: costlier than cache off)' : '') +
+        '; keep the system prompt and earlier messages the same from step to step (README "Prompt caching")',
     );
   }
 

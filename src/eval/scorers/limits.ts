@@ -1,11 +1,17 @@
 /** Scorers of what a case cost: spend, model calls, tokens, and whether a person was needed. */
 import type { CaseRun, ScoreResult } from '../types.js';
 
-/** Spend at most this; an unknown spend (a call with no price) fails: a limit cannot pass on what it cannot see. */
+/**
+ * Spend at most this, at the uncached rates (CaseRun.listCostUsd): whether the provider's prompt
+ * cache was warm must not pass or fail a case. An unknown spend (a call with no price) fails: a
+ * limit cannot pass on what it cannot see.
+ */
 export function scoreMaxCost(run: CaseRun, maxUsd: number): ScoreResult {
-  if (run.costUsd === null) return { name: 'maxCostUsd', pass: false, score: 0, detail: `cost unknown (a model call had no known price); limit $${maxUsd}` };
-  const pass = run.costUsd <= maxUsd;
-  return { name: 'maxCostUsd', pass, score: pass ? 1 : 0, ...(pass ? {} : { detail: `cost $${run.costUsd.toFixed(6)} > $${maxUsd}` }) };
+  const cost = run.listCostUsd === undefined ? run.costUsd : run.listCostUsd;
+  if (cost === null) return { name: 'maxCostUsd', pass: false, score: 0, detail: `cost unknown (a model call had no known price); limit $${maxUsd}` };
+  const pass = cost <= maxUsd;
+  const billed = run.costUsd !== null && Math.abs(run.costUsd - cost) > 1e-12 ? ` (billed $${run.costUsd.toFixed(6)} with the prompt cache)` : '';
+  return { name: 'maxCostUsd', pass, score: pass ? 1 : 0, ...(pass ? {} : { detail: `cost $${cost.toFixed(6)} at uncached rates > $${maxUsd}${billed}` }) };
 }
 
 export function scoreMaxSteps(run: CaseRun, max: number): ScoreResult {
