@@ -7,8 +7,8 @@
  * test or a benchmark sees what Anthropic would bill for the breakpoints a request marks.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { bodyServer, listenOnLoopback } from './loopback.js';
 
 export interface AnthropicUsage {
   input_tokens: number;
@@ -202,37 +202,13 @@ export async function startScriptedAnthropicServer(options: { apiKey?: string; c
     respond(recorded, res, step);
   };
 
-  const server = createServer((req, res) => {
-    req.on('error', () => {});
-    res.on('error', () => {});
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        handle(req, res, Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        if (!res.headersSent) sendJson(res, 500, anthropicError(500, `Scripted server bug: ${String(err)}`));
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
+  const server = bodyServer(handle, (res, err) => sendJson(res, 500, anthropicError(500, `Scripted server bug: ${String(err)}`)));
+  const { port, close } = await listenOnLoopback(server);
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     enqueue: (...steps) => void queue.push(...steps),
     pendingSteps: () => queue.length,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })),
+    close,
   };
 }

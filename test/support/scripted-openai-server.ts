@@ -3,8 +3,8 @@
  * each POST /v1/chat/completions consumes one step (FIFO), so model providers
  * are exercised through their real HTTP + parsing path rather than mocked.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { bodyServer, listenOnLoopback } from './loopback.js';
 
 export interface ScriptedUsage {
   prompt_tokens: number;
@@ -227,44 +227,18 @@ export async function startScriptedOpenAIServer(options: { apiKey?: string } = {
     });
   };
 
-  const server = createServer((req, res) => {
-    // Client aborts surface as ECONNRESET on these streams; without listeners they would crash the test process.
-    req.on('error', () => {});
-    res.on('error', () => {});
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        handle(req, res, Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        if (!res.headersSent) sendJson(res, 500, openAIError(`Scripted server bug: ${String(err)}`, 'server_error', null));
-      }
-    });
-  });
+  const server = bodyServer(handle, (res, err) => sendJson(res, 500, openAIError(`Scripted server bug: ${String(err)}`, 'server_error', null)));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const { port, close } = await listenOnLoopback(server, () => {
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
   });
-  const { port } = server.address() as AddressInfo;
-
-  let closing: Promise<void> | undefined;
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     enqueue: (...steps) => void queue.push(...steps),
     setFallback: (fn) => void (fallback = fn ?? exhausted),
     pendingSteps: () => queue.length,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close(() => resolve());
-        // server.close() alone waits for keep-alive and hanging requests; destroy them.
-        server.closeAllConnections();
-      })),
+    close,
   };
 }
