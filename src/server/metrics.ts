@@ -6,7 +6,6 @@
  */
 import client from 'prom-client';
 import type { Runtime } from '../runtime/runtime.js';
-import type { StoreStats } from '../store/types.js';
 import { threadStatuses } from '../thread/state.js';
 import { registerConfidenceHistogram } from './confidence-metric.js';
 import { registerCostMetrics } from './cost-metrics.js';
@@ -90,25 +89,14 @@ export class Metrics {
       }
     });
     const store = runtime.store;
-    // A scrape reads every gauge below at once: one stats query (a scan of the threads table) serves them all.
-    let shared: { at: number; stats: Promise<StoreStats> } | undefined;
-    const stats = () => {
-      if (shared && Date.now() - shared.at < 1_000) return shared.stats;
-      const current = { at: Date.now(), stats: store.stats() };
-      current.stats.catch(() => {
-        if (shared === current) shared = undefined;
-      });
-      shared = current;
-      return current.stats;
-    };
     new client.Gauge({
       name: 'twelve_threads',
       help: 'Threads by status (whole store)',
       labelNames: ['status'],
       registers: [registry],
       async collect() {
-        const now = await stats();
-        for (const status of threadStatuses) this.set({ status }, now.threadsByStatus[status] ?? 0);
+        const stats = await store.stats();
+        for (const status of threadStatuses) this.set({ status }, stats.threadsByStatus[status] ?? 0);
       },
     });
     registerConfidenceHistogram(registry, store);
