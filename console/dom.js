@@ -45,6 +45,33 @@ export function mount(el, ...children) {
   return el;
 }
 
+/**
+ * Makes `nodes` the children of `parent`, in order, moving only what must move. A live list
+ * re-rendered with replaceChildren detaches every node for a moment, and a detached node loses
+ * focus, the caret and the text selection: someone typing a comment in a form the list kept
+ * would find their keystrokes going nowhere after the next poll. Here a node that stays in
+ * place is never touched; one that has to move gets its focus and caret back.
+ */
+export function syncChildren(parent, nodes) {
+  const keep = new Set(nodes);
+  for (const child of [...parent.childNodes]) if (!keep.has(child)) child.remove();
+  let cursor = parent.firstChild;
+  for (const node of nodes) {
+    if (node === cursor) {
+      cursor = cursor.nextSibling;
+      continue;
+    }
+    const focused = node.isConnected && node.contains(document.activeElement) ? document.activeElement : undefined;
+    const caret = focused && typeof focused.selectionStart === 'number' ? [focused.selectionStart, focused.selectionEnd, focused.selectionDirection] : undefined;
+    parent.insertBefore(node, cursor);
+    if (focused) {
+      focused.focus({ preventScroll: true });
+      if (caret) focused.setSelectionRange(...caret);
+    }
+  }
+  return parent;
+}
+
 /** A JSON value as a <pre>, syntax-coloured with spans (text nodes only). */
 export function jsonView(value, { testid, compact } = {}) {
   // Short values read best on one line: {"orderId": "A-1001"}.

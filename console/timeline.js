@@ -4,7 +4,7 @@
  * keyed reuse so streamed events update entries in place without closing what the reader
  * opened.
  */
-import { h, jsonView, valueView } from './dom.js';
+import { h, jsonView, syncChildren, valueView } from './dom.js';
 import { absoluteTime, cacheText, cacheTitle, callCost, clock, count, duration, usd } from './format.js';
 import { seenPanel } from './model-request.js';
 
@@ -48,7 +48,7 @@ export function renderTimeline(container, events) {
     if (old) old.querySelectorAll('details[open]').forEach((d) => node.querySelector(`details[data-part="${d.dataset.part}"]`)?.setAttribute('open', ''));
     return node;
   });
-  container.replaceChildren(...nodes);
+  syncChildren(container, nodes);
 }
 
 function renderEntry(entry, releaseChanged) {

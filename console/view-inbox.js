@@ -1,7 +1,7 @@
 /** Inbox: everything waiting for a person, oldest first, with the form to act on each. */
 import { endpoints } from './api.js';
 import { pendingForm, pendingKey } from './actions.js';
-import { h, mount } from './dom.js';
+import { h, mount, syncChildren } from './dom.js';
 import { count, preview, statusBadge, threadCost, timeAgo } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { showError } from './toast.js';
@@ -34,8 +34,9 @@ export function inboxView(root, _params, { onCount } = {}) {
     // Threads that wait without a form we know (defensive): still list them.
     for (const item of items) if (!item.pending.length) cards.push({ thread: item.thread, pending: undefined });
     const existing = new Map([...list.children].map((el) => [el.dataset.key, el]));
-    list.replaceChildren(
-      ...cards.map(({ thread, pending }) => {
+    syncChildren(
+      list,
+      cards.map(({ thread, pending }) => {
         const key = pending ? pendingKey(thread, pending) : `${thread.id}:none`;
         const old = existing.get(key);
         if (old) {

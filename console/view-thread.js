@@ -7,7 +7,7 @@
  */
 import { can, endpoints, session } from './api.js';
 import { budgetForm, pendingForm, pendingKey } from './actions.js';
-import { h, mount, valueView } from './dom.js';
+import { h, mount, syncChildren, valueView } from './dom.js';
 import { cacheText, cacheTitle, confidenceText, count, fallbackBadge, statusBadge, terminalStatuses, threadCost, timeAgo, absoluteTime } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { openEventStream } from './sse.js';
@@ -27,6 +27,7 @@ export function threadView(root, params) {
 
   const header = h('section', { class: 'card thread-header', testid: 'thread-header' }, h('p', { class: 'muted' }, 'Loading…'));
   const pendingPanel = h('section', { class: 'pending-panel', testid: 'pending-panel', hidden: true });
+  const pendingTitle = h('h2', { class: 'panel-title' }, 'Waiting for a person');
   const controls = h('section', { class: 'controls', testid: 'thread-controls' });
   // The eval cases people's corrections on this thread proposed (accept or dismiss them here).
   const proposals = threadProposalsPanel(id);
@@ -157,7 +158,7 @@ export function threadView(root, params) {
       const key = pendingKey(thread, p);
       return existing.get(key) ?? h('div', { class: 'card pending-card', dataset: { key }, testid: 'pending-item' }, pendingForm(thread, p, { onDone: () => detail.now() }));
     });
-    pendingPanel.replaceChildren(h('h2', { class: 'panel-title' }, 'Waiting for a person'), ...cards);
+    syncChildren(pendingPanel, [pendingTitle, ...cards]);
   }
 
   function renderControls() {

@@ -1,6 +1,6 @@
 /** Threads: every thread, newest first, filtered by status and agent, refreshed every 2 s. */
 import { endpoints } from './api.js';
-import { h, mount } from './dom.js';
+import { h, mount, syncChildren } from './dom.js';
 import { confidenceText, count, fallbackBadge, preview, statusBadge, statusLabel, threadCost, timeAgo, tokens } from './format.js';
 import { poll, quietErrors } from './live.js';
 import { showError } from './toast.js';
@@ -120,8 +120,9 @@ export function threadsView(root, params) {
     const threads = [...firstPage, ...state.older.filter((t) => !seen.has(t.id))];
     const nextCursor = state.older.length ? state.olderCursor : state.firstCursor;
     const existing = new Map([...tbody.children].map((row) => [row.dataset.id, row]));
-    tbody.replaceChildren(
-      ...threads.map((thread) => {
+    syncChildren(
+      tbody,
+      threads.map((thread) => {
         const version = `${thread.updatedAt}|${thread.status}|${thread.running}|${thread.seq}`;
         const old = existing.get(thread.id);
         return old && old.dataset.version === version ? old : row(thread, version);

@@ -38,10 +38,15 @@ async function launch(input: string): Promise<string> {
   return launched.body.thread.id;
 }
 
+/** Opens `path`, signing in unless an earlier page stored the key in this browser. */
 async function signIn(page: Page, path: string): Promise<void> {
   await page.goto(`${server.url}/#${path}`);
-  await page.getByTestId('api-key-input').fill(aliceKey);
-  await page.getByTestId('sign-in').click();
+  const form = page.getByTestId('api-key-input');
+  await form.or(page.getByTestId('me')).first().waitFor();
+  if (await form.isVisible()) {
+    await form.fill(aliceKey);
+    await page.getByTestId('sign-in').click();
+  }
   await eventually(() => page.getByTestId('me').textContent()).toContain('alice');
 }
 
@@ -121,4 +126,44 @@ describe('output review in the web console', () => {
 
     expect(pageErrors).toEqual([]);
   }, 90_000);
+
+  it('keeps the focus and what a reviewer is typing while the inbox and the thread page refresh', async () => {
+    const id = await launch('Refund order A-4');
+    await eventually(async () => (await runtime.getThreadOrThrow(id)).status).toBe('awaiting_review');
+
+    // Waits for the page's next poll to re-render: `selector` is rebuilt by each render.
+    const nextRender = async (page: Page, selector: string) => {
+      await page.locator(selector).first().evaluate((el) => el.setAttribute('data-seen', ''));
+      await page.locator(`${selector}:not([data-seen])`).first().waitFor({ state: 'attached' });
+    };
+    const focusedTestId = (page: Page) => page.evaluate<string>('document.activeElement?.dataset?.testid ?? document.activeElement?.tagName');
+
+    // The inbox re-renders every poll; a comment being typed keeps its focus and its text.
+    const inbox = await newPage();
+    await signIn(inbox, '/inbox');
+    const item = inbox.locator(`[data-testid="inbox-item"][data-thread-id="${id}"]`);
+    await item.getByTestId('review-comment').click();
+    await inbox.keyboard.type('refund the');
+    await nextRender(inbox, `[data-thread-id="${id}"] .inbox-thread`);
+    await nextRender(inbox, `[data-thread-id="${id}"] .inbox-thread`);
+    expect(await focusedTestId(inbox)).toBe('review-comment');
+    await inbox.keyboard.type(' shipping only');
+    expect(await item.getByTestId('review-comment').inputValue()).toBe('refund the shipping only');
+
+    // The thread page re-renders its header and pending panel every poll; an edit in progress stays.
+    const page = await newPage();
+    await page.goto(`${server.url}/#/threads/${id}`);
+    const panel = page.getByTestId('pending-panel');
+    await panel.getByTestId('review-edit').locator('summary').click();
+    const editor = panel.getByTestId('review-edit-input');
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n');
+    await nextRender(page, '[data-testid="thread-header"] .thread-title');
+    expect(await focusedTestId(page)).toBe('review-edit-input');
+    await page.keyboard.type('// typed across a refresh');
+    expect(await editor.inputValue()).toMatch(/\}\n\/\/ typed across a refresh$/);
+
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });
