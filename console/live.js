@@ -3,9 +3,14 @@ export function poll(fn, intervalMs) {
   let stopped = false;
   let timer;
   let running = false;
+  let again = false; // now() was called during a run: that run may have read what changed before it
   const run = async () => {
     if (stopped) return;
-    if (!document.hidden && !running) {
+    if (running) {
+      again = true;
+      return;
+    }
+    if (!document.hidden) {
       running = true;
       try {
         await fn();
@@ -15,11 +20,16 @@ export function poll(fn, intervalMs) {
         running = false;
       }
     }
-    if (!stopped) timer = setTimeout(run, intervalMs);
+    if (stopped) return;
+    clearTimeout(timer);
+    if (again) {
+      again = false;
+      run();
+    } else timer = setTimeout(run, intervalMs);
   };
   run();
   return {
-    /** Runs now (e.g. right after the user acted) and keeps the schedule. */
+    /** Runs now (e.g. right after the user acted), or right after the run in flight, and keeps the schedule. */
     now: () => {
       clearTimeout(timer);
       run();
