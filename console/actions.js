@@ -171,6 +171,7 @@ function guidanceForm(thread, { onDone }) {
   add(form, 
     field('Guidance for the model', guidance, 'The model reads it in its next turn and the thread continues.'),
     h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'btn btn-primary', testid: 'guidance-button', disabled: !allowed }, 'Send guidance and continue')),
+    allowed ? null : noRight('answer for the agent'),
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -206,7 +207,8 @@ export function budgetForm(thread, { onDone, primary = false } = {}) {
     if (steps.value) body.maxSteps = Number(steps.value);
     if (!Object.keys(body).length) return toast('Give at least one of max cost, max tokens, max steps.', { kind: 'error' });
     if (comment.value.trim()) body.comment = comment.value.trim();
-    submit(form, () => endpoints.budget(thread.id, body), onDone, 'Budget raised');
+    // The form can outlive this raise (the thread page keeps it): empty it once the raise is recorded.
+    submit(form, () => endpoints.budget(thread.id, body), (result) => (form.reset(), onDone?.(result)), 'Budget raised');
   });
   return form;
 }
@@ -223,6 +225,7 @@ function cancelForm(thread, { onDone }) {
       reason,
       h('button', { type: 'submit', class: 'btn btn-danger-ghost', testid: 'cancel-thread-button', disabled: !allowed }, 'Cancel thread'),
     ),
+    allowed ? null : noRight('cancel threads'),
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -242,8 +245,8 @@ export function pendingForm(thread, pending, options) {
 
 /** A stable key for a pending item, so polling does not rebuild a form someone is typing in. */
 export function pendingKey(thread, pending) {
-  // A review sent back and answered again is a new review: its answer tells them apart.
-  if (pending.kind === 'review') return `${thread.id}:review:${JSON.stringify(pending.output)}`;
-  return `${thread.id}:${pending.kind}:${pending.callId ?? pending.reason ?? ''}`;
+  // A review sent back and answered again, or an escalation after guidance, is a new item even
+  // when its answer or reason reads the same: the seq of the event that asked tells them apart.
+  return `${thread.id}:${pending.kind}:${pending.callId ?? pending.seq ?? pending.reason ?? ''}`;
 }
 

@@ -107,14 +107,42 @@ function signInView(message) {
     input,
     h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'btn btn-primary', testid: 'sign-in' }, 'Sign in')),
   );
-  form.addEventListener('submit', (e) => {
+  form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!input.value.trim()) return;
-    signIn(input.value);
+    const key = input.value.trim();
+    if (!key) return;
+    // Check the key before keeping it: a refused or throttled sign-in stores nothing.
+    const button = form.querySelector('button');
+    button.disabled = true;
+    session.key = key;
+    try {
+      session.me = await endpoints.me();
+    } catch (error) {
+      session.key = '';
+      return signInView(error instanceof ApiError && error.status === 429 ? `${error.message} (nothing was stored; try again then)` : error.message);
+    }
+    signIn(key);
     start();
   });
   mount(main, form);
   input.focus();
+}
+
+/** The server did not say who this key is (down, throttled, failing): why, and a way to try again. */
+function unreachableView(error) {
+  cleanup?.();
+  cleanup = undefined;
+  nav.hidden = true;
+  mount(
+    main,
+    h(
+      'div',
+      { class: 'card signin', testid: 'unreachable', role: 'alert' },
+      h('h1', {}, 'Cannot load your session'),
+      h('p', { class: 'error-text' }, error?.message ?? String(error)),
+      h('div', { class: 'button-row' }, h('button', { type: 'button', class: 'btn btn-primary', testid: 'retry', onclick: () => start() }, 'Try again')),
+    ),
+  );
 }
 
 async function start() {
@@ -124,12 +152,14 @@ async function start() {
   try {
     session.me = await endpoints.me();
   } catch (error) {
+    session.me = undefined;
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       if (session.source === 'stored') signOut();
       return signInView(error.message);
     }
-    showError(error);
-    session.me = undefined;
+    // Without /v1/me the console does not know what this key may do: say why and offer a retry
+    // rather than showing every button as allowed.
+    return unreachableView(error);
   }
   nav.hidden = false;
   renderWho();

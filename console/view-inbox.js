@@ -26,6 +26,8 @@ export function inboxView(root, _params, { onCount } = {}) {
       render(items);
     } catch (error) {
       errors.fail(error);
+      // The list is what the last good read said: do not call it live.
+      summary.textContent = `${summary.dataset.base ?? 'Nothing loaded'} · not updating (${error.message})`;
     }
   }, 2000);
 
@@ -53,7 +55,8 @@ export function inboxView(root, _params, { onCount } = {}) {
       }),
     );
     empty.hidden = cards.length > 0;
-    summary.textContent = cards.length ? `${cards.length} item${cards.length === 1 ? '' : 's'} waiting for a person · live` : 'All clear · live';
+    summary.dataset.base = cards.length ? `${cards.length} item${cards.length === 1 ? '' : 's'} waiting for a person` : 'All clear';
+    summary.textContent = `${summary.dataset.base} · live`;
     onCount?.(cards.length);
   }
 

@@ -161,19 +161,30 @@ export function threadView(root, params) {
     syncChildren(pendingPanel, [pendingTitle, ...cards]);
   }
 
+  // The controls' inputs are made once: a poll re-renders only the buttons, and only when they
+  // change, so a reason or a budget being typed (or an open "Raise budget") survives it.
+  const controlReason = h('input', { type: 'text', placeholder: 'Reason or comment (optional)', maxlength: 2000, testid: 'control-reason', 'aria-label': 'Reason or comment' });
+  const controlRow = h('div', { class: 'control-row' });
+  let budgetBox;
+
   function renderControls() {
     const t = thread;
-    if (terminalStatuses.includes(t.status) || !(can('operate') || can('budget'))) return controls.replaceChildren();
-    if (controls.contains(document.activeElement) && controls.dataset.status === t.status) return; // someone is typing here
-    controls.dataset.status = t.status;
-    const reason = h('input', { type: 'text', placeholder: 'Reason or comment (optional)', maxlength: 2000, testid: 'control-reason', 'aria-label': 'Reason or comment' });
+    if (terminalStatuses.includes(t.status) || !(can('operate') || can('budget'))) {
+      delete controls.dataset.shown;
+      return controls.replaceChildren();
+    }
+    const canResume = t.status === 'paused' || (t.status === 'awaiting_human' && /^(escalated|budget|blocked):/.test(t.waitingReason ?? ''));
+    const shown = `${t.status}|${canResume}|${can('operate')}|${can('budget')}`;
+    if (controls.dataset.shown === shown) return;
+    controls.dataset.shown = shown;
     const act = async (action, button) => {
       if (action === 'cancel' && !confirm('Cancel this thread? It will stop for good.')) return;
       button.disabled = true;
       try {
-        const text = reason.value.trim();
+        const text = controlReason.value.trim();
         const body = text ? (action === 'resume' ? { comment: text } : { reason: text }) : {};
         const result = await endpoints.control(t.id, action, body);
+        controlReason.value = '';
         toast(result?.applied === false ? `${action} requested: applied after the current step` : `Thread ${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}`, { kind: 'success' });
         detail.now();
       } catch (error) {
@@ -182,26 +193,14 @@ export function threadView(root, params) {
         button.disabled = false;
       }
     };
-    const canResume = t.status === 'paused' || (t.status === 'awaiting_human' && /^(escalated|budget|blocked):/.test(t.waitingReason ?? ''));
     const button = (action, label, cls) => {
       const b = h('button', { type: 'button', class: `btn ${cls}`, testid: `${action}-button` }, label);
       b.addEventListener('click', () => act(action, b));
       return b;
     };
-    mount(
-      controls,
-      can('operate')
-        ? h(
-            'div',
-            { class: 'control-row' },
-            reason,
-            t.status !== 'paused' ? button('pause', '❚❚ Pause', '') : null,
-            canResume ? button('resume', '▶ Resume', 'btn-primary') : null,
-            button('cancel', 'Cancel', 'btn-danger-ghost'),
-          )
-        : null,
-      can('budget') ? h('details', { class: 'expander budget-expander' }, h('summary', {}, 'Raise budget'), budgetForm(t, { onDone: () => detail.now() })) : null,
-    );
+    syncChildren(controlRow, [controlReason, t.status !== 'paused' ? button('pause', '❚❚ Pause', '') : null, canResume ? button('resume', '▶ Resume', 'btn-primary') : null, button('cancel', 'Cancel', 'btn-danger-ghost')].filter(Boolean));
+    budgetBox ??= h('details', { class: 'expander budget-expander' }, h('summary', {}, 'Raise budget'), budgetForm(t, { onDone: () => detail.now() }));
+    syncChildren(controls, [can('operate') ? controlRow : null, can('budget') ? budgetBox : null].filter(Boolean));
   }
 
   // --- timeline over SSE ---

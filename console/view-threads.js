@@ -17,12 +17,19 @@ const filters = [
 ];
 
 const pageSize = 50;
+/** The largest page GET /v1/threads serves. */
+const maxLivePage = 200;
 
 export function threadsView(root, params) {
   const state = {
     filter: filters.some((f) => f.id === params.get('status')) ? params.get('status') : 'all',
     agent: params.get('agent') ?? '',
-    /** Older pages loaded with "Show more" (the first page is the one refreshed live). */
+    /**
+     * Rows asked for: "Show more" adds a page. Up to the API's largest page they are all read
+     * live, so a new thread pushes the rows down rather than out of a gap; beyond that, older
+     * pages are read once and kept in `older`.
+     */
+    shown: pageSize,
     older: [],
     firstCursor: null,
     olderCursor: null,
@@ -36,7 +43,7 @@ export function threadsView(root, params) {
       h('button', { type: 'button', class: 'filter-chip', testid: `filter-${f.id}`, dataset: { filter: f.id }, 'aria-pressed': String(f.id === state.filter), onclick: () => setFilter(f.id) }, f.label),
     ),
   );
-  const agentSelect = h('select', { id: 'agent-filter', testid: 'agent-filter', onchange: () => ((state.agent = agentSelect.value), updateHash(), refresh.now()) }, h('option', { value: '' }, 'All agents'));
+  const agentSelect = h('select', { id: 'agent-filter', testid: 'agent-filter', onchange: () => setFilter(state.filter, agentSelect.value) }, h('option', { value: '' }, 'All agents'));
   const summary = h('p', { class: 'page-sub', testid: 'threads-summary' }, 'Loading…');
   const tbody = h('tbody', { testid: 'threads-body' });
   const table = h(
@@ -64,8 +71,11 @@ export function threadsView(root, params) {
     })
     .catch(showError);
 
-  function setFilter(id) {
+  /** A new filter starts again from its first page. */
+  function setFilter(id, agent = state.agent) {
     state.filter = id;
+    state.agent = agent;
+    state.shown = pageSize;
     state.older = [];
     state.olderCursor = null;
     for (const chip of chips.children) chip.setAttribute('aria-pressed', String(chip.dataset.filter === id));
@@ -85,7 +95,7 @@ export function threadsView(root, params) {
     const filter = filters.find((f) => f.id === state.filter);
     const asked = { ...state };
     try {
-      const result = await endpoints.threads({ status: filter.statuses, agent: state.agent, limit: pageSize });
+      const result = await endpoints.threads({ status: filter.statuses, agent: state.agent, limit: Math.min(state.shown, maxLivePage) });
       // A filter changed while this request was in flight: its answer is stale.
       if (asked.filter !== state.filter || asked.agent !== state.agent) return;
       errors.ok();
@@ -100,12 +110,19 @@ export function threadsView(root, params) {
   async function showMore() {
     const cursor = state.older.length ? state.olderCursor : state.firstCursor;
     if (!cursor) return;
+    if (state.shown + pageSize <= maxLivePage) {
+      state.shown += pageSize;
+      return refresh.now();
+    }
     more.disabled = true;
     try {
       const filter = filters.find((f) => f.id === state.filter);
+      const asked = { filter: state.filter, agent: state.agent };
       const result = await endpoints.threads({ status: filter.statuses, agent: state.agent, limit: pageSize, cursor });
+      if (asked.filter !== state.filter || asked.agent !== state.agent) return; // the filter changed meanwhile
       state.older.push(...result.threads);
       state.olderCursor = result.nextCursor;
+      state.shown += pageSize;
       render(lastFirstPage);
     } catch (error) {
       showError(error);

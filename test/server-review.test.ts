@@ -55,6 +55,7 @@ describe('POST /v1/threads/{id}/review', () => {
         people: ['admin'],
         deadline: expect.stringMatching(/^\d{4}-/),
         onTimeout: 'fail',
+        seq: (await api.runtime.loadEvents(id)).find((e) => e.type === 'review_requested')!.seq,
       },
     ]);
     expect(thread.wakeAt).toBe(thread.pending[0].deadline);

@@ -63,7 +63,7 @@ const pendingKind = { errors: 'escalation', budget: 'budget', configuration: 'bl
 /** What a person is asked for, right now, by this thread. */
 export function pendingOf(state: ThreadState): PendingJson[] {
   const pending: PendingJson[] = [];
-  if (state.escalation) pending.push({ kind: pendingKind[state.escalation.kind], reason: state.escalation.reason });
+  if (state.escalation) pending.push({ kind: pendingKind[state.escalation.kind], reason: state.escalation.reason, seq: state.escalation.seq });
   const review = state.review;
   if (review) {
     pending.push({
@@ -76,6 +76,7 @@ export function pendingOf(state: ThreadState): PendingJson[] {
       people: review.people,
       deadline: review.deadline ?? null,
       onTimeout: review.onTimeout,
+      seq: review.seq,
     });
   }
   for (const callId of state.openCalls) {

@@ -56,6 +56,8 @@ export const PendingEscalation = z
      */
     kind: z.enum(['escalation', 'budget', 'blocked', 'release']),
     reason: z.string(),
+    /** Seq of the event that asked: the same reason asked again (after guidance, a send-back) is a new item. */
+    seq: z.number().int(),
   })
   .openapi('PendingEscalation');
 
@@ -72,6 +74,8 @@ export const PendingReview = z
     people: z.array(z.string()),
     deadline: z.string().nullable(),
     onTimeout: z.enum(['approve', 'fail']),
+    /** Seq of the event that asked: the same reason asked again (after guidance, a send-back) is a new item. */
+    seq: z.number().int(),
   })
   .openapi('PendingReview');
 

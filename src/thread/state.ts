@@ -123,7 +123,8 @@ export interface ThreadState {
   output: unknown;
   error: CompactError | undefined;
   /** An unresolved escalation (errors, budget, or blocked by configuration): a person must respond. */
-  escalation: { reason: string; kind: 'errors' | 'budget' | 'configuration' | 'release' } | undefined;
+  /** Why a person must step in; `seq`: the event that asked (a new ask with the same reason is a new one). */
+  escalation: { reason: string; kind: 'errors' | 'budget' | 'configuration' | 'release'; seq: number } | undefined;
   paused: { by: string; reason: string | undefined } | undefined;
   /** Limits a person raised for this thread. */
   limits: LimitOverrides;
@@ -337,7 +338,7 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       countError(state, event.data.error);
       break;
     case 'budget_exceeded':
-      state.escalation = { reason: event.data.message, kind: 'budget' };
+      state.escalation = { reason: event.data.message, kind: 'budget', seq: event.seq };
       break;
     case 'budget_raised':
       if (event.data.maxCostUsd !== undefined) state.limits.maxCostUsd = event.data.maxCostUsd;
@@ -349,15 +350,15 @@ export function applyEvent(state: ThreadState, event: ThreadEvent): ThreadState 
       }
       break;
     case 'escalated':
-      state.escalation = { reason: event.data.reason, kind: event.data.kind ?? 'errors' };
+      state.escalation = { reason: event.data.reason, kind: event.data.kind ?? 'errors', seq: event.seq };
       break;
     case 'blocked':
-      state.escalation = { reason: event.data.error.message, kind: 'configuration' };
+      state.escalation = { reason: event.data.error.message, kind: 'configuration', seq: event.seq };
       // Shown as the thread's error while it waits, so an API reader sees why at once.
       state.error = event.data.error;
       break;
     case 'release_changed':
-      if (event.data.decision === 'hold') state.escalation = { reason: `moved from ${event.data.from} to ${event.data.to}: ${event.data.reason}`, kind: 'release' };
+      if (event.data.decision === 'hold') state.escalation = { reason: `moved from ${event.data.from} to ${event.data.to}: ${event.data.reason}`, kind: 'release', seq: event.seq };
       break;
     case 'thread_forked':
       state.forkOf = { threadId: event.data.from, seq: event.data.atSeq };
