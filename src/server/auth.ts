@@ -30,12 +30,14 @@ export function parseApiKeys(text: string | undefined, variable = 'TWELVE_API_KE
   const keys: ApiKey[] = [];
   const problems: string[] = [];
   for (const [index, entry] of (text ?? '').split(';').map((e) => e.trim()).filter(Boolean).entries()) {
-    const parts = entry.split('=');
-    if (parts.length !== 3) {
+    // Names and roles never hold "=", a key may (base64 ends in it): the key is all after the second.
+    const first = entry.indexOf('=');
+    const second = first < 0 ? -1 : entry.indexOf('=', first + 1);
+    if (second < 0) {
       problems.push(`entry ${index + 1} is not name=role,role=key`);
       continue;
     }
-    const [name, roleList, key] = parts.map((p) => p.trim()) as [string, string, string];
+    const [name, roleList, key] = [entry.slice(0, first), entry.slice(first + 1, second), entry.slice(second + 1)].map((p) => p.trim()) as [string, string, string];
     const entryRoles = roleList.split(',').map((r) => r.trim()).filter(Boolean);
     const unknown = entryRoles.filter((r) => !(roles as readonly string[]).includes(r));
     if (!name) problems.push(`entry ${index + 1} has no name`);
@@ -46,6 +48,10 @@ export function parseApiKeys(text: string | undefined, variable = 'TWELVE_API_KE
   }
   const names = keys.map((k) => k.name);
   for (const name of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`the name ${name} is used by two keys`);
+  // One key under two names would act as whichever came last: refuse it (without printing the key).
+  const owners = new Map<string, string[]>();
+  for (const k of keys) if (k.key) owners.set(k.key, [...(owners.get(k.key) ?? []), k.name]);
+  for (const sharing of owners.values()) if (sharing.length > 1) problems.push(`${sharing.join(' and ')} have the same key: give each its own`);
   if (problems.length) throw new TwelveError('config_invalid', `${variable}: ${problems.join('; ')}`);
   return keys;
 }

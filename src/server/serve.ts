@@ -62,9 +62,11 @@ export interface RunningServer {
 export function parseHookSecrets(text: string | undefined): Map<string, string> {
   const secrets = new Map<string, string>();
   for (const entry of (text ?? '').split(';').map((e) => e.trim()).filter(Boolean)) {
-    const [agent, secret] = entry.split('=');
-    if (!agent || !secret || secret.length < 16) throw new TwelveError('config_invalid', `TWELVE_HOOK_SECRETS: "${agent ?? entry}=..." must be agent=secret with a secret of at least 16 characters`);
-    secrets.set(agent.trim(), secret.trim());
+    // The secret is everything after the first "=" (base64 secrets end in it).
+    const at = entry.indexOf('=');
+    const [agent, secret] = at < 0 ? [entry, ''] : [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
+    if (!agent || !secret || secret.length < 16) throw new TwelveError('config_invalid', `TWELVE_HOOK_SECRETS: "${agent || entry}=..." must be agent=secret with a secret of at least 16 characters`);
+    secrets.set(agent, secret);
   }
   return secrets;
 }
