@@ -104,6 +104,11 @@ describe('GET /v1/threads/{id}/stream', () => {
     expect(JSON.parse(end.data)).toEqual({ threadId, status: 'completed', lastSeq: stored.length });
     await eventually(() => listeners(api) === baseline);
 
+    // A Last-Event-ID the thread never had is refused, not waited on.
+    const beyond = await openStream(api, threadId, { lastEventId: '999' });
+    expect(beyond.status).toBe(400);
+    expect(((await beyond.json()) as any).error.message).toBe(`Last-Event-ID 999 is past the end of thread ${threadId}: its last event is ${stored.length}`);
+
     // After completion: ?after= works too, and the stream ends at once.
     const late = await openStream(api, threadId, { query: `?after=${stored.length - 2}` });
     const lateMessages = await sseQueue(late).readUntil((m) => m.event === 'end');

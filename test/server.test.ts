@@ -312,8 +312,12 @@ describe('reading threads', () => {
     const limited = await api.call('GET', `/v1/threads/${thread.id}/events?after=1&limit=2`, { key: 'reader' });
     expect(limited.body.events.map((e: { seq: number }) => e.seq)).toEqual([2, 3]);
     expect(limited.body.lastSeq).toBe(3);
+    const atEnd = await api.call('GET', `/v1/threads/${thread.id}/events?after=${stored.length}`, { key: 'reader' });
+    expect(atEnd.body).toEqual({ events: [], lastSeq: stored.length });
+    // A seq the thread never had (another thread's, a made-up one): reading on from it would skip events.
     const past = await api.call('GET', `/v1/threads/${thread.id}/events?after=999`, { key: 'reader' });
-    expect(past.body).toEqual({ events: [], lastSeq: 999 });
+    expect(past.status).toBe(400);
+    expect(past.body.error.message).toBe(`after 999 is past the end of thread ${thread.id}: its last event is ${stored.length}`);
     for (const query of ['after=-1', 'after=x', 'limit=0', 'limit=1001']) {
       const bad = await api.call('GET', `/v1/threads/${thread.id}/events?${query}`, { key: 'reader' });
       expect(bad.status, query).toBe(400);

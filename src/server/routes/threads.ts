@@ -166,7 +166,7 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
     async (c) => {
       const { id } = c.req.valid('param');
       const { after, limit } = c.req.valid('query');
-      await runtime.getThreadOrThrow(id);
+      pastTheEnd(await runtime.getThreadOrThrow(id), after, 'after');
       const events = (await runtime.loadEvents(id, after)).slice(0, limit);
       return c.json({ events: events.map((e) => ({ ...e, data: e.data as Record<string, unknown> })), lastSeq: events.at(-1)?.seq ?? after }, 200);
     },
@@ -206,7 +206,7 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       const header = c.req.valid('header')['last-event-id'];
       const last = header !== undefined ? Number(header) : (c.req.valid('query').after ?? 0);
       const deltas = ['1', 'true'].includes(c.req.valid('query').deltas ?? '0');
-      await runtime.getThreadOrThrow(id);
+      pastTheEnd(await runtime.getThreadOrThrow(id), last, header !== undefined ? 'Last-Event-ID' : 'after');
       const holder = c.get('principal').name;
       const release = state.streams.acquire(holder);
       if (!release) {
@@ -236,4 +236,14 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
       });
     },
   );
+}
+
+/**
+ * A seq beyond a thread's last event is never one a client saw (seqs only grow): it names
+ * another thread's event or a made-up number, and reading on from it would skip real events.
+ */
+function pastTheEnd(thread: { id: string; seq: number }, after: number, what: string): void {
+  if (after > thread.seq) {
+    throw new TwelveError('usage', `${what} ${after} is past the end of thread ${thread.id}: its last event is ${thread.seq}`, { details: { lastSeq: thread.seq } });
+  }
 }
