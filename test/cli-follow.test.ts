@@ -55,7 +55,7 @@ describe('following a thread another process runs', () => {
     expect(claimed.leaseOwner).toBe(runtime.owner);
 
     const cli = startCli(['resume', thread.id, '--config', fixture, '--as', 'ops@example.com'], { env });
-    await eventually(() => cli.output().includes(`twelve: ${thread.id} is being run by another process (${runtime.owner}); following it`), 15_000);
+    await eventually(() => cli.output().includes(`twelve: ${thread.id} is being run by another process (${runtime.owner}); following it`), 45_000);
     expect(await runtime.drive(claimed)).toBe('completed');
 
     const { code } = await cli.exited;
@@ -79,7 +79,7 @@ describe('twelve approve --wait with TWELVE_URL', () => {
     // decision: the window in which the events used to be printed twice, made to happen every time.
     const proxy = await holdingProxy(api.url, async (req) => {
       if (req.method === 'GET' && /\/v1\/threads\/[^/]+\/events/.test(req.url ?? '')) {
-        await eventually(async () => (await api.runtime.getThread(thread.id))?.status === 'completed', 15_000);
+        await eventually(async () => (await api.runtime.getThread(thread.id))?.status === 'completed', 45_000);
       }
     });
 

@@ -26,7 +26,7 @@ async function startDevServer(env: NodeJS.ProcessEnv): Promise<{ url: string; ch
     if (child.exitCode === null) child.kill('SIGTERM');
     await exited;
   });
-  const url = await eventually(() => /twelve dev: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(`twelve dev exited: ${stderr}`)) : undefined), 20_000);
+  const url = await eventually(() => /twelve dev: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(`twelve dev exited: ${stderr}`)) : undefined), 45_000);
   return { url, child, stderr: () => stderr };
 }
 

@@ -112,7 +112,7 @@ describe('the web console', () => {
     expect(await inbox.getByTestId('toast').first().textContent()).toContain('Approved issue_refund');
 
     // The other tab follows over SSE, without a reload: decision, comment, refund, answer.
-    await eventually(() => status.getAttribute('data-status'), 20_000).toBe('completed');
+    await eventually(() => status.getAttribute('data-status'), 45_000).toBe('completed');
     const timeline = threadPage.getByTestId('timeline');
     const refundCall = timeline.locator('[data-testid="tool-call"]', { hasText: 'issue_refund' });
     await eventually(() => refundCall.getByTestId('approval-decision').textContent()).toContain('Approved by alice');

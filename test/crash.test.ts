@@ -94,7 +94,7 @@ describe('crash recovery', () => {
     // The ledger writes the refund, then the "payment provider" takes a minute to answer: the kill lands in between.
     const first = startCli(['run', 'refunds', '--input', request], { env: { ...env, REFUNDS_LEDGER_LATENCY_MS: '60000' } });
     const threadId = (await first.waitForLine(/^th_/)).split(/\s+/)[0]!;
-    await eventually(() => ledgerRows().length === 1, 15_000);
+    await eventually(() => ledgerRows().length === 1, 45_000);
     first.child.kill('SIGKILL');
     await first.exited;
 

@@ -798,7 +798,7 @@ describe('decisions', () => {
 
     const workers = [a.runtime.startWorker({ pollMs: 5 }), b.runtime.startWorker({ pollMs: 5 })];
     const people = await Promise.allSettled(ids.map((id) => b.runtime.decide(id, { by: 'alice', approved: false, comment: 'late' })));
-    await eventually(async () => (await a.runtime.listThreads({ status: ['completed'] })).length === ids.length, 10_000);
+    await eventually(async () => (await a.runtime.listThreads({ status: ['completed'] })).length === ids.length, 45_000);
     await Promise.all(workers.map((w) => w.stop()));
 
     let approved = 0;

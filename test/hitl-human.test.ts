@@ -206,7 +206,7 @@ describe('deadlines that pass while no process runs', () => {
     await sleep(350);
     const second = makeRuntime({ agents, models, dir: first.dir });
     const worker = second.runtime.startWorker({ pollMs: 25 });
-    await eventually(async () => (await second.runtime.getThread(thread.id))!.status === 'completed', 5_000);
+    await eventually(async () => (await second.runtime.getThread(thread.id))!.status === 'completed', 45_000);
     await worker.stop();
 
     const events = await second.runtime.loadEvents(thread.id);
@@ -459,7 +459,7 @@ describe('pause, resume and cancel', () => {
     expect(await runtime.runUntilIdle()).toBe(0);
 
     const worker = runtime.startWorker({ pollMs: 25 });
-    await eventually(async () => (await runtime.getThread(thread.id))!.status === 'completed', 5_000);
+    await eventually(async () => (await runtime.getThread(thread.id))!.status === 'completed', 45_000);
     await worker.stop();
     expect(Date.now()).toBeGreaterThanOrEqual(until.getTime());
     const started = ofType(await runtime.loadEvents(thread.id), 'tool_started');

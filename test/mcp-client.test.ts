@@ -94,7 +94,7 @@ describe('MCP tools', () => {
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(alive(pid)).toBe(true);
     await runtime.close();
-    await eventually(() => !alive(pid), 10_000);
+    await eventually(() => !alive(pid), 45_000);
   });
 
   it('over Streamable HTTP with headers; a failing call is a tool failure the model sees', async () => {

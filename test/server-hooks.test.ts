@@ -238,7 +238,7 @@ describe('POST /v1/hooks/{agent}', () => {
     expect(callbacks.requests[0]!.body).toMatchObject({ threadId: exact.body.threadId });
     expect(callbacks.requests[0]!.headers.host).toBe(`callback.test:${port}`);
     await eventually(async () => (await api.runtime.getThreadOrThrow(rebind.body.threadId)).status === 'completed');
-    await eventually(() => rebindLookups >= 2, 15_000); // the delivery looked again, and was refused
+    await eventually(() => rebindLookups >= 2, 45_000); // the delivery looked again, and was refused
     expect(callbacks.requests.map((r) => r.body.threadId)).not.toContain(rebind.body.threadId);
 
     // A 3xx is an answer, not an instruction: the target it names is never contacted.
@@ -246,7 +246,7 @@ describe('POST /v1/hooks/{agent}', () => {
     callbacks.script({ status: 307, headers: { location: other.url } }, 10);
     const redirected = await postHook(api, 'echo', JSON.stringify({ input: 'redirect', callbackUrl: `http://callback.test:${port}/r` }));
     expect(redirected.status).toBe(202);
-    await eventually(() => callbacks.requests.filter((r) => r.path === '/r').length >= 2, 15_000);
+    await eventually(() => callbacks.requests.filter((r) => r.path === '/r').length >= 2, 45_000);
     expect(other.requests).toHaveLength(0);
   });
 });

@@ -191,7 +191,7 @@ describe('OpenTelemetry traces', () => {
     worker.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => worker.on('close', resolve));
     try {
-      await eventually(async () => (await api.runtime.getThread(threadId))?.status === 'completed', 20_000).catch((error) => {
+      await eventually(async () => (await api.runtime.getThread(threadId))?.status === 'completed', 45_000).catch((error) => {
         throw new Error(`${error.message}\nworker stderr:\n${stderr}`);
       });
       expect(receiver.spans.filter((s) => s.resource['service.name'] === 'worker')).toEqual([]); // still batched in the worker

@@ -51,13 +51,13 @@ async function drainPastGrace(databaseUrl: string): Promise<void> {
   try {
     const first = startWorker(env);
     workers.push(first);
-    await eventually(() => /ready in \d+ ms/.test(first.stderr()), 20_000);
+    await eventually(() => /ready in \d+ ms/.test(first.stderr()), 45_000);
     const thread = await runtime.launch({ agent: 'stubborn-tool', input: 'go' });
-    await eventually(() => readStubbornLog(log).some((r) => r.event === 'start' && r.pid === first.pid), 20_000);
+    await eventually(() => readStubbornLog(log).some((r) => r.event === 'start' && r.pid === first.pid), 45_000);
     // A second worker, ready to take the thread over the moment it may.
     const second = startWorker(env);
     workers.push(second);
-    await eventually(() => /ready in \d+ ms/.test(second.stderr()), 20_000);
+    await eventually(() => /ready in \d+ ms/.test(second.stderr()), 45_000);
 
     const signalled = Date.now();
     first.child.kill('SIGTERM');
@@ -71,7 +71,7 @@ async function drainPastGrace(databaseUrl: string): Promise<void> {
     expect(readStubbornLog(log).filter((r) => r.pid === first.pid).map((r) => r.event)).toEqual(['start']);
 
     // The second worker re-runs the call (same key), once the first process is gone.
-    await eventually(async () => (await runtime.getThread(thread.id))?.status === 'completed', 20_000);
+    await eventually(async () => (await runtime.getThread(thread.id))?.status === 'completed', 45_000);
     const records = readStubbornLog(log);
     expect(records.filter((r) => r.event === 'overlap')).toEqual([]);
     expect(records.map((r) => [r.event, r.pid, r.attempt])).toEqual([

@@ -95,7 +95,7 @@ describe('twelve worker on stderr, with no TWELVE_LOG set', () => {
     onTestFinished(() => runtime.close());
 
     const worker = startWorker(database); // no OPENAI_API_KEY
-    await eventually(() => /ready in \d+ ms/.test(worker.stderr()), 15_000);
+    await eventually(() => /ready in \d+ ms/.test(worker.stderr()), 45_000);
     const thread = await runtime.launch({ agent: 'slow-tool', input: 'go' });
     const [line] = await eventually(() => {
       const found = worker.lines(/ ERROR +thread .* is blocked by its configuration/);
@@ -143,7 +143,7 @@ describe('twelve worker on stderr, with no TWELVE_LOG set', () => {
     // Debug level only to count the failed polls the outage spans; they stay below the default level.
     const worker = startWorker({ TWELVE_DATABASE_URL: proxied.toString(), OPENAI_API_KEY: testApiKey, OPENAI_BASE_URL: server.baseURL, TWELVE_LOG_LEVEL: 'debug' });
     const first = await runtime.launch({ agent: 'slow-tool', input: 'before' });
-    await eventually(async () => (await runtime.getThread(first.id))?.status === 'completed', 20_000);
+    await eventually(async () => (await runtime.getThread(first.id))?.status === 'completed', 45_000);
 
     proxy.cut();
     await eventually(() => worker.lines(/DEBUG the database is still unreachable/).length >= 2, 30_000);

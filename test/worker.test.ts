@@ -45,9 +45,9 @@ describe('twelve worker', () => {
     const { env, runtime } = await setUp({ SLOW_TOOL_MS: '600', TWELVE_SHUTDOWN_GRACE_MS: '10000' });
     try {
       const worker = startWorker(env);
-      await eventually(() => /ready in \d+ ms/.test(worker.stderr()), 15_000);
+      await eventually(() => /ready in \d+ ms/.test(worker.stderr()), 45_000);
       const thread = await runtime.launch({ agent: 'slow-tool', input: 'go' });
-      await eventually(async () => (await runtime.loadEvents(thread.id)).some((e) => e.type === 'tool_started'), 10_000);
+      await eventually(async () => (await runtime.loadEvents(thread.id)).some((e) => e.type === 'tool_started'), 45_000);
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
       const events = await runtime.loadEvents(thread.id);
@@ -66,9 +66,9 @@ describe('twelve worker', () => {
     const { env, runtime } = await setUp({ SLOW_TOOL_MS: '60000', TWELVE_SHUTDOWN_GRACE_MS: '200' });
     try {
       const worker = startWorker(env);
-      await eventually(() => /ready in \d+ ms/.test(worker.stderr()), 15_000);
+      await eventually(() => /ready in \d+ ms/.test(worker.stderr()), 45_000);
       const thread = await runtime.launch({ agent: 'slow-tool', input: 'go' });
-      await eventually(async () => (await runtime.loadEvents(thread.id)).some((e) => e.type === 'tool_started'), 10_000);
+      await eventually(async () => (await runtime.loadEvents(thread.id)).some((e) => e.type === 'tool_started'), 45_000);
       const killedAt = Date.now();
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
@@ -107,7 +107,7 @@ describe('twelve worker', () => {
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
     // The process runs our code and is in the middle of loading its config: signal it now.
-    await eventually(() => existsSync(marker), 20_000);
+    await eventually(() => existsSync(marker), 45_000);
     child.kill('SIGTERM');
     expect(await exited).toEqual({ code: 0, signal: null });
     expect(stderr).toMatch(/SIGTERM before the worker started; nothing to drain/);

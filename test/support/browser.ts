@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 export const chromiumPath = process.env.TWELVE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** How long a locator waits, and how long `eventually` polls, unless told otherwise. */
-const defaultTimeoutMs = 15_000;
+const defaultTimeoutMs = 30_000;
 
 // Background fetches, updates, sync and QUIC off: the browser talks only to the test's server.
 const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];

@@ -79,7 +79,7 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv } = 
 }
 
 /** Polls until `check` returns a value (or the time runs out). */
-export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
