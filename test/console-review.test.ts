@@ -164,6 +164,16 @@ describe('output review in the web console', () => {
     await page.keyboard.type('// typed across a refresh');
     expect(await editor.inputValue()).toMatch(/\}\n\/\/ typed across a refresh$/);
 
+    // The controls under it too: a reason and a budget typed, then the focus elsewhere, across a refresh.
+    await page.getByTestId('control-reason').fill('checking with finance');
+    await page.locator('.budget-expander summary').click();
+    await page.getByTestId('budget-cost').fill('3.5');
+    await page.getByRole('heading', { name: 'Timeline' }).click();
+    await nextRender(page, '[data-testid="thread-header"] .thread-title');
+    expect(await page.getByTestId('control-reason').inputValue()).toBe('checking with finance');
+    expect(await page.getByTestId('budget-cost').inputValue()).toBe('3.5');
+    expect(await page.locator('.budget-expander').getAttribute('open')).toBe('');
+
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });
