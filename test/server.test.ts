@@ -194,6 +194,10 @@ describe('POST /v1/threads', () => {
     const tooLong = await api.call('POST', '/v1/threads', { key: 'ops', headers: { 'idempotency-key': 'k'.repeat(256) }, body: { agent: 'echo', input: 'x' } });
     expect(tooLong.status).toBe(400);
     expect(issuePaths(tooLong.body)).toEqual(['idempotency-key']);
+    // The key in the body (a common slip) would be dropped and launch a second thread: refused, pointing at the header.
+    const inBody = await api.call('POST', '/v1/threads', { key: 'ops', body: { agent: 'echo', input: 'x', idempotencyKey: 'order-A-1001-refund' } });
+    expect(inBody.status).toBe(400);
+    expect(inBody.body.error.message).toBe('(body): unknown field "idempotencyKey"; the idempotency key goes in the Idempotency-Key header');
 
     // Keys belong to the API key that sent them: another caller using the same string neither
     // gets this thread (nor learns its id from a 409) nor is blocked by it.
@@ -347,7 +351,11 @@ describe('decisions over HTTP', () => {
     expect(unknownCall.status).toBe(409);
 
     // fiona@example.com has the finance role (TWELVE_HUMANS); the body's "by" is ignored.
-    const approved = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: true, callId, comment: 'checked', by: 'mallory' } });
+    // A name in the body is refused outright: the decider is the key's owner.
+    const spoofed = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: true, callId, comment: 'checked', by: 'mallory' } });
+    expect(spoofed.status).toBe(400);
+    expect(spoofed.body.error.message).toBe('(body): unknown field "by"; /openapi.json lists the fields');
+    const approved = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: true, callId, comment: 'checked' } });
     expect(approved.status, approved.text).toBe(200);
     expect(approved.body).toMatchObject({ applied: true, thread: { id, status: 'runnable' } });
     const decided = (await api.runtime.loadEvents(id)).find((e) => e.type === 'approval_decided')!;
@@ -395,7 +403,8 @@ describe('decisions over HTTP', () => {
     const empty = await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: '' } });
     expect(empty.status).toBe(400);
     expect(issuePaths(empty.body)).toEqual(['answer']);
-    const answered = await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: 'blue', by: 'someone-else' } });
+    expect((await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: 'blue', by: 'someone-else' } })).status).toBe(400);
+    const answered = await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: 'blue' } });
     expect(answered.status).toBe(200);
     expect((await api.runtime.loadEvents(thread.id)).find((e) => e.type === 'human_answered')!.data).toMatchObject({ answer: 'blue', by: 'fiona@example.com' });
     const again = await api.call('POST', `/v1/threads/${thread.id}/answer`, { key: 'fiona', body: { answer: 'red' } });

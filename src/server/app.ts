@@ -37,13 +37,20 @@ export interface AppOptions {
   mcp?: Pick<McpServerOptions, 'waitMs' | 'checkModels'>;
 }
 
+/** A misspelt or made-up field is refused, not dropped: a dropped comment or key loses what the caller meant. */
+function unknownFields(keys: string[]): string {
+  const names = keys.map((k) => JSON.stringify(k)).join(', ');
+  const hint = keys.some((k) => /^idempotency.?key$/i.test(k)) ? '; the idempotency key goes in the Idempotency-Key header' : '; /openapi.json lists the fields';
+  return `unknown field${keys.length === 1 ? '' : 's'} ${names}${hint}`;
+}
+
 export function createApp(state: ServerState, options: AppOptions = {}): { app: OpenAPIHono<AppEnv>; callbacks: HookCallbacks } {
   const logger = state.runtime.logger;
   const app = new OpenAPIHono<AppEnv>({
     // Bad bodies, params and queries: 400 with the zod issue paths.
     defaultHook: (result, c) => {
       if (!result.success) {
-        const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+        const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.code === 'unrecognized_keys' ? unknownFields(issue.keys) : issue.message }));
         const first = issues[0];
         return errorResponse(c, 'invalid_request', first ? `${first.path || '(body)'}: ${first.message}` : 'invalid request', { issues }, 400);
       }

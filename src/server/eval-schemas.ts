@@ -92,6 +92,7 @@ export const AcceptBody = z
   .object({
     suite: z.string().min(1).max(500).optional().openapi({ description: "The suite file, relative to the server's project directory (default evals/<agent>.jsonl)", example: 'evals/refunds.jsonl' }),
   })
+  .strict()
   .openapi('AcceptProposal');
 
 export const AcceptResult = z

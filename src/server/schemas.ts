@@ -96,6 +96,7 @@ export const ForkBody = z
     shadow: z.boolean().optional().openapi({ description: 'A replay: tools that are not pure are served from the origin\'s recorded results or fakes, never run; nobody is notified' }),
     release: z.string().optional().openapi({ description: 'Only "current" (the server\'s release of the agent) is possible' }),
   })
+  .strict()
   .openapi('ForkRequest');
 
 export const Fallback = z
@@ -185,6 +186,7 @@ export const LaunchBody = z
       .openapi({ example: 'Refund order A-1001, it arrived broken' }),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
+  .strict()
   .openapi('LaunchRequest');
 
 export const LaunchResult = z.object({ thread: Thread, created: z.boolean() }).openapi('LaunchResult');
@@ -203,6 +205,7 @@ export const DecisionBody = z
     callId: z.string().optional().openapi({ description: 'Required when several calls wait for approval' }),
     comment: z.string().max(2000).optional(),
   })
+  .strict()
   .openapi('DecisionRequest');
 
 export const AnswerBody = z
@@ -210,6 +213,7 @@ export const AnswerBody = z
     answer: z.string().min(1).max(10_000),
     callId: z.string().optional(),
   })
+  .strict()
   .openapi('AnswerRequest');
 
 export const ReviewBody = z
@@ -219,6 +223,7 @@ export const ReviewBody = z
     feedback: z.string().min(1).max(10_000).optional().openapi({ description: 'sent_back: what the model should change; it reads this as its next input' }),
     comment: z.string().max(2000).optional(),
   })
+  .strict()
   .refine((b) => b.decision !== 'edited' || b.output !== undefined, { path: ['output'], message: 'an edit needs the corrected output' })
   .refine((b) => b.decision !== 'sent_back' || (b.feedback !== undefined && b.feedback.trim() !== ''), { path: ['feedback'], message: 'sending an answer back needs feedback' })
   .openapi('ReviewRequest');
@@ -232,10 +237,11 @@ export const MessageBody = z
       .optional()
       .openapi({ description: 'Chosen by the client: a retried send with the same id is recorded once (200, added: false); the same id with another text is 409' }),
   })
+  .strict()
   .openapi('MessageRequest');
 
-export const ControlBody = z.object({ reason: z.string().max(2000).optional() }).openapi('ControlRequest');
-export const ResumeBody = z.object({ comment: z.string().max(2000).optional() }).openapi('ResumeRequest');
+export const ControlBody = z.object({ reason: z.string().max(2000).optional() }).strict().openapi('ControlRequest');
+export const ResumeBody = z.object({ comment: z.string().max(2000).optional() }).strict().openapi('ResumeRequest');
 
 export const BudgetBody = z
   .object({
@@ -244,6 +250,7 @@ export const BudgetBody = z
     maxSteps: z.number().int().positive().optional(),
     comment: z.string().max(2000).optional(),
   })
+  .strict()
   .refine((b) => b.maxCostUsd !== undefined || b.maxTokens !== undefined || b.maxSteps !== undefined, 'give at least one of maxCostUsd, maxTokens, maxSteps')
   .openapi('BudgetRequest');
 
