@@ -174,6 +174,10 @@ describe('twelve eval', () => {
     const manifestReport = JSON.parse(fromManifest.stdout);
     expect(manifestReport).toMatchObject({ baseline: { releaseId: lockRelease, source: 'run', summary: { passed: 2 } }, regressions: [{ id: 'refund-request' }] });
     expect(manifestReport.notes).toContain(`baseline ${lockRelease}: no saved results, ran it from its stored manifest (tools from fixtures and fakes only)`);
+    // A baseline that names nothing is refused (exit 2), never a gate that passes on no comparison.
+    const typo = await runCli(['eval', 'triage', '--baseline', 'rel_nope'], { cwd: dir, env: clone });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`--baseline rel_nope: no results of that release in the store or`);
     const storedCandidate = await runCli(['eval', 'triage', '--release', lockRelease, '--json'], { cwd: dir, env: clone });
     expect(storedCandidate.code, storedCandidate.stderr).toBe(0);
     expect(JSON.parse(storedCandidate.stdout)).toMatchObject({ candidate: { releaseId: lockRelease, summary: { passed: 2 } }, baseline: null, failing: [] });

@@ -161,14 +161,13 @@ async function findBaseline({ store, resolved, candidate, found, flags, projectD
   if (flags.baseline === 'lock') {
     const lockPath = join(projectDir ?? process.cwd(), 'twelve.lock.json');
     if (!existsSync(lockPath)) {
-      notes.push(`no baseline: there is no ${lockPath} (twelve build writes it); ran the candidate only`);
-      return undefined;
+      // A gate asked to compare with the lock must not pass because the lock went missing.
+      throw new TwelveError('usage', `--baseline lock: there is no ${lockPath} (twelve build writes it; commit it for CI)`);
     }
     const { parseLock } = await import('../../release/lockfile.js');
     const locked = parseLock(readFileSync(lockPath, 'utf8'), lockPath).agents[resolved.suite.agent]?.releaseId;
     if (!locked) {
-      notes.push(`no baseline: ${lockPath} has no agent ${resolved.suite.agent}; ran the candidate only`);
-      return undefined;
+      throw new TwelveError('usage', `--baseline lock: ${lockPath} has no agent ${resolved.suite.agent} (run twelve build)`);
     }
     releaseId = locked;
     if (releaseId === candidate.releaseId && !flags.model) {
@@ -196,8 +195,9 @@ async function findBaseline({ store, resolved, candidate, found, flags, projectD
     const run = await runOn(resolved, { ...release.agent, recordingsDir: found?.recordingsDir }, { fakesFrom: found?.tools ?? new Map(), releaseId });
     return { releaseId, source: 'run', summary: run.summary, results: run.results };
   }
-  notes.push(`no baseline: no results of release ${releaseId} in the store or ${resolved.resultsPath}, and the store has no manifest of it to run; ran the candidate only`);
-  return undefined;
+  // A baseline that names nothing (a typo, another agent's release) is refused, not skipped: the gate would pass on no comparison.
+  if (manifest) throw new TwelveError('usage', `--baseline ${releaseId} is a release of agent ${manifest.agent}, not ${resolved.suite.agent}`);
+  throw new TwelveError('usage', `--baseline ${releaseId}: no results of that release in the store or ${resolved.resultsPath}, and the store has no manifest of it to run (twelve releases ls lists the releases)`);
 }
 
 function jsonReport(record: EvalRunRecord, baseline: Baseline | undefined, comparison: import('../../eval/compare.js').Comparison, threshold: number, notes: string[], modelMode: string) {
