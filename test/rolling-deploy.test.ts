@@ -182,7 +182,7 @@ describe('a rolling deploy with threads in flight', () => {
     const held = await next.call('GET', `/v1/threads/${thread.id}`, { key: 'reader' });
     expect(held.body).toMatchObject({ status: 'awaiting_human', waitingReason: expect.stringMatching(/^release: /) });
     // The release hold first; the approval it asked for on the old release is still there behind it.
-    expect(held.body.pending).toEqual([{ kind: 'release', reason: expect.stringMatching(`^moved from ${relA} to ${relB}`) }, expect.objectContaining({ kind: 'approval', tool: 'pay' })]);
+    expect(held.body.pending).toEqual([{ kind: 'release', reason: expect.stringMatching(`^moved from ${relA} to ${relB}`), seq: expect.any(Number) }, expect.objectContaining({ kind: 'approval', tool: 'pay' })]);
 
     // The old server never touches it again.
     const stale = await old.call('POST', `/v1/threads/${thread.id}/cancel`, { key: 'ops', body: {} });

@@ -2,7 +2,8 @@
  * During a rolling deploy an old worker skips the threads a newer release already stepped
  * (no downgrade, filtered in the claim's SQL). Skipping must not be silent: this watch counts
  * them now and then (one grouped query, never per claim) and logs once per (agent, release)
- * at warn what this worker leaves to the workers on the newer release.
+ * at warn what this worker leaves to the workers on the newer release. The same look counts the
+ * threads of agents this worker does not have at all, and names them once per agent.
  */
 import { TwelveError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -56,6 +57,17 @@ export class NewerReleaseWatch {
         logger.warn(
           { agent: row.agent, release: row.releaseId, ownRelease: own, threads: row.threads },
           `${row.threads} thread${row.threads === 1 ? '' : 's'} of ${row.agent} ${row.threads === 1 ? 'was' : 'were'} last stepped by newer release ${row.releaseId}; this worker runs ${own} and leaves them to workers on ${row.releaseId}`,
+        );
+      }
+      // Threads of agents this worker does not have: its claims never take them, and nothing else
+      // would say why they wait (a worker started with the wrong config, an agent renamed).
+      for (const row of await store.threadsOfOtherAgents(Object.keys(releases))) {
+        const key = `other\n${row.agent}`;
+        if (this.warned.has(key)) continue;
+        this.warned.add(key);
+        logger.warn(
+          { agent: row.agent, threads: row.threads, agents: Object.keys(releases) },
+          `${row.threads} thread${row.threads === 1 ? '' : 's'} of agent ${row.agent} ${row.threads === 1 ? 'waits' : 'wait'} for a worker, and this one does not have ${row.agent} (it runs ${Object.keys(releases).join(', ') || 'no agents'}): start a worker whose config lists it`,
         );
       }
     } catch (error) {

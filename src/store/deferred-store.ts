@@ -130,6 +130,9 @@ export class DeferredStore implements Store {
   async listReleases(options?: ListReleasesOptions): Promise<ReleaseSummary[]> {
     return (await this.store).listReleases(options);
   }
+  async threadsOfOtherAgents(agents: string[]): Promise<Array<{ agent: string; threads: number }>> {
+    return (await this.store).threadsOfOtherAgents(agents);
+  }
   async threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]> {
     return (await this.store).threadsOnNewerReleases(releaseIds);
   }

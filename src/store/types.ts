@@ -362,6 +362,11 @@ export interface Store extends NotificationOutbox {
    * releases a worker runs): the threads its claims skip. Per newer release, oldest first.
    */
   threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]>;
+  /**
+   * Threads with work (as above) of agents not in `agents` (the agents a worker has): the threads
+   * its claims never take. Per agent, by name.
+   */
+  threadsOfOtherAgents(agents: string[]): Promise<Array<{ agent: string; threads: number }>>;
   /** Releases newest first (highest ordinal), with thread counts. */
   listReleases(options?: ListReleasesOptions): Promise<ReleaseSummary[]>;
   /** Stores one eval run (its id is the caller's). */

@@ -547,6 +547,11 @@ export class PostgresStore implements Store {
     return histogram(rows, bounds);
   }
 
+  async threadsOfOtherAgents(agents: string[]): Promise<Array<{ agent: string; threads: number }>> {
+    const { rows } = await this.pool.run<{ agent: string; threads: number }>(sql.threadsOfOtherAgentsSql, [agents], { idempotent: true });
+    return rows;
+  }
+
   async threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]> {
     if (releaseIds.length === 0) return [];
     const { rows } = await this.pool.run<NewerReleaseThreads>(sql.threadsOnNewerReleasesSql, [releaseIds], { idempotent: true });

@@ -224,6 +224,12 @@ export const wakeThreadSql = `
   )
   SELECT ${notifyIfClaimable('$3::bigint')} AS notified FROM r`;
 
+/** Threads with work of agents a worker does not have ($1): its claims never take them. */
+export const threadsOfOtherAgentsSql = `
+  SELECT agent, count(*)::integer AS threads FROM threads
+  WHERE ready_at IS NOT NULL AND status NOT IN ${finished} AND NOT (agent = ANY($1::text[]))
+  GROUP BY agent ORDER BY agent`;
+
 /**
  * Threads with work (due now or later: ready_at set) per newer release than the worker's ($1):
  * what an older worker's claims leave to the newer ones. By threads_ready, so finished threads,

@@ -621,6 +621,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  threadsOfOtherAgents(agents: string[]): Promise<Array<{ agent: string; threads: number }>> {
+    return this.guard(
+      () =>
+        this.db
+          .prepare(
+            `SELECT agent, count(*) AS threads FROM threads
+              WHERE ready_at IS NOT NULL AND status NOT IN ('completed', 'failed', 'cancelled') AND agent NOT IN (SELECT value FROM json_each(?))
+              GROUP BY agent ORDER BY agent`,
+          )
+          .all(JSON.stringify(agents)) as Array<{ agent: string; threads: number }>,
+    );
+  }
+
   threadsOnNewerReleases(releaseIds: string[]): Promise<NewerReleaseThreads[]> {
     return this.guard(() => {
       if (releaseIds.length === 0) return [];
