@@ -93,6 +93,19 @@ describe('TWELVE_MODEL_PRICES', () => {
     expect((error as TwelveError).message).toContain(where);
   });
 
+  it('refuses a price whose key is not a model id (it would never apply, and the built-in price would be billed)', () => {
+    const message = (() => {
+      try {
+        loadConfig({ TWELVE_MODEL_PRICES: JSON.stringify({ 'gpt-4o': { input: 1, output: 1 }, 'opneai:gpt-4o-2024-08-06': { input: 1, output: 1 } }) });
+      } catch (thrown) {
+        return (thrown as Error).message;
+      }
+      return 'no error';
+    })();
+    expect(message).toContain('"gpt-4o": not a model id, so it would never apply ("gpt-4o" is not of the form provider:model-id');
+    expect(message).toContain('"opneai:gpt-4o-2024-08-06": not a model id, so it would never apply (unknown provider "opneai"');
+  });
+
   it('prices an Anthropic cache write at the published 1.25x of the input rate when cacheWrite is left out, and says so in its hint', () => {
     const table = new PriceTable({ 'anthropic:claude-sonnet-4-20250514': { input: 3, output: 15 } });
     expect(table.price('anthropic:claude-sonnet-4-20250514')).toEqual({ input: 3, output: 15, cacheWrite: 3.75 });

@@ -378,6 +378,12 @@ function priceIssue(issue: z.core.$ZodIssue): string {
 function cacheRateProblems(prices: Record<string, { input: number; cachedInput?: number | undefined; cacheWrite?: number | undefined }>): string[] {
   const problems: string[] = [];
   for (const [model, p] of Object.entries(prices)) {
+    // A key that is not a model id never matches a call: the built-in price (or none) would be billed instead.
+    try {
+      parseModelId(model, 'a price');
+    } catch (error) {
+      problems.push(`"${model}": not a model id, so it would never apply (${(error as Error).message.replace(/^a price: /, '')}; write it as the agent pins it, like "openai:gpt-4o-2024-08-06")`);
+    }
     if (p.cachedInput !== undefined && p.cachedInput > p.input) {
       problems.push(`"${model}".cachedInput: ${p.cachedInput} is above its input rate ${p.input} (a cached read is never dearer than an uncached token; swapped fields?)`);
     }
