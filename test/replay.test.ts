@@ -238,10 +238,10 @@ describe('replay on a changed release', () => {
   it('replays a batch of an agent\'s threads: one result per thread and a summary', async () => {
     const { runtime, store } = await recordShop();
     const second = await runtime.launch({ agent: 'shop', input: 'Refund A-1001 again' });
-    // A thread with no model step yet replays as the same (nothing to compare).
+    // A thread with no model step yet has nothing to compare: counted apart, neither same nor diverged.
     const results: string[] = [];
     const batch = await replayThreads({ store, candidate: runtime.release('shop'), onResult: (r) => results.push(r.threadId) });
-    expect(batch.summary).toMatchObject({ threads: 2, same: 2, diverged: 0, stopped: 0 });
+    expect(batch.summary).toMatchObject({ threads: 2, same: 1, notCompared: 1, diverged: 0, stopped: 0 });
     expect(results[0]).toBe(second.id);
     const changed = await replayThreads({ store, candidate: variant({ refundApproval: 'always' }), status: ['completed'] });
     expect(changed.summary).toMatchObject({ threads: 1, same: 0, diverged: 1 });
@@ -348,6 +348,11 @@ describe('twelve replay', () => {
     expect(batchDiverged.code).toBe(1);
     expect(batchDiverged.stdout).toMatch(new RegExp(`^${threadId} +3 +${releaseId} +diverged at step 1: system_prompt$`, 'm'));
     expect(batchDiverged.stdout).toMatch(/^1 thread of refunds replayed on rel_changedprompt0001: 0 same, 1 diverged, 0 stopped/m);
+
+    // A gate that compares nothing does not pass.
+    const nothing = await runCli(['replay', '--agent', 'refunds', '--status', 'failed'], { env });
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr.trim()).toBe('twelve replay: nothing compared: no threads of refunds match (widen --since, --status or --limit)');
 
     expect(batchJson.code).toBe(0);
     const lines = batchJson.stdout.trim().split('\n').map((line) => JSON.parse(line));

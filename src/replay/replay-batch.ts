@@ -28,7 +28,10 @@ export interface ReplayThreadsOptions {
 
 export interface ReplaySummary {
   threads: number;
+  /** Same to the end, with at least one model step compared. */
   same: number;
+  /** Threads with no model step to compare (blocked or cancelled before the model answered): neither same nor diverged. */
+  notCompared: number;
   diverged: number;
   stopped: number;
   durationMs: number;
@@ -57,9 +60,10 @@ export async function replayThreads(options: ReplayThreadsOptions): Promise<{ re
     results.push(result);
     options.onResult?.(result);
   }
-  const count = (outcome: ReplayResult['outcome']) => results.filter((r) => r.outcome === outcome).length;
+  const count = (outcome: ReplayResult['outcome']) => results.filter((r) => r.outcome === outcome && !(outcome === 'same' && r.stepsCompared === 0)).length;
+  const notCompared = results.filter((r) => r.outcome === 'same' && r.stepsCompared === 0).length;
   return {
     results,
-    summary: { threads: results.length, same: count('same'), diverged: count('diverged'), stopped: count('stopped'), durationMs: Math.round(performance.now() - started) },
+    summary: { threads: results.length, same: count('same'), notCompared, diverged: count('diverged'), stopped: count('stopped'), durationMs: Math.round(performance.now() - started) },
   };
 }

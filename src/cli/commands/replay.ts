@@ -32,7 +32,8 @@ release made (re-derived from its stored manifest). While they are equal the rec
 results are served: no model is called, no tool runs, nothing is written. The first difference is reported:
 system_prompt, messages, tools, model, settings, tool_arguments, tool_missing, approval or output.
 Exit 0 when every thread is the same to the end; 1 when one diverged or could not be replayed (stopped:
-e.g. the manifest of its release is missing: a gate fails closed on what it cannot check); 2 on usage errors.`,
+e.g. the manifest of its release is missing: a gate fails closed on what it cannot check), or when a batch
+compared nothing (no thread matched, or none had a model step); 2 on usage errors.`,
   async run(args, flags) {
     const batch = flags.agent !== undefined;
     if (batch ? args.length !== 0 : args.length !== 1) throw usageError(replay);
@@ -120,7 +121,12 @@ async function runBatch(store: Store, flags: Flags, agent: string, release: stri
     const rows = [['THREAD', 'STEPS', 'FROM', 'RESULT']];
     for (const r of results) rows.push([r.threadId, String(r.stepsRecorded), r.fromReleases.join(',') || '-', verdict(r)]);
     if (results.length > 0) print(table(rows));
-    print(`${summary.threads} thread${summary.threads === 1 ? '' : 's'} of ${agent} replayed on ${candidate.releaseId}: ${summary.same} same, ${summary.diverged} diverged, ${summary.stopped} stopped (${summary.durationMs} ms)`);
+    print(`${summary.threads} thread${summary.threads === 1 ? '' : 's'} of ${agent} replayed on ${candidate.releaseId}: ${summary.same} same, ${summary.diverged} diverged, ${summary.stopped} stopped${summary.notCompared ? `, ${summary.notCompared} with no model step to compare` : ''} (${summary.durationMs} ms)`);
+  }
+  // A gate that compared nothing has not shown the candidate behaves the same: it does not pass.
+  if (summary.same + summary.diverged + summary.stopped === 0) {
+    process.stderr.write(`twelve replay: nothing compared: ${summary.threads === 0 ? `no threads of ${agent} match` : `none of the ${summary.threads} thread${summary.threads === 1 ? '' : 's'} of ${agent} has a model step`} (widen --since, --status or --limit)\n`);
+    return 1;
   }
   return summary.diverged > 0 || summary.stopped > 0 ? 1 : 0;
 }
@@ -143,7 +149,7 @@ async function continueLive(threadId: string, atSeq: number, flags: Flags): Prom
 
 /** One cell: same / diverged at step k: kind / stopped: why. */
 function verdict(result: ReplayResult): string {
-  if (result.outcome === 'same') return 'same';
+  if (result.outcome === 'same') return result.stepsCompared === 0 ? 'no model step to compare' : 'same';
   if (result.outcome === 'stopped') return `stopped: ${result.stoppedReason}`;
   return `diverged at step ${result.divergence!.step}: ${result.divergence!.kind}`;
 }
