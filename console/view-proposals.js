@@ -5,7 +5,7 @@
  * file) / Dismiss. Used by the Proposals page and, per thread, by the thread page.
  */
 import { can, endpoints } from './api.js';
-import { h, jsonView, mount } from './dom.js';
+import { h, jsonView, mount, syncChildren } from './dom.js';
 import { absoluteTime, timeAgo } from './format.js';
 import { showError, toast } from './toast.js';
 
@@ -29,6 +29,8 @@ export function proposalCard(p, { onDone, showThread = false } = {}) {
     } catch (error) {
       showError(error);
       button.disabled = false;
+      // Decided elsewhere meanwhile (409): show it as it is now rather than a card that still offers the choice.
+      if (error?.status === 409) onDone?.();
     }
   };
   const button = (action, label, cls) => {
@@ -98,6 +100,7 @@ export function proposalsView(root, params) {
  */
 export function threadProposalsPanel(threadId) {
   const panel = h('section', { class: 'proposals-panel', testid: 'thread-proposals', hidden: true });
+  const title = h('h2', { class: 'panel-title' }, 'Proposed eval cases');
   let shown = '';
   async function refresh() {
     try {
@@ -106,7 +109,9 @@ export function threadProposalsPanel(threadId) {
       if (signature === shown) return;
       shown = signature;
       panel.hidden = proposals.length === 0;
-      mount(panel, h('h2', { class: 'panel-title' }, 'Proposed eval cases'), proposals.map((p) => proposalCard(p, { onDone: refresh })));
+      // Only the cards whose status changed are rebuilt: a suite path typed in another stays.
+      const existing = new Map([...panel.querySelectorAll('[data-testid="proposal"]')].map((el) => [`${el.dataset.id}:${el.dataset.status}`, el]));
+      syncChildren(panel, [title, ...proposals.map((p) => existing.get(`${p.id}:${p.status}`) ?? proposalCard(p, { onDone: refresh }))]);
     } catch {
       // The thread page reports its own errors; proposals just wait for the next poll.
     }

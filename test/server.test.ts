@@ -351,6 +351,13 @@ describe('decisions over HTTP', () => {
     expect(unknownCall.status).toBe(409);
 
     // fiona@example.com has the finance role (TWELVE_HUMANS); the body's "by" is ignored.
+    // Paused, the thread still shows the approval it waits for (it can still be decided).
+    expect((await api.call('POST', `/v1/threads/${id}/pause`, { key: 'ops', body: { reason: 'a look first' } })).status).toBe(200);
+    const paused = await api.call('GET', `/v1/threads/${id}`, { key: 'reader' });
+    expect(paused.body).toMatchObject({ status: 'paused', pending: [{ kind: 'approval', callId }] });
+    expect((await api.call('POST', `/v1/threads/${id}/resume`, { key: 'ops', body: {} })).status).toBe(200);
+    expect((await api.call('GET', `/v1/threads/${id}`, { key: 'reader' })).body).toMatchObject({ status: 'awaiting_approval', pending: [{ kind: 'approval', callId }] });
+
     // A name in the body is refused outright: the decider is the key's owner.
     const spoofed = await api.call('POST', `/v1/threads/${id}/approvals`, { key: 'fiona', body: { approved: true, callId, comment: 'checked', by: 'mallory' } });
     expect(spoofed.status).toBe(400);

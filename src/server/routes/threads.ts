@@ -143,7 +143,8 @@ export function threadRoutes(app: OpenAPIHono<AppEnv>, state: ServerState): void
     async (c) => {
       const { id } = c.req.valid('param');
       const thread = await runtime.getThreadOrThrow(id);
-      const pending = waitingStatuses.includes(thread.status) ? pendingOf(foldEvents(id, await runtime.loadEvents(id))) : [];
+      // A paused thread keeps what it waited for (an approval can still be decided): shown, not hidden.
+      const pending = waitingStatuses.includes(thread.status) || thread.status === 'paused' ? pendingOf(foldEvents(id, await runtime.loadEvents(id))) : [];
       const children = (await runtime.store.listChildren(id)).map((t) => ({ id: t.id, agent: t.agent, status: t.status, costUsd: t.costUsd, createdAt: t.createdAt }));
       return c.json({ ...presentThread(thread, Date.now(), await forkLinks(runtime.store, [id]), await fallbackLinks(runtime.store, [id])), pending, children }, 200);
     },
