@@ -35,6 +35,7 @@ describe('launch', () => {
   it('requires a non-empty string by default and names unknown agents', async () => {
     const { runtime } = makeRuntime({ agents: [supportAgent().agent] });
     expect((await runtime.launch({ agent: 'support', input: '' }).catch((e: unknown) => e) as Error).message).toContain('input must not be empty');
+    expect((await runtime.launch({ agent: 'support', input: ' \n\t ' }).catch((e: unknown) => e) as Error).message).toContain('input must not be only whitespace');
     const unknown = await runtime.launch({ agent: 'billing', input: 'x' }).catch((e: unknown) => e);
     expect(TwelveError.is(unknown, 'agent_not_found')).toBe(true);
     expect((unknown as Error).message).toBe('unknown agent "billing" (known: support)');

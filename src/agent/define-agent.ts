@@ -257,7 +257,7 @@ export function defineAgent<I extends z.ZodType = z.ZodType<string>, O extends z
     promptTemplate,
     promptSource,
     tools,
-    inputSchema: options.input ?? z.string().min(1, 'input must not be empty'),
+    inputSchema: options.input ?? z.string().min(1, 'input must not be empty').refine((text) => text.trim() !== '', 'input must not be only whitespace'),
     outputSchema: options.output,
     recordingsDir: options.recordings === undefined ? undefined : toPath(options.recordings),
     ...(mcpToolSets.length > 0 ? { mcpToolSets } : {}),
