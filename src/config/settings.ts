@@ -83,7 +83,7 @@ export const settingGroups: readonly SettingGroup[] = [
   {
     title: 'Server (twelve serve, twelve dev) and remote CLI',
     settings: [
-      s('PORT', 'the HTTP port', '4120'),
+      s('PORT', 'the HTTP port (default: 8080 for twelve serve, 4120 for twelve dev)', '8080'),
       s('TWELVE_HOST', 'the address to listen on', '127.0.0.1'),
       s('TWELVE_API_KEYS', 'API keys and their roles: name=role,role=key;... (twelve dev on loopback makes one when unset)'),
       s('TWELVE_HOOK_SECRETS', 'secrets of the inbound webhooks, per agent (agent=secret;..., at least 16 characters each)'),
