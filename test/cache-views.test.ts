@@ -54,9 +54,9 @@ describe('cached tokens in the terminal', () => {
     expect(shown.stdout).toMatch(/^ {2}usage {4}2 model steps, 3000→330 tokens \(2224 cached, 550 written\), \$0\.\d{5}$/m);
     const calls = lineOf(shown.stdout, 'model');
     expect(calls).toHaveLength(2);
-    expect(calls[0]).toMatch(/scripted:lead {2}1200→300 tok \(1024 cached, 150 written\) {2}\$0\.\d{5} {2}\d+ ms {2}→ helper$/);
+    expect(calls[0]).toMatch(/scripted:lead {2}1200→300 tok \(1024 cached, 150 written\) {2}\$0\.\d{5} {2}(\d+ ms|[\d.]+ s) {2}→ helper$/);
     // Only the nonzero parts.
-    expect(calls[1]).toMatch(/scripted:lead {2}1300→20 tok \(1200 cached\) {2}\$0\.\d{5} {2}\d+ ms$/);
+    expect(calls[1]).toMatch(/scripted:lead {2}1300→20 tok \(1200 cached\) {2}\$0\.\d{5} {2}(\d+ ms|[\d.]+ s)$/);
     expect(lineOf(shown.stdout, 'child done')).toEqual([expect.stringMatching(new RegExp(`thread ${childId} completed {2}500→10 tok \\(400 written\\) {2}\\$0\\.\\d{5}$`))]);
 
     const child = await runCli(['threads', 'show', childId], { env });
